@@ -1,0 +1,60 @@
+"""The `kofu` command-line tool: one Typer app, one sub-command group per party or concern.
+
+Each group lives beside the code it drives (`kofu/<package>/cli.py`) and imports heavy libraries
+inside its commands, so that `kofu --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kofu import __version__
+from kofu.card.cli import app as card_app
+from kofu.demo import demo
+from kofu.documents.cli import app as documents_app
+from kofu.jpki.cli import app as jpki_app
+from kofu.logs import configure_logging
+from kofu.registry.cli import app as village_app
+from kofu.settings import load_settings
+from kofu.verify.cli import verify
+
+app = typer.Typer(
+    name="kofu",
+    help="kofu: convenience-store certificate issuance (コンビニ交付).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(village_app, name="village")
+app.add_typer(jpki_app, name="jpki")
+app.add_typer(card_app, name="card")
+app.add_typer(documents_app, name="documents")
+app.command("verify")(verify)
+app.command("demo")(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kofu {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML settings file (else KOFU_CONFIG).", exists=True)
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+) -> None:
+    """Load settings (defaults, TOML file, KOFU_* variables) and set up logging."""
+    settings = load_settings(config)
+    configure_logging(settings.log_level, settings.log_json)
+    ctx.obj = settings
+
+
+def main() -> None:
+    """Entry point of the `kofu` console script and of `python -m kofu`."""
+    app()
