@@ -68,17 +68,21 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(url: str, script_location: Path) -> Config:
-    """An Alembic configuration for one party's migration chain."""
+def alembic_config(url: str, script_location: Path, version_table: str) -> Config:
+    """An Alembic configuration for one component's migration chain.
+
+    Each chain keeps its own version table, so several components' tables can share one database.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    cfg.set_main_option("version_table", version_table)
     return cfg
 
 
-def migrate(url: str, script_location: Path, revision: str = "head") -> None:
+def migrate(url: str, script_location: Path, version_table: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision` of the chain in `script_location`."""
-    command.upgrade(alembic_config(url, script_location), revision)
+    command.upgrade(alembic_config(url, script_location, version_table), revision)
 
 
 def run_alembic_env(target_metadata: MetaData) -> None:
@@ -101,6 +105,8 @@ def _run(context: Any, connection: Any, target_metadata: MetaData) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        version_table=context.config.get_main_option("version_table") or "alembic_version",
+        include_name=lambda name, type_, _parent: type_ != "table" or name in target_metadata.tables,
     )
     with context.begin_transaction():
         context.run_migrations()
