@@ -1,0 +1,56 @@
+"""Japan-time calendar: every decision about a day or an hour is made in Asia/Tokyo (HRS-2, HRS-3).
+
+Functions take timezone-aware datetimes and convert them; a naive datetime is a programming error
+(its zone is unknowable), so it raises ValueError instead of being guessed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import jpholiday
+
+JST = ZoneInfo("Asia/Tokyo")
+
+# (month, day) of the first and last closed days of the year-end closure (HRS-3 default).
+YEAR_END_START: tuple[int, int] = (12, 29)
+YEAR_END_END: tuple[int, int] = (1, 3)
+
+
+def to_jst(dt: datetime) -> datetime:
+    """The same instant in Japan time; naive datetimes are rejected."""
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        raise ValueError("naive datetime: pass an aware datetime (e.g. datetime.now(UTC))")
+    return dt.astimezone(JST)
+
+
+def today_jst(now: datetime) -> date:
+    """The calendar date in Japan at instant `now`."""
+    return to_jst(now).date()
+
+
+def is_holiday(d: date) -> bool:
+    """A national holiday (国民の祝日, substitute and citizens' holidays included), from jpholiday."""
+    return bool(jpholiday.is_holiday(d))
+
+
+def is_year_end(
+    d: date,
+    start: tuple[int, int] = YEAR_END_START,
+    end: tuple[int, int] = YEAR_END_END,
+) -> bool:
+    """True inside the year-end closure; `start`..`end` (inclusive) may wrap over 1 January."""
+    md = (d.month, d.day)
+    if start <= end:
+        return start <= md <= end
+    return md >= start or md <= end
+
+
+def is_office_day(
+    d: date,
+    start: tuple[int, int] = YEAR_END_START,
+    end: tuple[int, int] = YEAR_END_END,
+) -> bool:
+    """Monday–Friday, not a national holiday, not in the year-end closure (平日の開庁日)."""
+    return d.weekday() < 5 and not is_holiday(d) and not is_year_end(d, start, end)

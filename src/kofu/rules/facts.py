@@ -1,0 +1,50 @@
+"""The small facts the rules decide on, gathered by the municipal server from its registry.
+
+Plain frozen dataclasses: no database types, so rules stay pure and tests build them by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+UsageRegistration = Literal["none", "pending", "approved"]
+SealStatus = Literal["none", "registered", "abolished"]
+RegisterStatus = Literal["current", "closed", "pre_conversion"]
+Credential = Literal["card", "phone"]
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What the municipality knows about the requester, as of the request.
+
+    `household_member_ids` and `register_member_ids` include the requester's own id.
+    `resident_on_jan_1` holds each year N in which the person was registered here on 1 January.
+    `tax_pending_years` holds fiscal years with a declaration or amendment not yet reflected (LAG-2).
+    `pending_address_change` / `pending_register_change`: a change to the household's residence
+    record / to the family register was filed but is not reflected yet (LAG-1).
+    """
+
+    person_id: str
+    birth_date: date
+    resident: bool
+    honseki_here: bool = False
+    usage_registration: UsageRegistration = "none"
+    household_member_ids: tuple[str, ...] = ()
+    register_member_ids: tuple[str, ...] = ()
+    register_status: RegisterStatus | None = None
+    seal: SealStatus = "none"
+    resident_on_jan_1: frozenset[int] = frozenset()
+    tax_pending_years: frozenset[int] = frozenset()
+    pending_address_change: bool = False
+    pending_register_change: bool = False
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """The credential used: a card or a phone, its issue date and any continued-use date (DAY-1)."""
+
+    credential: Credential
+    issued_on: date
+    continued_use_on: date | None = None

@@ -1,0 +1,139 @@
+"""When the service is open (HRS-1..5), decided in Japan time whatever the server's zone.
+
+Checks, in order: kind offered, year-end closure (HRS-3), maintenance (HRS-5), municipality down
+(HRS-5), the kind's window (HRS-1, or HRS-2 on office days only), the store's own hours (HRS-4).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Final, Literal
+
+from kofu.rules.calendar import is_office_day, is_year_end, to_jst
+from kofu.rules.decision import Allowed, Decision, Refused
+from kofu.rules.kinds import Kind
+from kofu.rules.reasons import Reason
+from kofu.rules.rulebook import MaintenanceWindow, Rulebook, ServiceWindow
+
+USAGE_REGISTRATION: Final = "usage_registration"
+Service = Kind | Literal["usage_registration"]
+
+_HOURS_RE = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
+
+
+@dataclass(frozen=True)
+class StoreHours:
+    """A store's opening hours in Japan time (HRS-4); data per kiosk terminal, most are 24 h.
+
+    `opens`..`closes` may cross midnight (07:00-02:00); `closed_weekdays` (0 = Monday) are whole
+    days closed, by the Japan date of the instant asked about.
+    """
+
+    opens: time = time(0, 0)
+    closes: time = time(0, 0)
+    always_open: bool = True
+    closed_weekdays: frozenset[int] = frozenset()
+
+    @classmethod
+    def parse(cls, text: str, closed_weekdays: Iterable[int] = ()) -> StoreHours:
+        """ "24h" or "HH:MM-HH:MM" (may cross midnight); ValueError otherwise."""
+        weekdays = frozenset(closed_weekdays)
+        if any(not 0 <= day <= 6 for day in weekdays):
+            raise ValueError("closed weekdays are 0 (Monday) .. 6 (Sunday)")
+        if text.strip().lower() == "24h":
+            return cls(closed_weekdays=weekdays)
+        match = _HOURS_RE.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(f"store hours must be '24h' or 'HH:MM-HH:MM', got {text!r}")
+        h1, m1, h2, m2 = (int(part) for part in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
+            raise ValueError(f"not a time of day in {text!r}")
+        opens, closes = time(h1, m1), time(0, 0) if h2 == 24 else time(h2, m2)
+        if opens == closes:
+            return cls(closed_weekdays=weekdays)
+        return cls(opens=opens, closes=closes, always_open=False, closed_weekdays=weekdays)
+
+    def is_open(self, at: datetime) -> bool:
+        local = to_jst(at)
+        if local.weekday() in self.closed_weekdays:
+            return False
+        if self.always_open:
+            return True
+        t = local.time()
+        if self.opens < self.closes:
+            return self.opens <= t < self.closes
+        return t >= self.opens or t < self.closes  # crosses midnight
+
+
+ALWAYS_OPEN: Final = StoreHours()
+
+
+def window_for(rulebook: Rulebook, service: Service) -> ServiceWindow | None:
+    """The service window of a kind or of the usage registration; None if the kind is not offered."""
+    if service == USAGE_REGISTRATION:
+        return rulebook.windows[rulebook.registration_window]
+    kind = Kind(service)
+    return rulebook.window_for(kind) if rulebook.offers(kind) else None
+
+
+def active_maintenance(
+    rulebook: Rulebook, at: datetime, maintenance: Sequence[MaintenanceWindow] = ()
+) -> MaintenanceWindow | None:
+    """The maintenance window covering `at` for this municipality (its own or service-wide), if any."""
+    local = to_jst(at)
+    for window in (*rulebook.maintenance, *maintenance):
+        applies = window.municipality_code in (None, rulebook.code)
+        if applies and window.covers(local):
+            return window
+    return None
+
+
+def upcoming_maintenance(
+    rulebook: Rulebook, now: datetime, maintenance: Sequence[MaintenanceWindow] = ()
+) -> tuple[MaintenanceWindow, ...]:
+    """Windows not yet over at `now`, soonest first: what the kiosk idle screen and the API announce."""
+    local = to_jst(now)
+    windows = [
+        w
+        for w in (*rulebook.maintenance, *maintenance)
+        if w.municipality_code in (None, rulebook.code) and w.end > local
+    ]
+    return tuple(sorted(windows, key=lambda w: w.start))
+
+
+def service_open(
+    rulebook: Rulebook,
+    service: Service,
+    at: datetime,
+    *,
+    store_hours: StoreHours = ALWAYS_OPEN,
+    maintenance: Sequence[MaintenanceWindow] = (),
+    municipality_up: bool = True,
+) -> Decision:
+    """May `service` (a kind or the usage registration) of this municipality be used at instant `at`?
+
+    `at` must be aware (any zone); `maintenance` adds the center's published windows to the
+    rulebook's own; `municipality_up` False (its server is unreachable) closes this municipality only.
+    """
+    local = to_jst(at)
+    window = window_for(rulebook, service)
+    if window is None:
+        return Refused(Reason.KIND_NOT_OFFERED)
+    if is_year_end(local.date(), rulebook.year_end_start, rulebook.year_end_end):
+        return Refused(Reason.YEAR_END_CLOSURE)
+    if active_maintenance(rulebook, local, maintenance) is not None:
+        return Refused(Reason.MAINTENANCE)
+    if not municipality_up:
+        return Refused(Reason.MUNICIPALITY_UNAVAILABLE)
+    if window.office_days_only:
+        office_day = is_office_day(local.date(), rulebook.year_end_start, rulebook.year_end_end)
+        if not (office_day and window.contains(local.time())):
+            return Refused(Reason.OFFICE_HOURS_ONLY)
+    elif not window.contains(local.time()):
+        return Refused(Reason.CLOSED_HOURS)
+    if not store_hours.is_open(local):
+        return Refused(Reason.STORE_CLOSED)
+    return Allowed()

@@ -1,0 +1,220 @@
+"""The kiosk menu and the final decision for one request, combining every rule.
+
+`menu` answers "what may this person choose for this kind now?"; `decide` checks one concrete
+request against that menu. `registration` does the same for the usage registration (REG-1).
+Order: kind offered, hours (HRS-1..5), DAY-1, age (ELG-2), the kind's own rules, LAG-1/LAG-2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Final
+
+from kofu.rules import eligibility as elig
+from kofu.rules.calendar import to_jst
+from kofu.rules.decision import Allowed, Choices, Decision, Refused
+from kofu.rules.facts import CardFacts, PersonFacts
+from kofu.rules.fees import check_copies
+from kofu.rules.hours import ALWAYS_OPEN, USAGE_REGISTRATION, StoreHours, service_open
+from kofu.rules.kinds import Kind
+from kofu.rules.reasons import Reason
+from kofu.rules.rulebook import MaintenanceWindow, Rulebook
+
+# Options a person may switch on; kiosk wording lives with the kiosk.
+OPTION_SETAI_NUSHI: Final = "setai_nushi"  # 世帯主・続柄 (juminhyo)
+OPTION_HONSEKI: Final = "honseki"  # 本籍・筆頭者 (juminhyo, fuhyo)
+OPTION_WHOLE: Final = "whole"  # 全部事項証明 (koseki)
+OPTION_INDIVIDUAL: Final = "individual"  # 個人事項証明 (koseki)
+
+_OPTIONS: dict[Kind, tuple[str, ...]] = {
+    Kind.JUMINHYO: (OPTION_SETAI_NUSHI, OPTION_HONSEKI),
+    Kind.INKAN: (),
+    Kind.KAZEI: (),
+    Kind.KOSEKI: (OPTION_WHOLE, OPTION_INDIVIDUAL),
+    Kind.FUHYO: (OPTION_HONSEKI,),
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One certificate request: whose (empty = own or the whole household/register), options, copies."""
+
+    kind: Kind
+    subject_ids: tuple[str, ...] = ()
+    fiscal_year: int | None = None
+    options: tuple[str, ...] = ()
+    copies: int = 1
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """The service conditions at the terminal: store hours, published maintenance, municipality up."""
+
+    store_hours: StoreHours = ALWAYS_OPEN
+    maintenance: Sequence[MaintenanceWindow] = ()
+    municipality_up: bool = True
+
+
+_NORMAL: Final = Conditions()
+
+
+def _own_first(own: str, ids: Sequence[str]) -> tuple[str, ...]:
+    return (own, *(i for i in ids if i != own))
+
+
+def menu(
+    rulebook: Rulebook,
+    person: PersonFacts,
+    card: CardFacts,
+    kind: Kind,
+    at: datetime,
+    conditions: Conditions = _NORMAL,
+) -> Decision:
+    """Allowed(fee per copy, choices) listing what the person may choose, or Refused(reason)."""
+    local = to_jst(at)
+    today = local.date()
+    hours = service_open(  # refuses kind_not_offered first
+        rulebook,
+        kind,
+        local,
+        store_hours=conditions.store_hours,
+        maintenance=conditions.maintenance,
+        municipality_up=conditions.municipality_up,
+    )
+    if isinstance(hours, Refused):
+        return hours
+    reason = elig.check_day_one(card, today) or elig.check_age(person, today)
+    if reason is not None:
+        return Refused(reason)
+    offer = _kind_choices(rulebook, person, kind, today)
+    if isinstance(offer, Reason):
+        return Refused(offer)
+    reason = elig.check_pending_change(person, kind)
+    if reason is not None:
+        return Refused(reason)
+    choices = replace(offer, options=_OPTIONS[kind], max_copies=rulebook.rule(kind).max_copies)
+    return Allowed(fee=rulebook.fee(kind), choices=choices)
+
+
+def _kind_choices(rulebook: Rulebook, person: PersonFacts, kind: Kind, today: date) -> Choices | Reason:
+    """The kind's own rules (ELG-2..4, CRT-1..5): whom and which years the person may choose, or why not."""
+    own = (person.person_id,)
+    if kind.is_family_register:
+        reason = (
+            elig.check_honseki(person)
+            or elig.check_register(person)
+            or elig.check_register_members(person, ())
+        )
+        return reason or Choices(members=_own_first(person.person_id, person.register_member_ids))
+    reason = elig.check_resident(person)
+    if reason is not None:
+        return reason
+    if kind is Kind.JUMINHYO:
+        return Choices(members=_own_first(person.person_id, person.household_member_ids))
+    if kind is Kind.INKAN:
+        return elig.check_seal(person) or Choices(members=own)
+    years, reason = _fiscal_years(rulebook, person, today)
+    return reason or Choices(members=own, fiscal_years=years)
+
+
+def _fiscal_years(
+    rulebook: Rulebook, person: PersonFacts, today: date
+) -> tuple[tuple[int, ...], Reason | None]:
+    """CRT-3 / LAG-2: the offered years this person may take; a reason when none is left."""
+    offered = rulebook.fiscal_years(today)
+    years = tuple(fy for fy in offered if elig.check_fiscal_year(person, fy, offered) is None)
+    if years:
+        return years, None
+    if any(fy in person.resident_on_jan_1 for fy in offered):
+        return (), Reason.TAX_DECLARATION_PENDING
+    return (), Reason.NOT_RESIDENT_ON_JAN_1
+
+
+def decide(
+    rulebook: Rulebook,
+    person: PersonFacts,
+    card: CardFacts,
+    request: Request,
+    at: datetime,
+    conditions: Conditions = _NORMAL,
+) -> Decision:
+    """The decision for one concrete request: Allowed(fee per copy, copies, choices) or Refused."""
+    offer = menu(rulebook, person, card, request.kind, at, conditions)
+    if isinstance(offer, Refused):
+        return offer
+    offered_years = rulebook.fiscal_years(to_jst(at).date())
+    reason = check_copies(rulebook, request.kind, request.copies) or _check_choice(
+        person, request, offer, offered_years
+    )
+    if reason is not None:
+        return Refused(reason)
+    return Allowed(fee=offer.fee, choices=offer.choices, copies=request.copies)
+
+
+def _check_choice(
+    person: PersonFacts, request: Request, offer: Allowed, offered_years: Sequence[int]
+) -> Reason | None:
+    kind, subjects = request.kind, request.subject_ids
+    if any(option not in offer.choices.options for option in request.options):
+        return Reason.BAD_REQUEST
+    if len(set(subjects)) != len(subjects):
+        return Reason.BAD_REQUEST
+    if kind is Kind.JUMINHYO:
+        return elig.check_household(person, subjects)
+    if kind is Kind.INKAN:
+        return elig.check_seal(person, subjects)
+    if kind is Kind.KAZEI:
+        if any(subject != person.person_id for subject in subjects):
+            return Reason.NOT_IN_HOUSEHOLD  # our reading: own tax certificate only
+        if request.fiscal_year is None:
+            return Reason.BAD_REQUEST
+        return elig.check_fiscal_year(person, request.fiscal_year, offered_years)
+    if kind is Kind.KOSEKI:
+        whole, individual = OPTION_WHOLE in request.options, OPTION_INDIVIDUAL in request.options
+        if whole == individual or (individual and not subjects) or (whole and subjects):
+            return Reason.BAD_REQUEST
+    return elig.check_register_members(person, subjects)
+
+
+def registration(
+    rulebook: Rulebook,
+    person: PersonFacts,
+    card: CardFacts,
+    at: datetime,
+    conditions: Conditions = _NORMAL,
+) -> Decision:
+    """REG-1 / ELG-4 / ELG-6: may this person file the usage registration now? (no fee)"""
+    local = to_jst(at)
+    hours = service_open(
+        rulebook,
+        USAGE_REGISTRATION,
+        local,
+        store_hours=conditions.store_hours,
+        maintenance=conditions.maintenance,
+        municipality_up=conditions.municipality_up,
+    )
+    if isinstance(hours, Refused):
+        return hours
+    reason = (
+        elig.check_usage_registration(person, card)
+        or elig.check_day_one(card, local.date())
+        or elig.check_age(person, local.date())
+    )
+    return Refused(reason) if reason is not None else Allowed(fee=0)
+
+
+def certification_variant(person: PersonFacts, request: Request) -> str:
+    """Which certification sentence of the rulebook a request prints (Rulebook.certification).
+
+    juminhyo: "whole" for the whole household, "partial" for some members; koseki: "whole"
+    (全部事項) or "individual" (個人事項); other kinds: "default".
+    """
+    if request.kind is Kind.JUMINHYO:
+        household = set(person.household_member_ids) | {person.person_id}
+        chosen = set(request.subject_ids)
+        return "whole" if not chosen or chosen == household else "partial"
+    if request.kind is Kind.KOSEKI:
+        return OPTION_INDIVIDUAL if OPTION_INDIVIDUAL in request.options else OPTION_WHOLE
+    return "default"
