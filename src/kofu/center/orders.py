@@ -1,0 +1,583 @@
+"""The order use cases: quote, pay, mark_rendered, confirm_print, void, and recovery of stale orders.
+
+One function per use case, each taking a session factory and running one transaction (retried whole on a
+lost race). Every step is keyed by the order ID only (INC-1, INC-2, INC-7: nothing is shared between
+orders), checked against the order's session and terminal, and idempotent: a retry with the same request
+key gets the stored answer; the same step on an order already past it gets the same answer without effect.
+Races are settled in the database: SELECT ... FOR UPDATE on PostgreSQL, and on every engine an
+UPDATE ... WHERE state = expected whose row count must be one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent, Terminal
+from kofu.center.order import Effect, Event, State, Transition, advance, can_recover
+from kofu.center.registers import check_access
+from kofu.db import transaction
+from kofu.logs import get_logger
+from kofu.rules.decision import Refused
+from kofu.rules.kinds import Kind
+from kofu.rules.reasons import Reason
+
+log = get_logger("center.orders")
+
+MAX_COPIES = 10  # per order, unless the caller's rulebook says otherwise
+STALE_AFTER = timedelta(minutes=15)  # longer than any print; recovery never touches a confirmed print
+ATTEMPTS = 8
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+Factory = sessionmaker[Session]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The answer to any order step: where the order stands and what happened to the money.
+
+    A retry gets the same receipt with `replay=True`; every other field is identical.
+    """
+
+    order_id: uuid.UUID
+    state: State
+    municipality_code: str
+    kind: Kind
+    copies: int
+    unit_fee: int
+    fee: int
+    cash: int | None = None  # yen inserted
+    change: int | None = None  # yen handed back at payment
+    cash_returned: int = 0  # yen handed back by a void (the escrowed fee)
+    charged: int = 0  # yen charged (FEE-1), only in state charged
+    replay: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(order_id=str(self.order_id), state=self.state.value, kind=self.kind.value, replay=False)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Receipt:
+        return cls(
+            **{
+                **data,
+                "order_id": uuid.UUID(data["order_id"]),
+                "state": State(data["state"]),
+                "kind": Kind(data["kind"]),
+            }
+        )
+
+
+class _LostRace(Exception):
+    """Another transaction moved the order first: run the use case again from a fresh read."""
+
+
+def _receipt(order: Order, *, replay: bool = False) -> Receipt:
+    state = State(order.state)
+    paid = order.cash is not None
+    return Receipt(
+        order_id=order.order_id,
+        state=state,
+        municipality_code=order.municipality_code,
+        kind=Kind(order.kind),
+        copies=order.copies,
+        unit_fee=order.unit_fee,
+        fee=order.fee,
+        cash=order.cash,
+        change=(order.cash - order.fee) if order.cash is not None else None,
+        cash_returned=order.fee if state is State.VOIDED and paid else 0,
+        charged=order.fee if state is State.CHARGED else 0,
+        replay=replay,
+    )
+
+
+def _run(factory: Factory, work: Callable[[Session], Receipt | Refused]) -> Receipt | Refused:
+    """Run `work` in one transaction; on a lost race, a duplicate key, a lock or a dropped connection, again.
+
+    Running again is safe because every step is idempotent: it finds its stored answer or the order's state.
+    """
+    last: Exception | None = None
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction(factory) as session:
+                return work(session)
+        except (_LostRace, DBAPIError) as exc:
+            if isinstance(exc, DBAPIError) and not _transient(exc):
+                raise
+            last = exc
+            log.debug("order_retry", attempt=attempt, error=type(exc).__name__)
+            time.sleep(0.005 * attempt)
+    raise RuntimeError("an order step kept losing races; giving up") from last
+
+
+def _transient(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    if isinstance(exc, IntegrityError):
+        return "unique" in text or "duplicate" in text  # a twin request stored its answer first
+    if exc.connection_invalidated:
+        return True
+    return any(word in text for word in ("locked", "busy", "deadlock", "could not serialize", "connection"))
+
+
+def _load(session: Session, order_id: uuid.UUID) -> Order | None:
+    query = select(Order).where(Order.order_id == order_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+
+
+def _stored(
+    session: Session,
+    *,
+    terminal_id: str,
+    request_key: str,
+    operation: str,
+    session_id: str,
+    order_id: uuid.UUID | None,
+) -> Receipt | Refused | None:
+    """The stored answer to this exact request, if it was already answered."""
+    record = session.get(IdempotencyRecord, (terminal_id, request_key), populate_existing=True)
+    if record is None:
+        return None
+    if record.session_id != session_id:
+        return Refused(Reason.ORDER_WRONG_SESSION)
+    if record.operation != operation or (order_id is not None and record.order_id != order_id):
+        return Refused(Reason.BAD_REQUEST)  # a request key reused for something else
+    return replace(Receipt.from_json(record.response), replay=True)
+
+
+def _remember(
+    session: Session,
+    *,
+    terminal_id: str,
+    request_key: str,
+    operation: str,
+    session_id: str,
+    receipt: Receipt,
+    now: datetime,
+) -> None:
+    session.add(
+        IdempotencyRecord(
+            terminal_id=terminal_id,
+            request_key=request_key,
+            operation=operation,
+            session_id=session_id,
+            order_id=receipt.order_id,
+            response=receipt.to_json(),
+            created_at=now,
+        )
+    )
+    session.flush()  # a concurrent twin with the same key fails here and is retried into the stored answer
+
+
+def _move(
+    session: Session,
+    order: Order,
+    transition: Transition,
+    events: tuple[Event, ...],
+    actor: str,
+    now: datetime,
+    **values: Any,
+) -> None:
+    """Apply a transition with a conditional UPDATE: exactly one row must still be in the expected state."""
+    result = session.execute(
+        update(Order)
+        .where(Order.order_id == order.order_id, Order.state == transition.before.value)
+        .values(state=transition.after.value, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise _LostRace
+    state: State = transition.before
+    for event in events:
+        after = _after(state, event)
+        session.add(
+            OrderEvent(
+                order_id=order.order_id,
+                event=event.value,
+                from_state=state.value,
+                to_state=after.value,
+                at=now,
+                actor=actor,
+            )
+        )
+        state = after
+    session.flush()
+    session.refresh(order)
+
+
+def _after(state: State, event: Event) -> State:
+    moved = advance(state, (event,))
+    assert isinstance(moved, Transition)
+    return moved.after
+
+
+def _step(
+    factory: Factory,
+    *,
+    operation: str,
+    events: tuple[Event, ...],
+    order_id: uuid.UUID,
+    session_id: str,
+    terminal_id: str,
+    request_key: str,
+    now: datetime,
+    check: Callable[[Order], Refused | None] | None = None,
+    values: Callable[[Order], dict[str, Any]] | None = None,
+    after: Callable[[Session, Order, Transition], None] | None = None,
+) -> Receipt | Refused:
+    """The common shape of every step after the quote."""
+
+    def work(session: Session) -> Receipt | Refused:
+        order = _load(session, order_id)  # locks the row on PostgreSQL first, so a twin waits here
+        stored = _stored(
+            session,
+            terminal_id=terminal_id,
+            request_key=request_key,
+            operation=operation,
+            session_id=session_id,
+            order_id=order_id,
+        )
+        if stored is not None:
+            return stored
+        if order is None:
+            return Refused(Reason.ORDER_UNKNOWN)
+        if order.session_id != session_id or order.terminal_id != terminal_id:
+            return Refused(Reason.ORDER_WRONG_SESSION)
+        transition = advance(State(order.state), events)
+        if isinstance(transition, Refused):
+            return transition
+        if transition.replay:
+            return _receipt(order, replay=True)
+        if check is not None and (refused := check(order)) is not None:
+            return refused
+        _move(session, order, transition, events, terminal_id, now, **(values(order) if values else {}))
+        if after is not None:
+            after(session, order, transition)
+        receipt = _receipt(order)
+        _remember(
+            session,
+            terminal_id=terminal_id,
+            request_key=request_key,
+            operation=operation,
+            session_id=session_id,
+            receipt=receipt,
+            now=now,
+        )
+        log.info("order_step", order_id=str(order_id), step=operation, state=receipt.state.value)
+        return receipt
+
+    return _run(factory, work)
+
+
+# --- the use cases -------------------------------------------------------------------------------------
+
+
+def quote(
+    factory: Factory,
+    *,
+    session_id: str,
+    terminal_id: str,
+    municipality_code: str,
+    kind: Kind,
+    copies: int,
+    unit_fee: int,
+    requester_cert_digest: str,
+    request_key: str,
+    now: datetime,
+    max_copies: int = MAX_COPIES,
+) -> Receipt | Refused:
+    """Open an order at `unit_fee` yen per copy, once the terminal, store hours and municipality allow it."""
+    if copies < 1 or unit_fee < 0 or not _DIGEST.match(requester_cert_digest):
+        return Refused(Reason.BAD_REQUEST)
+    if copies > max_copies:
+        return Refused(Reason.TOO_MANY_COPIES)
+
+    def work(session: Session) -> Receipt | Refused:
+        stored = _stored(
+            session,
+            terminal_id=terminal_id,
+            request_key=request_key,
+            operation="quote",
+            session_id=session_id,
+            order_id=None,
+        )
+        if stored is not None:
+            return stored
+        access = check_access(session, terminal_id=terminal_id, municipality_code=municipality_code, now=now)
+        if isinstance(access, Refused):
+            return access
+        order = Order(
+            order_id=uuid.uuid4(),
+            session_id=session_id,
+            terminal_id=terminal_id,
+            municipality_code=municipality_code,
+            kind=kind.value,
+            copies=copies,
+            unit_fee=unit_fee,
+            fee=unit_fee * copies,
+            state=State.QUOTED.value,
+            requester_cert_digest=requester_cert_digest,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(order)
+        session.flush()
+        session.add(
+            OrderEvent(
+                order_id=order.order_id,
+                event="quote",
+                from_state=None,
+                to_state=State.QUOTED.value,
+                at=now,
+                actor=terminal_id,
+            )
+        )
+        receipt = _receipt(order)
+        _remember(
+            session,
+            terminal_id=terminal_id,
+            request_key=request_key,
+            operation="quote",
+            session_id=session_id,
+            receipt=receipt,
+            now=now,
+        )
+        log.info("order_step", order_id=str(order.order_id), step="quote", state=State.QUOTED.value)
+        return receipt
+
+    return _run(factory, work)
+
+
+def pay(
+    factory: Factory,
+    *,
+    order_id: uuid.UUID,
+    session_id: str,
+    terminal_id: str,
+    cash: int,
+    request_key: str,
+    now: datetime,
+) -> Receipt | Refused:
+    """The kiosk took `cash` yen: the fee goes into escrow, the rest is change."""
+
+    def check(order: Order) -> Refused | None:
+        return Refused(Reason.CASH_INSUFFICIENT) if cash < order.fee else None
+
+    return _step(
+        factory,
+        operation="pay",
+        events=(Event.PAY,),
+        order_id=order_id,
+        session_id=session_id,
+        terminal_id=terminal_id,
+        request_key=request_key,
+        now=now,
+        check=check,
+        values=lambda _order: {"cash": cash},
+    )
+
+
+def mark_rendered(
+    factory: Factory,
+    *,
+    order_id: uuid.UUID,
+    session_id: str,
+    terminal_id: str,
+    request_key: str,
+    now: datetime,
+    bound_order_id: uuid.UUID,
+    bound_requester_digest: str,
+    document_number: str | None = None,
+    document_digest: str | None = None,
+) -> Receipt | Refused:
+    """The municipal server rendered the document; only its number and digest are kept (SEC-4).
+
+    INC-1, INC-2, INC-7: the document must name this order and this requester (`bound_*`, read from the
+    document or its response headers), or it is refused (document_not_bound) and the order stays paid.
+    """
+    if document_digest is not None and not _DIGEST.match(document_digest):
+        return Refused(Reason.BAD_REQUEST)
+
+    def check(order: Order) -> Refused | None:
+        if bound_order_id != order.order_id or bound_requester_digest != order.requester_cert_digest:
+            log.warning("document_not_bound", order_id=str(order.order_id))
+            return Refused(Reason.DOCUMENT_NOT_BOUND)
+        return None
+
+    return _step(
+        factory,
+        operation="render",
+        events=(Event.RENDER,),
+        order_id=order_id,
+        session_id=session_id,
+        terminal_id=terminal_id,
+        request_key=request_key,
+        now=now,
+        check=check,
+        values=lambda _order: {"document_number": document_number, "document_digest": document_digest},
+    )
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a document for this order must carry (and what the kiosk checks before printing)."""
+
+    order_id: uuid.UUID
+    requester_cert_digest: str
+    municipality_code: str
+    kind: Kind
+    copies: int
+    document_number: str | None
+    document_digest: str | None
+
+
+def order_binding(
+    factory: Factory, *, order_id: uuid.UUID, session_id: str, terminal_id: str
+) -> Binding | Refused:
+    """The binding of an order, for its own session and terminal only."""
+    with factory() as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            return Refused(Reason.ORDER_UNKNOWN)
+        if order.session_id != session_id or order.terminal_id != terminal_id:
+            return Refused(Reason.ORDER_WRONG_SESSION)
+        return Binding(
+            order.order_id,
+            order.requester_cert_digest,
+            order.municipality_code,
+            Kind(order.kind),
+            order.copies,
+            order.document_number,
+            order.document_digest,
+        )
+
+
+def _write_ledger(session: Session, order: Order, transition: Transition) -> None:
+    """FEE-1: the one ledger entry of a charged order, in the same transaction as the charge."""
+    if Effect.CHARGE_FEE not in transition.effects:
+        return
+    terminal = session.get(Terminal, order.terminal_id)
+    session.add(
+        LedgerEntry(
+            order_id=order.order_id,
+            municipality_code=order.municipality_code,
+            chain=terminal.chain if terminal else "unknown",
+            store_code=terminal.store_code if terminal else "unknown",
+            terminal_id=order.terminal_id,
+            kind=order.kind,
+            copies=order.copies,
+            fee=order.fee,
+            charged_at=order.updated_at,
+        )
+    )
+    session.flush()
+
+
+def confirm_print(
+    factory: Factory,
+    *,
+    order_id: uuid.UUID,
+    session_id: str,
+    terminal_id: str,
+    request_key: str,
+    now: datetime,
+) -> Receipt | Refused:
+    """NRF-1, FEE-1: the print completed: printed, then charged exactly once, with its ledger entry."""
+    return _step(
+        factory,
+        operation="confirm",
+        events=(Event.PRINT, Event.CHARGE),
+        order_id=order_id,
+        session_id=session_id,
+        terminal_id=terminal_id,
+        request_key=request_key,
+        now=now,
+        values=lambda _order: {"charged_at": now},
+        after=_write_ledger,
+    )
+
+
+def void(
+    factory: Factory,
+    *,
+    order_id: uuid.UUID,
+    session_id: str,
+    terminal_id: str,
+    request_key: str,
+    now: datetime,
+    reason: str = "cancelled",
+) -> Receipt | Refused:
+    """NRF-1: abandon an order before its print completed; escrowed cash goes back. Charged orders refuse."""
+    return _step(
+        factory,
+        operation="void",
+        events=(Event.VOID,),
+        order_id=order_id,
+        session_id=session_id,
+        terminal_id=terminal_id,
+        request_key=request_key,
+        now=now,
+        values=lambda _order: {"void_reason": reason[:64]},
+    )
+
+
+def order_status(
+    factory: Factory, *, order_id: uuid.UUID, session_id: str, terminal_id: str
+) -> Receipt | Refused:
+    """Where an order stands, for its own session and terminal only."""
+    with factory() as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            return Refused(Reason.ORDER_UNKNOWN)
+        if order.session_id != session_id or order.terminal_id != terminal_id:
+            return Refused(Reason.ORDER_WRONG_SESSION)
+        return _receipt(order)
+
+
+def recover_stale(factory: Factory, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> list[Receipt]:
+    """NRF-1: void orders stuck before their print was confirmed, returning escrowed cash; never charges."""
+    cutoff = now - stale_after
+    recoverable = [s.value for s in State if can_recover(s)]
+    with factory() as session:
+        ids = list(
+            session.scalars(
+                select(Order.order_id).where(Order.state.in_(recoverable), Order.updated_at < cutoff)
+            )
+        )
+    voided: list[Receipt] = []
+    for order_id in ids:
+
+        def work(session: Session, order_id: uuid.UUID = order_id) -> Receipt | Refused:
+            order = _load(session, order_id)
+            if order is None or not can_recover(State(order.state)) or order.updated_at >= cutoff:
+                return Refused(Reason.ORDER_STATE_CONFLICT)  # moved on meanwhile: leave it alone
+            transition = advance(State(order.state), (Event.VOID,))
+            assert isinstance(transition, Transition)
+            _move(session, order, transition, (Event.VOID,), "recovery", now, void_reason="stale")
+            log.info("order_recovered", order_id=str(order_id), was=transition.before.value)
+            return _receipt(order)
+
+        result = _run(factory, work)
+        if isinstance(result, Receipt):
+            voided.append(result)
+    return voided
+
+
+def purge_idempotency(factory: Factory, before: datetime) -> int:
+    """Forget stored answers older than `before` (retries never come that late)."""
+    from sqlalchemy import delete
+
+    with transaction(factory) as session:
+        result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < before))
+        return int(getattr(result, "rowcount", 0) or 0)

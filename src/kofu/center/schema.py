@@ -1,0 +1,15 @@
+"""The center's database schema: its own Alembic chain and version table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kofu.db import migrate
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version_center"
+
+
+def migrate_center(url: str) -> None:
+    """Bring the center's tables at `url` to the newest revision."""
+    migrate(url, MIGRATIONS, VERSION_TABLE)

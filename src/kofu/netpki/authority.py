@@ -1,0 +1,363 @@
+"""The private network CA (SEC-5, STR-1): one CA, a certificate per server and per kiosk terminal, a CRL.
+
+Everything lives under `$KOFU_HOME/keys/net/` (private keys 0600):
+  ca.key, ca.pem, crl.pem, servers/<name>.{pem,key}, terminals/<terminal id>.{pem,key}.
+A terminal's certificate names its terminal ID in the subject CN and in a SAN URI `urn:kofu:terminal:<id>`.
+Revoking re-signs the CRL; TLS contexts built afterwards refuse the revoked certificate.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+TERMINAL_URN = "urn:kofu:terminal:"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # also a file name: no path tricks
+CA_YEARS = 10
+LEAF_DAYS = 825
+CRL_DAYS = 30
+
+
+class NetPkiError(Exception):
+    """A network-PKI operation that cannot be done (no CA yet, bad name, unknown certificate)."""
+
+
+@dataclass(frozen=True)
+class NetPaths:
+    """Where the network PKI keeps its files under one kofu home."""
+
+    root: Path
+
+    @classmethod
+    def under(cls, home: Path) -> NetPaths:
+        return cls(home / "keys" / "net")
+
+    @property
+    def ca_key(self) -> Path:
+        return self.root / "ca.key"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.root / "ca.pem"
+
+    @property
+    def crl(self) -> Path:
+        return self.root / "crl.pem"
+
+    def server(self, name: str) -> tuple[Path, Path]:
+        """(certificate, key) of a server (the center, a municipal server)."""
+        _check_name(name)
+        return self.root / "servers" / f"{name}.pem", self.root / "servers" / f"{name}.key"
+
+    def terminal(self, terminal_id: str) -> tuple[Path, Path]:
+        """(certificate, key) of a kiosk terminal."""
+        _check_name(terminal_id)
+        return self.root / "terminals" / f"{terminal_id}.pem", self.root / "terminals" / f"{terminal_id}.key"
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate just issued: its serial and where its files are."""
+
+    name: str
+    serial: int
+    cert_path: Path
+    key_path: Path
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise NetPkiError(f"not a valid name for a network certificate: {name!r}")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _write_public(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def create_ca(home: Path, *, name: str = "kofu network CA", now: datetime | None = None) -> x509.Certificate:
+    """Create the network CA and an empty CRL; refuses to overwrite an existing CA."""
+    paths = NetPaths.under(home)
+    if paths.ca_key.exists():
+        raise NetPkiError(f"a network CA already exists in {paths.root}")
+    at = _now(now)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    os.chmod(paths.root, 0o700)  # only the owner may even list the network keys
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kofu"), x509.NameAttribute(NameOID.COMMON_NAME, name)]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(at - timedelta(minutes=5))
+        .not_valid_after(at + timedelta(days=365 * CA_YEARS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    _write_private(paths.ca_key, _key_pem(key))
+    _write_public(paths.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
+    _write_crl(paths, key, cert, [], at)
+    return cert
+
+
+def ensure_ca(home: Path, *, now: datetime | None = None) -> x509.Certificate:
+    """The network CA, created on first use; refreshes the CRL when it is about to expire."""
+    paths = NetPaths.under(home)
+    if not paths.ca_key.exists():
+        return create_ca(home, now=now)
+    key, cert = _load_ca(paths)
+    crl = load_crl(home)
+    if crl.next_update_utc is None or crl.next_update_utc - _now(now) < timedelta(days=CRL_DAYS // 3):
+        _write_crl(paths, key, cert, list(crl), _now(now))
+    return cert
+
+
+def _load_ca(paths: NetPaths) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    if not paths.ca_key.exists():
+        raise NetPkiError(f"no network CA in {paths.root}: create it first")
+    key = serialization.load_pem_private_key(paths.ca_key.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise NetPkiError("the network CA key is not an EC key")
+    return key, x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
+
+
+def load_crl(home: Path) -> x509.CertificateRevocationList:
+    return x509.load_pem_x509_crl(NetPaths.under(home).crl.read_bytes())
+
+
+def _issue(
+    paths: NetPaths,
+    *,
+    common_name: str,
+    san: list[x509.GeneralName],
+    usages: list[x509.ObjectIdentifier],
+    cert_path: Path,
+    key_path: Path,
+    now: datetime | None,
+) -> Issued:
+    ca_key, ca_cert = _load_ca(paths)
+    at = _now(now)
+    key = ec.generate_private_key(ec.SECP256R1())
+    serial = x509.random_serial_number()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kofu"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                ]
+            )
+        )
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(at - timedelta(minutes=5))
+        .not_valid_after(min(at + timedelta(days=LEAF_DAYS), ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        .add_extension(x509.SubjectAlternativeName(san), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    _write_private(key_path, _key_pem(key))
+    _write_public(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    return Issued(common_name, serial, cert_path, key_path)
+
+
+def issue_server(
+    home: Path,
+    name: str,
+    *,
+    hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
+    now: datetime | None = None,
+) -> Issued:
+    """A certificate for the center or a municipal server, valid for `hosts` (DNS names or IP addresses).
+
+    It may also authenticate as a client, since the center calls municipal servers with it.
+    """
+    paths = NetPaths.under(home)
+    cert_path, key_path = paths.server(name)
+    san: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            san.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            san.append(x509.DNSName(host))
+    return _issue(
+        paths,
+        common_name=name,
+        san=san,
+        usages=[ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+        cert_path=cert_path,
+        key_path=key_path,
+        now=now,
+    )
+
+
+def issue_terminal(home: Path, terminal_id: str, *, now: datetime | None = None) -> Issued:
+    """STR-1: a client certificate for one kiosk terminal (CN and SAN URI carry its terminal ID)."""
+    paths = NetPaths.under(home)
+    cert_path, key_path = paths.terminal(terminal_id)
+    return _issue(
+        paths,
+        common_name=terminal_id,
+        san=[x509.UniformResourceIdentifier(TERMINAL_URN + terminal_id)],
+        usages=[ExtendedKeyUsageOID.CLIENT_AUTH],
+        cert_path=cert_path,
+        key_path=key_path,
+        now=now,
+    )
+
+
+def _write_crl(
+    paths: NetPaths,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    revoked: list[x509.RevokedCertificate],
+    at: datetime,
+) -> None:
+    number = 1
+    if paths.crl.exists():
+        old = x509.load_pem_x509_crl(paths.crl.read_bytes())
+        try:
+            number = old.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
+        except x509.ExtensionNotFound:
+            number = 1
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(at - timedelta(minutes=5))
+        .next_update(at + timedelta(days=CRL_DAYS))
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+    )
+    for entry in revoked:
+        builder = builder.add_revoked_certificate(entry)
+    crl = builder.sign(ca_key, hashes.SHA256())
+    _write_public(paths.crl, crl.public_bytes(serialization.Encoding.PEM))
+
+
+def revoke(home: Path, serial: int, *, now: datetime | None = None) -> bool:
+    """Put a certificate serial on the CRL; False if it was already there."""
+    paths = NetPaths.under(home)
+    ca_key, ca_cert = _load_ca(paths)
+    current = list(load_crl(home))
+    if any(entry.serial_number == serial for entry in current):
+        return False
+    at = _now(now)
+    entry = (
+        x509.RevokedCertificateBuilder()
+        .serial_number(serial)
+        .revocation_date(at - timedelta(seconds=1))
+        .build()
+    )
+    _write_crl(paths, ca_key, ca_cert, [*current, entry], at)
+    return True
+
+
+def revoke_terminal(home: Path, terminal_id: str, *, now: datetime | None = None) -> int:
+    """Revoke a terminal's current certificate; returns its serial."""
+    cert_path, _ = NetPaths.under(home).terminal(terminal_id)
+    if not cert_path.exists():
+        raise NetPkiError(f"no network certificate for terminal {terminal_id}")
+    serial = x509.load_pem_x509_certificate(cert_path.read_bytes()).serial_number
+    revoke(home, serial, now=now)
+    return serial
+
+
+def is_revoked(home: Path, serial: int) -> bool:
+    return load_crl(home).get_revoked_certificate_by_serial_number(serial) is not None
+
+
+def terminal_id_from_cert(cert: x509.Certificate | bytes) -> str | None:
+    """The terminal ID a peer certificate (object or DER) names, when CN and SAN URI agree; else None."""
+    if isinstance(cert, bytes):
+        try:
+            cert = x509.load_der_x509_certificate(cert)
+        except ValueError:
+            return None
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    uris = [u for u in san.get_values_for_type(x509.UniformResourceIdentifier) if u.startswith(TERMINAL_URN)]
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(uris) != 1 or len(names) != 1:
+        return None
+    terminal_id = uris[0][len(TERMINAL_URN) :]
+    if names[0].value != terminal_id or not _NAME.match(terminal_id):
+        return None
+    return terminal_id

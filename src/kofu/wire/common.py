@@ -1,0 +1,90 @@
+"""What every API message shares: strict validation, identifier patterns, and the error body.
+
+Every model forbids unknown fields, bounds every length, and takes identifiers only in their pattern,
+so a malformed request is refused (bad_request) before any service runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kofu.rules.decision import Refused
+from kofu.rules.reasons import Reason
+
+
+class Strict(BaseModel):
+    """The base of every wire model: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=512)
+
+
+SessionId = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a kiosk session at the center")
+]
+TerminalId = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", description="a registered kiosk terminal (STR-1)"),
+]
+RequestKey = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="chosen by the kiosk per request; a retry with the same key gets the same answer",
+    ),
+]
+MunicipalityCode = Annotated[
+    str, Field(pattern=r"^[0-9]{6}$", description="the 6-digit local government code")
+]
+PersonId = Annotated[
+    str, Field(pattern=r"^[0-9]{6}-[0-9]{7}$", description="a person's public id in a registry")
+]
+Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="a SHA-256 digest, lowercase hex")]
+Yen = Annotated[int, Field(ge=0, le=1_000_000)]
+StoreCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+Chain = Annotated[
+    str, Field(pattern=r"^[a-z0-9_]{1,32}$", description="store chain, e.g. seven_eleven, lawson")
+]
+
+
+class ErrorBody(Strict):
+    """Every 4xx answer: a reason code and the sentences a person reads."""
+
+    reason: Reason
+    message_ja: str = Field(max_length=512)
+    message_en: str = Field(max_length=512)
+
+    @classmethod
+    def of(cls, refusal: Refused | Reason) -> ErrorBody:
+        reason = refusal.reason if isinstance(refusal, Refused) else refusal
+        return cls(reason=reason, message_ja=reason.ja, message_en=reason.en)
+
+
+# The HTTP status of a refusal: the order and terminal codes here; any rule refusal of rules.md is 422.
+_STATUS: dict[Reason, int] = {
+    Reason.BAD_REQUEST: 400,
+    Reason.TERMINAL_UNKNOWN: 403,
+    Reason.ORDER_WRONG_SESSION: 403,
+    Reason.ORDER_UNKNOWN: 404,
+    Reason.MUNICIPALITY_UNKNOWN: 404,
+    Reason.ORDER_STATE_CONFLICT: 409,
+    Reason.CASH_INSUFFICIENT: 409,
+    Reason.MAINTENANCE: 503,
+    Reason.MUNICIPALITY_UNAVAILABLE: 503,
+    Reason.STORE_CLOSED: 403,
+}
+
+
+def http_status(refusal: Refused | Reason) -> int:
+    """The HTTP status that carries a refusal (with `ErrorBody` as its body)."""
+    reason = refusal.reason if isinstance(refusal, Refused) else refusal
+    return _STATUS.get(reason, 422)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """FastAPI `responses=` documenting each 4xx/5xx as an `ErrorBody`, for the OpenAPI schema."""
+    return {
+        status: {"model": ErrorBody, "description": "refused: reason code and sentences"}
+        for status in statuses
+    }

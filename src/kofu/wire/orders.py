@@ -1,0 +1,117 @@
+"""The order steps on the wire: kiosk → center (quote, pay, confirm, void) and center → municipal (render).
+
+The terminal ID in a body must equal the one of the TLS client certificate when mutual TLS is on;
+the center checks that, and every step against the order's own session and terminal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from kofu.center.order import State
+from kofu.rules.kinds import Kind
+from kofu.wire.common import (
+    Digest,
+    MunicipalityCode,
+    PersonId,
+    RequestKey,
+    SessionId,
+    Strict,
+    TerminalId,
+    Yen,
+)
+
+MAX_COPIES = 10
+
+
+class Steps(Strict):
+    """Who is asking, and the key that makes this request's retries harmless."""
+
+    session_id: SessionId
+    terminal_id: TerminalId
+    request_key: RequestKey
+
+
+class QuoteRequest(Steps):
+    """The person's choice, to be priced and opened as an order."""
+
+    municipality_code: MunicipalityCode
+    kind: Kind
+    copies: int = Field(ge=1, le=MAX_COPIES)
+    persons: tuple[PersonId, ...] = Field(
+        default=(), max_length=20, description="whose certificates (own first)"
+    )
+    fiscal_year: int | None = Field(default=None, ge=1989, le=2200, description="kazei only")
+    option: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$", description="e.g. whole / individual")
+
+
+class PayRequest(Steps):
+    """Cash the kiosk took; the fee goes into escrow, the rest is change."""
+
+    cash: Yen
+
+
+class ConfirmRequest(Steps):
+    """The print completed: charge the fee (NRF-1, FEE-1)."""
+
+
+class VoidReason(StrEnum):
+    CANCELLED = "cancelled"
+    PRINT_FAILED = "print_failed"
+    TIMEOUT = "timeout"
+
+
+class VoidRequest(Steps):
+    """Abandon the order before its print completed; escrowed cash is returned."""
+
+    reason: VoidReason = VoidReason.CANCELLED
+
+
+class OrderResponse(Strict):
+    """Where an order stands after a step; `replay` is true when this was a retry (same answer)."""
+
+    order_id: uuid.UUID
+    state: State
+    municipality_code: MunicipalityCode
+    kind: Kind
+    copies: int = Field(ge=1, le=MAX_COPIES)
+    unit_fee: Yen
+    fee: Yen
+    cash: Yen | None = None
+    change: Yen | None = None
+    cash_returned: Yen = 0
+    charged: Yen = 0
+    replay: bool = False
+
+    @classmethod
+    def of(cls, receipt: Any) -> OrderResponse:
+        """From a `kofu.center.orders.Receipt` (or anything with the same attributes)."""
+        return cls.model_validate(receipt, from_attributes=True)
+
+
+class RenderRequest(Strict):
+    """Center → municipal server: compose, render and seal this order's document (streamed back, not kept)."""
+
+    order_id: uuid.UUID
+    municipality_code: MunicipalityCode
+    kind: Kind
+    copies: int = Field(ge=1, le=MAX_COPIES)
+    requester_serial: str = Field(pattern=r"^[0-9a-f]{1,40}$", description="the card certificate serial, hex")
+    requester_cert_digest: Digest
+    persons: tuple[PersonId, ...] = Field(default=(), max_length=20)
+    fiscal_year: int | None = Field(default=None, ge=1989, le=2200)
+    option: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
+
+
+class RenderedHeaders(Strict):
+    """What travels with a rendered PDF as response headers: its binding to the order, never its content."""
+
+    order_id: uuid.UUID
+    requester_cert_digest: Digest
+    document_number: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    document_digest: Digest
+    pages: int = Field(ge=1, le=100)
