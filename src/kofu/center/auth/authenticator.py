@@ -1,0 +1,147 @@
+"""The center's authenticator: challenge out, signed answer in, `Authenticated` or `Refused` back.
+
+Nothing lives in process memory between the steps except pure caches: the challenge is in the
+database, so any worker can serve any step. Every attempt is recorded as an event; only a fully
+checked answer is recorded as authenticated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.center.auth.cards import CardRecords
+from kofu.center.auth.certificates import CertificateChecker
+from kofu.center.auth.challenges import Challenge, challenge_message, consume_challenge, issue_challenge
+from kofu.center.auth.models import AuthEvent
+from kofu.center.auth.revocation import StatusChecker
+from kofu.db import transaction
+from kofu.jpki.policies import CredentialKind
+from kofu.logs import get_logger
+from kofu.rules.calendar import today_jst
+from kofu.rules.decision import Refused
+from kofu.rules.eligibility import check_day_one
+from kofu.rules.facts import CardFacts
+from kofu.rules.reasons import Reason
+
+log = get_logger("center.auth")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class AuthResponse:
+    """What the kiosk sends back: the challenge, its ids, the card's certificate and signature.
+
+    There is no PIN here (ELG-1): the PIN goes to the card only.
+    """
+
+    challenge: bytes
+    session_id: str
+    terminal_id: str
+    certificate_der: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who is at the kiosk: the credential's auth serial and kind (card or phone, ELG-6), and when."""
+
+    auth_serial: int
+    credential: CredentialKind
+    at: datetime
+    person_id: str
+    certificate_digest: bytes
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Authenticator:
+    """Issues challenges and checks answers (SEC-1, DAY-1)."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        checker: CertificateChecker,
+        status: StatusChecker,
+        cards: CardRecords,
+        clock: Clock = _utc_now,
+    ) -> None:
+        self.factory = factory
+        self.checker = checker
+        self.status = status
+        self.cards = cards
+        self.clock = clock
+
+    def challenge(self, session_id: str, terminal_id: str) -> Challenge:
+        """A fresh single-use challenge for this kiosk session and terminal."""
+        with transaction(self.factory) as session:
+            return issue_challenge(session, session_id=session_id, terminal_id=terminal_id, now=self.clock())
+
+    def authenticate(self, response: AuthResponse) -> Authenticated | Refused:
+        """Consume the challenge (a replay loses), then check everything; record the outcome."""
+        now = self.clock()
+        with transaction(self.factory) as session:
+            problem = consume_challenge(
+                session,
+                response.challenge,
+                session_id=response.session_id,
+                terminal_id=response.terminal_id,
+                now=now,
+            )
+        outcome: Authenticated | Refused = Refused(problem) if problem else self.verify(response, now)
+        self._record(response, outcome, now)
+        return outcome
+
+    def verify(self, response: AuthResponse, now: datetime) -> Authenticated | Refused:
+        """Signature, chain, validity, revocation and DAY-1 of an answer whose challenge is consumed."""
+        checked = self.checker.check(response.certificate_der, now)
+        if isinstance(checked, Reason):
+            return Refused(checked)
+        message = challenge_message(response.challenge, response.session_id, response.terminal_id)
+        try:
+            checked.public_key.verify(response.signature, message, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            return Refused(Reason.SIGNATURE_INVALID)
+        state = self.status.status(checked.cert, self.checker.auth_ca, now)
+        if state is None:
+            return Refused(Reason.OCSP_UNAVAILABLE)
+        if state == "revoked":
+            return Refused(Reason.CERTIFICATE_REVOKED)
+        if state == "unknown":
+            return Refused(Reason.CARD_UNKNOWN)
+        record = self.cards.lookup(checked.serial)
+        if record is None:
+            return Refused(Reason.CARD_UNKNOWN)
+        facts = CardFacts(
+            credential=checked.credential,
+            issued_on=record.issued_on,
+            continued_use_on=record.continued_use_on,
+        )
+        day_one = check_day_one(facts, today_jst(now))
+        if day_one is not None:
+            return Refused(day_one)
+        return Authenticated(checked.serial, checked.credential, now, record.person_id, checked.digest)
+
+    def _record(self, response: AuthResponse, outcome: Authenticated | Refused, now: datetime) -> None:
+        ok = isinstance(outcome, Authenticated)
+        event = AuthEvent(
+            at=now,
+            session_id=response.session_id[:64],
+            terminal_id=response.terminal_id[:64],
+            outcome="authenticated" if ok else "refused",
+            reason=None if isinstance(outcome, Authenticated) else outcome.code,
+            auth_serial=outcome.auth_serial if isinstance(outcome, Authenticated) else None,
+            credential=outcome.credential if isinstance(outcome, Authenticated) else None,
+        )
+        with transaction(self.factory) as session:
+            session.add(event)
+        log.info("authentication", outcome=event.outcome, reason=event.reason, terminal=event.terminal_id)

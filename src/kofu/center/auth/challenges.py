@@ -1,0 +1,88 @@
+"""Single-use challenges: issued for one kiosk session and terminal, valid 60 seconds.
+
+Consumption is one conditional UPDATE (... WHERE used = false AND not expired AND same session and
+terminal), so of two concurrent consumers exactly one wins, on any worker, on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from kofu.center.auth.models import AuthChallenge
+from kofu.rules.reasons import Reason
+
+CHALLENGE_BYTES = 32
+CHALLENGE_LIFETIME = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A challenge as handed to the kiosk."""
+
+    challenge: bytes
+    session_id: str
+    terminal_id: str
+    expires_at: datetime
+
+
+def challenge_message(challenge: bytes, session_id: str, terminal_id: str) -> bytes:
+    """What the card signs (after SHA-256 and DigestInfo): challenge ‖ session_id ‖ terminal_id (UTF-8)."""
+    return challenge + session_id.encode("utf-8") + terminal_id.encode("utf-8")
+
+
+def issue_challenge(session: Session, *, session_id: str, terminal_id: str, now: datetime) -> Challenge:
+    """Store and return a fresh random 32-byte challenge for this session and terminal."""
+    value = secrets.token_bytes(CHALLENGE_BYTES)
+    expires_at = now + CHALLENGE_LIFETIME
+    session.add(
+        AuthChallenge(
+            challenge=value,
+            session_id=session_id,
+            terminal_id=terminal_id,
+            created_at=now,
+            expires_at=expires_at,
+            used=False,
+        )
+    )
+    return Challenge(value, session_id, terminal_id, expires_at)
+
+
+def consume_challenge(
+    session: Session, challenge: bytes, *, session_id: str, terminal_id: str, now: datetime
+) -> Reason | None:
+    """Mark the challenge used if it is live and belongs to this session and terminal.
+
+    None when this call consumed it; otherwise why not (unknown, replayed, expired, wrong session).
+    """
+    result = session.execute(
+        update(AuthChallenge)
+        .where(
+            AuthChallenge.challenge == challenge,
+            AuthChallenge.used.is_(False),
+            AuthChallenge.expires_at > now,
+            AuthChallenge.session_id == session_id,
+            AuthChallenge.terminal_id == terminal_id,
+        )
+        .values(used=True)
+    )
+    if getattr(result, "rowcount", 0) == 1:
+        return None
+    row = session.get(AuthChallenge, challenge)
+    if row is None:
+        return Reason.CHALLENGE_UNKNOWN
+    if row.session_id != session_id or row.terminal_id != terminal_id:
+        return Reason.CHALLENGE_WRONG_SESSION
+    if row.used:
+        return Reason.CHALLENGE_REPLAYED
+    return Reason.CHALLENGE_EXPIRED
+
+
+def purge_expired(session: Session, now: datetime, keep: timedelta = timedelta(hours=1)) -> int:
+    """Delete challenges that expired more than `keep` ago; the number deleted."""
+    result = session.execute(delete(AuthChallenge).where(AuthChallenge.expires_at < now - keep))
+    return int(getattr(result, "rowcount", 0))

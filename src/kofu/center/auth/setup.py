@@ -1,0 +1,30 @@
+"""Wiring the authenticator from kofu's settings: CA certificates, database, OCSP URL, card records."""
+
+from __future__ import annotations
+
+from kofu.center.auth.authenticator import Authenticator
+from kofu.center.auth.cards import CardRecords, RegistryCardRecords
+from kofu.center.auth.certificates import CertificateChecker
+from kofu.center.auth.revocation import HttpStatusChecker
+from kofu.center.auth.schema import migrate_center_auth
+from kofu.db import make_engine, session_factory
+from kofu.jpki.keys import read_cert
+from kofu.settings import Settings
+
+DEFAULT_JPKI_URL = "http://127.0.0.1:8800"
+
+
+def authenticator_from_settings(
+    settings: Settings, *, ocsp_url: str | None = None, cards: CardRecords | None = None, migrate: bool = True
+) -> Authenticator:
+    """An authenticator on `settings.db_url`, trusting the CA certificates in `$KOFU_HOME/keys/jpki`
+    (public certificates only: the center never holds a jpki private key), asking OCSP at
+    `ocsp_url` (default: `jpki_url` from the settings + /ocsp) and reading card records from the
+    registry unless `cards` is given."""
+    if migrate:
+        migrate_center_auth(settings.db_url)
+    folder = settings.home / "keys" / "jpki"
+    checker = CertificateChecker(read_cert(folder / "auth-ca.pem"), read_cert(folder / "sign-ca.pem"))
+    factory = session_factory(make_engine(settings.db_url))
+    url = ocsp_url or str(settings.extra.get("jpki_url", DEFAULT_JPKI_URL)).rstrip("/") + "/ocsp"
+    return Authenticator(factory, checker, HttpStatusChecker(url), cards or RegistryCardRecords(factory))

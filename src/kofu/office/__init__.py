@@ -1,0 +1,1 @@
+"""kofu.office: the municipal office's staff-side services (PIN resets now; office pages later)."""
