@@ -1,15 +1,69 @@
 """`kofu verify FILE`: is this certificate genuine?"""
 
+from __future__ import annotations
+
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 
 def verify(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A certificate PDF, or a photo or scan of its back.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object for machines.")] = False,
 ) -> None:
-    """Check a certificate and print a verdict."""
-    typer.echo("verification is not implemented yet", err=True)
-    raise typer.Exit(2)
+    """Check a certificate and print a verdict (exit code 0 only for a genuine document)."""
+    import logging
+
+    from kofu.settings import Settings, load_settings
+    from kofu.verify.core import verify_bytes
+    from kofu.verify.register import Register, migrate_verify
+    from kofu.verify.trust import Trust
+
+    # pyHanko logs a full traceback for an untrusted chain; the verdict already says key_unknown.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    settings: Settings = ctx.obj if isinstance(ctx.obj, Settings) else load_settings()
+    if not file.is_file():
+        typer.echo(f"unreadable: no such file {file}", err=True)
+        raise typer.Exit(2)
+    migrate_verify(settings.db_url)
+    register = Register(settings.db_url)
+    try:
+        result = verify_bytes(
+            file.read_bytes(), trust=Trust.from_home(settings.home.resolve()), register=register
+        )
+    finally:
+        register.close()
+    summary = result.to_json()
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        _show(summary)
+    raise typer.Exit(0 if result.genuine else 1)
+
+
+def _show(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.pretty import Pretty
+    from rich.table import Table
+
+    from kofu.verify.verdict import Status
+
+    status = Status(summary["status"])
+    console = Console()
+    colour = "green" if status is Status.GENUINE else "red"
+    lines = [f"[bold {colour}]{status.value.upper()}[/] — {status.ja}"]
+    lines += [f"{r['code']}: {r['ja']} / {r['en']}" for r in summary["reasons"]]
+    console.print(Panel("\n".join(lines), title="kofu verify"))
+    if "document" in summary:
+        table = Table(show_header=False)
+        for key, value in summary["document"].items():
+            table.add_row(key, str(value))
+        console.print(table)
+    if "content" in summary:
+        console.print("[bold]原本の内容 (decrypted original content — compare it with the front)[/]")
+        console.print(Pretty(summary["content"], max_string=80))

@@ -1,0 +1,68 @@
+"""住民票の写し: household block, then one block per listed member (CRT-1, INC-6)."""
+
+from __future__ import annotations
+
+from kofu.documents.content import JuminhyoContent, ResidentEntry
+from kofu.documents.names import wareki, with_kyuuji
+from kofu.documents.page import Row, label, note, value
+
+TITLE = "住民票の写し"
+_W3 = (0.15, 0.35, 0.15, 0.35)
+
+
+def _member(i: int, m: ResidentEntry) -> list[Row]:
+    rows = [
+        Row(
+            [label(f"{i}　氏名"), value(with_kyuuji(m.name, m.kyuuji), small=m.name_kana, size=10.5)],
+            (0.15, 0.85),
+            keep_with_next=True,
+            gap_before=4,
+        ),
+        Row(
+            [label("生年月日"), value(wareki(m.birth_date)), label("性別"), value(m.sex)],
+            _W3,
+            keep_with_next=True,
+        ),
+    ]
+    second = [label("住民となった年月日"), value(wareki(m.resident_since))]
+    if m.relationship is not None:
+        second = [label("続柄"), value(m.relationship), *second]
+    else:
+        second = [*second, label(""), value("")]
+    rows.append(Row(second, _W3, keep_with_next=True))
+    rows.append(
+        Row(
+            [
+                label("住所を定めた年月日"),
+                value(wareki(m.address_since)),
+                label("届出の年月日"),
+                value(wareki(m.notified_on)),
+            ],
+            _W3,
+            keep_with_next=True,
+        )
+    )
+    if m.previous_address:
+        rows.append(Row([label("従前の住所"), value(m.previous_address)], (0.15, 0.85), keep_with_next=True))
+    rows.append(
+        Row(
+            [label("異動事由"), value(m.last_change), label("異動年月日"), value(wareki(m.last_change_on))],
+            _W3,
+        )
+    )
+    return rows
+
+
+def rows(content: JuminhyoContent) -> list[Row]:
+    """The rows of the front, in print order."""
+    out = [Row([label("住所"), value(content.address, size=10.5)], (0.15, 0.85))]
+    if content.householder is not None:
+        out.append(Row([label("世帯主"), value(content.householder)], (0.15, 0.85)))
+    if content.honseki is not None:
+        out.append(Row([label("本籍"), value(content.honseki)], (0.15, 0.85)))
+    if content.hittousha is not None:
+        out.append(Row([label("筆頭者"), value(content.hittousha)], (0.15, 0.85)))
+    for i, member in enumerate(content.members, start=1):
+        out += _member(i, member)
+    out.append(note("以下余白", gap=6))
+    return out

@@ -1,0 +1,79 @@
+"""The PDF seal: a PAdES-B-B certification signature (DocMDP: no changes allowed) with pyHanko.
+
+The signer keeps the parsed key (pyHanko re-parses it on every signature otherwise), and the space for
+the signature is reserved up front (otherwise pyHanko signs twice to measure it).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+if TYPE_CHECKING:
+    from kofu.documents.keys import DocumentKeys
+
+BYTES_RESERVED = 6144  # DER CMS with two EC certificates fits in well under this
+FIELD_NAME = "KofuSeal"
+_HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+def asn1_cert(cert: object) -> asn1_x509.Certificate:
+    """A cryptography certificate as asn1crypto's, which pyHanko uses."""
+    from cryptography import x509
+
+    assert isinstance(cert, x509.Certificate)
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+class CachedKeySigner(signers.SimpleSigner):
+    """A SimpleSigner that signs with a parsed EC key instead of re-loading it per call."""
+
+    def __init__(self, *args: object, pyca_key: ec.EllipticCurvePrivateKey, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._pyca_key = pyca_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        return self._pyca_key.sign(data, ec.ECDSA(_HASHES[digest_algorithm]()))
+
+
+def make_signer(keys: DocumentKeys) -> CachedKeySigner:
+    """The pyHanko signer of a municipality's document-signing key."""
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        keys.signer_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return CachedKeySigner(
+        signing_cert=asn1_cert(keys.signer_cert),
+        signing_key=key_info,
+        cert_registry=SimpleCertificateStore.from_certs([asn1_cert(keys.ca_cert)]),
+        pyca_key=keys.signer_key,
+    )
+
+
+def seal_pdf(pdf: bytes, keys: DocumentKeys, *, reason: str, location: str) -> bytes:
+    """Certify `pdf` with the municipality's document-signing key; nothing may change afterwards."""
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        certify=True,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        reason=reason,
+        location=location,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    out = signers.sign_pdf(writer, meta, signer=keys.pades_signer, bytes_reserved=BYTES_RESERVED)
+    return out.getvalue()

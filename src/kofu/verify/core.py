@@ -1,0 +1,137 @@
+"""`verify_bytes`: the verdict on a certificate PDF, or on a photo or scan of its back.
+
+Order of checks: readable → signed by a known key → signature matches → in the register → not revoked
+→ not past its verification period → the encrypted copy opens and matches the signed digest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from kofu.documents import codec
+from kofu.documents.claims import (
+    SEALED_PREFIX,
+    SIGNED_PREFIX,
+    ClaimsError,
+    SignedClaims,
+    join_sealed,
+    parse_signed,
+)
+from kofu.documents.cose import CoseError, parse_sign1, verify_sign1
+from kofu.documents.sealed import SealedError, open_sealed
+from kofu.rules.calendar import JST
+from kofu.rules.reasons import Reason
+from kofu.verify.pdf import check_pdf, looks_like_pdf
+from kofu.verify.register import Register
+from kofu.verify.scan import ImageUnreadableError, is_image, read_codes
+from kofu.verify.trust import Trust
+from kofu.verify.verdict import Status, Verdict, verdict
+
+
+def verify_bytes(
+    data: bytes,
+    *,
+    trust: Trust,
+    register: Register | None = None,
+    today: dt.date | None = None,
+) -> Verdict:
+    """The verdict on `data` (a PDF, PNG or JPEG).
+
+    Without a register, only the signatures and the encrypted copy are checked (no unknown/revoked).
+    """
+    day = today or dt.datetime.now(JST).date()
+    if is_image(data):
+        try:
+            texts = read_codes(data)
+        except ImageUnreadableError:
+            return verdict(Status.UNKNOWN, Reason.UNREADABLE, source="image")
+        return verify_codes(texts, trust=trust, register=register, today=day, source="image")
+    if looks_like_pdf(data):
+        check = check_pdf(data, trust)
+        if check.failure is not None:
+            status = (
+                Status.UNKNOWN if check.unknown_key or check.failure is Reason.UNSUPPORTED else Status.ALTERED
+            )
+            return verdict(status, check.failure, source="pdf")
+        result = verify_codes(
+            [check.signed, *check.sealed], trust=trust, register=register, today=day, source="pdf"
+        )
+        claims = result.claims
+        if claims is not None and (claims.order_id, claims.requester_cert_digest) != (
+            check.order_id,
+            check.requester,
+        ):
+            return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source="pdf", claims=claims)
+        if result.genuine and result.content is None:  # a PDF always carries its encrypted copy
+            return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source="pdf", claims=claims)
+        return result
+    return verdict(Status.UNKNOWN, Reason.UNSUPPORTED)
+
+
+def verify_codes(
+    texts: Sequence[str],
+    *,
+    trust: Trust,
+    register: Register | None,
+    today: dt.date,
+    source: str,
+) -> Verdict:
+    """The verdict on the texts of a back's codes."""
+    signed = [t for t in texts if t.startswith(SIGNED_PREFIX)]
+    sealed = [t for t in texts if t.startswith(SEALED_PREFIX)]
+    if not signed:
+        reason = Reason.UNSUPPORTED if texts else Reason.UNREADABLE
+        return verdict(Status.UNKNOWN, reason, source=source)
+    try:
+        message = parse_sign1(parse_signed(signed[0]))
+    except (ClaimsError, CoseError):
+        return verdict(Status.UNKNOWN, Reason.UNREADABLE, source=source)
+    found = trust.cose_key(message.kid)
+    if found is None:
+        return verdict(Status.UNKNOWN, Reason.KEY_UNKNOWN, source=source)
+    code, public_key = found
+    if not verify_sign1(message, public_key):
+        return verdict(Status.ALTERED, Reason.SIGNATURE_MISMATCH, source=source)
+    try:
+        claims = SignedClaims.from_cbor(message.payload)
+    except ClaimsError:
+        return verdict(Status.UNKNOWN, Reason.UNSUPPORTED, source=source)
+    if claims.municipality_code != code:
+        return verdict(Status.ALTERED, Reason.SIGNATURE_MISMATCH, source=source, claims=claims)
+
+    if register is not None:
+        entry = register.lookup(claims.unique_number)
+        if entry is None:
+            return verdict(Status.UNKNOWN, Reason.DOCUMENT_UNKNOWN, source=source, claims=claims)
+        recorded = (entry.municipality_code, entry.kind, entry.issued_on, entry.content_digest)
+        signed_facts = (code, claims.kind.value, claims.issued_on, claims.content_digest.hex())
+        if recorded != signed_facts:
+            return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source=source, claims=claims)
+        if entry.revoked:
+            return verdict(Status.REVOKED, Reason.DOCUMENT_REVOKED, source=source, claims=claims)
+    if today > claims.verifiable_until:
+        return verdict(Status.EXPIRED, Reason.DOCUMENT_EXPIRED, source=source, claims=claims)
+    if not sealed:
+        return Verdict(Status.GENUINE, (), source, claims, None)
+
+    key = trust.verifier_key(code)
+    try:
+        if key is None:
+            raise SealedError("no verifier key")
+        plaintext = open_sealed(join_sealed(sealed), key, claims.unique_number.encode())
+    except (ClaimsError, SealedError):
+        return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source=source, claims=claims)
+    if codec.hash_bytes(plaintext) != claims.content_digest:
+        return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source=source, claims=claims)
+    try:
+        content = codec.decode(plaintext)
+    except codec.CodecError:
+        return verdict(Status.UNKNOWN, Reason.UNSUPPORTED, source=source, claims=claims)
+    return Verdict(Status.GENUINE, (), source, claims, content)
+
+
+def verify_file(path: Path, **kwargs: object) -> Verdict:
+    """`verify_bytes` on a file's bytes."""
+    return verify_bytes(path.read_bytes(), **kwargs)  # type: ignore[arg-type]

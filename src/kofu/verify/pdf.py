@@ -1,0 +1,86 @@
+"""Checking a sealed PDF: the PAdES certification signature and the codes it carries.
+
+A PDF whose signature does not validate, does not cover the whole file, or cannot even be parsed after
+a change is *altered*: a genuine kofu PDF always parses and always validates.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY
+from kofu.documents.seal import asn1_cert
+from kofu.rules.reasons import Reason
+from kofu.verify.trust import Trust
+
+
+def looks_like_pdf(data: bytes) -> bool:
+    """A PDF, or what is left of one after a change (a header or a signature dictionary)."""
+    return b"%PDF-" in data[:1024] or b"/ByteRange" in data
+
+
+@dataclass(frozen=True)
+class PdfCheck:
+    """The outcome of the PDF-level checks: a failure reason, or the codes and binding it carries."""
+
+    failure: Reason | None
+    unknown_key: bool = False
+    signed: str = ""
+    sealed: tuple[str, ...] = ()
+    order_id: str = ""
+    requester: str = ""
+
+
+def info_entries(data: bytes) -> dict[str, str]:
+    """kofu's entries of the document information dictionary (no signature check)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    info = reader.trailer_view.get("/Info")
+    if info is None:
+        return {}
+    info = info.get_object() if hasattr(info, "get_object") else info
+    out = {}
+    for key in (ORDER_KEY, REQUESTER_KEY, SIGNED_KEY, SEALED_KEY):
+        value = info.get("/" + key)
+        if value is not None:
+            out[key] = str(value)
+    return out
+
+
+def check_pdf(data: bytes, trust: Trust) -> PdfCheck:
+    """Validate the certification signature against the document CAs and read the codes."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = reader.embedded_signatures
+        if len(signatures) != 1:
+            return PdfCheck(Reason.SIGNATURE_MISMATCH)
+        context = ValidationContext(trust_roots=[asn1_cert(c) for c in trust.ca_certs], allow_fetching=False)
+        status = validate_pdf_signature(signatures[0], context)
+    except Exception:  # a change that breaks the file's structure
+        return PdfCheck(Reason.CONTENT_ALTERED)
+    if not (status.intact and status.valid):
+        return PdfCheck(Reason.SIGNATURE_MISMATCH)
+    if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
+        return PdfCheck(Reason.CONTENT_ALTERED)
+    if not status.trusted:
+        return PdfCheck(Reason.KEY_UNKNOWN, unknown_key=True)
+    try:
+        entries = info_entries(data)
+    except Exception:
+        return PdfCheck(Reason.CONTENT_ALTERED)
+    if SIGNED_KEY not in entries:
+        return PdfCheck(Reason.UNSUPPORTED)
+    return PdfCheck(
+        None,
+        signed=entries[SIGNED_KEY],
+        sealed=tuple(p for p in entries.get(SEALED_KEY, "").split(";") if p),
+        order_id=entries.get(ORDER_KEY, ""),
+        requester=entries.get(REQUESTER_KEY, ""),
+    )

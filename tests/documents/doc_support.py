@@ -1,0 +1,76 @@
+"""Helpers shared by the documents tests: test content of every kind and option, and command-line tools."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+from kofu.documents import samples
+from kofu.documents.content import Content
+from kofu.rules.rulebook import Rulebook
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+# The household's public codes exist in the test's data but must never reach the paper (CRT-1).
+PERSON_CODES = {
+    "髙橋　一郎": ("18452736091", "420817365924"),  # 住民票コード, 個人番号
+    "髙橋　花子": ("27361840592", "531928476035"),
+    "髙橋　﨑太": ("36270958413", "642039587146"),
+}
+
+
+def variants(book: Rulebook) -> dict[str, Content]:
+    """Every kind with each kiosk option, as content built in the test."""
+    plain = replace(book, demo=False)
+    made: dict[str, Content] = {
+        "juminhyo_whole": samples.juminhyo(book),
+        "juminhyo_chosen_honseki": samples.juminhyo(
+            book, members=(1,), with_householder=False, with_honseki=True
+        ),
+        "juminhyo_two_no_householder": samples.juminhyo(book, members=(0, 2), with_householder=False),
+        "inkan": samples.inkan(book),
+        "kazei": samples.kazei(book),
+        "kazei_exempt": samples.kazei(book, exempt=True, fiscal_year=2024),
+        "koseki_whole_large": samples.koseki(book, children=13),
+        "koseki_individual": samples.koseki(book, whole=False),
+        "fuhyo": samples.fuhyo(book),
+        "fuhyo_honseki": samples.fuhyo(book, with_honseki=True),
+        "juminhyo_production": samples.juminhyo(plain),
+    }
+    # each document its own unique number, as issued documents have
+    return {name: _numbered(item, serial) for serial, (name, item) in enumerate(made.items(), start=1)}
+
+
+def _numbered(item: Content, serial: int) -> Content:
+    from kofu.rules.paging import make_document_number
+
+    h = item.header
+    number = make_document_number(h.municipality_code, h.issued_on, serial)
+    return replace(item, header=replace(h, unique_number=number, order_id=f"order-{serial}"))
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run a command-line tool (poppler, qpdf, zbar) and return its result."""
+    return subprocess.run(list(args), input=stdin, capture_output=True, check=False, timeout=60)
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def page_texts(pdf: Path) -> list[str]:
+    """pdftotext of each page."""
+    pages = int(
+        next(
+            line.split()[-1]
+            for line in run("pdfinfo", str(pdf)).stdout.decode().splitlines()
+            if line.startswith("Pages:")
+        )
+    )
+    return [
+        run("pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-").stdout.decode()
+        for n in range(1, pages + 1)
+    ]

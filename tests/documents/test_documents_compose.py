@@ -1,0 +1,183 @@
+"""The composer: one consistent registry snapshot → content, field by field, refusing stale records.
+
+INC-4 (abolished seal), INC-5 / LAG-1 (pending change), LAG-2 (pending tax declaration), INC-6 (旧氏),
+CRT-1 (household only; never 住民票コード or 個人番号), CRT-4 (current register only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from doc_support import run, write
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kofu.db import make_engine
+from kofu.documents.compose import Choice, Issuance, compose
+from kofu.documents.content import FuhyoContent, JuminhyoContent, KazeiContent, KosekiContent
+from kofu.documents.issue import render_and_seal
+from kofu.documents.keys import DocumentKeys
+from kofu.registry.cases import find_person
+from kofu.registry.models import Person
+from kofu.registry.records import PersonSnapshot
+from kofu.registry.repository import read_snapshot
+from kofu.registry.schema import migrate_registry
+from kofu.registry.village import generate_village
+from kofu.rules.decision import Refused
+from kofu.rules.kinds import Kind
+from kofu.rules.paging import make_document_number
+from kofu.rules.reasons import Reason
+from kofu.rules.rulebook import Rulebook
+
+TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def village(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('village') / 'registry.db'}"
+    migrate_registry(url)
+    generate_village(url, 200, 1, today=TODAY, count_cases=False)
+    yield url
+
+
+def person_for(url: str, case: str) -> str:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return find_person(session, case, today=TODAY)
+    finally:
+        engine.dispose()
+
+
+def snap(url: str, person_id: str) -> PersonSnapshot:
+    found = read_snapshot(make_engine(url), person_id)
+    assert found is not None
+    return found
+
+
+def issue(rulebook: Rulebook, serial: int = 1) -> Issuance:
+    return Issuance(
+        rulebook=rulebook,
+        issued_on=TODAY,
+        unique_number=make_document_number(rulebook.code, TODAY, serial),
+        order_id=f"order-{serial}",
+        requester_cert_digest=hashlib.sha256(b"requester").hexdigest(),
+    )
+
+
+def codes_in_registry(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            rows = session.execute(select(Person.juminhyo_code, Person.kojin_bango)).all()
+    finally:
+        engine.dispose()
+    return {c for row in rows for c in row if c}
+
+
+def test_juminhyo_matches_the_registry_field_by_field_with_kyuuji_inc6_crt1(
+    village: str, rulebook: Rulebook, doc_keys: DocumentKeys, tmp_path: Path
+) -> None:
+    person_id = person_for(village, "former_surname")
+    s = snap(village, person_id)
+    content = compose(s, Choice(Kind.JUMINHYO), issue(rulebook))
+    assert isinstance(content, JuminhyoContent)
+    assert s.household is not None
+    assert [m.name for m in content.members] == [m.name for m in s.household.members]
+    for entry, record in zip(content.members, s.household.members, strict=True):
+        assert entry.kyuuji == record.former_surname
+        assert entry.birth_date == record.birth_date
+        assert entry.relationship == record.relationship
+    assert content.whole_household and content.honseki is None
+    me = next(m for m in content.members if m.name == s.person.name)
+    assert me.kyuuji  # the case's point: a registered 旧氏
+
+    pdf = write(tmp_path, "j.pdf", render_and_seal(content, doc_keys))
+    text = re.sub(r"\s+", "", run("pdftotext", "-layout", str(pdf), "-").stdout.decode())
+    assert re.sub(r"\s+", "", f"{me.name}（旧氏　{me.kyuuji}）") in text
+    codes = codes_in_registry(village)
+    assert codes, "the registry holds 住民票コード and 個人番号"
+    assert not any(code in text for code in codes)  # CRT-1: never printed
+
+
+def test_chosen_members_and_options_are_applied_crt1(village: str, rulebook: Rulebook) -> None:
+    person_id = person_for(village, "household_head_with_members")
+    s = snap(village, person_id)
+    content = compose(s, Choice(Kind.JUMINHYO, members=(person_id,), with_householder=False), issue(rulebook))
+    assert isinstance(content, JuminhyoContent)
+    assert [m.name for m in content.members] == [s.person.name]
+    assert not content.whole_household and content.householder is None
+    assert all(m.relationship is None for m in content.members)
+    assert content.header.certification == rulebook.certification(Kind.JUMINHYO, "partial")
+    assert s.household is not None
+    other = snap(village, person_for(village, "adult_resident"))
+    assert other.household is not None and other.household.household_no != s.household.household_no
+    refused = compose(s, Choice(Kind.JUMINHYO, members=(person_id, other.person.person_id)), issue(rulebook))
+    assert refused == Refused(Reason.NOT_IN_HOUSEHOLD)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [("closed", Reason.REGISTER_CLOSED), ("pre_conversion", Reason.REGISTER_PRE_CONVERSION)],
+)
+def test_only_a_current_register_is_printed_crt4(
+    status: str, reason: Reason, village: str, rulebook: Rulebook
+) -> None:
+    s = snap(village, person_for(village, "large_register"))
+    assert s.koseki is not None
+    assert isinstance(compose(s, Choice(Kind.FUHYO), issue(rulebook)), FuhyoContent)
+    old = dataclasses.replace(s, koseki=dataclasses.replace(s.koseki, status=status))
+    assert compose(old, Choice(Kind.KOSEKI), issue(rulebook)) == Refused(reason)
+    assert compose(old, Choice(Kind.FUHYO), issue(rulebook)) == Refused(reason)
+
+
+@pytest.mark.parametrize(
+    ("case", "kind", "reason"),
+    [
+        ("seal_abolished", Kind.INKAN, Reason.SEAL_ABOLISHED),  # INC-4
+        ("seal_abolition_pending", Kind.INKAN, Reason.RECORD_CHANGE_PENDING),  # INC-4, LAG-1
+        ("pending_address_change", Kind.JUMINHYO, Reason.RECORD_CHANGE_PENDING),  # INC-5, LAG-1
+        ("koseki_pending", Kind.KOSEKI, Reason.RECORD_CHANGE_PENDING),  # LAG-1
+        ("no_seal", Kind.INKAN, Reason.NO_SEAL_REGISTRATION),
+    ],
+)
+def test_stale_or_unprintable_records_are_refused_never_printed_inc4_inc5_lag1(
+    case: str, kind: Kind, reason: Reason, village: str, rulebook: Rulebook
+) -> None:
+    result = compose(snap(village, person_for(village, case)), Choice(kind), issue(rulebook))
+    assert result == Refused(reason)
+
+
+def test_pending_tax_declaration_refuses_that_year_only_lag2(village: str, rulebook: Rulebook) -> None:
+    s = snap(village, person_for(village, "tax_pending"))
+    years = [c.fiscal_year for c in s.pending if c.kind == "tax_declaration" and c.fiscal_year]
+    assert years
+    result = compose(s, Choice(Kind.KAZEI, fiscal_year=years[0]), issue(rulebook))
+    assert result == Refused(Reason.TAX_DECLARATION_PENDING)
+    other = [t.fiscal_year for t in s.tax_years if t.fiscal_year not in years]
+    offered = rulebook.fiscal_years(TODAY)
+    other = [y for y in other if y in offered]
+    if other:
+        content = compose(s, Choice(Kind.KAZEI, fiscal_year=other[0]), issue(rulebook))
+        assert isinstance(content, KazeiContent)
+        record = s.tax_year(other[0])
+        assert record is not None and content.taxes.total == record.tax_total
+
+
+def test_a_large_register_composes_every_member_and_spans_sheets_pag1(
+    village: str, rulebook: Rulebook, doc_keys: DocumentKeys, tmp_path: Path
+) -> None:
+    s = snap(village, person_for(village, "large_register"))
+    content = compose(s, Choice(Kind.KOSEKI), issue(rulebook, 2))
+    assert isinstance(content, KosekiContent)
+    assert s.koseki is not None
+    assert [p.name for p in content.persons] == [m.given_name for m in s.koseki.members]
+    assert content.hittousha == s.koseki.hittousha
+    pdf = write(tmp_path, "k.pdf", render_and_seal(content, doc_keys))
+    assert "Signature is Valid" in run("pdfsig", str(pdf)).stdout.decode()
