@@ -1,5 +1,198 @@
-"""`kofu village`: generate, import and export the municipality's records."""
+"""`kofu village`: generate, import and export the municipality's records.
+
+Heavy imports (SQLAlchemy models, Faker, Pillow) happen inside the commands so `kofu --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from kofu.registry.village import VillageSummary
+
 app = typer.Typer(help="The village's records: generate, import, export.", no_args_is_help=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: the settings' database, SQLite in KOFU_HOME)."),
+]
+
+
+def _url(ctx: typer.Context, db: str | None) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not db:
+        settings = ctx.obj
+        if settings is None:
+            from kofu.settings import load_settings
+
+            settings = load_settings()
+        db = str(settings.db_url)
+    try:
+        make_url(db)
+    except ArgumentError:
+        _fail("bad_request", f"not a database URL: {db!r} (e.g. sqlite:///var/kofu.db)")
+    return db
+
+
+def _fail(code: str, message: str) -> None:
+    typer.echo(f"error [{code}]: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def print_summary(summary: VillageSummary) -> None:
+    """The rich summary table: rows per table and persons per case."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    tables = Table(title=f"village {summary.municipality} seed {summary.seed} ({summary.today})")
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for name, n in summary.tables.items():
+        tables.add_row(name, f"{n:,}")
+    console.print(tables)
+    if summary.cases:
+        cases = Table(title="persons per case")
+        cases.add_column("case")
+        cases.add_column("persons", justify="right")
+        for name, n in summary.cases.items():
+            cases.add_row(name, f"{n:,}", style=None if n else "red")
+        console.print(cases)
+    console.print(
+        f"{summary.persons:,} persons: generated in {summary.generate_seconds:.1f} s, "
+        f"written in {summary.insert_seconds:.1f} s"
+    )
+
+
+@app.command()
+def generate(
+    ctx: typer.Context,
+    persons: Annotated[int, typer.Option("--persons", min=1, help="How many persons.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed (and day) → identical records.")] = 1,
+    db: DbOption = None,
+    municipality: Annotated[str, typer.Option("--municipality", help="ohira or kitayama.")] = "ohira",
+    today: Annotated[
+        str | None, typer.Option("--today", help="Reference day YYYY-MM-DD (default: today in Japan).")
+    ] = None,
+) -> None:
+    """Generate a synthetic village into an empty registry database."""
+    from kofu.registry.errors import RegistryError
+    from kofu.registry.village import generate_village
+    from kofu.registry.vocabulary import MUNICIPALITIES
+
+    if municipality not in MUNICIPALITIES:
+        _fail("bad_request", f"unknown municipality {municipality!r}; known: {', '.join(MUNICIPALITIES)}")
+    day: date | None = None
+    if today is not None:
+        try:
+            day = date.fromisoformat(today)
+        except ValueError:
+            _fail("bad_request", f"--today must be YYYY-MM-DD, not {today!r}")
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        summary = generate_village(_url(ctx, db), persons, seed, municipality, progress=True, today=day)
+    except RegistryError as exc:
+        _fail(exc.code, exc.message)
+        return
+    except OperationalError as exc:
+        _fail("database_unavailable", f"cannot use the database: {exc.orig}")
+        return
+    print_summary(summary)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Folder with one <table>.csv per table.")],
+    db: DbOption = None,
+) -> None:
+    """Import CSV files into an empty registry; any bad row refuses the whole import."""
+    from kofu.db import make_engine
+    from kofu.registry.csvio import ImportFailed, import_csv
+    from kofu.registry.schema import migrate_registry
+
+    if not directory.is_dir():
+        _fail("bad_request", f"{directory} is not a folder")
+    url = _url(ctx, db)
+    migrate_registry(url)
+    engine = make_engine(url)
+    try:
+        counts = import_csv(engine, directory)
+    except ImportFailed as exc:
+        for p in exc.problems:
+            typer.echo(f"error [import_refused]: {p}", err=True)
+        typer.echo(f"import refused: {len(exc.problems)} problem(s); nothing was written", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"imported {sum(counts.values()):,} rows into {len(counts)} tables")
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Folder to write one <table>.csv per table into.")],
+    db: DbOption = None,
+) -> None:
+    """Export every registry table as CSV."""
+    from sqlalchemy import inspect
+
+    from kofu.db import make_engine
+    from kofu.registry.csvio import export_csv
+
+    engine = make_engine(_url(ctx, db))
+    try:
+        if not inspect(engine).has_table("persons"):
+            _fail("registry_empty", "no registry in this database (generate or import one first)")
+        counts = export_csv(engine, directory)
+    finally:
+        engine.dispose()
+    typer.echo(f"exported {sum(counts.values()):,} rows from {len(counts)} tables to {directory}")
+
+
+@app.command()
+def find(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="A case name, e.g. under_15 (see `kofu village cases`).")],
+    db: DbOption = None,
+    today: Annotated[str | None, typer.Option("--today", help="Reference day YYYY-MM-DD.")] = None,
+) -> None:
+    """Print the id of the first person who shows a case."""
+    from sqlalchemy.orm import Session
+
+    from kofu.db import make_engine
+    from kofu.registry.cases import CASES, find_person
+
+    if case not in CASES:
+        _fail("bad_request", f"unknown case {case!r}; known: {', '.join(CASES)}")
+    day = None
+    if today is not None:
+        try:
+            day = date.fromisoformat(today)
+        except ValueError:
+            _fail("bad_request", f"--today must be YYYY-MM-DD, not {today!r}")
+    engine = make_engine(_url(ctx, db))
+    try:
+        with Session(engine) as session:
+            try:
+                typer.echo(find_person(session, case, today=day))
+            except LookupError as exc:
+                _fail("not_found", str(exc))
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def cases() -> None:
+    """List the case names `find` knows."""
+    from kofu.registry.cases import CASES
+
+    for name in CASES:
+        typer.echo(name)

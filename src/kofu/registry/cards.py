@@ -1,0 +1,97 @@
+"""Card links: certificate serials of a card or phone credential → person (ELG-5, DAY-1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kofu.registry.errors import RegistryError
+from kofu.registry.models import CREDENTIALS, CardLink, Person
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    """What the center needs about a credential: whose it is and the DAY-1 dates."""
+
+    person_id: str
+    issued_on: date
+    continued_use_on: date | None
+    credential: str  # "card" | "phone"
+    auth_serial: int = 0
+    sign_serial: int | None = None
+
+
+def link_card(
+    session: Session,
+    person_id: str,
+    *,
+    auth_serial: int,
+    sign_serial: int | None,
+    issued_on: date,
+    credential: str = "card",
+    continued_use_on: date | None = None,
+) -> None:
+    """Link a credential's certificate serials to a person; a serial already linked is refused."""
+    if credential not in CREDENTIALS:
+        raise RegistryError("bad_request", f"credential must be one of {CREDENTIALS}, not {credential!r}")
+    pk = session.scalar(select(Person.id).where(Person.person_id == person_id))
+    if pk is None:
+        raise RegistryError("person_unknown", f"no person {person_id!r} in the registry")
+    serials = [s for s in (auth_serial, sign_serial) if s is not None]
+    clash = session.scalar(
+        select(CardLink.id).where(or_(CardLink.auth_serial.in_(serials), CardLink.sign_serial.in_(serials)))
+    )
+    if clash is not None:
+        raise RegistryError("serial_already_linked", "a certificate serial is already linked to a credential")
+    session.add(
+        CardLink(
+            person_fk=pk,
+            auth_serial=auth_serial,
+            sign_serial=sign_serial,
+            credential=credential,
+            issued_on=issued_on,
+            continued_use_on=continued_use_on,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent link of the same serial; the caller's transaction is void
+        raise RegistryError("serial_already_linked", "a certificate serial is already linked") from exc
+
+
+def card_record(session: Session, auth_serial: int) -> CardRecord | None:
+    """The credential whose user-authentication certificate has `auth_serial` (indexed lookup)."""
+    row = session.execute(
+        select(CardLink, Person.person_id)
+        .join(Person, Person.id == CardLink.person_fk)
+        .where(CardLink.auth_serial == auth_serial)
+    ).first()
+    if row is None:
+        return None
+    link, person_id = row
+    return CardRecord(
+        person_id=person_id,
+        issued_on=link.issued_on,
+        continued_use_on=link.continued_use_on,
+        credential=link.credential,
+        auth_serial=link.auth_serial,
+        sign_serial=link.sign_serial,
+    )
+
+
+def cards_of(session: Session, person_id: str) -> tuple[CardRecord, ...]:
+    """Every credential linked to a person."""
+    rows = session.execute(
+        select(CardLink, Person.person_id)
+        .join(Person, Person.id == CardLink.person_fk)
+        .where(Person.person_id == person_id)
+        .order_by(CardLink.id)
+    ).all()
+    return tuple(
+        CardRecord(p, c.issued_on, c.continued_use_on, c.credential, c.auth_serial, c.sign_serial)
+        for c, p in rows
+    )

@@ -1,0 +1,188 @@
+"""The change journal: office writes are filed as pending changes and become current when reflected.
+
+A pending change is never read as current (LAG-1, LAG-2): reads of addresses, seals, tax records and
+registers see only reflected data, and `repository.pending_changes` tells the composer to refuse.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kofu.registry.errors import RegistryError
+from kofu.registry.models import Address, Change, KosekiEvent, KosekiMember, Person, Seal, TaxRecord
+from kofu.registry.taxcalc import assess
+
+
+def _person_pk(session: Session, person_id: str) -> int:
+    pk = session.scalar(select(Person.id).where(Person.person_id == person_id))
+    if pk is None:
+        raise RegistryError("person_unknown", f"no person {person_id!r} in the registry")
+    return pk
+
+
+def _file(session: Session, person_id: str, kind: str, filed_on: date, payload: dict[str, Any]) -> int:
+    change = Change(
+        person_fk=_person_pk(session, person_id),
+        kind=kind,
+        filed_on=filed_on,
+        status="pending",
+        payload=json.dumps(payload, ensure_ascii=False, default=str),
+    )
+    session.add(change)
+    session.flush()
+    return change.id
+
+
+def file_address_change(
+    session: Session,
+    person_id: str,
+    *,
+    address: str,
+    since: date,
+    notified_on: date,
+    reason: str = "転居",
+) -> int:
+    """A move (転居) filed at the office; pending until `reflect_change` (INC-5)."""
+    p = session.scalar(select(Person).where(Person.person_id == person_id))
+    if p is None or p.status != "resident":
+        raise RegistryError("not_resident", "only a resident's address can change")
+    if not address.strip():
+        raise RegistryError("bad_request", "the new address is empty")
+    payload = {
+        "address": address,
+        "since": since.isoformat(),
+        "notified_on": notified_on.isoformat(),
+        "reason": reason,
+    }
+    return _file(session, person_id, "address", notified_on, payload)
+
+
+def abolish_seal(session: Session, person_id: str, *, on: date) -> int:
+    """A seal abolition (廃止) filed; pending until reflected (INC-4)."""
+    pk = _person_pk(session, person_id)
+    if session.scalar(select(Seal.id).where(Seal.person_fk == pk, Seal.status == "registered")) is None:
+        raise RegistryError("no_seal_registration", "the person has no registered seal")
+    return _file(session, person_id, "seal_abolition", on, {"abolished_on": on.isoformat()})
+
+
+TAX_AMENDABLE = ("salary_income", "pension_income", "other_earnings", "ded_life_insurance", "dependants")
+
+
+def file_tax_declaration(
+    session: Session, person_id: str, *, fiscal_year: int, filed_on: date, amounts: dict[str, int]
+) -> int:
+    """A declaration or amendment (申告・修正) for one fiscal year; pending until reflected (LAG-2)."""
+    unknown = set(amounts) - set(TAX_AMENDABLE)
+    if unknown:
+        raise RegistryError("bad_request", f"cannot amend {sorted(unknown)}; amendable: {TAX_AMENDABLE}")
+    _person_pk(session, person_id)
+    return _file(session, person_id, "tax_declaration", filed_on, {"fiscal_year": fiscal_year, **amounts})
+
+
+def file_koseki_notification(
+    session: Session, person_id: str, *, event: str, event_date: date, filed_on: date, **details: str
+) -> int:
+    """A family-register notification (届出) about the person; pending until reflected (LAG-1)."""
+    payload: dict[str, Any] = {"event": event, "event_date": event_date.isoformat(), **details}
+    return _file(session, person_id, "koseki", filed_on, payload)
+
+
+def reflect_change(session: Session, change_id: int, *, on: date) -> None:
+    """Apply a pending change to the records and mark it reflected, in the caller's transaction."""
+    change = session.get(Change, change_id)
+    if change is None:
+        raise RegistryError("change_unknown", f"no change {change_id}")
+    if change.status != "pending":
+        raise RegistryError("change_already_reflected", f"change {change_id} is already reflected")
+    payload = json.loads(change.payload)
+    {
+        "address": _reflect_address,
+        "seal_abolition": _reflect_seal,
+        "tax_declaration": _reflect_tax,
+        "koseki": _reflect_koseki,
+    }[change.kind](session, change.person_fk, payload)
+    change.status = "reflected"
+    change.reflected_on = on
+    session.flush()
+
+
+def _reflect_address(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    old = session.scalar(select(Address).where(Address.person_fk == person_fk, Address.current.is_(True)))
+    if old is not None:
+        old.current = False
+    session.add(
+        Address(
+            person_fk=person_fk,
+            address=payload["address"],
+            since=date.fromisoformat(payload["since"]),
+            notified_on=date.fromisoformat(payload["notified_on"]),
+            previous_address=old.address if old else None,
+            reason=payload.get("reason", "転居"),
+            current=True,
+        )
+    )
+
+
+def _reflect_seal(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    for seal in session.scalars(select(Seal).where(Seal.person_fk == person_fk, Seal.status == "registered")):
+        seal.status = "abolished"
+        seal.abolished_on = date.fromisoformat(payload["abolished_on"])
+
+
+def _reflect_tax(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    fy = int(payload["fiscal_year"])
+    t = session.scalar(select(TaxRecord).where(TaxRecord.person_fk == person_fk, TaxRecord.fiscal_year == fy))
+    if t is None:
+        raise RegistryError("tax_record_unknown", f"no tax record for fiscal year {fy}")
+    for key in TAX_AMENDABLE:
+        if key in payload:
+            setattr(t, key, int(payload[key]))
+    birth = session.scalar(select(Person.birth_date).where(Person.id == person_fk))
+    assert birth is not None
+    age = fy - 1 - birth.year
+    a = assess(
+        salary_income=t.salary_income,
+        pension_income=t.pension_income,
+        other_earnings=t.other_earnings,
+        age=age,
+        social_insurance=t.ded_social_insurance,
+        life_insurance=t.ded_life_insurance,
+        has_spouse=t.ded_spouse > 0,
+        dependants=t.dependants,
+    )
+    for key, value in vars(a).items():
+        setattr(t, key, value)
+
+
+def _reflect_koseki(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    member = session.scalar(
+        select(KosekiMember)
+        .where(KosekiMember.person_fk == person_fk, KosekiMember.removed.is_(False))
+        .order_by(KosekiMember.id.desc())
+    )
+    if member is None:
+        raise RegistryError("not_in_register", "the person is not recorded in a register here")
+    seq = (
+        session.scalar(
+            select(KosekiEvent.seq).where(KosekiEvent.member_fk == member.id).order_by(KosekiEvent.seq.desc())
+        )
+        or 0
+    )
+    session.add(
+        KosekiEvent(
+            member_fk=member.id,
+            seq=seq + 1,
+            kind=payload["event"],
+            event_date=date.fromisoformat(payload.get("event_date") or payload["notified_on"]),
+            place=payload.get("place"),
+            notified_on=date.fromisoformat(payload.get("notified_on") or payload["event_date"]),
+            notifier=payload.get("notifier"),
+            spouse_name=payload.get("spouse_name"),
+            previous_register=payload.get("previous_register"),
+        )
+    )

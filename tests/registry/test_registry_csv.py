@@ -1,0 +1,173 @@
+"""CSV export/import: identical round trip; a bad row names file, row, column and reason; all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from registry_support import Village
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from kofu.db import make_engine
+from kofu.registry.csvio import ImportFailed, export_csv, import_csv
+from kofu.registry.models import TABLE_ORDER, Person
+from kofu.registry.schema import migrate_registry
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.glob("*.csv"))}
+
+
+def test_round_trip_export_import_export_is_identical(
+    village: Village, tmp_path: Path, sqlite_url: str
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    counts = export_csv(village.engine, first)
+    assert set(counts) == set(TABLE_ORDER) and counts["persons"] == 300
+    target = sqlite_url.replace("kofu.db", "copy.db")
+    migrate_registry(target)
+    engine = make_engine(target)
+    try:
+        assert import_csv(engine, first) == counts
+        export_csv(engine, second)
+    finally:
+        engine.dispose()
+    assert _files(first) == _files(second)
+
+
+@pytest.fixture(scope="module")
+def exported_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small village exported to CSV once per module."""
+    from kofu.registry.village import generate_village
+
+    base = tmp_path_factory.mktemp("export")
+    source = f"sqlite:///{base / 'source.db'}"
+    generate_village(source, 60, 3, count_cases=False)
+    engine = make_engine(source)
+    try:
+        export_csv(engine, base / "csv")
+    finally:
+        engine.dispose()
+    return base / "csv"
+
+
+@pytest.fixture
+def exported(exported_once: Path, tmp_path: Path) -> Path:
+    """A private copy of the export, to be spoiled by each test."""
+    return Path(shutil.copytree(exported_once, tmp_path / "csv"))
+
+
+def _spoil(directory: Path, table: str, row: int, column: str, value: str) -> None:
+    """Set one field; `row` counts lines with the header as row 1."""
+    path = directory / f"{table}.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    rows[row - 1][rows[0].index(column)] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "reason"),
+    [
+        ("persons", 3, "birth_date", "1990-02-30", "not a date"),
+        ("persons", 4, "household_fk", "999999", "unknown households id 999999"),
+        ("persons", 5, "id", "1", "duplicate id"),
+        ("persons", 6, "person_id", "", "required value is empty"),
+        ("persons", 2, "status", "emigrated", "is not one of"),
+        ("card_links", 2, "auth_serial", "12x", "not a valid BigInteger"),
+        ("card_links", 3, "auth_serial", str(2**70), "out of range"),
+        ("persons", 7, "sex", "x" * 7, "longer than 6"),
+        ("seal_impressions", 2, "png", "***", "not base64"),
+        ("addresses", 3, "current", "maybe", "not a boolean"),
+    ],
+)
+def test_bad_row_is_reported_and_nothing_is_kept(
+    exported: Path, sqlite_url: str, table: str, row: int, column: str, value: str, reason: str
+) -> None:
+    """Rows are checked before anything is written (engine-independent; rollback is tested on both below)."""
+    _spoil(exported, table, row, column, value)
+    migrate_registry(sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        with pytest.raises(ImportFailed) as err:
+            import_csv(engine, exported)
+        problems = err.value.problems
+        assert any(
+            p.file == f"{table}.csv" and p.row == row and column in p.column and reason in p.reason
+            for p in problems
+        ), problems
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(Person)) == 0
+    finally:
+        engine.dispose()
+
+
+def test_database_refusal_rolls_back_everything(
+    exported: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal only the database notices, after every table was written, leaves nothing behind."""
+    from sqlalchemy.exc import IntegrityError
+
+    from kofu.registry import csvio
+
+    real = csvio.insert_tables
+
+    def insert_then_fail(conn, tables, **kw):  # type: ignore[no-untyped-def]
+        real(conn, tables, **kw)
+        raise IntegrityError("INSERT …", {}, Exception("constraint failed"))
+
+    monkeypatch.setattr(csvio, "insert_tables", insert_then_fail)
+    migrate_registry(db_url)
+    engine = make_engine(db_url)
+    try:
+        with pytest.raises(ImportFailed) as err:
+            import_csv(engine, exported)
+        assert "constraint failed" in err.value.problems[0].reason
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(Person)) == 0
+    finally:
+        engine.dispose()
+
+
+def test_missing_file_and_bad_header(exported: Path, tmp_path: Path, sqlite_url: str) -> None:
+    migrate_registry(sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        with pytest.raises(ImportFailed) as err:
+            import_csv(engine, tmp_path / "nowhere")
+        assert err.value.problems[0].file == "persons.csv"
+        text = (exported / "households.csv").read_text(encoding="utf-8")
+        (exported / "households.csv").write_text(text.replace("formed_on", "founded_on", 1), encoding="utf-8")
+        with pytest.raises(ImportFailed) as err:
+            import_csv(engine, exported)
+        columns = {(p.file, p.row, p.column) for p in err.value.problems}
+        assert ("households.csv", 1, "formed_on") in columns and (
+            "households.csv",
+            1,
+            "founded_on",
+        ) in columns
+    finally:
+        engine.dispose()
+
+
+def test_cli_import_reports_file_row_column_reason(exported: Path, tmp_path: Path) -> None:
+    from kofu.registry.cli import app
+
+    bad = tmp_path / "bad"
+    shutil.copytree(exported, bad)
+    _spoil(bad, "persons", 3, "birth_date", "yesterday")
+    runner = CliRunner()
+    target = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(app, ["import", str(bad), "--db", target])
+    assert result.exit_code == 2
+    assert "persons.csv, row 3, column birth_date: not a date" in result.output
+    assert "nothing was written" in result.output
+    ok = runner.invoke(app, ["import", str(exported), "--db", target])
+    assert ok.exit_code == 0, ok.output
+    out = runner.invoke(app, ["export", str(tmp_path / "out"), "--db", target])
+    assert out.exit_code == 0
+    assert _files(tmp_path / "out") == _files(exported)
