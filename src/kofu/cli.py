@@ -13,11 +13,15 @@ import typer
 
 from kofu import __version__
 from kofu.card.cli import app as card_app
+from kofu.center.cli import app as center_app
 from kofu.demo import demo
 from kofu.documents.cli import app as documents_app
 from kofu.jpki.cli import app as jpki_app
+from kofu.kiosk.cli import app as kiosk_app
 from kofu.logs import configure_logging
+from kofu.netpki.cli import app as net_app
 from kofu.registry.cli import app as village_app
+from kofu.serve import serve
 from kofu.settings import load_settings
 from kofu.verify.cli import verify
 
@@ -31,6 +35,10 @@ app.add_typer(village_app, name="village")
 app.add_typer(jpki_app, name="jpki")
 app.add_typer(card_app, name="card")
 app.add_typer(documents_app, name="documents")
+app.add_typer(center_app, name="center")
+app.add_typer(net_app, name="net")
+app.add_typer(kiosk_app, name="kiosk")
+app.command("serve")(serve)
 app.command("verify")(verify)
 app.command("demo")(demo)
 
