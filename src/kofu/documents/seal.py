@@ -17,6 +17,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from kofu.documents.loopsafe import call_outside_loop
+
 if TYPE_CHECKING:
     from kofu.documents.keys import DocumentKeys
 
@@ -75,5 +77,7 @@ def seal_pdf(pdf: bytes, keys: DocumentKeys, *, reason: str, location: str) -> b
         location=location,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.sign_pdf(writer, meta, signer=keys.pades_signer, bytes_reserved=BYTES_RESERVED)
+    out = call_outside_loop(
+        signers.sign_pdf, writer, meta, signer=keys.pades_signer, bytes_reserved=BYTES_RESERVED
+    )
     return out.getvalue()
