@@ -1,0 +1,184 @@
+"""The kiosk terminal as a FastAPI app: the touch page and its small JSON API (same terminal only).
+
+Handlers only translate HTTP to `KioskService` calls; every answer is a `ScreenView`. Malformed input
+is answered with an `ErrorBody` (bad_request) that never echoes what was sent (it may be a PIN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from kofu.kiosk.api_models import (
+    CashInsertRequest,
+    DetailsRequest,
+    KindRequest,
+    LangRequest,
+    MunicipalityRequest,
+    PinRequest,
+    RegisterRequest,
+    ScreenView,
+    TrayPlaceRequest,
+)
+from kofu.kiosk.center_client import CenterClient, make_http_client
+from kofu.kiosk.config import KioskConfig
+from kofu.kiosk.devices.cardslot import CardSlot, DemoTray, PcscSlot, load_demo_cards
+from kofu.kiosk.devices.cash import CashDevice, SimulatedCashDevice
+from kofu.kiosk.devices.printer import CupsPrinter, Printer, SpoolPrinter
+from kofu.kiosk.service import KioskService
+from kofu.kiosk.store import KioskStore
+from kofu.rules.reasons import Reason
+from kofu.wire.common import ErrorBody, error_responses
+
+STATIC = Path(__file__).parent / "static"
+
+
+def build_service(
+    config: KioskConfig,
+    *,
+    center_http: httpx.Client | None = None,
+    printer: Printer | None = None,
+    cash: CashDevice | None = None,
+    slot: CardSlot | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> KioskService:
+    """The service with its devices as configured (each replaceable, e.g. by tests)."""
+    store = KioskStore(config.state_dir)
+    if slot is None:
+        if config.reader is None:
+            slot = DemoTray(store, load_demo_cards(config.demo_cards_file), config.home)
+        else:
+            slot = PcscSlot(config.reader)
+    if printer is None:
+        printer = (
+            SpoolPrinter(config.spool_dir) if config.printer == "spool" else CupsPrinter(config.cups_queue)
+        )
+    center = CenterClient(center_http or make_http_client(config), config.terminal_id)
+    extra = {} if clock is None else {"clock": clock}
+    return KioskService(
+        config,
+        store=store,
+        center=center,
+        slot=slot,
+        cash=cash or SimulatedCashDevice(store),
+        printer=printer,
+        **extra,
+    )
+
+
+def create_app(config: KioskConfig, *, service: KioskService | None = None) -> FastAPI:
+    """The kiosk app for one terminal."""
+    kiosk = service or build_service(config)
+    app = FastAPI(
+        title="kofu kiosk terminal",
+        description="The touch page of one kiosk terminal and its page API (same terminal only).",
+        version="1",
+        responses=error_responses(400),
+    )
+    app.state.kiosk = kiosk
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        del request, exc  # never echo the input: it may be a PIN or a password
+        return JSONResponse(ErrorBody.of(Reason.BAD_REQUEST).model_dump(mode="json"), status_code=400)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/state")
+    def state() -> ScreenView:
+        """The screen to draw now (also ends a walked-away session)."""
+        return kiosk.state()
+
+    @app.post("/api/lang")
+    def lang(body: LangRequest) -> ScreenView:
+        return kiosk.set_lang(body.lang)
+
+    @app.post("/api/start")
+    def start() -> ScreenView:
+        """証明書交付."""
+        return kiosk.start()
+
+    @app.post("/api/tray/place")
+    def tray_place(body: TrayPlaceRequest) -> ScreenView:
+        """Demo: place a demo card on the reader."""
+        return kiosk.place_card(body.index)
+
+    @app.post("/api/tray/take")
+    def tray_take() -> ScreenView:
+        """Demo: take the card from the reader."""
+        return kiosk.take_card()
+
+    @app.post("/api/card/read")
+    def card_read() -> ScreenView:
+        return kiosk.read_card()
+
+    @app.post("/api/pin")
+    def pin(body: PinRequest) -> ScreenView:
+        """The PIN, for the card only (VERIFY); it is never sent to any server."""
+        return kiosk.submit_pin(body.pin)
+
+    @app.post("/api/biometric")
+    def biometric() -> ScreenView:
+        """A phone: its sensor replaces the PIN (ELG-5)."""
+        return kiosk.submit_pin(None)
+
+    @app.post("/api/municipality")
+    def municipality(body: MunicipalityRequest) -> ScreenView:
+        return kiosk.choose_municipality(body.code)
+
+    @app.post("/api/kind")
+    def kind(body: KindRequest) -> ScreenView:
+        return kiosk.choose_kind(body.kind)
+
+    @app.post("/api/details")
+    def details(body: DetailsRequest) -> ScreenView:
+        return kiosk.submit_details(body)
+
+    @app.post("/api/fee/accept")
+    def fee_accept() -> ScreenView:
+        return kiosk.accept_fee()
+
+    @app.post("/api/back")
+    def back() -> ScreenView:
+        return kiosk.back()
+
+    @app.post("/api/cash/insert")
+    def cash_insert(body: CashInsertRequest) -> ScreenView:
+        """Simulated cash device: a coin or bill went in."""
+        return kiosk.insert_cash(body.yen)
+
+    @app.post("/api/pay")
+    def pay() -> ScreenView:
+        """Pay, print the bound document, confirm: the fee is charged only after the print (NRF-1)."""
+        return kiosk.pay_and_print()
+
+    @app.post("/api/registration/open")
+    def registration_open() -> ScreenView:
+        return kiosk.open_registration()
+
+    @app.post("/api/registration")
+    def registration(body: RegisterRequest) -> ScreenView:
+        """The signing password, for the card only (REG-1)."""
+        return kiosk.register(body.password)
+
+    @app.post("/api/finish")
+    def finish() -> ScreenView:
+        """終了 / 取消: end the session (any open order voided, cash returned)."""
+        return kiosk.finish()
+
+    @app.post("/api/papers/take")
+    def papers_take() -> ScreenView:
+        return kiosk.take_papers()
+
+    return app

@@ -1,0 +1,187 @@
+"""The kiosk's client of the center's `/v1` API (see notes/api.md), over httpx.
+
+Every method answers the center's model, or its refusal as an `ErrorBody` value; a network failure is
+an `Unreachable` value (the kiosk says so to the person). In production the client presents this
+terminal's certificate (mutual TLS) and trusts only the network CA.
+"""
+
+from __future__ import annotations
+
+import ssl
+import uuid
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from kofu.kiosk.config import KioskConfig
+from kofu.rules.reasons import Reason
+from kofu.wire.common import ErrorBody
+from kofu.wire.orders import (
+    ConfirmRequest,
+    OrderResponse,
+    PayRequest,
+    QuoteRequest,
+    Steps,
+    VoidReason,
+    VoidRequest,
+)
+from kofu.wire.registers import NoticesResponse
+from kofu.wire.sessions import (
+    AuthenticatedResponse,
+    AuthenticateRequest,
+    ChallengeIssued,
+    MenuResponse,
+    RegistrationRequest,
+    RegistrationResponse,
+    SessionOpen,
+    SessionOpened,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """The center did not answer (or answered something that is not its API)."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A rendered document on its way to the printer: the PDF and its X-Kofu-* headers (kept by no one)."""
+
+    pdf: bytes
+    headers: dict[str, str]
+
+
+Failure = ErrorBody | Unreachable
+
+
+def request_key() -> str:
+    """A fresh idempotency key for one request (a retry reuses it)."""
+    return uuid.uuid4().hex
+
+
+def make_http_client(config: KioskConfig) -> httpx.Client:
+    """An httpx client for the center: mutual TLS when the terminal has a certificate."""
+    verify: ssl.SSLContext | bool = True
+    if config.ca_cert is not None or config.client_cert is not None:
+        context = ssl.create_default_context(cafile=str(config.ca_cert) if config.ca_cert else None)
+        if config.client_cert is not None:
+            context.load_cert_chain(
+                str(config.client_cert), str(config.client_key) if config.client_key else None
+            )
+        verify = context
+    return httpx.Client(base_url=config.center_url, verify=verify, timeout=config.center_timeout_s)
+
+
+class CenterClient:
+    """One method per center endpoint the kiosk uses."""
+
+    def __init__(self, http: httpx.Client, terminal_id: str) -> None:
+        self.http = http
+        self.terminal_id = terminal_id
+
+    def notices(self) -> NoticesResponse | Failure:
+        return self._call("GET", "/v1/notices", NoticesResponse, params={"terminal_id": self.terminal_id})
+
+    def open_session(self) -> SessionOpened | Failure:
+        body = SessionOpen(terminal_id=self.terminal_id, request_key=request_key())
+        return self._call("POST", "/v1/sessions", SessionOpened, body=body)
+
+    def authenticate(
+        self, session_id: str, certificate_b64: str, signature_b64: str
+    ) -> AuthenticatedResponse | Failure:
+        body = AuthenticateRequest(
+            terminal_id=self.terminal_id, certificate_b64=certificate_b64, signature_b64=signature_b64
+        )
+        return self._call("POST", f"/v1/sessions/{session_id}/authenticate", AuthenticatedResponse, body=body)
+
+    def menu(self, session_id: str, municipality_code: str) -> MenuResponse | Failure:
+        params = {"terminal_id": self.terminal_id, "municipality_code": municipality_code}
+        return self._call("GET", f"/v1/sessions/{session_id}/menu", MenuResponse, params=params)
+
+    def quote(self, request: QuoteRequest) -> OrderResponse | Failure:
+        return self._call("POST", "/v1/orders/quote", OrderResponse, body=request)
+
+    def pay(self, session_id: str, order_id: str, cash: int) -> OrderResponse | Failure:
+        body = PayRequest(**self._steps(session_id), cash=cash)
+        return self._call("POST", f"/v1/orders/{order_id}/pay", OrderResponse, body=body)
+
+    def document(self, session_id: str, order_id: str) -> Document | Failure:
+        body = Steps(**self._steps(session_id))
+        try:
+            answer = self.http.post(f"/v1/orders/{order_id}/document", json=body.model_dump(mode="json"))
+        except httpx.HTTPError as exc:
+            return Unreachable(exc.__class__.__name__)
+        if answer.status_code != 200:
+            return _error(answer)
+        if not answer.headers.get("content-type", "").startswith("application/pdf"):
+            return Unreachable("the center's document is not a PDF")
+        headers = {k.lower(): v for k, v in answer.headers.items() if k.lower().startswith("x-kofu-")}
+        return Document(answer.content, headers)
+
+    def confirm(self, session_id: str, order_id: str, key: str) -> OrderResponse | Failure:
+        body = ConfirmRequest(session_id=session_id, terminal_id=self.terminal_id, request_key=key)
+        return self._call("POST", f"/v1/orders/{order_id}/confirm", OrderResponse, body=body)
+
+    def void(self, session_id: str, order_id: str, reason: VoidReason) -> OrderResponse | Failure:
+        body = VoidRequest(**self._steps(session_id), reason=reason)
+        return self._call("POST", f"/v1/orders/{order_id}/void", OrderResponse, body=body)
+
+    def challenge(self, session_id: str) -> ChallengeIssued | Failure:
+        body = Steps(**self._steps(session_id))
+        return self._call("POST", f"/v1/sessions/{session_id}/challenge", ChallengeIssued, body=body)
+
+    def register(self, session_id: str, request: RegistrationRequest) -> RegistrationResponse | Failure:
+        return self._call(
+            "POST", f"/v1/sessions/{session_id}/registration", RegistrationResponse, body=request
+        )
+
+    def close(self, session_id: str) -> Failure | None:
+        """DELETE the session: the center forgets its data."""
+        try:
+            answer = self.http.delete(f"/v1/sessions/{session_id}", params={"terminal_id": self.terminal_id})
+        except httpx.HTTPError as exc:
+            return Unreachable(exc.__class__.__name__)
+        if answer.status_code in (200, 204, 404):
+            return None
+        return _error(answer)
+
+    # --- plumbing -----------------------------------------------------------------------------
+    def _steps(self, session_id: str) -> dict[str, str]:
+        return {"session_id": session_id, "terminal_id": self.terminal_id, "request_key": request_key()}
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        *,
+        body: BaseModel | None = None,
+        params: dict[str, str] | None = None,
+    ) -> M | Failure:
+        try:
+            answer = self.http.request(
+                method, path, params=params, json=None if body is None else body.model_dump(mode="json")
+            )
+        except httpx.HTTPError as exc:
+            return Unreachable(exc.__class__.__name__)
+        if answer.status_code >= 300:
+            return _error(answer)
+        try:
+            return model.model_validate_json(answer.content)
+        except ValidationError:
+            return Unreachable(f"unexpected answer from {path}")
+
+
+def _error(answer: httpx.Response) -> Failure:
+    try:
+        return ErrorBody.model_validate_json(answer.content)
+    except ValidationError:
+        if answer.status_code == 400 or answer.status_code == 422:
+            return ErrorBody.of(Reason.BAD_REQUEST)
+        return Unreachable(f"HTTP {answer.status_code}")

@@ -1,0 +1,80 @@
+"""`kofu kiosk`: a kiosk session without a screen (operators, tests, load), through the center's API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="The kiosk terminal: headless sessions.", no_args_is_help=True)
+
+
+@app.callback()
+def kiosk() -> None:
+    """The kiosk terminal (its page is served by `create_app`; here, sessions without a screen)."""
+
+
+@app.command()
+def session(
+    ctx: typer.Context,
+    center: Annotated[str, typer.Option(help="The center's base URL, e.g. https://center:8443.")],
+    card: Annotated[Path, typer.Option(help="The virtual card file.")],
+    municipality: Annotated[str, typer.Option(help="6-digit municipality code.")],
+    kind: Annotated[str, typer.Option(help="juminhyo, inkan, kazei, koseki or fuhyo.")],
+    out: Annotated[Path, typer.Option(help="Where the printed PDF goes.")],
+    pin: Annotated[str | None, typer.Option(help="The card's 4-digit PIN (to the card only).")] = None,
+    for_: Annotated[
+        list[str] | None, typer.Option("--for", help="Whose certificate (person id); repeatable.")
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="Fiscal year (kazei).")] = None,
+    option: Annotated[str | None, typer.Option(help="e.g. whole / individual (koseki).")] = None,
+    copies: Annotated[int, typer.Option(min=1, max=10)] = 1,
+    terminal: Annotated[str, typer.Option(help="This terminal's registered id.")] = "demo-0001",
+    client_cert: Annotated[Path | None, typer.Option(help="Mutual TLS: the terminal's certificate.")] = None,
+    client_key: Annotated[Path | None, typer.Option(help="Mutual TLS: its key.")] = None,
+    ca_cert: Annotated[Path | None, typer.Option(help="The network CA (verifies the center).")] = None,
+    biometric_sample: Annotated[
+        Path | None, typer.Option(help="Phones (no --pin): a file the simulated sensor reads.")
+    ] = None,
+) -> None:
+    """Run one issuance; prints a JSON line; on refusal exits 1 with the reason code."""
+    from pydantic import ValidationError
+
+    from kofu.kiosk.config import KioskConfig
+    from kofu.kiosk.headless import HeadlessRequest, run_session
+    from kofu.rules.reasons import Reason
+
+    settings = ctx.obj
+    home = Path(settings.home if settings is not None else "var").resolve()
+    config = KioskConfig(
+        home=home,
+        terminal_id=terminal,
+        center_url=center,
+        client_cert=client_cert,
+        client_key=client_key,
+        ca_cert=ca_cert,
+    )
+    request = HeadlessRequest(
+        card=card,
+        pin=pin,
+        municipality=municipality,
+        kind=kind,
+        out=out,
+        persons=tuple(for_ or ()),
+        fiscal_year=year,
+        option=option,
+        copies=copies,
+        biometric_sample=biometric_sample.read_bytes() if biometric_sample else None,
+    )
+    try:
+        result = run_session(config, request)
+    except ValidationError:
+        typer.echo(f"error [{Reason.BAD_REQUEST.value}]: {Reason.BAD_REQUEST.en}", err=True)
+        raise typer.Exit(2) from None
+    line = {"ok": result.ok, "code": result.code, "fee": result.fee, "out": str(out) if result.ok else None}
+    typer.echo(json.dumps(line, ensure_ascii=False))
+    if not result.ok:
+        typer.echo(f"refused [{result.code}]: {result.message_en}", err=True)
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""The kiosk's devices behind small interfaces: card slot, cash device, printer."""

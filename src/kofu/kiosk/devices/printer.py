@@ -1,0 +1,162 @@
+"""The printer: prints only documents bound to the current session (INC-1, 2, 3, 7, 8).
+
+Both printers check the binding before anything is written or sent: the document's own order ID and
+requester certificate digest (inside the PDF, signed; `kofu.documents.binding.check_binding`) and the
+X-Kofu-Order-Id header must match the kiosk session's order and the certificate read from its card.
+`SpoolPrinter` writes one file per order into `$KOFU_HOME/spool/<terminal>/` and deletes it once the
+print is confirmed (or voided): nothing of a certificate stays at rest (SEC-4).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from kofu.documents.binding import check_binding
+from kofu.rules.decision import Refused
+from kofu.rules.reasons import Reason
+
+ORDER_HEADER = "x-kofu-order-id"
+PAGES_HEADER = "x-kofu-pages"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What the current session expects a document to be bound to."""
+
+    order_id: str
+    requester_cert_digest: str  # SHA-256 of the card's user-authentication certificate, hex
+
+
+@dataclass(frozen=True)
+class Printed:
+    order_id: str
+    pages: int
+
+
+@dataclass(frozen=True)
+class PrintFailed:
+    """The device could not print (paper out, queue down); the order is voided and cash returned."""
+
+    detail: str
+
+
+PrintResult = Printed | Refused | PrintFailed
+
+
+class Printer(Protocol):
+    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult: ...
+
+    def confirm(self, order_id: str) -> None:
+        """The print is confirmed (charged): drop whatever of it the printer side still holds."""
+        ...
+
+    def discard(self, order_id: str) -> None:
+        """The order was voided: drop whatever of it the printer side still holds."""
+        ...
+
+
+def check_document(pdf: bytes, headers: Mapping[str, str], binding: Binding) -> Refused | None:
+    """None when the document belongs to this session; Refused(document_not_bound or unreadable) if not."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    header_order = lowered.get(ORDER_HEADER, "")
+    if not hmac.compare_digest(header_order.encode(), binding.order_id.encode()):
+        return Refused(Reason.DOCUMENT_NOT_BOUND)
+    decision = check_binding(pdf, binding.order_id, binding.requester_cert_digest)
+    return decision if isinstance(decision, Refused) else None
+
+
+def _pages(headers: Mapping[str, str]) -> int:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    try:
+        return max(1, int(lowered.get(PAGES_HEADER, "1")))
+    except ValueError:
+        return 1
+
+
+class SpoolPrinter:
+    """A spool folder as the printer: `<order_id>.pdf`, owner-only, deleted on confirm or discard."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+
+    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
+        refused = check_document(pdf, headers, binding)
+        if refused is not None:
+            return refused
+        path = self._path(binding.order_id)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return Printed(binding.order_id, _pages(headers))
+
+    def confirm(self, order_id: str) -> None:
+        self._path(order_id).unlink(missing_ok=True)
+
+    def discard(self, order_id: str) -> None:
+        self._path(order_id).unlink(missing_ok=True)
+
+    def pending(self) -> list[Path]:
+        return sorted(self.folder.glob("*.pdf"))
+
+    def _path(self, order_id: str) -> Path:
+        if not all(ch.isalnum() or ch == "-" for ch in order_id):
+            raise ValueError("bad order id")
+        return self.folder / f"{order_id}.pdf"
+
+
+class CupsPrinter:
+    """A CUPS queue via `lp -d QUEUE`; the document goes on stdin, never to a file of ours."""
+
+    def __init__(self, queue: str, command: Sequence[str] = ("lp",)) -> None:
+        self.queue = queue
+        self.command = tuple(command)
+
+    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
+        refused = check_document(pdf, headers, binding)
+        if refused is not None:
+            return refused
+        args = [*self.command, "-d", self.queue, "-t", f"kofu-{binding.order_id}", "-"]
+        try:
+            done = subprocess.run(args, input=pdf, capture_output=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return PrintFailed(f"lp could not run: {exc.__class__.__name__}")
+        if done.returncode != 0:
+            return PrintFailed(f"lp exited with {done.returncode}")
+        return Printed(binding.order_id, _pages(headers))
+
+    def confirm(self, order_id: str) -> None:
+        """CUPS removes a finished job itself; we hold nothing."""
+
+    def discard(self, order_id: str) -> None:
+        """Nothing held here; a job already handed to CUPS is the store staff's to cancel."""
+
+
+class FilePrinter:
+    """The headless kiosk's printer: the bound document goes to the file the operator named."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+
+    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
+        refused = check_document(pdf, headers, binding)
+        if refused is not None:
+            return refused
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.out.write_bytes(pdf)
+        return Printed(binding.order_id, _pages(headers))
+
+    def confirm(self, order_id: str) -> None:
+        """The operator keeps the file: that is the paper."""
+
+    def discard(self, order_id: str) -> None:
+        self.out.unlink(missing_ok=True)

@@ -1,0 +1,255 @@
+"""The kiosk page in Debian's Chromium (Playwright, no browser download), against the kiosk app on uvicorn.
+
+Walks idle → card → PIN (a wrong one first) → municipality → kind → details → fee → cash → print → take
+card and certificates → idle, switching to English on the way, and saves a screenshot of each screen
+into `$KOFU_ARTIFACTS/kiosk/` (or the test's tmp folder).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from kiosk_doubles import MUNI, TERMINAL, FakeCenterApi, write_demo_cards
+from playwright.sync_api import Page, expect, sync_playwright
+
+from kofu.documents import samples
+from kofu.jpki.testbed import Testbed
+from kofu.kiosk.app import build_service, create_app
+from kofu.kiosk.config import KioskConfig
+
+expect.set_options(timeout=15_000)  # the CI machine is shared: give each screen change some room
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _serve(config: KioskConfig) -> Iterator[str]:
+    """The kiosk app (center: the test double) on uvicorn in a thread on a free port; stopped after."""
+    http = httpx.Client(base_url="http://center.test", transport=FakeCenterApi(home=config.home).transport())
+    app = create_app(config, service=build_service(config, center_http=http))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        http.close()
+
+
+@pytest.fixture
+def kiosk_url(kofu_home: Path, jpki_testbed: Testbed) -> Iterator[str]:
+    """The kiosk app with a demo tray of one card."""
+    card = jpki_testbed.issue("044245-0000001")
+    write_demo_cards(kofu_home, [card], ["1234"])
+    with _serve(KioskConfig(home=kofu_home, terminal_id=TERMINAL, session_timeout_s=120)) as url:
+        yield url
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A page of Debian's Chromium (launched by path: no browser download).
+
+    Per test, not per session: Playwright's sync API keeps an event loop running in the main thread
+    while it is open, which would break later tests in the same worker that use asyncio.run.
+    """
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
+
+
+def _artifacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("KOFU_ARTIFACTS", tmp_path)) / "kiosk"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_kiosk_page_full_flow_SEC_2_SEC_3_PIN_1(page: Page, kiosk_url: str, tmp_path: Path) -> None:
+    shots = _artifacts(tmp_path)
+    seen_text: list[str] = []
+
+    def screen(name: str, timeout: float = 5000) -> None:
+        expect(page.locator("#screen")).to_have_attribute("data-screen", name, timeout=timeout)
+        seen_text.append(page.inner_text("body"))
+        page.screenshot(path=str(shots / f"{len(seen_text):02d}-{name}.png"))
+
+    page.goto(kiosk_url)
+    screen("idle")
+    expect(page.get_by_test_id("start")).to_have_text("証明書交付")
+    page.get_by_test_id("lang").click()  # English switch on the idle screen
+    expect(page.get_by_test_id("start")).to_have_text("Get a certificate")
+    page.get_by_test_id("lang").click()
+    expect(page.get_by_test_id("start")).to_have_text("証明書交付")
+    page.get_by_test_id("start").click()
+    screen("card")
+    page.get_by_test_id("place-0").click()
+    screen("pin")
+
+    for key in "0000":  # PIN-1: a wrong PIN shows the tries left
+        page.get_by_test_id(f"key-{key}").click()
+    expect(page.get_by_test_id("dots")).to_have_text("●●●●")
+    page.get_by_test_id("key-ok").click()
+    expect(page.locator("#message")).to_contain_text("暗証番号が違います")
+    expect(page.get_by_test_id("tries")).to_contain_text("2回")
+    seen_text.append(page.inner_text("body"))
+    page.screenshot(path=str(shots / "03b-pin-wrong.png"))
+    for key in "1234":
+        page.get_by_test_id(f"key-{key}").click()
+    page.get_by_test_id("key-ok").click()
+    screen("municipality")
+    page.get_by_test_id(f"muni-{MUNI}").click()
+    screen("kind")
+    expect(page.get_by_test_id("kind-koseki")).to_contain_text("本籍がない")  # a refused kind says why
+    page.get_by_test_id("lang").click()  # and in English from here on
+    expect(page.get_by_test_id("kind-juminhyo")).to_contain_text("Residence record")
+    expect(page.get_by_test_id("kind-koseki")).to_contain_text("family register is not in this")
+    page.get_by_test_id("kind-juminhyo").click()
+    screen("details")
+    page.get_by_test_id("member-1").click()
+    page.get_by_test_id("copies-plus").click()
+    expect(page.get_by_test_id("copies")).to_have_text("2")
+    page.get_by_test_id("details-next").click()
+    screen("fee")
+    expect(page.get_by_test_id("fee")).to_have_text("¥400")
+    page.get_by_test_id("fee-ok").click()
+    screen("cash")
+    expect(page.get_by_test_id("pay")).to_be_disabled()
+    page.get_by_test_id("insert-1000").click()
+    expect(page.get_by_test_id("inserted")).to_contain_text("¥1,000")
+    page.get_by_test_id("pay").click()
+    screen("take", timeout=60000)  # rendering and sealing the document takes a moment
+
+    # SEC-3: alarms while the card and the certificates are left; the screen does not go idle
+    expect(page.get_by_test_id("alarm-card")).to_be_visible()
+    expect(page.get_by_test_id("alarm-papers")).to_be_visible()
+    expect(page.get_by_test_id("paid-out")).to_contain_text("¥600")  # change given
+    page.wait_for_function("window.kofuAlarms >= 2", timeout=15000)  # it repeats
+    page.get_by_test_id("take-papers").click()
+    expect(page.get_by_test_id("alarm-papers")).to_have_count(0)
+    page.wait_for_timeout(2000)
+    expect(page.locator("#screen")).to_have_attribute("data-screen", "take")
+    expect(page.get_by_test_id("alarm-card")).to_be_visible()
+    page.get_by_test_id("take-card").click()
+    screen("idle")
+    expect(page.get_by_test_id("start")).to_have_text("証明書交付")  # the next person starts in Japanese
+
+    # SEC-2: no certificate content on screen beyond the chosen members' names
+    for text in seen_text:
+        assert samples.ADDRESS not in text and "平林" not in text and "大衡字" not in text
+
+
+def test_kiosk_page_walk_away_timeout_INC_8(page: Page, kofu_home: Path, jpki_testbed: Testbed) -> None:
+    card = jpki_testbed.issue("044245-0000001")
+    write_demo_cards(kofu_home, [card], ["1234"])
+    config = KioskConfig(home=kofu_home, terminal_id=TERMINAL, session_timeout_s=3)
+    with _serve(config) as url:
+        page.goto(url)
+        page.get_by_test_id("start").click()
+        page.get_by_test_id("place-0").click()
+        for key in "1234":
+            page.get_by_test_id(f"key-{key}").click()
+        page.get_by_test_id("key-ok").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "municipality")
+        # the person walks away: the session ends, the card is called for, then idle once taken
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "take", timeout=10000)
+        expect(page.locator("#message")).to_contain_text("操作がなかった")
+        expect(page.get_by_test_id("muni-" + MUNI)).to_have_count(0)
+        page.get_by_test_id("take-card").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "idle")
+        assert not (config.state_dir / "session.json").exists()
+
+
+def test_kiosk_page_registration_card_filed_phone_refused_REG_1_ELG_6(
+    page: Page, kofu_home: Path, jpki_testbed: Testbed, tmp_path: Path
+) -> None:
+    card = jpki_testbed.issue("044245-0000001")
+    phone = jpki_testbed.issue("044245-0000001", credential="phone")
+    write_demo_cards(kofu_home, [card, phone], ["1234", ""])
+    with _serve(KioskConfig(home=kofu_home, terminal_id=TERMINAL)) as url:
+        page.goto(url)
+        page.get_by_test_id("start").click()
+        page.get_by_test_id("place-1").click()  # the phone: its sensor replaces the PIN
+        page.get_by_test_id("biometric").click()
+        page.get_by_test_id(f"muni-{MUNI}").click()
+        page.get_by_test_id("registration").click()
+        expect(page.locator("#message")).to_contain_text("スマホ用電子証明書では利用登録申請はできません")
+        page.screenshot(path=str(_artifacts(tmp_path) / "21-registration-phone-refused.png"))
+        page.get_by_test_id("cancel").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "take")
+        page.get_by_test_id("take-card").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "idle")
+        page.get_by_test_id("start").click()
+        page.get_by_test_id("place-0").click()
+        for key in "1234":
+            page.get_by_test_id(f"key-{key}").click()
+        page.get_by_test_id("key-ok").click()
+        page.get_by_test_id(f"muni-{MUNI}").click()
+        page.get_by_test_id("registration").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "register")
+        for key in "ABC123":
+            page.get_by_test_id(f"alpha-{key}").click()
+        expect(page.get_by_test_id("dots")).to_have_text("●" * 6)
+        page.screenshot(path=str(_artifacts(tmp_path) / "22-registration-password.png"))
+        page.get_by_test_id("password-ok").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "registered")
+        expect(page.locator("#message")).to_contain_text("利用登録申請を受け付けました")
+        page.get_by_test_id("finish").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "take")
+        page.get_by_test_id("take-card").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "idle")
+
+
+def test_kiosk_page_pin_lock_tells_where_to_reset_PIN_1_PIN_2(
+    page: Page, kiosk_url: str, tmp_path: Path
+) -> None:
+    page.goto(kiosk_url)
+    page.get_by_test_id("start").click()
+    page.get_by_test_id("place-0").click()
+    for tries_left in (2, 1):
+        for key in "9999":
+            page.get_by_test_id(f"key-{key}").click()
+        page.get_by_test_id("key-ok").click()
+        expect(page.get_by_test_id("tries")).to_contain_text(f"{tries_left}回")
+    for key in "9999":
+        page.get_by_test_id(f"key-{key}").click()
+    page.get_by_test_id("key-ok").click()  # the third wrong PIN locks the card
+    expect(page.locator("#screen")).to_have_attribute("data-screen", "take")
+    expect(page.locator("#message")).to_contain_text("ロックされています")
+    expect(page.locator("#message")).to_contain_text("住民生活課")
+    page.get_by_test_id("lang").click()
+    expect(page.locator("#message")).to_contain_text("PIN-reset smartphone app")
+    page.screenshot(path=str(_artifacts(tmp_path) / "20-pin-blocked.png"))
+    page.get_by_test_id("take-card").click()
+    expect(page.locator("#screen")).to_have_attribute("data-screen", "idle")

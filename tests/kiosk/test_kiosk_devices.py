@@ -1,0 +1,136 @@
+"""The kiosk's devices: printers refuse unbound documents (INC-8), cash escrow (NRF-1), the store's wipe."""
+
+from __future__ import annotations
+
+import stat
+import uuid
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from kofu.documents import samples
+from kofu.documents.issue import render_and_seal
+from kofu.documents.keys import document_keys
+from kofu.kiosk.devices.cash import CashError, SimulatedCashDevice
+from kofu.kiosk.devices.printer import Binding, CupsPrinter, Printed, PrintFailed, SpoolPrinter
+from kofu.kiosk.store import KioskStore
+from kofu.rules.decision import Refused
+from kofu.rules.reasons import Reason
+from kofu.rules.rulebook import load_rulebook
+
+REQUESTER = b"the requester's certificate (DER)"
+
+
+@pytest.fixture(scope="module")
+def bound_pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
+    """A real sealed document bound to one order and requester."""
+    rulebook = load_rulebook("ohira")
+    order_id = str(uuid.uuid4())
+    content = samples.inkan(rulebook, order_id=order_id, requester=REQUESTER)
+    keys = document_keys(tmp_path_factory.mktemp("dockeys"), rulebook.code, rulebook.name)
+    return render_and_seal(content, keys), order_id
+
+
+def _binding(order_id: str, requester: bytes = REQUESTER) -> Binding:
+    import hashlib
+
+    return Binding(order_id, hashlib.sha256(requester).hexdigest())
+
+
+@pytest.mark.parametrize(
+    ("order", "requester", "header", "reason"),
+    [
+        ("other", REQUESTER, "same", Reason.DOCUMENT_NOT_BOUND),  # another order's document
+        ("same", b"someone else", "same", Reason.DOCUMENT_NOT_BOUND),  # another person's session
+        ("same", REQUESTER, "other", Reason.DOCUMENT_NOT_BOUND),  # headers of another order
+    ],
+)
+def test_spool_printer_refuses_unbound_documents_INC_8(
+    tmp_path: Path, bound_pdf: tuple[bytes, str], order: str, requester: bytes, header: str, reason: Reason
+) -> None:
+    pdf, order_id = bound_pdf
+    expected = order_id if order == "same" else str(uuid.uuid4())  # the session's order
+    headers = {"X-Kofu-Order-Id": expected if header == "same" else str(uuid.uuid4())}
+    printer = SpoolPrinter(tmp_path / "spool")
+    result = printer.print_document(pdf, headers, _binding(expected, requester))
+    assert result == Refused(reason)
+    assert printer.pending() == []
+
+
+def test_spool_printer_refuses_a_file_that_is_no_document(tmp_path: Path) -> None:
+    printer = SpoolPrinter(tmp_path / "spool")
+    order_id = str(uuid.uuid4())
+    result = printer.print_document(b"%PDF-1.7 not really", {"x-kofu-order-id": order_id}, _binding(order_id))
+    assert isinstance(result, Refused) and printer.pending() == []
+
+
+def test_spool_printer_one_owner_only_file_deleted_on_confirm_SEC_4(
+    tmp_path: Path, bound_pdf: tuple[bytes, str]
+) -> None:
+    pdf, order_id = bound_pdf
+    printer = SpoolPrinter(tmp_path / "spool")
+    result = printer.print_document(
+        pdf, {"X-Kofu-Order-Id": order_id, "X-Kofu-Pages": "1"}, _binding(order_id)
+    )
+    assert result == Printed(order_id, 1)
+    [path] = printer.pending()
+    assert path.name == f"{order_id}.pdf" and path.read_bytes() == pdf
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    printer.confirm(order_id)
+    assert printer.pending() == []
+
+
+def test_cups_printer_sends_bound_documents_to_lp_and_refuses_others_INC_8(
+    tmp_path: Path, bound_pdf: tuple[bytes, str]
+) -> None:
+    pdf, order_id = bound_pdf
+    received = tmp_path / "received.pdf"
+    lp = tmp_path / "lp"
+    lp.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat > {received}\n')
+    lp.chmod(0o755)
+    printer = CupsPrinter("kiosk-queue", command=(str(lp),))
+    refused = printer.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(str(uuid.uuid4())))
+    assert refused == Refused(Reason.DOCUMENT_NOT_BOUND) and not received.exists()  # lp never ran
+    assert printer.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(order_id)) == Printed(
+        order_id, 1
+    )
+    assert received.read_bytes() == pdf
+    assert "-d kiosk-queue" in (tmp_path / "args").read_text()
+    failing = CupsPrinter("q", command=("false",))
+    assert isinstance(
+        failing.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(order_id)), PrintFailed
+    )
+
+
+def test_cash_escrow_keep_and_return_NRF_1(tmp_path: Path) -> None:
+    cash = SimulatedCashDevice(KioskStore(tmp_path / "k"))
+    with pytest.raises(CashError):
+        cash.insert(3)
+    cash.insert(500)
+    cash.insert(100)
+    assert cash.escrow(450) == 150 and cash.held() == 450 and cash.inserted() == 0
+    assert cash.return_all() == 450  # voided: the fee comes back
+    cash.insert(1000)
+    cash.escrow(200)
+    assert cash.keep() == 200 and cash.held() == 0  # confirmed: kept, once
+    assert cash.keep() == 0
+    with pytest.raises(CashError):
+        cash.escrow(10)
+
+
+class _Secret(BaseModel):
+    text: str
+
+
+def test_store_wipe_leaves_nothing_INC_8(tmp_path: Path) -> None:
+    store = KioskStore(tmp_path / "k")
+    with store.locked():
+        store.write("session", _Secret(text="大衡　太郎"))
+        assert store.read("session", _Secret) == _Secret(text="大衡　太郎")
+        store.wipe("session")
+    assert store.read("session", _Secret) is None
+    assert not any(
+        "大衡" in p.read_text("utf-8", "replace") for p in (tmp_path / "k").iterdir() if p.is_file()
+    )
+    assert store.names() == []
