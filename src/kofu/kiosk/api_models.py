@@ -77,7 +77,7 @@ class RegisterRequest(Strict):
 class Message(Strict):
     """A sentence for the person: a rules reason or a kiosk event, in both languages."""
 
-    code: str = Field(pattern=r"^[a-z_]{1,64}$")
+    code: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
     ja: str = Field(max_length=512)
     en: str = Field(max_length=512)
     tries_left: int | None = None
