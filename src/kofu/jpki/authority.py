@@ -16,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from kofu.jpki.keys import new_key, read_cert, read_key, write_cert, write_key
 from kofu.jpki.policies import CertificateType
 from kofu.settings import Settings
+from kofu.x509ca import self_signed_ca
 
 CA_YEARS = 20
 RESPONDER_DAYS = 2 * 365
@@ -70,33 +71,7 @@ def _ca_cert(ca: CertificateType, key: rsa.RSAPrivateKey, now: datetime) -> x509
             x509.NameAttribute(NameOID.COMMON_NAME, CA_TITLES[ca]),
         ]
     )
-    public = key.public_key()
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public)
-        .serial_number(new_serial())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=365 * CA_YEARS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    return self_signed_ca(key, name, serial=new_serial(), now=now, years=CA_YEARS)
 
 
 def _responder_cert(

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from kofu.x509ca import self_signed_ca
+
 TERMINAL_URN = "urn:kofu:terminal:"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # also a file name: no path tricks
 CA_YEARS = 10
@@ -120,32 +122,7 @@ def create_ca(home: Path, *, name: str = "kofu network CA", now: datetime | None
     subject = x509.Name(
         [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kofu"), x509.NameAttribute(NameOID.COMMON_NAME, name)]
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(at - timedelta(minutes=5))
-        .not_valid_after(at + timedelta(days=365 * CA_YEARS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed_ca(key, subject, serial=x509.random_serial_number(), now=at, years=CA_YEARS)
     _write_private(paths.ca_key, _key_pem(key))
     _write_public(paths.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
     _write_crl(paths, key, cert, [], at)
