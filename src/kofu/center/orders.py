@@ -22,6 +22,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kofu.audit.entry import subject as audit_subject
+from kofu.audit.entry import tagged
+from kofu.audit.log import attached as audit_attached
+from kofu.audit.log import record as audit_record
 from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent, Terminal
 from kofu.center.order import Effect, Event, State, Transition, advance, can_recover
 from kofu.center.registers import check_access
@@ -118,6 +122,49 @@ def _run(factory: Factory, work: Callable[[Session], Receipt | Refused]) -> Rece
             log.debug("order_retry", attempt=attempt, error=type(exc).__name__)
             time.sleep(0.005 * attempt)
     raise RuntimeError("an order step kept losing races; giving up") from last
+
+
+# --- audit hook (kofu.audit): each decision is appended in the step's own transaction; no-op unless
+# --- the factory has an audit log attached (kofu.audit.log.attach_audit). Replays are not new decisions.
+def _audited(
+    work: Callable[[Session], Receipt | Refused],
+    *,
+    operation: str,
+    terminal_id: str,
+    order_id: uuid.UUID | None,
+    now: datetime,
+) -> Callable[[Session], Receipt | Refused]:
+    def audited(session: Session) -> Receipt | Refused:
+        result = work(session)
+        if not (isinstance(result, Receipt) and result.replay):
+            order = result.order_id if isinstance(result, Receipt) else order_id
+            audit_record(
+                session,
+                actor=tagged("terminal", terminal_id),
+                action=f"order.{operation}",
+                subject=audit_subject(order=order),
+                result=result,
+                now=now,
+            )
+        return result
+
+    return audited
+
+
+def _refuse(
+    factory: Factory, refusal: Refused, *, operation: str, terminal_id: str, now: datetime
+) -> Refused:
+    """A refusal decided before any database work, still appended to the audit log (if one is attached)."""
+    if audit_attached(factory) is None:
+        return refusal
+    result = _run(
+        factory,
+        _audited(lambda _s: refusal, operation=operation, terminal_id=terminal_id, order_id=None, now=now),
+    )
+    return refusal if isinstance(result, Receipt) else result
+
+
+# --- end of the audit hook
 
 
 def _transient(exc: DBAPIError) -> bool:
@@ -277,7 +324,9 @@ def _step(
         log.info("order_step", order_id=str(order_id), step=operation, state=receipt.state.value)
         return receipt
 
-    return _run(factory, work)
+    return _run(
+        factory, _audited(work, operation=operation, terminal_id=terminal_id, order_id=order_id, now=now)
+    )
 
 
 # --- the use cases -------------------------------------------------------------------------------------
@@ -299,9 +348,13 @@ def quote(
 ) -> Receipt | Refused:
     """Open an order at `unit_fee` yen per copy, once the terminal, store hours and municipality allow it."""
     if copies < 1 or unit_fee < 0 or not _DIGEST.match(requester_cert_digest):
-        return Refused(Reason.BAD_REQUEST)
+        return _refuse(
+            factory, Refused(Reason.BAD_REQUEST), operation="quote", terminal_id=terminal_id, now=now
+        )
     if copies > max_copies:
-        return Refused(Reason.TOO_MANY_COPIES)
+        return _refuse(
+            factory, Refused(Reason.TOO_MANY_COPIES), operation="quote", terminal_id=terminal_id, now=now
+        )
 
     def work(session: Session) -> Receipt | Refused:
         stored = _stored(
@@ -356,7 +409,7 @@ def quote(
         log.info("order_step", order_id=str(order.order_id), step="quote", state=State.QUOTED.value)
         return receipt
 
-    return _run(factory, work)
+    return _run(factory, _audited(work, operation="quote", terminal_id=terminal_id, order_id=None, now=now))
 
 
 def pay(
@@ -407,7 +460,9 @@ def mark_rendered(
     document or its response headers), or it is refused (document_not_bound) and the order stays paid.
     """
     if document_digest is not None and not _DIGEST.match(document_digest):
-        return Refused(Reason.BAD_REQUEST)
+        return _refuse(
+            factory, Refused(Reason.BAD_REQUEST), operation="render", terminal_id=terminal_id, now=now
+        )
 
     def check(order: Order) -> Refused | None:
         if bound_order_id != order.order_id or bound_requester_digest != order.requester_cert_digest:
@@ -565,6 +620,14 @@ def recover_stale(factory: Factory, now: datetime, *, stale_after: timedelta = S
             transition = advance(State(order.state), (Event.VOID,))
             assert isinstance(transition, Transition)
             _move(session, order, transition, (Event.VOID,), "recovery", now, void_reason="stale")
+            audit_record(  # audit hook (kofu.audit)
+                session,
+                actor="system:recovery",
+                action="order.recover",
+                subject=audit_subject(order=order_id),
+                result=None,
+                now=now,
+            )
             log.info("order_recovered", order_id=str(order_id), was=transition.before.value)
             return _receipt(order)
 

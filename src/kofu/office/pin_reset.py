@@ -19,6 +19,9 @@ from typing import Literal, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kofu.audit.entry import subject as audit_subject
+from kofu.audit.entry import tagged
+from kofu.audit.log import record as audit_record
 from kofu.card.client import CardError, JpkiClient, Secret
 from kofu.card.reader import Reader
 from kofu.office.cards import CardDirectory
@@ -89,7 +92,7 @@ def _reset_on_card(client: JpkiClient, management_key: bytes, which: Secret, new
     return True
 
 
-def office_reset(
+def _office_reset(
     session: Session,
     cards: CardDirectory,
     reader: Reader,
@@ -130,7 +133,7 @@ def office_reset(
     return ResetDone(card.auth_serial, which, "office")
 
 
-def reserve_reset(
+def _reserve_reset(
     session: Session,
     cards: CardDirectory,
     reader: Reader,
@@ -177,7 +180,7 @@ def _live_reservation(session: Session, auth_serial: int, which: Secret, now: da
     ).first()
 
 
-def kiosk_reset(
+def _kiosk_reset(
     session: Session,
     cards: CardDirectory,
     reader: Reader,
@@ -217,3 +220,96 @@ def kiosk_reset(
         return Refused(Reason.CARD_UNKNOWN)
     session.add(PinReset(at=now, auth_serial=card.auth_serial, which=which, via="kiosk"))
     return ResetDone(card.auth_serial, which, "kiosk")
+
+
+# --- audit hook (kofu.audit): each PIN-2 decision is appended in the caller's transaction; no-op unless
+# --- the session's factory has an audit log attached. Only ids and outcomes are kept (SEC-4).
+
+
+def office_reset(
+    session: Session,
+    cards: CardDirectory,
+    reader: Reader,
+    *,
+    staff_id: str,
+    identity_check_id: int,
+    which: Secret,
+    new_secret: str,
+    now: datetime,
+) -> ResetDone | Refused:
+    """PIN-2 at the office: an authorised staff member, a recorded identity check, then the card reset."""
+    result = _office_reset(
+        session,
+        cards,
+        reader,
+        staff_id=staff_id,
+        identity_check_id=identity_check_id,
+        which=which,
+        new_secret=new_secret,
+        now=now,
+    )
+    serial = result.auth_serial if isinstance(result, ResetDone) else None
+    audit_record(
+        session,
+        actor=tagged("staff", staff_id),
+        action=f"office.reset_{which}",
+        subject=audit_subject(check=identity_check_id, serial=serial),
+        result=result,
+        now=now,
+    )
+    return result
+
+
+def reserve_reset(
+    session: Session,
+    cards: CardDirectory,
+    reader: Reader,
+    *,
+    which: Secret,
+    other_secret: str,
+    face: FaceMatcher,
+    now: datetime,
+) -> Reservation | Refused:
+    """PIN-2 self-service, step 1 (phone app): face match and proof of the other secret; 24 h."""
+    result = _reserve_reset(
+        session, cards, reader, which=which, other_secret=other_secret, face=face, now=now
+    )
+    serial = result.auth_serial if isinstance(result, Reservation) else None
+    audit_record(
+        session,
+        actor="app:phone",
+        action=f"office.reserve_reset_{which}",
+        subject=audit_subject(serial=serial),
+        result=result,
+        now=now,
+    )
+    return result
+
+
+def kiosk_reset(
+    session: Session,
+    cards: CardDirectory,
+    reader: Reader,
+    *,
+    which: Secret,
+    other_secret: str,
+    new_secret: str,
+    now: datetime,
+) -> ResetDone | Refused:
+    """PIN-2 self-service, step 2 (kiosk): a live reservation, the other secret proven again, the reset."""
+    result = _kiosk_reset(
+        session, cards, reader, which=which, other_secret=other_secret, new_secret=new_secret, now=now
+    )
+    serial = result.auth_serial if isinstance(result, ResetDone) else None
+    audit_record(
+        session,
+        actor="kiosk:self_service",
+        action=f"office.kiosk_reset_{which}",
+        subject=audit_subject(serial=serial),
+        result=result,
+        now=now,
+    )
+    return result
+
+
+# --- end of the audit hook

@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from sqlalchemy.orm import Session, sessionmaker
 
+from kofu.audit.entry import subject as audit_subject
+from kofu.audit.entry import tagged
+from kofu.audit.log import record as audit_record
 from kofu.center.auth.cards import CardRecords
 from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.challenges import Challenge, challenge_message, consume_challenge, issue_challenge
@@ -144,4 +147,14 @@ class Authenticator:
         )
         with transaction(self.factory) as session:
             session.add(event)
+            audit_record(  # audit hook (kofu.audit): no-op unless the factory has an audit log attached
+                session,
+                actor=tagged("terminal", response.terminal_id),
+                action="auth.authenticate",
+                subject=audit_subject(serial=outcome.auth_serial, person=outcome.person_id)
+                if isinstance(outcome, Authenticated)
+                else audit_subject(session=response.session_id),
+                result=outcome,
+                now=now,
+            )
         log.info("authentication", outcome=event.outcome, reason=event.reason, terminal=event.terminal_id)

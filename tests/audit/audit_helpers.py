@@ -1,0 +1,76 @@
+"""Helpers of the audit tests: filling a chain, reading it, and tampering with it as an attacker would."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from kofu.audit.entry import AuditEntry, AuditEvent, subject, tagged
+from kofu.audit.log import AuditLog, read_chain
+from kofu.audit.verifier import Report, verify_chain
+from kofu.db import make_engine, session_factory, transaction
+
+T0 = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
+
+
+def event(i: int, actor: str = "T-SEJ-0001") -> AuditEvent:
+    """A plausible order-step decision number `i`."""
+    outcome = "allowed" if i % 3 else "order_state_conflict"
+    return AuditEvent(tagged("terminal", actor), "order.pay", subject(order=f"ord-{i:05d}"), outcome)
+
+
+def fill(url: str, n: int, *, key: bytes | None = None, actor: str = "T-SEJ-0001", start: Any = None) -> None:
+    """Append `n` events, one transaction each (as decisions arrive); `start`: a barrier to wait at first."""
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    log = AuditLog(key)
+    try:
+        if start is not None:
+            with engine.connect():
+                pass  # connected before the start, so both workers begin appending at once
+            start.wait()
+        for i in range(n):
+            with transaction(factory) as session:
+                log.append(session, event(i, actor), T0 + timedelta(seconds=i))
+            if start is not None:
+                time.sleep(0.002)  # the work between two decisions, so the workers' appends interleave
+    finally:
+        engine.dispose()
+
+
+def chain(url: str) -> tuple[list[AuditEntry], object]:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return read_chain(session)
+    finally:
+        engine.dispose()
+
+
+def check(url: str, key: bytes | None = None) -> Report:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            entries, head = read_chain(session)
+    finally:
+        engine.dispose()
+    return verify_chain(entries, head, key)
+
+
+def tamper(url: str, *statements: str) -> None:
+    """Run SQL as someone with direct database access: the append-only triggers switched off first."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
+            else:
+                conn.execute(text("DROP TRIGGER IF EXISTS audit_entries_no_update"))
+                conn.execute(text("DROP TRIGGER IF EXISTS audit_entries_no_delete"))
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
