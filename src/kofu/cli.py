@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from kofu import __version__
+from kofu.audit.cli import app as audit_app
 from kofu.card.cli import app as card_app
 from kofu.center.cli import app as center_app
 from kofu.demo import demo
@@ -38,6 +39,7 @@ app.add_typer(documents_app, name="documents")
 app.add_typer(center_app, name="center")
 app.add_typer(net_app, name="net")
 app.add_typer(kiosk_app, name="kiosk")
+app.add_typer(audit_app, name="audit")
 app.command("serve")(serve)
 app.command("verify")(verify)
 app.command("demo")(demo)
