@@ -1,4 +1,4 @@
-"""`kofu serve center|municipal|kiosk|jpki --config FILE`: run one party as its own server.
+"""`kofu serve center|municipal|kiosk|jpki|verify --config FILE`: run one party as its own server.
 
 The app is built by a factory in each worker process from the settings file (`KOFU_CONFIG`), so any
 number of workers can serve any step of any session: no party keeps state in process memory.
@@ -19,6 +19,7 @@ class PartyName(StrEnum):
     MUNICIPAL = "municipal"
     KIOSK = "kiosk"
     JPKI = "jpki"
+    VERIFY = "verify"
 
 
 def center_app() -> Any:
@@ -58,6 +59,29 @@ def jpki_app() -> Any:
     return create_app(settings.db_url, load_authorities(keys_dir(settings)))
 
 
+def verify_app() -> Any:
+    """The public verification page from the settings' `[verify]` table.
+
+    Keys: register_url (the verification register; default: the settings' database, where the center
+    records what it passes on), max_upload_mb (default 10). The trusted keys are every municipality's
+    document keys under the home folder.
+    """
+    from kofu.settings import load_settings
+    from kofu.verify.web import MAX_UPLOAD, create_app
+
+    settings = load_settings()
+    raw: dict[str, Any] = dict(settings.extra.get("verify") or {})
+    unknown = set(raw) - {"register_url", "max_upload_mb"}
+    if unknown:
+        raise ValueError(f"unknown keys in [verify]: {', '.join(sorted(unknown))}")
+    max_mb = raw.get("max_upload_mb")
+    return create_app(
+        home=settings.home,
+        register_url=str(raw.get("register_url") or settings.db_url),
+        max_bytes=int(float(max_mb) * 1024 * 1024) if max_mb is not None else MAX_UPLOAD,
+    )
+
+
 def serve(
     party: Annotated[PartyName, typer.Argument(help="Which party to run.")],
     config: Annotated[Path, typer.Option("--config", exists=True, help="The party's TOML settings file.")],
@@ -68,6 +92,7 @@ def serve(
         bool, typer.Option(help="Mutual TLS with the network PKI under KOFU_HOME (production).")
     ] = False,
     server_name: Annotated[str, typer.Option(help="Certificate name of this server (with --tls).")] = "",
+    access_log: Annotated[bool, typer.Option(help="Log each request line (method, path, status).")] = True,
 ) -> None:
     """Run one party (the demo runs them all in one process: `kofu demo`)."""
     import uvicorn
@@ -77,7 +102,15 @@ def serve(
     if not tls:
         if host not in {"127.0.0.1", "::1", "localhost"}:
             typer.secho("warning: plain HTTP on a non-loopback address; use --tls", fg="yellow", err=True)
-        uvicorn.run(target, factory=True, host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run(
+            target,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=access_log,
+        )
         return
     from kofu.netpki.serving import uvicorn_config
     from kofu.settings import load_settings
@@ -91,5 +124,17 @@ def serve(
         port=port,
         factory=True,
         workers=workers,
+        access_log=access_log,
     )
-    uvicorn.Server(cfg).run()
+    _run(cfg)
+
+
+def _run(cfg: Any) -> None:
+    """Run a uvicorn config as `uvicorn.run` would: one server, or a supervisor of `workers` processes."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if cfg.workers > 1:  # uvicorn.Server alone ignores `workers`
+        Multiprocess(cfg, sockets=[cfg.bind_socket()]).run()
+    else:
+        uvicorn.Server(cfg).run()

@@ -1,0 +1,267 @@
+"""The public verification page: upload a certificate PDF or a photo of its back, read the verdict.
+
+`GET /verify` shows the form; `POST /verify` (multipart, field `file`) answers an HTML verdict in
+Japanese and English (for a genuine back or PDF, with the decrypted original to compare with the paper);
+`POST /api/verify` answers the same as JSON (multipart `file`, or the raw bytes with their content type).
+Uploads are held in memory only, never written, never logged: nothing of them is kept. Too large an
+upload is 413, a content type that is not PDF, PNG or JPEG is 415; a failure inside verification is the
+verdict "unknown / unreadable", never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from kofu.logs import get_logger
+from kofu.rules.reasons import Reason
+from kofu.verify.register import Register
+from kofu.verify.trust import Trust
+from kofu.verify.verdict import Status, Verdict, verdict
+
+TEMPLATES = Path(__file__).parent / "templates"
+MAX_UPLOAD = 10 * 1024 * 1024  # a 600-dpi phone photo of a back is well under this
+MULTIPART_SLACK = 64 * 1024  # room for the form's boundaries and headers around the file
+ACCEPTED = {"application/pdf", "image/png", "image/jpeg", "image/jpg"}
+log = get_logger("kofu.verify.web")
+
+STATUS_EN = {
+    Status.GENUINE: "Genuine certificate",
+    Status.ALTERED: "Altered",
+    Status.UNKNOWN: "Cannot be confirmed",
+    Status.EXPIRED: "Past its verification period",
+    Status.REVOKED: "Revoked certificate",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An upload refused before verification: HTTP status, reason code, sentences."""
+
+    status: int
+    code: str
+    ja: str
+    en: str
+
+    def body(self) -> dict[str, str]:
+        return {"reason": self.code, "message_ja": self.ja, "message_en": self.en}
+
+
+# Not verdicts on a document, so not in `Reason`: what the upload itself did wrong.
+TOO_LARGE = Refusal(
+    413,
+    "upload_too_large",
+    "ファイルが大きすぎます(10MBまで)。",
+    "The file is too large (10 MB at most).",
+)
+WRONG_TYPE = Refusal(415, Reason.UNSUPPORTED.value, Reason.UNSUPPORTED.ja, Reason.UNSUPPORTED.en)
+NO_FILE = Refusal(400, Reason.BAD_REQUEST.value, "ファイルを選んでください。", "Please choose a file.")
+BAD_FORM = Refusal(400, Reason.BAD_REQUEST.value, Reason.BAD_REQUEST.ja, Reason.BAD_REQUEST.en)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_capped(request: Request, cap: int) -> bytes:
+    """The request body, refused as soon as it passes `cap` bytes (declared or actually sent)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _media_type(value: str | None) -> str:
+    return (value or "").split(";", 1)[0].strip().lower()
+
+
+async def _upload(request: Request, max_bytes: int) -> bytes | Refusal:
+    """The uploaded file's bytes (multipart field `file`, or the raw body), or why it was refused."""
+    media = _media_type(request.headers.get("content-type"))
+    try:
+        if media == "multipart/form-data":
+            body = await _read_capped(request, max_bytes + MULTIPART_SLACK)
+            return await _file_part(request, body, max_bytes)
+        if media not in ACCEPTED:
+            return WRONG_TYPE
+        body = await _read_capped(request, max_bytes)
+    except _TooLarge:
+        return TOO_LARGE
+    return body if body else NO_FILE
+
+
+async def _file_part(request: Request, body: bytes, max_bytes: int) -> bytes | Refusal:
+    async def once() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    parser = MultiPartParser(request.headers, once(), max_files=1, max_fields=10, max_part_size=max_bytes)
+    parser.spool_max_size = max_bytes + 1  # the file stays in memory: never spooled to a temporary file
+    try:
+        form = await parser.parse()
+    except MultiPartException:
+        return BAD_FORM
+    try:
+        item = form.get("file")
+        if not isinstance(item, UploadFile) or not item.filename:
+            return NO_FILE
+        if _media_type(item.content_type) not in ACCEPTED:
+            return WRONG_TYPE
+        data = await item.read()  # held in memory only
+    finally:
+        await form.close()
+    if len(data) > max_bytes:
+        return TOO_LARGE
+    return data if data else NO_FILE
+
+
+def create_app(
+    *,
+    trust: Trust | None = None,
+    home: Path | None = None,
+    register_url: str | None = None,
+    register_url_migrate: bool = True,
+    max_bytes: int = MAX_UPLOAD,
+    today: Callable[[], dt.date] | None = None,
+) -> FastAPI:
+    """The verification page over `trust` (or every municipality's keys under `home`).
+
+    With `register_url` the verification register is consulted (unknown / revoked documents);
+    `today` fixes the day (tests); by default it is today in Japan.
+    """
+    import logging
+
+    # pyHanko logs a full traceback for an untrusted chain; the verdict already says key_unknown.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    reload: Callable[[], Trust] | None = None
+    if trust is None:
+        if home is None:
+            raise ValueError("give the trusted keys (trust) or the home folder that holds them")
+        folder = home.resolve()
+
+        def reload() -> Trust:
+            return Trust.from_home(folder)
+
+        trust = reload()
+    register = None
+    if register_url:
+        if register_url_migrate:
+            from kofu.verify.register import migrate_verify
+
+            migrate_verify(register_url)
+        register = Register(register_url)
+    templates = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False
+    )
+    checker = _Checker(trust, register, today, reload)
+    app = FastAPI(
+        title="kofu verify",
+        version="1",
+        description="Is this certificate genuine? Upload its PDF or a photo of its back.",
+    )
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/verify")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/verify", response_class=HTMLResponse)
+    def page() -> HTMLResponse:
+        return HTMLResponse(templates.get_template("verify.html").render(result=None, refusal=None))
+
+    @app.post("/verify", response_class=HTMLResponse)
+    async def verify_page(request: Request) -> HTMLResponse:
+        upload = await _upload(request, max_bytes)
+        template = templates.get_template("verify.html")
+        if isinstance(upload, Refusal):
+            return HTMLResponse(template.render(result=None, refusal=upload), status_code=upload.status)
+        result = await run_in_threadpool(checker, upload)
+        summary = _summary(result)
+        return HTMLResponse(template.render(result=summary, refusal=None))
+
+    @app.post(
+        "/api/verify",
+        responses={
+            200: {"description": "The verdict: status, reasons (code, ja, en), document facts, content."},
+            400: {"description": "bad_request: no file in the form."},
+            413: {"description": "upload_too_large: more than 10 MB."},
+            415: {"description": "unsupported: not a PDF, PNG or JPEG."},
+        },
+    )
+    async def verify_api(request: Request) -> Response:
+        upload = await _upload(request, max_bytes)
+        if isinstance(upload, Refusal):
+            return JSONResponse(upload.body(), status_code=upload.status)
+        result = await run_in_threadpool(checker, upload)
+        return JSONResponse(_summary(result))
+
+    @app.exception_handler(Exception)
+    async def never_500(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("verify page failure", error=exc.__class__.__name__)  # never the upload itself
+        return JSONResponse(BAD_FORM.body(), status_code=400)
+
+    return app
+
+
+@dataclass
+class _Checker:
+    """Runs `verify_bytes`; any failure inside it is the verdict unknown / unreadable.
+
+    With `reload`, an unknown key re-reads the trusted keys once (a municipality that joined since).
+    """
+
+    trust: Trust
+    register: Register | None
+    today: Callable[[], dt.date] | None
+    reload: Callable[[], Trust] | None = None
+
+    def __call__(self, data: bytes) -> Verdict:
+        result = self._check(data)
+        if self.reload is not None and Reason.KEY_UNKNOWN in result.reasons:
+            fresh = self.reload()
+            if set(fresh.by_code) != set(self.trust.by_code):
+                self.trust = fresh
+                result = self._check(data)
+        return result
+
+    def _check(self, data: bytes) -> Verdict:
+        from kofu.verify.core import verify_bytes
+
+        try:
+            return verify_bytes(
+                data,
+                trust=self.trust,
+                register=self.register,
+                today=self.today() if self.today else None,
+            )
+        except Exception as exc:  # a malformed upload must never become a 500
+            log.warning("verification failed", error=exc.__class__.__name__)
+            return verdict(Status.UNKNOWN, Reason.UNREADABLE)
+
+
+def _summary(result: Verdict) -> dict[str, Any]:
+    """The verdict as JSON, with the status's sentences in both languages."""
+    out = result.to_json()
+    out["status_ja"] = result.status.ja
+    out["status_en"] = STATUS_EN[result.status]
+    return out

@@ -1,0 +1,255 @@
+"""The public /verify page and `POST /api/verify` (SEC-4, SEC-6): verdicts on real sealed documents.
+
+Genuine (with the decrypted original), altered, unknown, expired, revoked; limits (413), wrong content
+types (415), never a 500, and nothing of an upload kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from verify_support import run
+
+from kofu.documents.claims import VERIFIABLE_DAYS
+from kofu.documents.content import Content
+from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.verify.register import Register, entry_for, migrate_verify
+from kofu.verify.trust import Trust
+from kofu.verify.web import create_app
+
+NAME = "juminhyo_whole"
+
+
+@pytest.fixture
+def register_url(tmp_path: Path, contents: dict[str, Content]) -> Iterator[str]:
+    """A verification register with every test document recorded."""
+    url = f"sqlite:///{tmp_path / 'verify.db'}"
+    migrate_verify(url)
+    reg = Register(url)
+    for item in contents.values():
+        reg.record(entry_for(item))
+    reg.close()
+    yield url
+
+
+def _client(
+    doc_keys: DocumentKeys, register_url: str | None, day: dt.date, max_bytes: int = 10 * 1024 * 1024
+) -> TestClient:
+    app = create_app(
+        trust=Trust.of(doc_keys), register_url=register_url, today=lambda: day, max_bytes=max_bytes
+    )
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(doc_keys: DocumentKeys, register_url: str, contents: dict[str, Content]) -> TestClient:
+    return _client(doc_keys, register_url, contents[NAME].header.issued_on)
+
+
+def _post(client: TestClient, data: bytes, media: str = "application/pdf", path: str = "/api/verify") -> Any:
+    return client.post(path, files={"file": ("doc", data, media)})
+
+
+def test_verify_web_genuine_pdf_shows_the_original_sec6(
+    client: TestClient, rendered: Callable[[str], bytes], contents: dict[str, Content]
+) -> None:
+    """SEC-6: a sealed PDF is genuine; the page shows the decrypted original for comparison."""
+    answer = _post(client, rendered(NAME))
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "genuine" and body["reasons"] == []
+    assert body["document"]["unique_number"] == contents[NAME].header.unique_number
+    assert "content" in body
+    page = _post(client, rendered(NAME), path="/verify")
+    assert page.status_code == 200
+    assert 'data-status="genuine"' in page.text and "真正な証明書です" in page.text
+    assert contents[NAME].header.unique_number in page.text
+    assert 'id="content"' in page.text
+
+
+def test_verify_web_raw_body_upload_is_accepted(client: TestClient, rendered: Callable[[str], bytes]) -> None:
+    """The API also takes the PDF as the raw body with its content type."""
+    answer = client.post("/api/verify", content=rendered(NAME), headers={"content-type": "application/pdf"})
+    assert answer.status_code == 200 and answer.json()["status"] == "genuine"
+
+
+def test_verify_web_photo_of_the_back_is_genuine_sec6(
+    client: TestClient, rendered: Callable[[str], bytes], tmp_path: Path
+) -> None:
+    """SEC-6: a 200 dpi scan of the back (PNG) verifies genuine and carries the content."""
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(rendered(NAME))
+    run("pdftoppm", "-r", "200", "-png", "-f", "2", "-l", "2", str(pdf), str(tmp_path / "back"))
+    (png,) = tmp_path.glob("back*.png")
+    body = _post(client, png.read_bytes(), "image/png").json()
+    assert body["status"] == "genuine" and body["source"] == "image" and "content" in body
+
+
+def test_verify_web_altered_pdf_sec6(client: TestClient, rendered: Callable[[str], bytes]) -> None:
+    """SEC-6: one byte changed inside the signed range makes the document altered (never genuine)."""
+    data = bytearray(rendered(NAME))
+    i = data.index(b"/Contents") - 200  # inside the first page's objects, covered by the seal
+    data[i] = (data[i] + 1) % 256
+    answer = _post(client, bytes(data))
+    assert answer.status_code == 200
+    assert answer.json()["status"] in {"altered", "unknown"}
+    assert answer.json()["status"] != "genuine"
+
+
+def test_verify_web_unknown_key_and_unregistered_document(
+    tmp_path: Path,
+    rendered: Callable[[str], bytes],
+    contents: dict[str, Content],
+    register_url: str,
+    rulebook: object,
+) -> None:
+    """A document sealed by keys the page does not trust, or not in the register, is unknown."""
+    other = document_keys(tmp_path / "other", "044245", "大衡村")
+    strange = _client(other, register_url, contents[NAME].header.issued_on)
+    body = _post(strange, rendered(NAME)).json()
+    assert body["status"] == "unknown"
+    assert body["reasons"][0]["code"] == "key_unknown" and body["reasons"][0]["ja"]
+
+
+def test_verify_web_document_missing_from_register_is_unknown(
+    doc_keys: DocumentKeys, rendered: Callable[[str], bytes], contents: dict[str, Content], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    empty = _client(doc_keys, url, contents[NAME].header.issued_on)
+    body = _post(empty, rendered(NAME)).json()
+    assert (body["status"], body["reasons"][0]["code"]) == ("unknown", "document_unknown")
+
+
+def test_verify_web_expired_and_revoked(
+    doc_keys: DocumentKeys, register_url: str, rendered: Callable[[str], bytes], contents: dict[str, Content]
+) -> None:
+    """Past the verification period: expired; revoked in the register: revoked; both with sentences."""
+    issued = contents[NAME].header.issued_on
+    late = _client(doc_keys, register_url, issued + dt.timedelta(days=VERIFIABLE_DAYS + 1))
+    body = _post(late, rendered(NAME)).json()
+    assert (body["status"], body["reasons"][0]["code"]) == ("expired", "document_expired")
+    assert "content" not in body
+
+    reg = Register(register_url)
+    reg.revoke(contents[NAME].header.unique_number)
+    reg.close()
+    client = _client(doc_keys, register_url, issued)
+    page = _post(client, rendered(NAME), path="/verify")
+    assert 'data-status="revoked"' in page.text and "この証明書は無効とされています。" in page.text
+    assert "This document has been revoked." in page.text
+
+
+def test_verify_web_upload_too_large_is_413(
+    doc_keys: DocumentKeys, register_url: str, contents: dict[str, Content]
+) -> None:
+    client = _client(doc_keys, register_url, contents[NAME].header.issued_on, max_bytes=1000)
+    big = b"%PDF-1.7\n" + b"0" * 5000
+    for path in ("/api/verify", "/verify"):
+        answer = _post(client, big, path=path)
+        assert answer.status_code == 413
+    assert _post(client, big).json()["reason"] == "upload_too_large"
+    raw = client.post("/api/verify", content=big, headers={"content-type": "application/pdf"})
+    assert raw.status_code == 413
+
+
+@pytest.mark.parametrize("media", ["text/plain", "application/zip", "image/gif"])
+def test_verify_web_wrong_content_type_is_415(client: TestClient, media: str) -> None:
+    answer = _post(client, b"hello", media)
+    assert answer.status_code == 415
+    assert answer.json()["reason"] == "unsupported" and answer.json()["message_ja"]
+    raw = client.post("/api/verify", content=b"hello", headers={"content-type": media})
+    assert raw.status_code == 415
+
+
+@pytest.mark.parametrize(
+    ("data", "media"),
+    [
+        (b"", "application/pdf"),
+        (b"%PDF-1.7\n garbage", "application/pdf"),
+        (b"\x89PNG\r\n\x1a\n broken", "image/png"),
+        (b"\xff\xd8\xff broken", "image/jpeg"),
+        (b"not a pdf at all", "application/pdf"),
+    ],
+)
+def test_verify_web_garbage_is_never_a_500(client: TestClient, data: bytes, media: str) -> None:
+    answer = _post(client, data, media)
+    assert answer.status_code in {200, 400}
+    if answer.status_code == 200:
+        assert answer.json()["status"] in {"unknown", "altered"}
+
+
+def test_verify_web_form_without_file_is_400(client: TestClient) -> None:
+    answer = client.post("/api/verify", files={"other": (None, "x")})
+    assert (answer.status_code, answer.json()["reason"]) == (400, "bad_request")
+    broken = client.post(
+        "/api/verify", content=b"--x\r\nnonsense", headers={"content-type": "multipart/form-data; boundary=x"}
+    )
+    assert broken.status_code == 400
+
+
+def test_verify_web_keeps_nothing_of_the_upload_sec4(
+    client: TestClient, rendered: Callable[[str], bytes], register_url: str, tmp_path: Path
+) -> None:
+    """SEC-4: verifying writes no file and changes no byte of the register (nothing of it is kept)."""
+
+    def snapshot() -> dict[Path, bytes]:
+        return {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".db"}
+
+    before = snapshot()
+    names_before = {p for p in tmp_path.rglob("*") if not p.name.endswith(("-wal", "-shm"))}
+    assert _post(client, rendered(NAME)).json()["status"] == "genuine"
+    assert _post(client, rendered(NAME), path="/verify").status_code == 200
+    assert snapshot() == before
+    assert {p for p in tmp_path.rglob("*") if not p.name.endswith(("-wal", "-shm"))} == names_before
+
+
+def test_verify_web_form_page_and_openapi(client: TestClient) -> None:
+    page = client.get("/verify")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    assert client.get("/").status_code == 200  # redirected to the form
+    schema = client.get("/openapi.json").json()
+    documented = schema["paths"]["/api/verify"]["post"]["responses"]
+    assert {"413", "415"} <= set(documented)
+
+
+def test_verify_web_large_upload_never_touches_the_disk_sec4(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SEC-4: a 3 MB upload stays in memory (no spooled temporary file), and gets a verdict."""
+    import tempfile
+
+    from starlette import formparsers
+
+    rolled: list[bool] = []
+
+    class Watched(tempfile.SpooledTemporaryFile):
+        def rollover(self) -> None:
+            rolled.append(True)
+            super().rollover()
+
+    monkeypatch.setattr(formparsers, "SpooledTemporaryFile", Watched)
+    answer = _post(client, b"%PDF-1.7\n" + b"0" * (3 * 1024 * 1024))
+    assert answer.status_code == 200 and answer.json()["status"] != "genuine"
+    assert rolled == []
+
+
+def test_verify_web_learns_keys_of_a_municipality_that_joined_later(
+    tmp_path: Path, contents: dict[str, Content], rulebook: Any
+) -> None:
+    """Built from a home without keys; keys made there afterwards are trusted at the next upload."""
+    from kofu.documents.issue import render_and_seal
+
+    home = tmp_path / "home"
+    home.mkdir()
+    item = contents[NAME]
+    app = create_app(home=home, today=lambda: item.header.issued_on)
+    client = TestClient(app, raise_server_exceptions=False)
+    keys = document_keys(home, rulebook.code, rulebook.name)
+    pdf = render_and_seal(item, keys)
+    body = _post(client, pdf).json()
+    assert body["status"] == "genuine", body["reasons"]
