@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -183,6 +184,8 @@ def parse_card_file(raw: bytes, path: Path) -> CardFile:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CardFileError(f"card file {path} is not valid JSON: {exc}") from None
+    except RecursionError:  # nesting deeper than any card file has: refused, not a traceback
+        raise CardFileError(f"card file {path} is not valid JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise CardFileError(f"card file {path} is not a JSON object")
     if body.get("format") != FORMAT:
@@ -267,10 +270,16 @@ def _credential(body: dict[str, Any]) -> Credential:
     key_pem = body["key_pkcs8"]
     if not isinstance(key_pem, str):
         raise TypeError("key_pkcs8 must be a PEM string")
+    return Credential(_load_key(key_pem), _unb64(body["cert"]), _unb64(body["ca_cert"]))
+
+
+@functools.lru_cache(maxsize=256)
+def _load_key(key_pem: str) -> rsa.RSAPrivateKey:
+    # Parsing and validating an RSA key costs ~0.1 s; a card's keys never change, its counters do.
     key = serialization.load_pem_private_key(key_pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("the key is not an RSA key")
-    return Credential(key, _unb64(body["cert"]), _unb64(body["ca_cert"]))
+    return key
 
 
 def _hash_json(h: SecretHash, tries_left: int) -> dict[str, Any]:
