@@ -19,6 +19,7 @@ def print_banner(console: Console, paths: DemoPaths, urls: dict[str, str] | None
         for name, url in urls.items():
             if name.startswith("municipal-"):
                 console.print(f"{name:<14} {url}/docs")
+        console.print(f"verify         {urls['verify']}/verify")
         console.print(f"jpki (OCSP)    {urls['jpki']}/ocsp")
     cards = json.loads(paths.cards_json.read_text(encoding="utf-8"))
     table = Table(title=f"demo cards ({paths.cards_json})")

@@ -29,7 +29,7 @@ class Party:
 
 def ports(base: int) -> dict[str, int]:
     """The demo's ports: the kiosk on the base port, the others after it."""
-    names = ["kiosk", "center", "jpki", *(f"municipal-{rb}" for rb, _, _ in MUNICIPALITIES)]
+    names = ["kiosk", "center", "jpki", "verify", *(f"municipal-{rb}" for rb, _, _ in MUNICIPALITIES)]
     return {name: base + i for i, name in enumerate(names)}
 
 
@@ -37,6 +37,7 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
     """Create each party's app, configured to find the others on loopback."""
     from kofu.center.app import create_app as center_app
     from kofu.center.app.config import CenterConfig, MunicipalityEntry
+    from kofu.documents.keys import document_keys
     from kofu.jpki.authority import keys_dir, load_authorities
     from kofu.jpki.server import create_app as jpki_app
     from kofu.kiosk.app import create_app as kiosk_app
@@ -56,6 +57,10 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
         config = MunicipalConfig(registry_url=paths.registry(rulebook), rulebook=rulebook, home=paths.home)
         parties.append(Party(name, port[name], municipal_app(config)))
         entries.append(MunicipalityEntry(book.code, book.name, book.name_en, url[name]))
+        document_keys(paths.home, book.code, book.name)  # before the verify page loads what it trusts
+    from kofu.verify.web import create_app as verify_app
+
+    parties.append(Party("verify", port["verify"], verify_app(home=paths.home, register_url=settings.db_url)))
     center = CenterConfig(
         db_url=paths.center,
         jpki_auth_ca=jpki / "auth-ca.pem",
