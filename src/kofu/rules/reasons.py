@@ -352,6 +352,11 @@ class Reason(StrEnum):
         "この取引は終了したか、時間切れになりました。最初からやり直してください。",
         "This session has ended, timed out or is not signed in; please start again.",
     )
+    RATE_LIMITED = (
+        "rate_limited",
+        "短時間に認証の試行が多すぎます。しばらく待ってからもう一度お試しください。",
+        "Too many authentication attempts in a short time; please wait a moment and try again.",
+    )
 
 
 def reasons_markdown() -> str:

@@ -1,0 +1,194 @@
+"""The center's kiosk-facing HTTP API (`/v1`, mutual TLS in production): thin handlers over `CenterService`.
+
+Every handler checks only that the caller is the terminal it claims to be (when mutual TLS says who
+it is, STR-1), calls one service method, and turns a refusal into its `ErrorBody`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import FastAPI, Path, Query, Request, Response
+
+from kofu.center.app.http import documented, refusal_response
+from kofu.center.app.service import CenterService
+from kofu.netpki.tls import scope_terminal_id
+from kofu.rules.decision import Refused
+from kofu.rules.reasons import Reason as R
+from kofu.wire.orders import ConfirmRequest, OrderResponse, PayRequest, QuoteRequest, Steps, VoidRequest
+from kofu.wire.registers import NoticesResponse
+from kofu.wire.sessions import (
+    AuthenticatedResponse,
+    AuthenticateRequest,
+    ChallengeIssued,
+    MenuResponse,
+    RegistrationRequest,
+    RegistrationResponse,
+    SessionOpen,
+    SessionOpened,
+)
+
+PDF = "application/pdf"
+SessionPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+TerminalQuery = Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
+CodeQuery = Annotated[str, Query(pattern=r"^[0-9]{6}$")]
+
+_SESSION = (R.SESSION_UNKNOWN, R.ORDER_WRONG_SESSION, R.TERMINAL_UNKNOWN)
+_ORDER = (*_SESSION, R.ORDER_UNKNOWN, R.ORDER_STATE_CONFLICT)
+_AUTH = (
+    R.SIGNATURE_INVALID,
+    R.CHALLENGE_EXPIRED,
+    R.CERTIFICATE_REVOKED,
+    R.OCSP_UNAVAILABLE,
+    R.CARD_ISSUED_TODAY,
+)
+
+
+def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool) -> None:
+    """Mount the kiosk → center routes of api.md on `app`."""
+
+    def peer(request: Request, terminal_id: str) -> Refused | None:
+        """STR-1 over mutual TLS: the body's terminal id must be the one of the client certificate."""
+        if not require_terminal_cert:
+            return None
+        return None if scope_terminal_id(request.scope) == terminal_id else Refused(R.TERMINAL_UNKNOWN)
+
+    def answer(result: object) -> object:
+        return refusal_response(result) if isinstance(result, Refused) else result
+
+    @app.get("/v1/notices", response_model=NoticesResponse, responses=documented(R.TERMINAL_UNKNOWN))
+    def notices(request: Request, terminal_id: TerminalQuery) -> object:
+        """HRS-5: maintenance notices for the idle screen."""
+        return answer(peer(request, terminal_id) or svc.notices(terminal_id))
+
+    @app.post("/v1/sessions", response_model=SessionOpened, responses=documented(R.TERMINAL_UNKNOWN))
+    def open_session(request: Request, body: SessionOpen) -> object:
+        """Open a kiosk session; its single-use challenge is for the card to sign (SEC-1)."""
+        return answer(peer(request, body.terminal_id) or svc.open_session(body))
+
+    @app.post(
+        "/v1/sessions/{session_id}/authenticate",
+        response_model=AuthenticatedResponse,
+        responses=documented(*_SESSION, *_AUTH),
+    )
+    async def authenticate(request: Request, session_id: SessionPath, body: AuthenticateRequest) -> object:
+        """SEC-1, DAY-1: check the card's signature of the challenge; answer where the card may go."""
+        return answer(peer(request, body.terminal_id) or await svc.authenticate(session_id, body))
+
+    @app.get(
+        "/v1/sessions/{session_id}/menu",
+        response_model=MenuResponse,
+        responses=documented(*_SESSION, R.MUNICIPALITY_UNKNOWN, R.CARD_UNKNOWN),
+    )
+    async def menu(
+        request: Request, session_id: SessionPath, terminal_id: TerminalQuery, municipality_code: CodeQuery
+    ) -> object:
+        """What this card may get from one municipality now (all refused while it is down)."""
+        return answer(
+            peer(request, terminal_id) or await svc.menu(session_id, terminal_id, municipality_code)
+        )
+
+    @app.post(
+        "/v1/orders/quote",
+        response_model=OrderResponse,
+        responses=documented(
+            *_SESSION,
+            R.MUNICIPALITY_UNKNOWN,
+            R.STORE_CLOSED,
+            R.MAINTENANCE,
+            R.TOO_MANY_COPIES,
+            R.NOT_IN_HOUSEHOLD,
+        ),
+    )
+    async def quote(request: Request, body: QuoteRequest) -> object:
+        """Price the choice (from the municipality's menu now) and open the order (quoted)."""
+        return answer(peer(request, body.terminal_id) or await svc.quote(body))
+
+    @app.post(
+        "/v1/orders/{order_id}/pay",
+        response_model=OrderResponse,
+        responses=documented(*_ORDER, R.CASH_INSUFFICIENT),
+    )
+    def pay(request: Request, order_id: uuid.UUID, body: PayRequest) -> object:
+        """The cash went into escrow (paid); the change is in the answer."""
+        return answer(peer(request, body.terminal_id) or svc.pay(order_id, body))
+
+    @app.post(
+        "/v1/orders/{order_id}/document",
+        response_class=Response,
+        responses={
+            200: {
+                "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
+                "description": "the sealed PDF, streamed through and kept nowhere; X-Kofu-* headers bind it",
+            },
+            **documented(*_ORDER, R.DOCUMENT_NOT_BOUND, R.MUNICIPALITY_UNAVAILABLE, R.NOT_IN_HOUSEHOLD),
+        },
+    )
+    async def document(request: Request, order_id: uuid.UUID, body: Steps) -> Response:
+        """Fetch the order's document from the municipal server, check its binding, pass it on (rendered)."""
+        result = peer(request, body.terminal_id) or await svc.document(order_id, body)
+        if isinstance(result, Refused):
+            return refusal_response(result)
+        h = result.fetched.headers
+        return Response(
+            result.fetched.pdf,
+            media_type=PDF,
+            headers={
+                "X-Kofu-Order-Id": str(h.order_id),
+                "X-Kofu-Requester-Digest": h.requester_cert_digest,
+                "X-Kofu-Document-Number": h.document_number,
+                "X-Kofu-Document-Digest": h.document_digest,
+                "X-Kofu-Pages": str(h.pages),
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @app.post("/v1/orders/{order_id}/confirm", response_model=OrderResponse, responses=documented(*_ORDER))
+    def confirm(request: Request, order_id: uuid.UUID, body: ConfirmRequest) -> object:
+        """NRF-1, FEE-1: the print completed; the fee is charged exactly once."""
+        return answer(peer(request, body.terminal_id) or svc.confirm(order_id, body))
+
+    @app.post("/v1/orders/{order_id}/void", response_model=OrderResponse, responses=documented(*_ORDER))
+    def void(request: Request, order_id: uuid.UUID, body: VoidRequest) -> object:
+        """NRF-1: abandon the order before its print completed; escrowed cash is returned."""
+        return answer(peer(request, body.terminal_id) or svc.void(order_id, body))
+
+    @app.post(
+        "/v1/sessions/{session_id}/challenge",
+        response_model=ChallengeIssued,
+        responses=documented(*_SESSION),
+    )
+    def challenge(request: Request, session_id: SessionPath, body: Steps) -> object:
+        """A fresh challenge for a signing step (the usage registration)."""
+        return answer(peer(request, body.terminal_id) or svc.signing_challenge(session_id, body))
+
+    @app.post(
+        "/v1/sessions/{session_id}/registration",
+        response_model=RegistrationResponse,
+        responses=documented(
+            *_SESSION,
+            R.PHONE_NOT_ALLOWED_FOR_REGISTRATION,
+            R.ALREADY_REGISTERED,
+            R.SIGNATURE_INVALID,
+            R.MUNICIPALITY_UNKNOWN,
+            R.MUNICIPALITY_UNAVAILABLE,
+        ),
+    )
+    async def registration(request: Request, session_id: SessionPath, body: RegistrationRequest) -> object:
+        """REG-1 (ELG-6: refused for phones): file the usage registration at a 本籍地."""
+        return answer(peer(request, body.terminal_id) or await svc.register(session_id, body))
+
+    @app.delete(
+        "/v1/sessions/{session_id}",
+        status_code=204,
+        response_class=Response,
+        responses=documented(R.TERMINAL_UNKNOWN),
+    )
+    def close_session(request: Request, session_id: SessionPath, terminal_id: TerminalQuery) -> Response:
+        """Forget the session's data (SEC-4, INC-8)."""
+        refused = peer(request, terminal_id)
+        if refused is not None:
+            return refusal_response(refused)
+        svc.close_session(session_id, terminal_id)
+        return Response(status_code=204)

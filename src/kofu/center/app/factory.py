@@ -1,0 +1,146 @@
+"""Assembling the center app from its config: database, authenticator, municipal client, registers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from cryptography import x509
+from fastapi import FastAPI
+
+from kofu.center.app.api import add_routes
+from kofu.center.app.config import CenterConfig
+from kofu.center.app.http import install_error_handlers
+from kofu.center.app.municipal_client import Fetched, MunicipalClient
+from kofu.center.app.routing import CenterCardRecords
+from kofu.center.app.service import CenterService
+from kofu.center.auth.authenticator import Authenticator
+from kofu.center.auth.cards import CardRecords, RegistryCardRecords
+from kofu.center.auth.certificates import CertificateChecker
+from kofu.center.auth.revocation import HttpStatusChecker, StatusChecker
+from kofu.db import make_engine, session_factory, transaction
+from kofu.wire.orders import RenderRequest
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _verify_recorder(url: str, *, migrate: bool) -> Callable[[RenderRequest, Fetched], None]:
+    """Record each passed-on document in the verification register (number, kind, day, digest only)."""
+    from kofu.rules.paging import parse_document_number
+    from kofu.verify.register import Entry, Register, migrate_verify
+
+    if migrate:
+        from kofu.center.app.schema import migration_lock
+
+        with migration_lock(url):
+            migrate_verify(url)
+    register = Register(url)
+
+    def record(request: RenderRequest, fetched: Fetched) -> None:
+        number = fetched.headers.document_number
+        register.record(
+            Entry(
+                unique_number=number,
+                municipality_code=request.municipality_code,
+                kind=request.kind.value,
+                issued_on=parse_document_number(number).issued_on,
+                content_digest=fetched.headers.document_digest,
+            )
+        )
+
+    return record
+
+
+def build_service(
+    config: CenterConfig,
+    *,
+    clock: Clock = _utc_now,
+    status: StatusChecker | None = None,
+    municipal_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> CenterService:
+    """The center's service for `config`; `status` and `municipal_transports` replace the network in tests."""
+    if config.migrate:
+        from kofu.center.app.schema import migrate_center_all
+
+        migrate_center_all(config.db_url)
+    factory = session_factory(make_engine(config.db_url))
+    auth_ca = x509.load_pem_x509_certificate(config.jpki_auth_ca.read_bytes())
+    sign_ca = (
+        x509.load_pem_x509_certificate(config.jpki_sign_ca.read_bytes())
+        if config.jpki_sign_ca is not None and config.jpki_sign_ca.exists()
+        else None
+    )
+    status = status or HttpStatusChecker(config.ocsp_url)
+    cards: CardRecords = (
+        RegistryCardRecords(session_factory(make_engine(config.card_records_url)))
+        if config.card_records_url
+        else CenterCardRecords(factory)
+    )
+    authenticator = Authenticator(factory, CertificateChecker(auth_ca, sign_ca), status, cards, clock=clock)
+    ssl_context = None
+    if config.tls_home is not None:
+        from kofu.netpki.tls import client_context
+
+        ssl_context = client_context(config.tls_home, server_name=config.tls_server_name)
+    municipal = MunicipalClient(
+        timeout=config.municipal_timeout, ssl_context=ssl_context, transports=municipal_transports
+    )
+    if config.municipalities:
+        from kofu.center.registers import add_municipality
+
+        with transaction(factory) as session:
+            for m in config.municipalities:
+                add_municipality(
+                    session,
+                    code=m.code,
+                    name_ja=m.name_ja,
+                    name_en=m.name_en,
+                    base_url=m.base_url,
+                    now=clock(),
+                )
+    return CenterService(
+        factory,
+        authenticator,
+        municipal,
+        sign_ca=sign_ca,
+        status=status,
+        clock=clock,
+        session_lifetime=timedelta(minutes=config.session_minutes),
+        record_document=_verify_recorder(config.verify_db_url or config.db_url, migrate=config.migrate),
+    )
+
+
+def create_app(
+    config: CenterConfig,
+    *,
+    service: CenterService | None = None,
+    clock: Clock = _utc_now,
+    status: StatusChecker | None = None,
+    municipal_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> FastAPI:
+    """The center's FastAPI app (the kiosk → center API of api.md)."""
+    svc = service or build_service(
+        config, clock=clock, status=status, municipal_transports=municipal_transports
+    )
+    app = FastAPI(
+        title="kofu center",
+        version="1",
+        description="Kiosk sessions, authentication, routing, orders and the document stream (J-LIS role).",
+    )
+    install_error_handlers(app)
+    app.state.service = svc
+    add_routes(app, svc, require_terminal_cert=config.require_terminal_cert)
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app from `KOFU_CONFIG` / `KOFU_*` settings (for `uvicorn --factory ...:app_from_settings`)."""
+    from kofu.center.app.config import build_config_from_settings
+    from kofu.settings import load_settings
+
+    return create_app(build_config_from_settings(load_settings()))

@@ -1,0 +1,175 @@
+"""Where a card may go, and what the center knows about it for DAY-1.
+
+Two small tables of the center app:
+- `center_cards`: one row per credential (auth serial → person id, card/phone, issue and continued-use
+  dates), filled when a card is issued (`record_card`); the authenticator's DAY-1 source
+  (`CenterCardRecords`).
+- `center_card_routes`: auth serial → municipality code and role. The 住所地 route (`jushochi`) is added
+  when a card is issued or the holder moves in (`add_card_route`); a 本籍地 route (`honsekichi`) is added
+  when a usage registration is filed through the center (REG-1). Whether the 本籍地 may be used yet
+  (pending or approved, ELG-4) is the municipal server's answer in its menu, not the center's guess.
+`sync_routes_from_registry` fills both from a municipality's registry card links (the demo's way).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.center.app.models import CardRoute, CenterCard
+from kofu.center.auth.cards import CardRecord
+from kofu.center.registers import serial_hex
+
+Role = Literal["jushochi", "honsekichi"]
+ROLES: tuple[Role, ...] = ("jushochi", "honsekichi")
+
+
+def record_card(
+    session: Session,
+    *,
+    auth_serial: int | str,
+    person_id: str,
+    credential: str,
+    issued_on: date,
+    continued_use_on: date | None = None,
+) -> None:
+    """Record (or update) a credential the center will authenticate."""
+    key = serial_hex(auth_serial)
+    row = session.get(CenterCard, key)
+    if row is None:
+        row = CenterCard(auth_serial=key)
+        session.add(row)
+    row.person_id, row.credential = person_id, credential
+    row.issued_on, row.continued_use_on = issued_on, continued_use_on
+    session.flush()
+
+
+def add_card_route(
+    session: Session, *, auth_serial: int | str, municipality_code: str, role: Role, now: datetime
+) -> None:
+    """Let the card go to `municipality_code` in `role`; adding an existing route again changes nothing."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    key = serial_hex(auth_serial)
+    row = session.get(CardRoute, (key, municipality_code))
+    if row is None:
+        session.add(CardRoute(auth_serial=key, municipality_code=municipality_code, role=role, added_at=now))
+    elif row.role != role and role == "jushochi":
+        row.role = role  # a 本籍地 the holder moved into becomes the 住所地
+    session.flush()
+
+
+def register_issued_card(
+    session: Session,
+    *,
+    auth_serial: int | str,
+    person_id: str,
+    credential: str,
+    issued_on: date,
+    municipality_code: str,
+    now: datetime,
+) -> None:
+    """A newly issued card: record it for DAY-1 and route it to its holder's 住所地."""
+    record_card(
+        session, auth_serial=auth_serial, person_id=person_id, credential=credential, issued_on=issued_on
+    )
+    add_card_route(
+        session, auth_serial=auth_serial, municipality_code=municipality_code, role="jushochi", now=now
+    )
+
+
+def remove_card_route(session: Session, *, auth_serial: int | str, municipality_code: str) -> bool:
+    """Stop routing the card to a municipality (moved away); False if there was no such route."""
+    result = session.execute(
+        delete(CardRoute).where(
+            CardRoute.auth_serial == serial_hex(auth_serial),
+            CardRoute.municipality_code == municipality_code,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def card_routes(session: Session, auth_serial: int | str) -> list[tuple[str, Role]]:
+    """(municipality code, role) of every route of a card, 住所地 first."""
+    rows = session.execute(
+        select(CardRoute.municipality_code, CardRoute.role).where(
+            CardRoute.auth_serial == serial_hex(auth_serial)
+        )
+    ).all()
+    routes: list[tuple[str, Role]] = [
+        (code, "jushochi" if role == "jushochi" else "honsekichi") for code, role in rows
+    ]
+    return sorted(routes, key=lambda r: (r[1] != "jushochi", r[0]))
+
+
+def route_role(session: Session, auth_serial: int | str, municipality_code: str) -> Role | None:
+    """The card's role at `municipality_code`, or None when it may not be routed there at all."""
+    row = session.get(CardRoute, (serial_hex(auth_serial), municipality_code))
+    if row is None:
+        return None
+    return "jushochi" if row.role == "jushochi" else "honsekichi"
+
+
+class CenterCardRecords:
+    """The authenticator's card records (DAY-1) from the center's own `center_cards` table."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def lookup(self, auth_serial: int) -> CardRecord | None:
+        with self.factory() as session:
+            row = session.get(CenterCard, serial_hex(auth_serial))
+            if row is None:
+                return None
+            return CardRecord(row.person_id, row.issued_on, row.continued_use_on, row.credential)
+
+
+def sync_routes_from_registry(
+    center: Session, registry: Session, *, municipality_code: str, now: datetime
+) -> int:
+    """Record every credential linked in a municipality's registry, with its route; the number of cards.
+
+    Residents get a 住所地 route; non-residents recorded in a register here with a pending or approved
+    usage registration get a 本籍地 route (ELG-4).
+    """
+    from kofu.registry.models import CardLink, Person, UsageRegistration
+
+    rows = registry.execute(
+        select(
+            CardLink.auth_serial,
+            CardLink.credential,
+            CardLink.issued_on,
+            CardLink.continued_use_on,
+            Person.person_id,
+            Person.status,
+            Person.id,
+        ).join(Person, Person.id == CardLink.person_fk)
+    ).all()
+    registered = set(
+        registry.scalars(
+            select(UsageRegistration.person_fk).where(UsageRegistration.status.in_(("pending", "approved")))
+        )
+    )
+    count = 0
+    for serial, credential, issued_on, continued, person_id, status, pk in rows:
+        record_card(
+            center,
+            auth_serial=serial,
+            person_id=person_id,
+            credential=credential,
+            issued_on=issued_on,
+            continued_use_on=continued,
+        )
+        if status == "resident":
+            add_card_route(
+                center, auth_serial=serial, municipality_code=municipality_code, role="jushochi", now=now
+            )
+        elif pk in registered:
+            add_card_route(
+                center, auth_serial=serial, municipality_code=municipality_code, role="honsekichi", now=now
+            )
+        count += 1
+    return count

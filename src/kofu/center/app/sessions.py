@@ -1,0 +1,162 @@
+"""Kiosk sessions in the center's database: any worker can serve any step of any session.
+
+A session belongs to one terminal; it holds its pending challenge and, once authenticated, the
+credential's serial, kind and certificate digest: never the certificate itself nor anything printed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from kofu.center.app.models import KioskSession, OrderChoice
+from kofu.rules.decision import Refused
+from kofu.rules.reasons import Reason
+
+SESSION_ID_BYTES = 24
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """A live session as the service sees it."""
+
+    session_id: str
+    terminal_id: str
+    challenge: bytes
+    challenge_expires_at: datetime
+    sign_challenge: bytes | None
+    auth_serial: str | None
+    credential: str | None
+    requester_cert_digest: str | None
+    expires_at: datetime
+
+    @property
+    def authenticated(self) -> bool:
+        return self.auth_serial is not None and self.requester_cert_digest is not None
+
+
+@dataclass(frozen=True)
+class Who:
+    """The authenticated requester of a session."""
+
+    auth_serial: str  # hex
+    credential: str  # card | phone
+    requester_cert_digest: str  # hex SHA-256 of the user-authentication certificate
+
+
+def _state(row: KioskSession) -> SessionState:
+    return SessionState(
+        row.session_id,
+        row.terminal_id,
+        row.challenge,
+        row.challenge_expires_at,
+        row.sign_challenge,
+        row.auth_serial,
+        row.credential,
+        row.requester_cert_digest,
+        row.expires_at,
+    )
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(SESSION_ID_BYTES)
+
+
+def session_by_request(session: Session, terminal_id: str, request_key: str) -> SessionState | None:
+    """The session a retried open request already created."""
+    row = session.scalar(
+        select(KioskSession).where(
+            KioskSession.terminal_id == terminal_id, KioskSession.request_key == request_key
+        )
+    )
+    return None if row is None else _state(row)
+
+
+def store_session(
+    session: Session,
+    *,
+    session_id: str,
+    terminal_id: str,
+    request_key: str,
+    challenge: bytes,
+    challenge_expires_at: datetime,
+    now: datetime,
+    lifetime: timedelta,
+) -> SessionState:
+    """Record a new session with its first challenge."""
+    row = KioskSession(
+        session_id=session_id,
+        terminal_id=terminal_id,
+        request_key=request_key,
+        challenge=challenge,
+        challenge_expires_at=challenge_expires_at,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(row)
+    session.flush()
+    return _state(row)
+
+
+def live_session(
+    session: Session, session_id: str, terminal_id: str, now: datetime
+) -> SessionState | Refused:
+    """The session if it exists, belongs to this terminal and has not expired."""
+    row = session.get(KioskSession, session_id, populate_existing=True)
+    if row is None or row.expires_at <= now:
+        return Refused(Reason.SESSION_UNKNOWN)
+    if row.terminal_id != terminal_id:
+        return Refused(Reason.ORDER_WRONG_SESSION)
+    return _state(row)
+
+
+def authenticated(session: Session, session_id: str, terminal_id: str, now: datetime) -> Who | Refused:
+    """Who is signed in to this session (session_unknown before authentication)."""
+    state = live_session(session, session_id, terminal_id, now)
+    if isinstance(state, Refused):
+        return state
+    if state.auth_serial is None or state.credential is None or state.requester_cert_digest is None:
+        return Refused(Reason.SESSION_UNKNOWN)
+    return Who(state.auth_serial, state.credential, state.requester_cert_digest)
+
+
+def mark_authenticated(
+    session: Session, session_id: str, *, auth_serial: str, credential: str, digest: str
+) -> None:
+    """Record who authenticated; the session's challenge is spent."""
+    session.execute(
+        update(KioskSession)
+        .where(KioskSession.session_id == session_id)
+        .values(auth_serial=auth_serial, credential=credential, requester_cert_digest=digest)
+    )
+
+
+def set_sign_challenge(session: Session, session_id: str, challenge: bytes) -> None:
+    """Remember the challenge of the next signing step (REG-1)."""
+    session.execute(
+        update(KioskSession).where(KioskSession.session_id == session_id).values(sign_challenge=challenge)
+    )
+
+
+def forget_session(session: Session, session_id: str, terminal_id: str) -> None:
+    """Delete the session and the choices of its orders (the orders keep only their metadata)."""
+    session.execute(delete(OrderChoice).where(OrderChoice.session_id == session_id))
+    session.execute(
+        delete(KioskSession).where(
+            KioskSession.session_id == session_id, KioskSession.terminal_id == terminal_id
+        )
+    )
+
+
+def purge_expired(session: Session, now: datetime, *, terminal_id: str | None = None) -> int:
+    """Delete expired sessions (of one terminal, or all) and their choices; the number deleted."""
+    expired = select(KioskSession.session_id).where(KioskSession.expires_at <= now)
+    if terminal_id is not None:
+        expired = expired.where(KioskSession.terminal_id == terminal_id)
+    session.execute(delete(OrderChoice).where(OrderChoice.session_id.in_(expired)))
+    result = session.execute(delete(KioskSession).where(KioskSession.session_id.in_(expired)))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,249 @@
+"""The order steps through the center (NRF-1, FEE-1, INC-1/2/7/8): quote, pay, document, confirm, void.
+
+The quote is priced from the municipality's menu for this card now; the document is fetched from the
+municipal server, checked for its binding to this order and requester, and passed on in memory only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from kofu.center import orders, registers
+from kofu.center.app import sessions as kiosk
+from kofu.center.app.models import OrderChoice
+from kofu.center.app.municipal_client import Fetched
+from kofu.center.app.steps_sessions import SessionSteps
+from kofu.center.order import State
+from kofu.db import transaction
+from kofu.logs import get_logger
+from kofu.rules.decision import Refused
+from kofu.rules.kinds import Kind
+from kofu.rules.reasons import Reason
+from kofu.wire.orders import (
+    ConfirmRequest,
+    OrderResponse,
+    PayRequest,
+    QuoteRequest,
+    RenderRequest,
+    Steps,
+    VoidRequest,
+)
+from kofu.wire.sessions import (
+    MenuItem,
+)
+
+log = get_logger("center.app")
+
+
+def check_choice(item: MenuItem, request: QuoteRequest) -> Reason | None:
+    """Whether the quoted choice lies within what the municipality's menu offers this person now."""
+    if not item.allowed:
+        return item.reason or Reason.KIND_NOT_OFFERED
+    if request.copies > item.max_copies:
+        return Reason.TOO_MANY_COPIES
+    members = {m.person_id for m in item.members}
+    if any(p not in members for p in request.persons):
+        return Reason.NOT_IN_HOUSEHOLD if request.kind is Kind.JUMINHYO else Reason.NOT_IN_REGISTER
+    if request.kind is Kind.KAZEI and request.fiscal_year not in item.fiscal_years:
+        return Reason.FISCAL_YEAR_NOT_OFFERED
+    if request.option is not None and request.option not in item.options:
+        return Reason.BAD_REQUEST
+    return None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document on its way through the center to the kiosk (in memory only)."""
+
+    fetched: Fetched
+
+
+class OrderSteps(SessionSteps):
+    """The order's life as the kiosk drives it."""
+
+    # --- orders -------------------------------------------------------------------------------------
+
+    async def quote(self, request: QuoteRequest) -> OrderResponse | Refused:
+        """Price the choice from the municipality's menu for this card now, then open the order."""
+        menu = await self.menu(request.session_id, request.terminal_id, request.municipality_code)
+        if isinstance(menu, Refused):
+            return menu
+        item = next((i for i in menu.items if i.kind is request.kind), None)
+        if item is None:
+            return Refused(Reason.KIND_NOT_OFFERED)
+        problem = check_choice(item, request)
+        if problem is not None:
+            return Refused(problem)
+        return await self._db(self._open_order, request, item)
+
+    def _open_order(self, request: QuoteRequest, item: MenuItem) -> OrderResponse | Refused:
+        now = self.clock()
+        with self.factory() as session:
+            who = kiosk.authenticated(session, request.session_id, request.terminal_id, now)
+        if isinstance(who, Refused):
+            return who
+        receipt = orders.quote(
+            self.factory,
+            session_id=request.session_id,
+            terminal_id=request.terminal_id,
+            municipality_code=request.municipality_code,
+            kind=request.kind,
+            copies=request.copies,
+            unit_fee=item.unit_fee,
+            requester_cert_digest=who.requester_cert_digest,
+            request_key=request.request_key,
+            now=now,
+            max_copies=item.max_copies,
+        )
+        if isinstance(receipt, Refused):
+            return receipt
+        try:
+            with transaction(self.factory) as session:
+                if session.get(OrderChoice, receipt.order_id) is None:
+                    session.add(
+                        OrderChoice(
+                            order_id=receipt.order_id,
+                            session_id=request.session_id,
+                            persons=list(request.persons),
+                            fiscal_year=request.fiscal_year,
+                            option=request.option,
+                        )
+                    )
+        except IntegrityError:
+            pass  # a twin of this retried quote stored the same choice first
+        return OrderResponse.of(receipt)
+
+    def _checked_session(self, steps: Steps) -> kiosk.Who | Refused:
+        with self.factory() as session:
+            return kiosk.authenticated(session, steps.session_id, steps.terminal_id, self.clock())
+
+    def pay(self, order_id: uuid.UUID, request: PayRequest) -> OrderResponse | Refused:
+        """The cash went into escrow; the change is handed back."""
+        who = self._checked_session(request)
+        if isinstance(who, Refused):
+            return who
+        receipt = orders.pay(
+            self.factory,
+            order_id=order_id,
+            session_id=request.session_id,
+            terminal_id=request.terminal_id,
+            cash=request.cash,
+            request_key=request.request_key,
+            now=self.clock(),
+        )
+        return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
+
+    def confirm(self, order_id: uuid.UUID, request: ConfirmRequest) -> OrderResponse | Refused:
+        """NRF-1, FEE-1: the print completed; charge exactly once."""
+        who = self._checked_session(request)
+        if isinstance(who, Refused):
+            return who
+        receipt = orders.confirm_print(
+            self.factory,
+            order_id=order_id,
+            session_id=request.session_id,
+            terminal_id=request.terminal_id,
+            request_key=request.request_key,
+            now=self.clock(),
+        )
+        return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
+
+    def void(self, order_id: uuid.UUID, request: VoidRequest) -> OrderResponse | Refused:
+        """NRF-1: abandon before the print completed; the escrow goes back. Needs only a live session."""
+        with self.factory() as session:
+            state = kiosk.live_session(session, request.session_id, request.terminal_id, self.clock())
+        if isinstance(state, Refused):
+            return state
+        receipt = orders.void(
+            self.factory,
+            order_id=order_id,
+            session_id=request.session_id,
+            terminal_id=request.terminal_id,
+            request_key=request.request_key,
+            now=self.clock(),
+            reason=request.reason.value,
+        )
+        return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
+
+    def _render_request(self, order_id: uuid.UUID, steps: Steps) -> tuple[RenderRequest, str] | Refused:
+        """The render request of a paid (or, on a retry, rendered) order of this session, and its server."""
+        now = self.clock()
+        with self.factory() as session:
+            who = kiosk.authenticated(session, steps.session_id, steps.terminal_id, now)
+            if isinstance(who, Refused):
+                return who
+        status = orders.order_status(
+            self.factory, order_id=order_id, session_id=steps.session_id, terminal_id=steps.terminal_id
+        )
+        if isinstance(status, Refused):
+            return status
+        if status.state not in (State.PAID, State.RENDERED):
+            return Refused(Reason.ORDER_STATE_CONFLICT)
+        with self.factory() as session:
+            choice = session.get(OrderChoice, order_id)
+            municipality = registers.route(session, status.municipality_code, now=now)
+        if choice is None:
+            return Refused(Reason.ORDER_UNKNOWN)
+        if isinstance(municipality, Refused):
+            return municipality
+        request = RenderRequest(
+            order_id=order_id,
+            municipality_code=status.municipality_code,
+            kind=status.kind,
+            copies=status.copies,
+            requester_serial=who.auth_serial,
+            requester_cert_digest=who.requester_cert_digest,
+            persons=tuple(choice.persons),
+            fiscal_year=choice.fiscal_year,
+            option=choice.option,
+        )
+        return request, municipality.base_url
+
+    async def document(self, order_id: uuid.UUID, steps: Steps) -> Document | Refused:
+        """Fetch the sealed PDF from the municipal server, check its binding, mark the order rendered.
+
+        The bytes pass through memory only; the order keeps the document's number and digest.
+        """
+        prepared = await self._db(self._render_request, order_id, steps)
+        if isinstance(prepared, Refused):
+            return prepared
+        request, base_url = prepared
+        fetched = await self.municipal.render(request.municipality_code, base_url, request)
+        if isinstance(fetched, Refused):
+            return fetched
+        bound = await self._db(_check_bound, fetched, request)
+        if bound is not None:
+            log.error("document_not_bound", order_id=str(order_id))
+            return Refused(bound)
+        receipt = await self._db(
+            orders.mark_rendered,
+            self.factory,
+            order_id=order_id,
+            session_id=steps.session_id,
+            terminal_id=steps.terminal_id,
+            request_key=steps.request_key,
+            now=self.clock(),
+            bound_order_id=fetched.headers.order_id,
+            bound_requester_digest=fetched.headers.requester_cert_digest,
+            document_number=fetched.headers.document_number,
+            document_digest=fetched.headers.document_digest,
+        )
+        if isinstance(receipt, Refused):
+            return receipt
+        if self.record_document is not None and not receipt.replay:
+            await self._db(self.record_document, request, fetched)
+        return Document(fetched)
+
+
+def _check_bound(fetched: Fetched, request: RenderRequest) -> Reason | None:
+    """INC-1, 2, 3, 7, 8: the document must name this order and this requester, in headers and inside."""
+    from kofu.documents.binding import check_binding
+
+    headers = fetched.headers
+    if headers.order_id != request.order_id or headers.requester_cert_digest != request.requester_cert_digest:
+        return Reason.DOCUMENT_NOT_BOUND
+    verdict = check_binding(fetched.pdf, str(request.order_id), request.requester_cert_digest)
+    return Reason.DOCUMENT_NOT_BOUND if isinstance(verdict, Refused) else None

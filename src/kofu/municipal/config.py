@@ -1,0 +1,47 @@
+"""What a municipal server needs: its registry, its rulebook, its document keys, its own small tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kofu.settings import Settings
+
+
+@dataclass(frozen=True)
+class MunicipalConfig:
+    """One municipality's server.
+
+    `registry_url`: its registry copy (kofu.registry); `db_url`: its own tables (document numbers),
+    the registry's database by default; `home`: where its document keys live (keys/documents/CODE).
+    """
+
+    registry_url: str
+    rulebook: str = "ohira"
+    home: Path = Path("var")
+    db_url: str = ""
+    migrate: bool = True  # bring its own tables (and the registry's) to head at start
+
+    @property
+    def own_db_url(self) -> str:
+        return self.db_url or self.registry_url
+
+
+def build_config_from_settings(settings: Settings, section: str = "municipal") -> MunicipalConfig:
+    """A config from the `[municipal]` table of the settings file (unknown keys are refused).
+
+    Keys: registry_url (default: the settings' database), rulebook, db_url, migrate.
+    """
+    raw: dict[str, Any] = dict(settings.extra.get(section) or {})
+    known = {"registry_url", "rulebook", "db_url", "migrate"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"unknown keys in [{section}]: {', '.join(sorted(unknown))}")
+    return MunicipalConfig(
+        registry_url=str(raw.get("registry_url") or settings.db_url),
+        rulebook=str(raw.get("rulebook") or (settings.rulebooks[0] if settings.rulebooks else "ohira")),
+        home=settings.home,
+        db_url=str(raw.get("db_url") or ""),
+        migrate=bool(raw.get("migrate", True)),
+    )

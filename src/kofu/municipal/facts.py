@@ -1,0 +1,96 @@
+"""The rule facts of a person and a card, built from one registry snapshot (pure, no I/O).
+
+Our readings:
+- `resident_on_jan_1`: the fiscal years N for which the registry holds a tax record of this person
+  (the municipality taxes those registered here on 1 January of N), CRT-3.
+- `pending_address_change` / `pending_register_change`: any address / family-register change filed
+  and not yet reflected for anyone in the person's household or register (LAG-1).
+- A pending seal abolition is not a rule fact: `seal_change_pending` refuses the seal certificate
+  (INC-4) in the municipal server before anything is printed.
+"""
+
+from __future__ import annotations
+
+from kofu.registry.cards import CardRecord
+from kofu.registry.records import PersonSnapshot
+from kofu.rules.facts import CardFacts, Credential, PersonFacts, RegisterStatus, SealStatus, UsageRegistration
+from kofu.rules.kinds import Kind
+from kofu.rules.reasons import Reason
+
+_REGISTER_STATUSES: dict[str, RegisterStatus] = {
+    "current": "current",
+    "closed": "closed",
+    "pre_conversion": "pre_conversion",
+}
+
+
+def _usage(snap: PersonSnapshot) -> UsageRegistration:
+    status = snap.usage.status if snap.usage else "none"
+    return "pending" if status == "pending" else "approved" if status == "approved" else "none"
+
+
+def _seal(snap: PersonSnapshot) -> SealStatus:
+    if snap.seal is None:
+        return "none"
+    return "registered" if snap.seal.is_registered else "abolished"
+
+
+def person_facts(snap: PersonSnapshot) -> PersonFacts:
+    """The facts the rulebook decides on, for the snapshot's person."""
+    person = snap.person
+    household = tuple(m.person_id for m in snap.household.members) if snap.household else ()
+    koseki = snap.koseki
+    members = (
+        tuple(m.person_id for m in koseki.members if m.person_id is not None and not m.removed)
+        if koseki
+        else ()
+    )
+    tax_pending = frozenset(
+        c.fiscal_year
+        for c in snap.pending
+        if c.kind == "tax_declaration" and c.person_id == person.person_id and c.fiscal_year is not None
+    )
+    return PersonFacts(
+        person_id=person.person_id,
+        birth_date=person.birth_date,
+        resident=person.status == "resident",
+        honseki_here=koseki is not None,
+        usage_registration=_usage(snap),
+        household_member_ids=household,
+        register_member_ids=members,
+        register_status=_REGISTER_STATUSES.get(koseki.status) if koseki else None,
+        seal=_seal(snap),
+        resident_on_jan_1=frozenset(t.fiscal_year for t in snap.tax_years),
+        tax_pending_years=tax_pending,
+        pending_address_change=snap.has_pending("address"),
+        pending_register_change=snap.has_pending("koseki"),
+    )
+
+
+def card_facts(card: CardRecord) -> CardFacts:
+    """The credential's facts for DAY-1 and ELG-6."""
+    credential: Credential = "phone" if card.credential == "phone" else "card"
+    return CardFacts(credential=credential, issued_on=card.issued_on, continued_use_on=card.continued_use_on)
+
+
+def seal_change_pending(snap: PersonSnapshot, kind: Kind) -> Reason | None:
+    """INC-4, LAG-1: a seal abolition filed and not yet reflected refuses the seal certificate."""
+    if kind is Kind.INKAN and snap.has_pending("seal_abolition", person_id=snap.person.person_id):
+        return Reason.RECORD_CHANGE_PENDING
+    return None
+
+
+def member_labels(snap: PersonSnapshot, kind: Kind) -> dict[str, str]:
+    """Person id → the name shown on the kiosk's "whose" choice (shown, never stored)."""
+    labels = {snap.person.person_id: snap.person.name}
+    if kind is Kind.JUMINHYO and snap.household:
+        labels.update({m.person_id: m.name for m in snap.household.members})
+    if kind.is_family_register and snap.koseki:
+        labels.update(
+            {
+                m.person_id: f"{m.family_name}\u3000{m.given_name}"
+                for m in snap.koseki.members
+                if m.person_id is not None
+            }
+        )
+    return labels

@@ -1,0 +1,268 @@
+"""The municipal server's use cases: the menu, the render of one order's document, the usage registration.
+
+Every answer comes from the registry as it is now and the rulebook at the current Japan time; refusals
+are values. The PDF is made in memory and handed back; nothing of it is written anywhere (SEC-4).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.db import make_engine, session_factory, transaction
+from kofu.documents.compose import Choice, Issuance, compose
+from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.logs import get_logger
+from kofu.municipal.config import MunicipalConfig
+from kofu.municipal.facts import card_facts, member_labels, person_facts, seal_change_pending
+from kofu.municipal.numbers import number_for
+from kofu.registry.cards import CardRecord, card_record
+from kofu.registry.records import PersonSnapshot
+from kofu.registry.repository import read_snapshot
+from kofu.rules import menu as rules_menu
+from kofu.rules.calendar import today_jst
+from kofu.rules.decision import Allowed, Refused
+from kofu.rules.kinds import Kind
+from kofu.rules.reasons import Reason
+from kofu.rules.rulebook import Rulebook, load_rulebook
+from kofu.wire.orders import RenderedHeaders, RenderRequest
+from kofu.wire.sessions import (
+    MemberChoice,
+    MenuItem,
+    MenuQuery,
+    MenuResponse,
+    RegistrationFiling,
+    RegistrationResponse,
+    RegistrationStatus,
+)
+
+log = get_logger("municipal")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A sealed PDF and the headers that bind it to its order (never its content)."""
+
+    pdf: bytes
+    headers: RenderedHeaders
+
+
+def _pages(pdf: bytes) -> int:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    return int(PdfFileReader(io.BytesIO(pdf), strict=False).root["/Pages"]["/Count"])
+
+
+def composer_choice(request: RenderRequest) -> Choice:
+    """The composer's choice for an allowed request (the rules' options mapped to what is printed)."""
+    options = {request.option} if request.option else set()
+    persons = request.persons or None  # none chosen: the whole household / register
+    if request.kind is Kind.KOSEKI:
+        persons = None if rules_menu.OPTION_WHOLE in options else request.persons
+    return Choice(
+        kind=request.kind,
+        members=persons,
+        with_householder=rules_menu.OPTION_SETAI_NUSHI in options,
+        with_honseki=rules_menu.OPTION_HONSEKI in options,
+        fiscal_year=request.fiscal_year,
+    )
+
+
+def refused_item(kind: Kind, rulebook: Rulebook, reason: Reason) -> MenuItem:
+    """A menu line for a kind that may not be chosen now, with its reason and sentences."""
+    return MenuItem(
+        kind=kind,
+        title_ja=kind.title_ja,
+        title_en=kind.title_en,
+        unit_fee=rulebook.fee(kind) if rulebook.offers(kind) else 0,
+        allowed=False,
+        reason=reason,
+        message_ja=reason.ja,
+        message_en=reason.en,
+    )
+
+
+def menu_item(
+    rulebook: Rulebook, snap: PersonSnapshot, card: CardRecord, kind: Kind, at: datetime
+) -> MenuItem:
+    """One kind's line of the menu: the rulebook's decision for this person and card now."""
+    conditions = rules_menu.Conditions(maintenance=rulebook.maintenance)
+    decision = rules_menu.menu(rulebook, person_facts(snap), card_facts(card), kind, at, conditions)
+    if isinstance(decision, Allowed):
+        extra = seal_change_pending(snap, kind)
+        if extra is not None:
+            decision = Refused(extra)
+    if isinstance(decision, Refused):
+        return refused_item(kind, rulebook, decision.reason)
+    labels = member_labels(snap, kind)
+    choices = decision.choices
+    return MenuItem(
+        kind=kind,
+        title_ja=kind.title_ja,
+        title_en=kind.title_en,
+        unit_fee=decision.fee,
+        allowed=True,
+        members=tuple(MemberChoice(person_id=pid, label=labels.get(pid, pid)) for pid in choices.members),
+        fiscal_years=choices.fiscal_years,
+        options=choices.options,
+        max_copies=choices.max_copies,
+    )
+
+
+def registration_status(
+    rulebook: Rulebook, snap: PersonSnapshot, card: CardRecord, at: datetime
+) -> RegistrationStatus:
+    """ELG-4, REG-1, ELG-6: whether this person needs the usage registration here and may file it now."""
+    facts = person_facts(snap)
+    needed = facts.honseki_here and not facts.resident and facts.usage_registration != "approved"
+    decision = rules_menu.registration(rulebook, facts, card_facts(card), at)
+    if isinstance(decision, Refused):
+        return RegistrationStatus(
+            needed=needed,
+            allowed=False,
+            reason=decision.reason,
+            message_ja=decision.ja,
+            message_en=decision.en,
+        )
+    return RegistrationStatus(needed=needed, allowed=True)
+
+
+class MunicipalService:
+    """One municipality's server: its registry, its rulebook, its keys and its document numbers."""
+
+    def __init__(self, config: MunicipalConfig, *, clock: Clock = utc_now) -> None:
+        self.config = config
+        self.rulebook = load_rulebook(config.rulebook)
+        self.registry = make_engine(config.registry_url)
+        self.registry_sessions = session_factory(self.registry)
+        own = self.registry if config.own_db_url == config.registry_url else make_engine(config.own_db_url)
+        self.own_sessions: sessionmaker[Session] = session_factory(own)
+        self.clock = clock
+        self._keys: DocumentKeys | None = None
+
+    @property
+    def keys(self) -> DocumentKeys:
+        """The municipality's document keys (generated under the home folder on first use)."""
+        if self._keys is None:
+            self._keys = document_keys(self.config.home.resolve(), self.rulebook.code, self.rulebook.name)
+        return self._keys
+
+    def close(self) -> None:
+        self.registry.dispose()
+
+    def _card(self, serial_hex: str) -> CardRecord | None:
+        with self.registry_sessions() as session:
+            return card_record(session, int(serial_hex, 16))
+
+    def _holder(self, serial_hex: str, code: str) -> tuple[CardRecord, PersonSnapshot] | Refused:
+        if code != self.rulebook.code:
+            return Refused(Reason.MUNICIPALITY_UNKNOWN)
+        card = self._card(serial_hex)
+        if card is None:
+            return Refused(Reason.CARD_UNKNOWN)
+        snap = read_snapshot(self.registry, card.person_id)
+        if snap is None:
+            return Refused(Reason.CARD_UNKNOWN)
+        return card, snap
+
+    def menu(self, query: MenuQuery) -> MenuResponse | Refused:
+        """Every kind, allowed with its choices or refused with its reason, for this card now."""
+        found = self._holder(query.auth_serial, query.municipality_code)
+        if isinstance(found, Refused):
+            return found
+        card, snap = found
+        at = self.clock()
+        return MenuResponse(
+            municipality_code=self.rulebook.code,
+            items=tuple(menu_item(self.rulebook, snap, card, kind, at) for kind in Kind),
+            registration=registration_status(self.rulebook, snap, card, at),
+        )
+
+    def render(self, request: RenderRequest) -> Rendered | Refused:
+        """Decide again, compose from one consistent read, render and seal in memory (SEC-4)."""
+        found = self._holder(request.requester_serial, request.municipality_code)
+        if isinstance(found, Refused):
+            return found
+        card, snap = found
+        at = self.clock()
+        options = (request.option,) if request.option else ()
+        decision = rules_menu.decide(
+            self.rulebook,
+            person_facts(snap),
+            card_facts(card),
+            rules_menu.Request(
+                kind=request.kind,
+                subject_ids=request.persons,
+                fiscal_year=request.fiscal_year,
+                options=options,
+                copies=request.copies,
+            ),
+            at,
+            rules_menu.Conditions(maintenance=self.rulebook.maintenance),
+        )
+        if isinstance(decision, Refused):
+            return decision
+        pending_seal = seal_change_pending(snap, request.kind)  # INC-4
+        if pending_seal is not None:
+            return Refused(pending_seal)
+        issued_on = today_jst(at)
+        number = number_for(
+            self.own_sessions, order_id=request.order_id, code=self.rulebook.code, issued_on=issued_on, now=at
+        )
+        issuance = Issuance(
+            rulebook=self.rulebook,
+            issued_on=issued_on,
+            unique_number=number,
+            order_id=str(request.order_id),
+            requester_cert_digest=request.requester_cert_digest,
+        )
+        content = compose(snap, composer_choice(request), issuance)
+        if isinstance(content, Refused):
+            return content
+        from kofu.documents import codec
+        from kofu.documents.issue import render_and_seal
+
+        pdf = render_and_seal(content, self.keys)
+        headers = RenderedHeaders(
+            order_id=request.order_id,
+            requester_cert_digest=request.requester_cert_digest,
+            document_number=number,
+            document_digest=codec.digest(content).hex(),
+            pages=_pages(pdf),
+        )
+        log.info("rendered", order_id=str(request.order_id), kind=request.kind.value, number=number)
+        return Rendered(pdf, headers)
+
+    def file_registration(self, filing: RegistrationFiling) -> RegistrationResponse | Refused:
+        """REG-1: record a usage registration as pending, when the rules allow filing it now."""
+        from kofu.registry.errors import RegistryError
+        from kofu.registry.usage import file_usage_registration
+
+        found = self._holder(filing.auth_serial, filing.municipality_code)
+        if isinstance(found, Refused):
+            return found
+        card, snap = found
+        if card.sign_serial is None or card.sign_serial != int(filing.sign_serial, 16):
+            return Refused(Reason.WRONG_CERTIFICATE_TYPE)  # a signing certificate of another card
+        at = self.clock()
+        decision = rules_menu.registration(self.rulebook, person_facts(snap), card_facts(card), at)
+        if isinstance(decision, Refused):
+            return decision
+        try:
+            with transaction(self.registry_sessions) as session:
+                file_usage_registration(session, card.person_id, filed_on=today_jst(at))
+        except RegistryError as exc:
+            mapped = {"not_honseki": Reason.NOT_HONSEKI}.get(exc.code, Reason.ALREADY_REGISTERED)
+            return Refused(mapped)
+        log.info("usage_registration_filed", municipality=self.rulebook.code)
+        return RegistrationResponse()

@@ -1,0 +1,230 @@
+"""The issuance world: every party wired together in one process, and the kiosk side's steps."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.card.biometric import SimulatedSensor, enroll
+from kofu.card.client import JpkiClient
+from kofu.card.phone import PhoneReader
+from kofu.card.reader import InProcessReader
+from kofu.center.app.routing import record_card, register_issued_card
+from kofu.center.auth.challenges import challenge_message
+from kofu.db import transaction
+from kofu.jpki.cardwriter import write_card
+from kofu.jpki.holder import Holder
+from kofu.jpki.issuance import IssuedCredential, issue_credential
+from kofu.registry.cards import link_card
+from kofu.registry.cases import find_person, find_persons
+from kofu.registry.holders import card_holder
+from kofu.registry.records import PersonSnapshot
+from kofu.registry.repository import snapshot
+from kofu.rules.calendar import JST, is_office_day
+
+OHIRA = "044245"
+TERMINAL = "T-0001"
+OTHER_TERMINAL = "T-0002"
+PIN = "1234"
+SIGN_PASSWORD = "ABC123"
+SEED = 7
+PERSONS = 200
+
+
+@dataclass
+class Clock:
+    """A clock a test may set (None: the real time)."""
+
+    fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.fixed or datetime.now(UTC)
+
+
+@dataclass
+class Card:
+    """A card issued to a village person, its file, and the person."""
+
+    path: Path
+    issued: IssuedCredential
+    person_id: str
+
+
+@dataclass
+class Step:
+    """A kiosk session as the test drives it."""
+
+    session_id: str
+    terminal_id: str
+    keys: Callable[[], str]
+
+    def steps(self, key: str | None = None) -> dict[str, str]:
+        return {
+            "session_id": self.session_id,
+            "terminal_id": self.terminal_id,
+            "request_key": key or self.keys(),
+        }
+
+
+@dataclass
+class World:
+    """Every party wired together on one database (each with its own tables and chain)."""
+
+    db_url: str
+    home: Path
+    center: TestClient
+    center_app: FastAPI
+    municipal_app: FastAPI
+    factory: sessionmaker[Session]
+    authorities: Any
+    clock: Clock
+    municipal_clock: Clock
+    jpki_factory: sessionmaker[Session]
+    cards: list[Card] = field(default_factory=list)
+
+    def person(self, case: str) -> str:
+        with self.factory() as session:
+            return find_person(session, case)
+
+    def person_with(self, case: str, test: Callable[[PersonSnapshot], bool]) -> str:
+        """The first person of `case` whose snapshot passes `test`."""
+        with self.factory() as session:
+            for person_id in find_persons(session, case):
+                snap = snapshot(session, person_id)
+                if snap is not None and test(snap):
+                    return person_id
+        raise LookupError(f"no person of case {case!r} passes the test")
+
+    def issue(
+        self,
+        person_id: str,
+        *,
+        issued_at: datetime | None = None,
+        credential: str = "card",
+        route: bool = True,
+        pin: str = PIN,
+    ) -> Card:
+        """Issue a card through the JPKI, write its file, link it in the registry and the center."""
+        with self.factory() as session:
+            found = card_holder(session, person_id)
+        assert found is not None
+        holder = Holder(person_id, str(found.name), found.birth_date, str(found.sex), str(found.address))
+        at = issued_at or datetime.now(UTC) - timedelta(days=1)
+        with transaction(self.jpki_factory) as session:
+            issued = issue_credential(session, self.authorities, holder, now=at, credential=credential)  # type: ignore[arg-type]
+        path = self.home / "cards" / f"{issued.card_id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        template = enroll(_face(person_id)) if credential == "phone" else None
+        write_card(
+            path, issued, self.authorities, pin=pin, sign_password=SIGN_PASSWORD, biometric_template=template
+        )
+        with transaction(self.factory) as session:
+            link_card(
+                session,
+                person_id,
+                auth_serial=issued.auth_serial,
+                sign_serial=issued.sign_serial,
+                issued_on=issued.issued_on,
+                credential=credential,
+            )
+            if route:
+                register_issued_card(
+                    session,
+                    auth_serial=issued.auth_serial,
+                    person_id=person_id,
+                    credential=credential,
+                    issued_on=issued.issued_on,
+                    municipality_code=OHIRA,
+                    now=at,
+                )
+            else:
+                record_card(
+                    session,
+                    auth_serial=issued.auth_serial,
+                    person_id=person_id,
+                    credential=credential,
+                    issued_on=issued.issued_on,
+                )
+        card = Card(path, issued, person_id)
+        self.cards.append(card)
+        return card
+
+    def open(self, terminal_id: str = TERMINAL) -> tuple[Step, bytes]:
+        reply = self.center.post("/v1/sessions", json={"terminal_id": terminal_id, "request_key": _key()})
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        return Step(body["session_id"], terminal_id, _key), base64.b64decode(body["challenge_b64"])
+
+    def authenticate(self, card: Card, step: Step, challenge: bytes, pin: str = PIN) -> httpx.Response:
+        """The kiosk's part: PIN to the card only, the card signs, the center checks."""
+        phone = card.issued.credential == "phone"
+        device = (
+            PhoneReader(card.path, SimulatedSensor(_face(card.person_id)))
+            if phone
+            else InProcessReader(card.path)
+        )
+        with device as reader:
+            client = JpkiClient(reader)
+            cert = client.read_auth_certificate()
+            signature = client.authenticate(
+                challenge_message(challenge, step.session_id, step.terminal_id), None if phone else pin
+            )
+        return self.center.post(
+            f"/v1/sessions/{step.session_id}/authenticate",
+            json={
+                "terminal_id": step.terminal_id,
+                "certificate_b64": base64.b64encode(cert).decode(),
+                "signature_b64": base64.b64encode(signature).decode(),
+            },
+        )
+
+    def signed_in(self, card: Card, terminal_id: str = TERMINAL) -> Step:
+        step, challenge = self.open(terminal_id)
+        reply = self.authenticate(card, step, challenge)
+        assert reply.status_code == 200, reply.text
+        return step
+
+    def menu(self, step: Step, code: str = OHIRA) -> httpx.Response:
+        return self.center.get(
+            f"/v1/sessions/{step.session_id}/menu",
+            params={"terminal_id": step.terminal_id, "municipality_code": code},
+        )
+
+    def quote(self, step: Step, kind: str, **choice: Any) -> httpx.Response:
+        body = {**step.steps(), "municipality_code": OHIRA, "kind": kind, "copies": 1, **choice}
+        return self.center.post("/v1/orders/quote", json=body)
+
+
+def office_day(today: date | None = None) -> date:
+    """The latest office day (no weekend, holiday or year end) on or before `today` in Japan."""
+    day = today or datetime.now(JST).date()
+    while not is_office_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def at_jst(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=JST)
+
+
+OFFICE_NOON = at_jst(office_day(), 12)  # HRS-2 open
+OFFICE_EVENING = at_jst(office_day(), 20)  # HRS-2 closed, HRS-1 open
+LONG_AGO = OFFICE_NOON - timedelta(days=20)  # when the cards of clock-fixed tests were issued
+
+
+def _face(person_id: str) -> bytes:
+    return f"face:{person_id}".encode()
+
+
+def _key() -> str:
+    return uuid.uuid4().hex

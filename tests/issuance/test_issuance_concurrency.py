@@ -1,0 +1,193 @@
+"""INC-2, INC-7: documents requested at the same moment from different terminals never cross.
+
+Several sessions on two terminals fetch their documents concurrently through the center; each PDF
+must carry its own order and requester, and print its own requester's name and nobody else's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import httpx
+from issuance_world import OTHER_TERMINAL, TERMINAL, World
+from sqlalchemy import select
+
+from kofu.center.app.routing import card_routes, sync_routes_from_registry
+from kofu.db import transaction
+from kofu.documents.binding import bound_to
+from kofu.registry.models import Person
+
+
+def _text(pdf: bytes, path: Path) -> str:
+    path.write_bytes(pdf)
+    try:
+        out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    finally:
+        path.unlink()
+    return "".join(out.split()).replace("\u3000", "")
+
+
+def test_issuance_concurrent_documents_never_cross_inc2_inc7(world: World, tmp_path: Path) -> None:
+    """INC-2, INC-7: three documents fetched at once, each bound to and naming only its own requester."""
+    persons: list[str] = []
+    with world.factory() as session:
+        from kofu.registry.cases import find_persons
+
+        persons = find_persons(session, "adult_resident", limit=3)
+        names = {
+            pid: f + g
+            for pid, f, g in session.execute(
+                select(Person.person_id, Person.family_name, Person.given_name).where(
+                    Person.person_id.in_(persons)
+                )
+            )
+        }
+    jobs = []
+    for n, person_id in enumerate(persons):
+        step = world.signed_in(world.issue(person_id), TERMINAL if n % 2 == 0 else OTHER_TERMINAL)
+        quote = world.quote(step, "juminhyo", persons=[person_id])
+        assert quote.status_code == 200, quote.text
+        order_id = quote.json()["order_id"]
+        paid = world.center.post(f"/v1/orders/{order_id}/pay", json={**step.steps(), "cash": 200})
+        assert paid.status_code == 200, paid.text
+        jobs.append((person_id, order_id, step.steps()))
+
+    async def fetch_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=world.center_app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://center.test", timeout=60
+        ) as client:
+            return await asyncio.gather(
+                *(client.post(f"/v1/orders/{order_id}/document", json=body) for _, order_id, body in jobs)
+            )
+
+    replies = asyncio.run(fetch_all())
+    for (person_id, order_id, _), reply in zip(jobs, replies, strict=True):
+        assert reply.status_code == 200, reply.text
+        assert reply.headers["x-kofu-order-id"] == order_id
+        bound = bound_to(reply.content)
+        assert bound is not None and bound[0] == order_id
+        printed = _text(reply.content, tmp_path / f"{order_id}.pdf")
+        assert names[person_id] in printed
+        assert [pid for pid, name in names.items() if pid != person_id and name in printed] == []
+
+
+def test_issuance_routes_synced_from_registry(sqlite_world: World) -> None:
+    """Routing: residents' cards go to their 住所地; non-residents with a usage registration to the 本籍地."""
+    from kofu.registry.cards import card_record
+    from kofu.registry.cases import find_person
+    from kofu.registry.models import CardLink
+
+    world = sqlite_world
+    with world.factory() as registry, transaction(world.factory) as center:
+        count = sync_routes_from_registry(center, registry, municipality_code="044245", now=world.clock())
+        assert count == len(registry.scalars(select(CardLink.id)).all()) > 0
+        resident = find_person(registry, "adult_resident")
+        registered = find_person(registry, "nonresident_honseki_registered")
+        unregistered = find_person(registry, "nonresident_honseki_unregistered")
+        routes = {}
+        for pid in (resident, registered, unregistered):
+            link = registry.scalar(
+                select(CardLink.auth_serial)
+                .join(Person, Person.id == CardLink.person_fk)
+                .where(Person.person_id == pid)
+            )
+            assert link is not None and card_record(registry, link) is not None
+            routes[pid] = card_routes(center, link)
+    assert routes[resident] == [("044245", "jushochi")]
+    assert routes[registered] == [("044245", "honsekichi")]
+    assert routes[unregistered] == []
+
+
+class CrossedTransport(httpx.AsyncBaseTransport):
+    """A faulty link to the municipal server that renders another order than the one asked (INC-2)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, swap: dict[str, str]) -> None:
+        self.inner = inner
+        self.swap = swap
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/render":
+            body = json.loads(request.content)
+            body["order_id"] = self.swap.get(body["order_id"], body["order_id"])
+            request = httpx.Request(request.method, request.url, headers=request.headers, json=body)
+        return await self.inner.handle_async_request(request)
+
+
+def test_issuance_crossed_document_refused_inc2(sqlite_world: World) -> None:
+    """INC-2, INC-7: a document bound to another order is refused (document_not_bound); order stays paid."""
+    world = sqlite_world
+    orders = []
+    for person_id in (world.person("adult_resident"), world.person("household_head_with_members")):
+        step = world.signed_in(world.issue(person_id))
+        order_id = world.quote(step, "juminhyo", persons=[person_id]).json()["order_id"]
+        assert (
+            world.center.post(f"/v1/orders/{order_id}/pay", json={**step.steps(), "cash": 200}).status_code
+            == 200
+        )
+        orders.append((order_id, step))
+    (mine, my_step), (theirs, _) = orders
+    municipal = world.center_app.state.service.municipal
+    municipal.transports["044245"] = CrossedTransport(municipal.transports["044245"], {mine: theirs})
+    reply = world.center.post(f"/v1/orders/{mine}/document", json=my_step.steps())
+    assert reply.status_code == 422 and reply.json()["reason"] == "document_not_bound"
+    assert reply.headers["content-type"] == "application/json"
+    with world.factory() as session:
+        from kofu.center.models import Order
+
+        order = session.get(Order, uuid.UUID(mine))
+        assert order is not None and order.state == "paid" and order.document_number is None
+
+
+class DeadTransport(httpx.AsyncBaseTransport):
+    """A municipal server that went away (connection refused)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+
+def test_issuance_municipal_failure_mid_order_voids_whole_order_inc1(sqlite_world: World) -> None:
+    """INC-1, NRF-1: the server fails at the document step: no document, nothing charged, cash returned."""
+    world = sqlite_world
+    step = world.signed_in(world.issue(world.person("adult_resident")))
+    order_id = world.quote(step, "juminhyo").json()["order_id"]
+    assert (
+        world.center.post(f"/v1/orders/{order_id}/pay", json={**step.steps(), "cash": 500}).status_code == 200
+    )
+    municipal = world.center_app.state.service.municipal
+    municipal.transports["044245"] = DeadTransport()
+    failed = world.center.post(f"/v1/orders/{order_id}/document", json=step.steps())
+    assert failed.status_code == 503 and failed.json()["reason"] == "municipality_unavailable"
+    confirm = world.center.post(f"/v1/orders/{order_id}/confirm", json=step.steps())
+    assert confirm.status_code == 409 and confirm.json()["reason"] == "order_state_conflict"
+    voided = world.center.post(f"/v1/orders/{order_id}/void", json={**step.steps(), "reason": "print_failed"})
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["state"] == "voided" and voided.json()["cash_returned"] == 200
+    assert voided.json()["charged"] == 0
+
+
+def test_issuance_twin_quotes_open_one_order(world: World) -> None:
+    """Retries arriving together (same request key) open exactly one order and get the same answer."""
+    step = world.signed_in(world.issue(world.person("adult_resident")))
+    body = {**step.steps("twin-quote-key"), "municipality_code": "044245", "kind": "juminhyo", "copies": 1}
+
+    async def quote_four() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=world.center_app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://center.test", timeout=60
+        ) as client:
+            return await asyncio.gather(*(client.post("/v1/orders/quote", json=body) for _ in range(4)))
+
+    replies = asyncio.run(quote_four())
+    assert [r.status_code for r in replies] == [200] * 4, [r.text for r in replies]
+    assert len({r.json()["order_id"] for r in replies}) == 1
+    with world.factory() as session:
+        from kofu.center.models import Order
+
+        assert (
+            len(session.scalars(select(Order.order_id).where(Order.session_id == step.session_id)).all()) == 1
+        )

@@ -1,0 +1,68 @@
+"""The apps' configuration from settings, and the catch-all error answer (never a traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from issuance_world import OHIRA, World
+
+from kofu.center.app import build_config_from_settings as center_config
+from kofu.municipal import build_config_from_settings as municipal_config
+from kofu.settings import Settings
+
+
+def test_issuance_center_config_from_settings(tmp_path: Path) -> None:
+    """The [center] table: municipalities, TLS and defaults under the home; unknown keys refused."""
+    settings = Settings(
+        home=tmp_path,
+        extra={
+            "center": {
+                "municipalities": [
+                    {
+                        "code": OHIRA,
+                        "name_ja": "大衡村",
+                        "name_en": "Ōhira",
+                        "base_url": "https://m.test:9001",
+                    }
+                ],
+                "tls": True,
+                "session_minutes": 5,
+            }
+        },
+    )
+    config = center_config(settings)
+    assert config.db_url == settings.db_url
+    assert config.jpki_auth_ca == tmp_path / "keys" / "jpki" / "auth-ca.pem"
+    assert [m.base_url for m in config.municipalities] == ["https://m.test:9001"]
+    assert config.tls_home == tmp_path and config.require_terminal_cert is True
+    assert config.session_minutes == 5
+    assert center_config(Settings(home=tmp_path)).tls_home is None
+    with pytest.raises(ValueError, match="unknown keys"):
+        center_config(Settings(home=tmp_path, extra={"center": {"db": "x"}}))
+
+
+def test_issuance_municipal_config_from_settings(tmp_path: Path) -> None:
+    """The [municipal] table: registry and rulebook; its own tables default to the registry's database."""
+    config = municipal_config(Settings(home=tmp_path, extra={"municipal": {"rulebook": "kitayama"}}))
+    assert config.rulebook == "kitayama" and config.own_db_url == config.registry_url
+    with pytest.raises(ValueError, match="unknown keys"):
+        municipal_config(Settings(home=tmp_path, extra={"municipal": {"registry": "x"}}))
+
+
+def test_issuance_internal_error_leaks_nothing(sqlite_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected failure is a 500 with a fixed sentence: no traceback, no detail of the request."""
+    service = sqlite_world.municipal_app.state.service
+
+    def broken(_query: object) -> object:
+        raise RuntimeError("大衡 太郎 lives at 平林62")
+
+    monkeypatch.setattr(service, "menu", broken)
+    client = TestClient(sqlite_world.municipal_app, raise_server_exceptions=False)
+    reply = client.post(
+        "/v1/menu",
+        json={"auth_serial": "ab", "credential": "card", "municipality_code": OHIRA, "role": "jushochi"},
+    )
+    assert reply.status_code == 500 and reply.json()["reason"] == "internal_error"
+    assert "平林" not in reply.text and "Traceback" not in reply.text

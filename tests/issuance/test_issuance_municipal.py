@@ -1,0 +1,226 @@
+"""The municipal server on its own: menu and render refusals from the registry as it is now, and REG-1.
+
+INC-4 (abolished or to-be-abolished seal never printed), LAG-1 (pending change refused), CRT-4
+(closed register refused), CRT-1 (another household's member refused even if the center were fooled),
+REG-1 / ELG-4 (usage registration filed from the kiosk, then pending).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, SIGN_PASSWORD, World
+
+from kofu.card.client import JpkiClient
+from kofu.card.reader import InProcessReader
+from kofu.center.app.routing import add_card_route
+from kofu.center.auth.challenges import challenge_message
+from kofu.db import transaction
+from kofu.registry.records import PersonSnapshot
+
+
+def _any(_snap: PersonSnapshot) -> bool:
+    return True
+
+
+def _closed(snap: PersonSnapshot) -> bool:
+    return snap.koseki is not None and snap.koseki.status == "closed"
+
+
+CASES: list[tuple[str, str, Callable[[PersonSnapshot], bool], str, str | None, str]] = [
+    ("INC-4 CRT-2", "seal_abolished", _any, "inkan", None, "seal_abolished"),
+    ("INC-4 LAG-1", "seal_abolition_pending", _any, "inkan", None, "record_change_pending"),
+    ("LAG-1 INC-5", "pending_address_change", _any, "juminhyo", None, "record_change_pending"),
+    ("CRT-4", "closed_register_member", _closed, "koseki", "whole", "register_closed"),
+    ("CRT-2", "no_seal", _any, "inkan", None, "no_seal_registration"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rules", "case", "test", "kind", "option", "reason"), CASES, ids=[c[0] for c in CASES]
+)
+def test_issuance_municipal_refuses_menu_and_render(
+    sqlite_world: World,
+    rules: str,
+    case: str,
+    test: Callable[[PersonSnapshot], bool],
+    kind: str,
+    option: str | None,
+    reason: str,
+) -> None:
+    """INC-4, LAG-1, CRT-2, CRT-4: the menu refuses, and a render asked for anyway refuses too (no PDF)."""
+    world = sqlite_world
+    world.municipal_clock.fixed = OFFICE_NOON
+    card = world.issue(world.person_with(case, test), issued_at=LONG_AGO)
+    serial = format(card.issued.auth_serial, "x")
+    municipal = TestClient(world.municipal_app)
+    menu = municipal.post(
+        "/v1/menu",
+        json={"auth_serial": serial, "credential": "card", "municipality_code": OHIRA, "role": "jushochi"},
+    )
+    assert menu.status_code == 200, menu.text
+    item = next(i for i in menu.json()["items"] if i["kind"] == kind)
+    assert item["allowed"] is False and item["reason"] == reason, rules
+    render = municipal.post(
+        "/v1/render",
+        json={
+            "order_id": str(uuid.uuid4()),
+            "municipality_code": OHIRA,
+            "kind": kind,
+            "copies": 1,
+            "requester_serial": serial,
+            "requester_cert_digest": "0" * 64,
+            "option": option,
+        },
+    )
+    assert render.status_code == 422 and render.json()["reason"] == reason, rules
+    assert render.headers["content-type"] == "application/json"
+
+
+def test_issuance_municipal_render_refuses_other_household_crt1(sqlite_world: World) -> None:
+    """CRT-1: asked directly for a stranger's 住民票, the municipal server refuses (defence in depth)."""
+    world = sqlite_world
+    world.municipal_clock.fixed = OFFICE_NOON
+    requester = world.person("household_head_with_members")
+    stranger = world.person_with(
+        "adult_resident", lambda s: s.household is not None and not s.household.has_member(requester)
+    )
+    card = world.issue(requester, issued_at=LONG_AGO)
+    render = TestClient(world.municipal_app).post(
+        "/v1/render",
+        json={
+            "order_id": str(uuid.uuid4()),
+            "municipality_code": OHIRA,
+            "kind": "juminhyo",
+            "copies": 1,
+            "requester_serial": format(card.issued.auth_serial, "x"),
+            "requester_cert_digest": "0" * 64,
+            "persons": [stranger],
+        },
+    )
+    assert render.status_code == 422 and render.json()["reason"] == "not_in_household"
+
+
+def test_issuance_municipal_unknown_card_and_health(sqlite_world: World) -> None:
+    """A serial no card of this registry has is card_unknown; malformed queries are bad_request."""
+    municipal = TestClient(sqlite_world.municipal_app)
+    assert municipal.get("/v1/health").json() == {"status": "ok"}
+    query = {"auth_serial": "abc123", "credential": "card", "municipality_code": OHIRA, "role": "jushochi"}
+    unknown = municipal.post("/v1/menu", json=query)
+    assert unknown.status_code == 422 and unknown.json()["reason"] == "card_unknown"
+    other = municipal.post("/v1/menu", json={**query, "municipality_code": "993018"})
+    assert other.status_code == 404 and other.json()["reason"] == "municipality_unknown"
+    bad = municipal.post("/v1/menu", json={**query, "auth_serial": "XYZ"})
+    assert bad.status_code == 400 and bad.json()["reason"] == "bad_request"
+
+
+def test_issuance_usage_registration_filed_reg1_elg4(sqlite_world: World) -> None:
+    """REG-1, ELG-4: a non-resident 本籍 holder files the usage registration with the signing key;
+    the card is then routed to the 本籍地, whose koseki says usage_registration_pending."""
+    world = sqlite_world
+    world.municipal_clock.fixed = OFFICE_NOON
+    card = world.issue(world.person("nonresident_honseki_unregistered"), issued_at=LONG_AGO, route=False)
+    step, challenge = world.open()
+    signed_in = world.authenticate(card, step, challenge)
+    assert signed_in.status_code == 200 and signed_in.json()["municipalities"] == []
+    fresh = world.center.post(f"/v1/sessions/{step.session_id}/challenge", json=step.steps())
+    assert fresh.status_code == 200, fresh.text
+    nonce = base64.b64decode(fresh.json()["challenge_b64"])
+    with InProcessReader(card.path) as reader:
+        client = JpkiClient(reader)
+        sign_cert = client.read_sign_certificate(SIGN_PASSWORD)
+        signature = client.sign_message(
+            challenge_message(nonce, step.session_id, step.terminal_id), SIGN_PASSWORD
+        )
+    body = {
+        "terminal_id": step.terminal_id,
+        "municipality_code": OHIRA,
+        "signing_certificate_b64": base64.b64encode(sign_cert).decode(),
+        "signature_b64": base64.b64encode(signature).decode(),
+    }
+    filed = world.center.post(f"/v1/sessions/{step.session_id}/registration", json=body)
+    assert filed.status_code == 200, filed.text
+    assert filed.json() == {"status": "pending"}
+    replay = world.center.post(f"/v1/sessions/{step.session_id}/registration", json=body)
+    assert replay.status_code == 422 and replay.json()["reason"] == "challenge_replayed"
+    assert hashlib.sha256(sign_cert).hexdigest() not in replay.text
+
+    step, challenge = world.open()
+    listed = world.authenticate(card, step, challenge).json()["municipalities"]
+    assert [(m["code"], m["role"]) for m in listed] == [(OHIRA, "honsekichi")]
+    menu = world.menu(step).json()
+    koseki = next(i for i in menu["items"] if i["kind"] == "koseki")
+    assert koseki["allowed"] is False and koseki["reason"] == "usage_registration_pending"
+    juminhyo = next(i for i in menu["items"] if i["kind"] == "juminhyo")
+    assert juminhyo["reason"] == "not_resident"
+    assert menu["registration"]["needed"] is True and menu["registration"]["allowed"] is False
+
+
+def test_issuance_municipal_tax_year_pending_refused_lag2(sqlite_world: World) -> None:
+    """LAG-2, CRT-3: a fiscal year with a declaration not yet reflected is not offered, and not rendered."""
+    world = sqlite_world
+    world.municipal_clock.fixed = OFFICE_NOON
+    person_id = world.person("tax_pending")
+    with world.factory() as session:
+        from kofu.registry.repository import snapshot
+
+        snap = snapshot(session, person_id)
+    assert snap is not None
+    pending = next(c.fiscal_year for c in snap.pending if c.kind == "tax_declaration")
+    assert pending is not None
+    card = world.issue(person_id, issued_at=LONG_AGO)
+    serial = format(card.issued.auth_serial, "x")
+    municipal = TestClient(world.municipal_app)
+    query = {"auth_serial": serial, "credential": "card", "municipality_code": OHIRA, "role": "jushochi"}
+    kazei = next(i for i in municipal.post("/v1/menu", json=query).json()["items"] if i["kind"] == "kazei")
+    assert pending not in kazei["fiscal_years"]
+    render = municipal.post(
+        "/v1/render",
+        json={
+            "order_id": str(uuid.uuid4()),
+            "municipality_code": OHIRA,
+            "kind": "kazei",
+            "copies": 1,
+            "requester_serial": serial,
+            "requester_cert_digest": "0" * 64,
+            "fiscal_year": pending,
+        },
+    )
+    assert render.status_code == 422 and render.json()["reason"] == "tax_declaration_pending"
+
+
+def test_issuance_usage_registration_approved_by_cli_elg4(sqlite_world: World) -> None:
+    """ELG-4: once the municipality approves the filing (CLI), the 本籍地 offers the 戸籍 certificate."""
+    from typer.testing import CliRunner
+
+    from kofu.municipal.cli import app
+
+    world = sqlite_world
+    world.municipal_clock.fixed = OFFICE_NOON
+    person_id = world.person("nonresident_honseki_pending")
+    card = world.issue(person_id, issued_at=LONG_AGO, route=False)
+    with transaction(world.factory) as session:
+        add_card_route(
+            session,
+            auth_serial=card.issued.auth_serial,
+            municipality_code=OHIRA,
+            role="honsekichi",
+            now=LONG_AGO,
+        )
+    step = world.signed_in(card)
+    before = next(i for i in world.menu(step).json()["items"] if i["kind"] == "koseki")
+    assert before["reason"] == "usage_registration_pending"
+    runner = CliRunner()
+    listed = runner.invoke(app, ["registrations", "--db", world.db_url])
+    assert listed.exit_code == 0 and person_id in listed.stdout
+    approved = runner.invoke(app, ["approve", person_id, "--db", world.db_url])
+    assert approved.exit_code == 0, approved.output
+    after = next(i for i in world.menu(step).json()["items"] if i["kind"] == "koseki")
+    assert after["allowed"] is True
+    again = runner.invoke(app, ["approve", person_id, "--db", world.db_url])
+    assert again.exit_code == 1 and "usage_registration_unknown" in again.output
