@@ -20,6 +20,7 @@ from kofu.documents.cli import app as documents_app
 from kofu.jpki.cli import app as jpki_app
 from kofu.kiosk.cli import app as kiosk_app
 from kofu.logs import configure_logging
+from kofu.municipal.cli import app as municipal_app
 from kofu.netpki.cli import app as net_app
 from kofu.registry.cli import app as village_app
 from kofu.serve import serve
@@ -40,6 +41,7 @@ app.add_typer(center_app, name="center")
 app.add_typer(net_app, name="net")
 app.add_typer(kiosk_app, name="kiosk")
 app.add_typer(audit_app, name="audit")
+app.add_typer(municipal_app, name="municipal")
 app.command("serve")(serve)
 app.command("verify")(verify)
 app.command("demo")(demo)
