@@ -9,6 +9,7 @@ import httpx
 from cryptography import x509
 from fastapi import FastAPI
 
+from kofu.audit.log import AuditLog, attach_audit
 from kofu.center.app.api import add_routes
 from kofu.center.app.config import CenterConfig
 from kofu.center.app.http import install_error_handlers
@@ -68,7 +69,8 @@ def build_service(
         from kofu.center.app.schema import migrate_center_all
 
         migrate_center_all(config.db_url)
-    factory = session_factory(make_engine(config.db_url))
+    # every order step and authentication decision is appended to the hash-chained audit log
+    factory = attach_audit(session_factory(make_engine(config.db_url)), AuditLog())
     auth_ca = x509.load_pem_x509_certificate(config.jpki_auth_ca.read_bytes())
     sign_ca = (
         x509.load_pem_x509_certificate(config.jpki_sign_ca.read_bytes())

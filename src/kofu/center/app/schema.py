@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from kofu.audit.schema import migrate_audit
 from kofu.center.auth.schema import migrate_center_auth
 from kofu.center.schema import migrate_center
 from kofu.db import make_engine, migrate, normalise_url
@@ -55,8 +56,9 @@ def migrate_center_sessions(url: str) -> None:
 
 
 def migrate_center_all(url: str) -> None:
-    """Every chain the center app needs on its database: orders/registers, auth, sessions."""
+    """Every chain the center app needs on its database: orders/registers, auth, sessions, audit."""
     with migration_lock(url):
         migrate_center(url)
         migrate_center_auth(url)
         migrate_center_sessions(url)
+        migrate_audit(url)
