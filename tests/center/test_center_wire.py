@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center import registers
 from kofu.center.order import State
-from kofu.center.store_hours import parse_hours
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
+from kofu.rules.store_hours import parse_hours
 from kofu.wire.common import ErrorBody, error_responses, http_status
 from kofu.wire.orders import OrderResponse, PayRequest, QuoteRequest, VoidReason, VoidRequest
 from kofu.wire.registers import NoticeResponse, TerminalResponse

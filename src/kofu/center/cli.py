@@ -119,9 +119,9 @@ def terminal_add(
     from pydantic import TypeAdapter, ValidationError
 
     from kofu.center import registers
-    from kofu.center.store_hours import ALWAYS_OPEN, parse_hours
     from kofu.db import transaction
     from kofu.netpki import authority
+    from kofu.rules.store_hours import ALWAYS_OPEN, parse_hours
     from kofu.wire.common import TerminalId
 
     try:

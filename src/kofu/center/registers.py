@@ -14,10 +14,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kofu.center.models import MaintenanceWindow, Municipality, Terminal
-from kofu.center.store_hours import ALWAYS_OPEN, WeeklyHours, dump_hours, is_open, parse_hours
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import MaintenanceWindow as RuleMaintenanceWindow
+from kofu.rules.store_hours import ALWAYS_OPEN, WeeklyHours, dump_hours, is_open, parse_hours
 
 
 class TerminalStatus(StrEnum):

@@ -6,10 +6,8 @@ Checks, in order: kind offered, year-end closure (HRS-3), maintenance (HRS-5), m
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, time
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Final, Literal
 
 from kofu.rules.calendar import is_office_day, is_year_end, to_jst
@@ -17,58 +15,10 @@ from kofu.rules.decision import Allowed, Decision, Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import MaintenanceWindow, Rulebook, ServiceWindow
+from kofu.rules.store_hours import ALWAYS_OPEN, WeeklyHours, is_open
 
 USAGE_REGISTRATION: Final = "usage_registration"
 Service = Kind | Literal["usage_registration"]
-
-_HOURS_RE = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
-
-
-@dataclass(frozen=True)
-class StoreHours:
-    """A store's opening hours in Japan time (HRS-4); data per kiosk terminal, most are 24 h.
-
-    `opens`..`closes` may cross midnight (07:00-02:00); `closed_weekdays` (0 = Monday) are whole
-    days closed, by the Japan date of the instant asked about.
-    """
-
-    opens: time = time(0, 0)
-    closes: time = time(0, 0)
-    always_open: bool = True
-    closed_weekdays: frozenset[int] = frozenset()
-
-    @classmethod
-    def parse(cls, text: str, closed_weekdays: Iterable[int] = ()) -> StoreHours:
-        """ "24h" or "HH:MM-HH:MM" (may cross midnight); ValueError otherwise."""
-        weekdays = frozenset(closed_weekdays)
-        if any(not 0 <= day <= 6 for day in weekdays):
-            raise ValueError("closed weekdays are 0 (Monday) .. 6 (Sunday)")
-        if text.strip().lower() == "24h":
-            return cls(closed_weekdays=weekdays)
-        match = _HOURS_RE.fullmatch(text.strip())
-        if match is None:
-            raise ValueError(f"store hours must be '24h' or 'HH:MM-HH:MM', got {text!r}")
-        h1, m1, h2, m2 = (int(part) for part in match.groups())
-        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
-            raise ValueError(f"not a time of day in {text!r}")
-        opens, closes = time(h1, m1), time(0, 0) if h2 == 24 else time(h2, m2)
-        if opens == closes:
-            return cls(closed_weekdays=weekdays)
-        return cls(opens=opens, closes=closes, always_open=False, closed_weekdays=weekdays)
-
-    def is_open(self, at: datetime) -> bool:
-        local = to_jst(at)
-        if local.weekday() in self.closed_weekdays:
-            return False
-        if self.always_open:
-            return True
-        t = local.time()
-        if self.opens < self.closes:
-            return self.opens <= t < self.closes
-        return t >= self.opens or t < self.closes  # crosses midnight
-
-
-ALWAYS_OPEN: Final = StoreHours()
 
 
 def window_for(rulebook: Rulebook, service: Service) -> ServiceWindow | None:
@@ -109,7 +59,7 @@ def service_open(
     service: Service,
     at: datetime,
     *,
-    store_hours: StoreHours = ALWAYS_OPEN,
+    store_hours: WeeklyHours = ALWAYS_OPEN,
     maintenance: Sequence[MaintenanceWindow] = (),
     municipality_up: bool = True,
 ) -> Decision:
@@ -134,6 +84,6 @@ def service_open(
             return Refused(Reason.OFFICE_HOURS_ONLY)
     elif not window.contains(local.time()):
         return Refused(Reason.CLOSED_HOURS)
-    if not store_hours.is_open(local):
+    if not is_open(store_hours, local):
         return Refused(Reason.STORE_CLOSED)
     return Allowed()

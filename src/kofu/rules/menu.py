@@ -17,10 +17,11 @@ from kofu.rules.calendar import to_jst
 from kofu.rules.decision import Allowed, Choices, Decision, Refused
 from kofu.rules.facts import CardFacts, PersonFacts
 from kofu.rules.fees import check_copies
-from kofu.rules.hours import ALWAYS_OPEN, USAGE_REGISTRATION, StoreHours, service_open
+from kofu.rules.hours import USAGE_REGISTRATION, service_open
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import MaintenanceWindow, Rulebook
+from kofu.rules.store_hours import ALWAYS_OPEN, WeeklyHours
 
 # Options a person may switch on; kiosk wording lives with the kiosk.
 OPTION_SETAI_NUSHI: Final = "setai_nushi"  # 世帯主・続柄 (juminhyo)
@@ -52,7 +53,7 @@ class Request:
 class Conditions:
     """The service conditions at the terminal: store hours, published maintenance, municipality up."""
 
-    store_hours: StoreHours = ALWAYS_OPEN
+    store_hours: WeeklyHours = ALWAYS_OPEN
     maintenance: Sequence[MaintenanceWindow] = ()
     municipality_up: bool = True
 

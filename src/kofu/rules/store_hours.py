@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kofu.rules.calendar import to_jst
-from kofu.rules.hours import StoreHours
 
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 DAY = 24 * 60
@@ -70,6 +69,13 @@ def parse_hours(raw: Sequence[Sequence[str] | None]) -> WeeklyHours:
     return tuple(days)
 
 
+def every_day(opens: str, closes: str, closed_weekdays: Sequence[int] = ()) -> WeeklyHours:
+    """The same hours every day ("HH:MM", "HH:MM"), but whole `closed_weekdays` (0 = Monday)."""
+    if any(not 0 <= day <= 6 for day in closed_weekdays):
+        raise ValueError("closed weekdays are 0 (Monday) .. 6 (Sunday)")
+    return parse_hours([None if day in closed_weekdays else (opens, closes) for day in range(7)])
+
+
 def dump_hours(hours: WeeklyHours) -> list[list[str] | None]:
     """Hours in their stored (JSON) form."""
     return [None if day is None else list(day.as_pair()) for day in hours]
@@ -87,17 +93,3 @@ def is_open(hours: WeeklyHours, now: datetime) -> bool:
     yesterday = hours[(local - timedelta(days=1)).weekday()]
     # The tail of last night's opening, when it runs past midnight.
     return yesterday is not None and yesterday.overnight and minute < yesterday.close
-
-
-def from_rule_hours(hours: StoreHours) -> WeeklyHours:
-    """Weekly hours from the rules' one-window `StoreHours` ("24h" or "HH:MM-HH:MM" + closed weekdays).
-
-    One difference: here the night after an open day runs on into a closed weekday's early hours.
-    """
-    if hours.always_open:
-        day = DayHours(0, DAY)
-    else:
-        opening = hours.opens.hour * 60 + hours.opens.minute
-        closing = hours.closes.hour * 60 + hours.closes.minute
-        day = DayHours(opening, closing or DAY)
-    return tuple(None if weekday in hours.closed_weekdays else day for weekday in range(7))
