@@ -62,6 +62,7 @@ class FakeCenterApi:
     home: Path
     bind: str = "own"
     registration_allowed: bool = True
+    routed: bool = True  # False: the card is routed nowhere (no 住所地, no registered 本籍地)
     notices: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, str, bytes]] = field(default_factory=list)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -121,7 +122,8 @@ class FakeCenterApi:
                 "role": "jushochi",
                 "available": True,
             }
-            return self._json({"credential": sess["credential"], "municipalities": [muni]})
+            routes = [muni] if self.routed else []
+            return self._json({"credential": sess["credential"], "municipalities": routes})
         if sess["auth"] is None:
             return self._json(_refused(Reason.CHALLENGE_UNKNOWN), 422)
         if step == "menu":

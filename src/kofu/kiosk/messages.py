@@ -80,6 +80,12 @@ class KioskEvent(StrEnum):
         "card and an identity document, or reserve a reset in the JPKI PIN-reset smartphone app and "
         "complete it at a store kiosk.",
     )
+    NO_MUNICIPALITY = (
+        "no_municipality",
+        "このカードで証明書を取得できる市区町村がありません。住所地または本籍地の市区町村にお問い合わせください。",
+        "There is no municipality where this card can get certificates; please ask the municipality where "
+        "you live or where your family register is.",
+    )
     STEP_UNAVAILABLE = (
         "step_unavailable",
         "この操作は今はできません。",

@@ -197,6 +197,8 @@ class KioskService:
             answer = self.center.authenticate(opened.session_id, _b64(cert), _b64(signature))
             if isinstance(answer, ErrorBody | Unreachable):
                 return self._end(sess, _failure_code(answer))
+            if not answer.municipalities:  # an empty choice would leave the person with no sentence
+                return self._end(sess, KioskEvent.NO_MUNICIPALITY)
             sess.credential = answer.credential
             sess.municipalities = answer.municipalities
             sess.pin_tries_left = PIN_MAX_TRIES
