@@ -77,7 +77,11 @@ def test_issuance_concurrent_documents_never_cross_inc2_inc7(world: World, tmp_p
 
 
 def test_issuance_routes_synced_from_registry(sqlite_world: World) -> None:
-    """Routing: residents' cards go to their 住所地; non-residents with a usage registration to the 本籍地."""
+    """Routing: residents' cards go to their 住所地; non-residents with 本籍 here to the 本籍地 (ELG-4).
+
+    An unregistered non-resident is routed too, so that the usage registration (REG-1) can be filed at a
+    kiosk; the municipal menu says whether the registration is still needed.
+    """
     from kofu.registry.cards import card_record
     from kofu.registry.cases import find_person
     from kofu.registry.models import CardLink
@@ -100,7 +104,7 @@ def test_issuance_routes_synced_from_registry(sqlite_world: World) -> None:
             routes[pid] = card_routes(center, link)
     assert routes[resident] == [("044245", "jushochi")]
     assert routes[registered] == [("044245", "honsekichi")]
-    assert routes[unregistered] == []
+    assert routes[unregistered] == [("044245", "honsekichi")]
 
 
 class CrossedTransport(httpx.AsyncBaseTransport):

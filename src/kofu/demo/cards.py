@@ -88,7 +88,15 @@ DEMO_CARDS: tuple[DemoCard, ...] = (
         "adult_resident",
         "スマホ用電子証明書",
         "Smartphone credential",
-        ("ELG-5", "ELG-6"),
+        ("ELG-5",),
+        credential="phone",
+    ),
+    DemoCard(
+        "phone-honseki",
+        "nonresident_honseki_unregistered",
+        "スマホ(本籍地の利用登録はカードで)",
+        "Smartphone: the usage registration needs the card",
+        ("ELG-6",),
         credential="phone",
     ),
     DemoCard(

@@ -132,10 +132,11 @@ def sync_routes_from_registry(
 ) -> int:
     """Record every credential linked in a municipality's registry, with its route; the number of cards.
 
-    Residents get a 住所地 route; non-residents recorded in a register here with a pending or approved
-    usage registration get a 本籍地 route (ELG-4).
+    Residents get a 住所地 route; non-residents recorded in a current register here get a 本籍地 route,
+    so they can file the usage registration at a kiosk (ELG-4, REG-1); whether they may use it yet is
+    the municipal server's answer in its menu.
     """
-    from kofu.registry.models import CardLink, Person, UsageRegistration
+    from kofu.registry.models import CardLink, Koseki, KosekiMember, Person
 
     rows = registry.execute(
         select(
@@ -148,9 +149,11 @@ def sync_routes_from_registry(
             Person.id,
         ).join(Person, Person.id == CardLink.person_fk)
     ).all()
-    registered = set(
+    honseki_here = set(
         registry.scalars(
-            select(UsageRegistration.person_fk).where(UsageRegistration.status.in_(("pending", "approved")))
+            select(KosekiMember.person_fk)
+            .join(Koseki, Koseki.id == KosekiMember.koseki_fk)
+            .where(Koseki.status == "current", KosekiMember.removed.is_(False))
         )
     )
     count = 0
@@ -167,7 +170,7 @@ def sync_routes_from_registry(
             add_card_route(
                 center, auth_serial=serial, municipality_code=municipality_code, role="jushochi", now=now
             )
-        elif pk in registered:
+        elif pk in honseki_here:
             add_card_route(
                 center, auth_serial=serial, municipality_code=municipality_code, role="honsekichi", now=now
             )
