@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-import pytest
 from incident_judge import judge_all, judge_paper, page_texts, read_ledger, read_registry, squeeze
 from incident_kiosk import Choice, Outcome, TerminalSlot, retrying_session, run
 from incident_people import (
@@ -402,14 +401,6 @@ def test_incidents_same_kiosk_reused_at_once_inc8(stack: Stack, tmp_path: Path) 
     _assert_clean(stack, outcomes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "kofu.documents.compose._juminhyo prints one address (the household's, i.e. its first member's) "
-        "for every chosen member, while kofu.registry.changes.file_address_change lets one member of a "
-        "household move within the village alone: that member's 住民票 then shows a superseded address"
-    ),
-)
 def test_incidents_member_moved_alone_inc5(stack: Stack, tmp_path: Path) -> None:
     """INC-5: one adult of a household moved alone (filed and reflected); the other asks for both.
 

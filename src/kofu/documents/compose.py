@@ -163,9 +163,13 @@ def _juminhyo(
     chosen = [m for m in hh.members if m.person_id in set(ids)]
     whole = set(ids) == {m.person_id for m in hh.members}
     p = snap.person
+    address = hh.address or (p.address.address if p.address else "")
+    if any(m.address is None or m.address.address != address for m in chosen):
+        # INC-5: one household address is printed; a member who moved alone awaits the household change
+        return Refused(Reason.RECORD_CHANGE_PENDING)
     return JuminhyoContent(
         header=_header(issuance, Kind.JUMINHYO, "whole" if whole else "partial"),
-        address=hh.address or (p.address.address if p.address else ""),
+        address=address,
         whole_household=whole,
         householder=hh.head.name if choice.with_householder and hh.head else None,
         honseki=p.honseki if choice.with_honseki else None,
