@@ -88,7 +88,20 @@ def parse_sign1(data: bytes) -> Sign1:
         raise CoseError("COSE_Sign1 headers are malformed")
     if not (isinstance(payload, bytes) and isinstance(signature, bytes)):
         raise CoseError("COSE_Sign1 payload or signature is not a byte string")
+    _check_protected(protected)
     return Sign1(protected, dict(unprotected), payload, signature)
+
+
+def _check_protected(protected: bytes) -> None:
+    """The protected header, when present, must be a CBOR map (`kid` and `alg` read it unguarded)."""
+    if not protected:
+        return
+    try:
+        header = cbor2.loads(protected)
+    except Exception:  # cbor2 raises several types on garbage
+        raise CoseError("COSE_Sign1 protected header is not CBOR") from None
+    if not isinstance(header, Mapping):
+        raise CoseError("COSE_Sign1 protected header is not a map")
 
 
 def verify_sign1(msg: Sign1, public_key: ec.EllipticCurvePublicKey) -> bool:

@@ -34,6 +34,19 @@ MAX_REQUEST = 64 * 1024
 log = get_logger("jpki.server")
 
 
+async def _bounded_body(request: Request) -> bytes:
+    """The request body, or b"" (a malformed request) as soon as it passes MAX_REQUEST: never read on."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REQUEST:
+        return b""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_REQUEST:
+            return b""
+    return bytes(body)
+
+
 def create_app(db_url: str, authorities: Authorities) -> Starlette:
     """The OCSP + CRL app over the jpki database at `db_url`."""
     factory = session_factory(make_engine(db_url))
@@ -51,10 +64,7 @@ def create_app(db_url: str, authorities: Authorities) -> Starlette:
         return Response(body, media_type=OCSP_RESPONSE)
 
     async def ocsp_post(request: Request) -> Response:
-        der = await request.body()
-        if len(der) > MAX_REQUEST:
-            der = b""
-        return await run_in_threadpool(answer, der)
+        return await run_in_threadpool(answer, await _bounded_body(request))
 
     async def ocsp_get(request: Request) -> Response:
         encoded = unquote(request.path_params["encoded"])

@@ -1,0 +1,254 @@
+"""Rate limits on authentication: one token bucket per terminal and per card, kept in the center database.
+
+The decision (`take`) is pure arithmetic on a bucket; the buckets live in the table
+`center_rate_buckets` (own Alembic chain, version table `alembic_version_center_ratelimit`), so every
+worker process sees the same buckets, and `check_and_take` updates one bucket atomically: it writes
+first (an insert that does nothing when the row exists), which takes the row lock on PostgreSQL (then
+`SELECT ... FOR UPDATE`) and the database write lock on SQLite, before it reads and decides.
+
+Defaults: a terminal may start 30 authentications a minute (bursts of 30), a card 5 a minute; a refusal
+costs nothing, so a flooding terminal is refused at once and cannot slow the others' buckets.
+Times are stored as POSIX seconds (a float), the same arithmetic on every engine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import Float, MetaData, String, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from kofu.db import NAMING, migrate, transaction
+from kofu.rules.decision import Allowed, Refused
+from kofu.rules.reasons import Reason
+
+MIGRATIONS = Path(__file__).parent / "ratelimit_migrations"
+VERSION_TABLE = "alembic_version_center_ratelimit"
+KEY_MAX = 96
+TERMINAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")  # kofu.wire.common.TerminalId
+_EPSILON = 1e-9  # refills summed in floating point may land a hair below a whole token
+
+
+@dataclass(frozen=True)
+class Limit:
+    """`capacity` attempts at once, refilled evenly over `per_seconds`."""
+
+    capacity: int
+    per_seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Tokens refilled per second."""
+        return self.capacity / self.per_seconds
+
+
+TERMINAL_LIMIT = Limit(capacity=30, per_seconds=60.0)  # one kiosk: 30 authentications a minute
+CARD_LIMIT = Limit(capacity=5, per_seconds=60.0)  # one card: 5 authentications a minute
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Tokens left at `updated_at` (POSIX seconds)."""
+
+    tokens: float
+    updated_at: float
+
+
+def take(bucket: Bucket | None, limit: Limit, now: float) -> tuple[bool, Bucket]:
+    """Refill `bucket` up to `now`, then take one token if there is one: (allowed, the bucket after).
+
+    No bucket is a full one. A clock behind the bucket's (another worker's) refills nothing and does
+    not move the bucket back in time, so no interleaving of workers refills twice.
+    """
+    if bucket is None:
+        tokens, at = float(limit.capacity), now
+    else:
+        at = max(now, bucket.updated_at)
+        tokens = min(float(limit.capacity), bucket.tokens + (at - bucket.updated_at) * limit.rate)
+    if tokens >= 1.0 - _EPSILON:
+        return True, Bucket(max(0.0, tokens - 1.0), at)
+    return False, Bucket(tokens, at)
+
+
+def retry_after(bucket: Bucket, limit: Limit) -> int:
+    """Whole seconds until `bucket` holds a token again (for a Retry-After header)."""
+    return max(0, math.ceil((1.0 - bucket.tokens) / limit.rate))
+
+
+def terminal_key(terminal_id: str) -> str:
+    """The bucket of one kiosk terminal."""
+    return f"terminal:{terminal_id}"
+
+
+def card_key(auth_serial: int) -> str:
+    """The bucket of one card (its user-authentication certificate's serial)."""
+    return f"card:{auth_serial:x}"
+
+
+def limit_for(key: str) -> Limit:
+    """The default limit of a bucket key made by `terminal_key` or `card_key`."""
+    if key.startswith("terminal:"):
+        return TERMINAL_LIMIT
+    if key.startswith("card:"):
+        return CARD_LIMIT
+    raise ValueError("a rate-limit key starts with 'terminal:' or 'card:'")
+
+
+class Base(DeclarativeBase):
+    """The rate-limit chain's tables."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class RateBucket(Base):
+    """One token bucket (a missing row is a full bucket)."""
+
+    __tablename__ = "center_rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(KEY_MAX), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+def migrate_ratelimit(url: str) -> None:
+    """Run the rate-limit chain to head on `url` (the center's database)."""
+    migrate(url, MIGRATIONS, VERSION_TABLE)
+
+
+def check_and_take(
+    factory: sessionmaker[Session], key: str, now: datetime, limit: Limit | None = None
+) -> Allowed | Refused:
+    """Take one token from `key`'s bucket (limit: `limit_for(key)` unless given); refused when empty."""
+    if not key or len(key) > KEY_MAX:
+        raise ValueError(f"a rate-limit key has 1 to {KEY_MAX} characters")
+    rule = limit or limit_for(key)
+    at = now.timestamp()
+    with transaction(factory) as session:
+        _lock(session, key, rule, at)
+        row = session.execute(select(RateBucket).where(RateBucket.key == key).with_for_update()).scalar_one()
+        allowed, after = take(Bucket(row.tokens, row.updated_at), rule, at)
+        row.tokens, row.updated_at = after.tokens, after.updated_at
+    return Allowed() if allowed else Refused(Reason.RATE_LIMITED)
+
+
+def _lock(session: Session, key: str, limit: Limit, at: float) -> None:
+    """Make sure the row exists, writing first so this transaction holds the write lock before reading."""
+    values = {"key": key, "tokens": float(limit.capacity), "updated_at": at}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(pg_insert(RateBucket).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(RateBucket).values(values).on_conflict_do_nothing())
+    else:
+        raise NotImplementedError(f"rate limits need PostgreSQL or SQLite, not {dialect}")
+
+
+def prune(factory: sessionmaker[Session], now: datetime, idle_seconds: float = 3600.0) -> int:
+    """Forget buckets untouched for `idle_seconds` (refilled long ago: the same as no row); how many."""
+    cutoff = now.timestamp() - idle_seconds
+    with transaction(factory) as session:
+        result = session.execute(delete(RateBucket).where(RateBucket.updated_at < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+AUTHENTICATE_PATH = re.compile(r"/v1/sessions/[^/]+/authenticate")
+
+
+class TerminalRateLimit:
+    """ASGI middleware: each POST …/authenticate takes a token from its terminal's bucket first.
+
+    The terminal is the mutual-TLS peer's (STR-1) when there is one, else the body's `terminal_id`
+    (a body without one passes on, to be refused by the route as bad_request). An empty bucket is
+    answered at once with 429 rate_limited and a Retry-After, before any challenge, certificate or
+    database row of the center is touched.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        factory: sessionmaker[Session],
+        clock: Callable[[], datetime],
+        limit: Limit = TERMINAL_LIMIT,
+    ) -> None:
+        self.app = app
+        self.factory = factory
+        self.clock = clock
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not AUTHENTICATE_PATH.fullmatch(scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        terminal = _peer_terminal(scope) or _body_terminal(body)
+        if terminal is not None:
+            decision = await anyio.to_thread.run_sync(
+                check_and_take, self.factory, terminal_key(terminal), self.clock(), self.limit
+            )
+            if isinstance(decision, Refused):
+                await _refuse(decision, self.limit, scope, receive, send)
+                return
+        await self.app(scope, _replay(body, receive), send)
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Any) -> Callable[[], Awaitable[dict[str, Any]]]:
+    sent = False
+
+    async def replayed() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        message: dict[str, Any] = await receive()
+        return message
+
+    return replayed
+
+
+def _peer_terminal(scope: Any) -> str | None:
+    from kofu.netpki.tls import scope_terminal_id
+
+    return scope_terminal_id(scope)
+
+
+def _body_terminal(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    terminal = data.get("terminal_id") if isinstance(data, dict) else None
+    # only a well-formed id names a bucket; anything else is the route's bad_request
+    return terminal if isinstance(terminal, str) and TERMINAL_ID.fullmatch(terminal) else None
+
+
+async def _refuse(refused: Refused, limit: Limit, scope: Any, receive: Any, send: Any) -> None:
+    from fastapi.responses import JSONResponse
+
+    from kofu.wire.common import ErrorBody
+
+    body = ErrorBody.of(refused).model_dump(mode="json")
+    wait = str(max(1, retry_after(Bucket(0.0, 0.0), limit)))
+    await JSONResponse(body, status_code=429, headers={"Retry-After": wait})(scope, receive, send)

@@ -1,0 +1,167 @@
+"""The issuance path in one process, for hostile input: village, JPKI, municipal server, center, kiosk.
+
+Every party runs its real app (the municipal app behind httpx's ASGI transport, the OCSP responder
+behind Starlette's test client). `row_counts` counts every table of the shared database, so a test
+can show that a refused request wrote nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, inspect, select, table
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.card.client import JpkiClient
+from kofu.card.reader import InProcessReader
+from kofu.center.app.routing import register_issued_card
+from kofu.center.auth.challenges import challenge_message
+from kofu.db import transaction
+from kofu.jpki.cardwriter import write_card
+from kofu.jpki.holder import Holder
+from kofu.jpki.issuance import issue_credential
+from kofu.registry.cards import link_card
+from kofu.registry.cases import find_person
+from kofu.registry.holders import card_holder
+
+OHIRA = "044245"
+TERMINAL = "T-0001"
+OTHER_TERMINAL = "T-0002"
+FLOOD_TERMINAL = "T-0666"
+TERMINALS = (TERMINAL, OTHER_TERMINAL, FLOOD_TERMINAL)
+PIN = "1234"
+SIGN_PASSWORD = "ABC123"
+SEED = 11
+PERSONS = 80
+
+# Tables whose rows record the attempt itself (the authentication events, the hash-chained audit log
+# of every decision, refusals included): a refused request may append there, and nowhere else.
+ATTEMPT_TABLES = frozenset({"auth_events", "audit_entries", "audit_head"})
+
+SQL_LIKE = (
+    "'; DROP TABLE orders; --",
+    "' OR '1'='1",
+    "%",
+    "%%_%",
+    "\x00",
+    "a\x00b",
+    "\\",
+    "\u202e\u0000\ufeff",
+    "𠮷" * 3000,
+    "名" * 100_000,
+)
+
+
+@dataclass
+class Card:
+    """A card issued to a village person: its file, serials and the person."""
+
+    path: Path
+    auth_serial: int
+    person_id: str
+
+
+@dataclass
+class HostileWorld:
+    db_url: str
+    home: Path
+    center: TestClient
+    center_app: FastAPI
+    municipal: TestClient
+    municipal_app: FastAPI
+    engine: Engine
+    factory: sessionmaker[Session]
+    authorities: Any
+    cards: list[Card] = field(default_factory=list)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table of the shared database (every party's tables), attempt records left out."""
+        names = [n for n in inspect(self.engine).get_table_names() if n not in ATTEMPT_TABLES]
+        with self.engine.connect() as conn:
+            return {
+                n: int(conn.execute(select(func.count()).select_from(table(n))).scalar_one()) for n in names
+            }
+
+    def person(self, case: str = "adult_resident") -> str:
+        with self.factory() as session:
+            return find_person(session, case)
+
+    def issue(self, person_id: str) -> Card:
+        """Issue a card through the JPKI, write its file, link it in the registry, route it at the center."""
+        with self.factory() as session:
+            found = card_holder(session, person_id)
+        assert found is not None
+        holder = Holder(person_id, str(found.name), found.birth_date, str(found.sex), str(found.address))
+        at = datetime.now(UTC) - timedelta(days=2)
+        with transaction(self.factory) as session:
+            issued = issue_credential(session, self.authorities, holder, now=at, credential="card")
+        path = self.home / "cards" / f"{issued.card_id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_card(path, issued, self.authorities, pin=PIN, sign_password=SIGN_PASSWORD)
+        with transaction(self.factory) as session:
+            link_card(
+                session,
+                person_id,
+                auth_serial=issued.auth_serial,
+                sign_serial=issued.sign_serial,
+                issued_on=issued.issued_on,
+                credential="card",
+            )
+            register_issued_card(
+                session,
+                auth_serial=issued.auth_serial,
+                person_id=person_id,
+                credential="card",
+                issued_on=issued.issued_on,
+                municipality_code=OHIRA,
+                now=at,
+            )
+        card = Card(path, issued.auth_serial, person_id)
+        self.cards.append(card)
+        return card
+
+    def open(self, terminal_id: str = TERMINAL) -> tuple[str, bytes]:
+        """A new kiosk session: its id and challenge."""
+        reply = self.center.post("/v1/sessions", json={"terminal_id": terminal_id, "request_key": key()})
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        return body["session_id"], base64.b64decode(body["challenge_b64"])
+
+    def card_answer(self, card: Card, session_id: str, challenge: bytes, terminal_id: str) -> dict[str, str]:
+        """The authenticate body a kiosk sends: the card's certificate and its signature of the challenge."""
+        with InProcessReader(card.path) as reader:
+            client = JpkiClient(reader)
+            cert = client.read_auth_certificate()
+            signature = client.authenticate(challenge_message(challenge, session_id, terminal_id), PIN)
+        return {
+            "terminal_id": terminal_id,
+            "certificate_b64": base64.b64encode(cert).decode(),
+            "signature_b64": base64.b64encode(signature).decode(),
+        }
+
+
+def key() -> str:
+    return uuid.uuid4().hex
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def is_refusal(reply: Any, *statuses: int) -> bool:
+    """A 4xx (one of `statuses` when given) whose body is an ErrorBody with a reason code."""
+    if not 400 <= reply.status_code < 500 or (statuses and reply.status_code not in statuses):
+        return False
+    try:
+        body = json.loads(reply.content)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("reason"), str) and bool(body.get("message_en"))
