@@ -44,7 +44,7 @@ PERSONS = 80
 
 # Tables whose rows record the attempt itself (the authentication events, the hash-chained audit log
 # of every decision, refusals included): a refused request may append there, and nowhere else.
-ATTEMPT_TABLES = frozenset({"auth_events", "audit_entries", "audit_head"})
+ATTEMPT_TABLES = frozenset({"auth_events", "audit_entries", "audit_head", "center_rate_buckets"})
 
 SQL_LIKE = (
     "'; DROP TABLE orders; --",

@@ -1,7 +1,7 @@
 """A terminal flooding the center is slowed without hurting the others (issue 6 §3, rate limits).
 
-The real center app is wrapped in `kofu.center.ratelimit.TerminalRateLimit` (the wiring the lead adds
-to the center app), buckets in the center's own database. Two honest terminals authenticate real
+The real center app carries `kofu.center.ratelimit.TerminalRateLimit` (wired in its `create_app`),
+buckets in the center's own database. Two honest terminals authenticate real
 cards one after another, first alone and then while a third terminal floods …/authenticate from two
 threads. The flood is refused quickly (429 rate_limited), and the honest terminals keep succeeding
 with a median latency within a generous factor of what it was without the flood.
@@ -14,12 +14,11 @@ import statistics
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from hostile_world import FLOOD_TERMINAL, OTHER_TERMINAL, TERMINAL, Card, HostileWorld, b64, is_refusal
 
-from kofu.center.ratelimit import TERMINAL_LIMIT, TerminalRateLimit
+from kofu.center.ratelimit import TERMINAL_LIMIT
 
 ROUNDS = 6  # authentications per honest terminal per phase (well under 30 a minute)
 
@@ -47,7 +46,7 @@ def _key() -> str:
 def test_a_flooding_terminal_is_refused_quickly_and_the_others_keep_their_latency(
     world: HostileWorld,
 ) -> None:
-    app = TerminalRateLimit(world.center_app, world.factory, lambda: datetime.now(UTC))
+    app = world.center_app  # the center app carries TerminalRateLimit itself
     cards = {TERMINAL: world.issue(world.person()), OTHER_TERMINAL: world.issue(world.person())}
     with TestClient(app) as client:
         quiet = _honest_latencies(client, world, cards)
@@ -98,7 +97,7 @@ def test_a_flooding_terminal_is_refused_quickly_and_the_others_keep_their_latenc
 
 def test_rate_limited_answers_carry_the_reason_and_retry_after(world: HostileWorld) -> None:
     """Past its burst a terminal gets 429 rate_limited with Retry-After; another terminal is untouched."""
-    app = TerminalRateLimit(world.center_app, world.factory, lambda: datetime.now(UTC))
+    app = world.center_app  # the center app carries TerminalRateLimit itself
     with TestClient(app) as client:
         sid = client.post("/v1/sessions", json={"terminal_id": TERMINAL, "request_key": _key()}).json()[
             "session_id"

@@ -14,6 +14,7 @@ from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.service import Clock, MunicipalService, utc_now
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
+from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.orders import RenderRequest
 from kofu.wire.sessions import (
     HealthResponse,
@@ -59,6 +60,7 @@ def create_app(
         description="Menu, render and usage registration for one municipality; called by the center.",
     )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
     app.state.service = svc
 
     @app.get("/v1/health", response_model=HealthResponse)

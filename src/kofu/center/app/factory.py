@@ -20,7 +20,9 @@ from kofu.center.auth.authenticator import Authenticator
 from kofu.center.auth.cards import CardRecords, RegistryCardRecords
 from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.revocation import HttpStatusChecker, StatusChecker
+from kofu.center.ratelimit import TerminalRateLimit
 from kofu.db import make_engine, session_factory, transaction
+from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.orders import RenderRequest
 
 Clock = Callable[[], datetime]
@@ -137,6 +139,8 @@ def create_app(
     install_error_handlers(app)
     app.state.service = svc
     add_routes(app, svc, require_terminal_cert=config.require_terminal_cert)
+    app.add_middleware(TerminalRateLimit, factory=svc.factory, clock=svc.clock)
+    app.add_middleware(BodySizeLimit)
     return app
 
 

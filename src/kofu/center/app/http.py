@@ -23,6 +23,7 @@ _EXTRA_STATUS: dict[Reason, int] = {
     Reason.SESSION_UNKNOWN: 401,
     Reason.OCSP_UNAVAILABLE: 503,
     Reason.CHALLENGE_WRONG_SESSION: 403,
+    Reason.RATE_LIMITED: 429,
 }
 
 

@@ -49,7 +49,7 @@ def load_demo_cards(path: Path) -> list[DemoCard]:
     """The demo cards, or none when the file is absent or unreadable (the tray is then empty)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
     entries = data.get("cards", []) if isinstance(data, dict) else data
     cards = []
