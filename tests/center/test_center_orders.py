@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center import orders
 from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent
-from kofu.center.order import State
 from kofu.center.orders import Receipt
 from kofu.db import transaction
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
+from kofu.rules.order import State
 from kofu.rules.reasons import Reason
 
 Factory = sessionmaker[Session]

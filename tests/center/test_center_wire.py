@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center import registers
-from kofu.center.order import State
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
+from kofu.rules.order import State
 from kofu.rules.reasons import Reason
 from kofu.rules.store_hours import parse_hours
 from kofu.wire.common import ErrorBody, error_responses, http_status

@@ -33,7 +33,7 @@ class Base(DeclarativeBase):
 
 
 class Order(Base):
-    """One order: what was asked, its fee, and where it stands (kofu.center.order.State)."""
+    """One order: what was asked, its fee, and where it stands (kofu.rules.order.State)."""
 
     __tablename__ = "center_orders"
 

@@ -27,12 +27,12 @@ from kofu.audit.entry import tagged
 from kofu.audit.log import attached as audit_attached
 from kofu.audit.log import record as audit_record
 from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent, Terminal
-from kofu.center.order import Effect, Event, State, Transition, advance, can_recover
 from kofu.center.registers import check_access
 from kofu.db import transaction
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
+from kofu.rules.order import Effect, Event, State, Transition, advance, can_recover
 from kofu.rules.reasons import Reason
 
 log = get_logger("center.orders")

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center.models import LedgerEntry, Order, Terminal
-from kofu.center.order import State
 from kofu.rules.calendar import JST, to_jst
+from kofu.rules.order import State
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

@@ -24,7 +24,6 @@ from cryptography import x509
 from kofu.card.client import CardError, JpkiClient, PinRefused, sha256_digest_info
 from kofu.card.reader import Reader, ReaderError
 from kofu.center.auth.challenges import challenge_message
-from kofu.center.order import State
 from kofu.jpki.policies import credential_kind
 from kofu.kiosk.api_models import (
     Choice,
@@ -48,6 +47,7 @@ from kofu.kiosk.records import Display, KioskSession, Leftover, NoticesCache, Ou
 from kofu.kiosk.store import KioskStore
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
+from kofu.rules.order import State
 from kofu.rules.pin import PIN_MAX_TRIES, is_valid_pin
 from kofu.rules.reasons import Reason
 from kofu.wire.common import ErrorBody

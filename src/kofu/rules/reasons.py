@@ -307,11 +307,6 @@ class Reason(StrEnum):
         "この証明書は発行記録にありません。",
         "This document is not in the issuance records.",
     )
-    REFUND_NOT_POSSIBLE = (
-        "refund_not_possible",
-        "コンビニ交付で取得された証明書の差し替えや返金はできません。",
-        "Certificates issued at a store cannot be replaced or refunded.",
-    )
     TERMINAL_UNKNOWN = (
         "terminal_unknown",
         "この端末は登録されていないか、利用が停止されています。",

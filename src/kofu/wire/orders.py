@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import Field
 
-from kofu.center.order import State
 from kofu.rules.kinds import Kind
+from kofu.rules.order import State
 from kofu.wire.common import (
     Digest,
     MunicipalityCode,

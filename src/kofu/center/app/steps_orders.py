@@ -16,11 +16,11 @@ from kofu.center.app import sessions as kiosk
 from kofu.center.app.models import OrderChoice
 from kofu.center.app.municipal_client import Fetched
 from kofu.center.app.steps_sessions import SessionSteps
-from kofu.center.order import State
 from kofu.db import transaction
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
+from kofu.rules.order import State
 from kofu.rules.reasons import Reason
 from kofu.wire.orders import (
     ConfirmRequest,

@@ -1,4 +1,4 @@
-"""FEE-1 fee table and copy limit; NRF-1 charge / void / never refund."""
+"""FEE-1 fee table and copy limit (NRF-1, the order's life, is tested in test_rules_order)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from kofu.rules.decision import Allowed, Refused
 from kofu.rules.fees import check_copies, fee_table, quote
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
-from kofu.rules.refund import FeeEvent, FeeState, is_charged, may_refund, next_fee_state
 from kofu.rules.rulebook import Rulebook
 
 
@@ -52,28 +51,3 @@ def test_FEE_1_quote(ohira: Rulebook, kind: Kind, copies: int, total: int) -> No
     decision = quote(ohira, kind, copies)
     assert isinstance(decision, Allowed) and decision.total == total
     assert isinstance(quote(ohira, kind, 99), Refused)
-
-
-@pytest.mark.parametrize(
-    ("state", "event", "expected"),
-    [
-        (FeeState.PENDING, FeeEvent.PRINT_CONFIRMED, FeeState.CHARGED),
-        (FeeState.PENDING, FeeEvent.PRINT_FAILED, FeeState.VOIDED),
-        (FeeState.PENDING, FeeEvent.ABANDONED, FeeState.VOIDED),
-        (FeeState.CHARGED, FeeEvent.PRINT_CONFIRMED, FeeState.CHARGED),  # retry: harmless
-        (FeeState.VOIDED, FeeEvent.PRINT_FAILED, FeeState.VOIDED),  # retry: harmless
-        (FeeState.CHARGED, FeeEvent.PRINT_FAILED, Reason.ORDER_STATE_CONFLICT),  # charged is final
-        (FeeState.CHARGED, FeeEvent.ABANDONED, Reason.ORDER_STATE_CONFLICT),
-        (FeeState.VOIDED, FeeEvent.PRINT_CONFIRMED, Reason.ORDER_STATE_CONFLICT),
-        (FeeState.CHARGED, FeeEvent.REFUND_REQUESTED, Reason.REFUND_NOT_POSSIBLE),
-        (FeeState.PENDING, FeeEvent.REFUND_REQUESTED, Reason.REFUND_NOT_POSSIBLE),
-    ],
-)
-def test_NRF_1_fee_state_machine(state: FeeState, event: FeeEvent, expected: FeeState | Reason) -> None:
-    assert next_fee_state(state, event) == expected
-
-
-@pytest.mark.parametrize("state", list(FeeState))
-def test_NRF_1_never_refunded(state: FeeState) -> None:
-    assert may_refund(state) is False
-    assert is_charged(state) == (state is FeeState.CHARGED)

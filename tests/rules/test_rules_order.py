@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kofu.center.order import TRANSITIONS, Effect, Event, State, Transition, advance, can_recover, step
 from kofu.rules.decision import Refused
+from kofu.rules.order import TRANSITIONS, Effect, Event, State, Transition, advance, can_recover, step
 from kofu.rules.reasons import Reason
 
 
