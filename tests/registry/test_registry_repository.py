@@ -204,6 +204,10 @@ def test_link_card_card_record_and_person_by_serial(village: Village) -> None:
         assert rec.continued_use_on is None
         assert card_record(s, phone).credential == "phone"  # type: ignore[union-attr]
         assert card_record(s, 123) is None
+        # RFC 5280 serials reach 160 bits; past 64 they cannot be stored, so they are simply unknown
+        for serial in (2**63, 2**159, -1):
+            assert card_record(s, serial) is None
+            assert repository.person_by_serial(s, serial) is None
         by_card, by_phone = repository.person_by_serial(s, auth), repository.person_by_serial(s, phone)
         assert by_card is not None and by_phone is not None
         assert by_card.person_id == by_phone.person_id == pid

@@ -63,8 +63,18 @@ def link_card(
         raise RegistryError("serial_already_linked", "a certificate serial is already linked") from exc
 
 
+MAX_SERIAL = 2**63 - 1  # serials are stored as signed 64-bit integers (BigInteger) on every engine
+
+
+def storable_serial(serial: int) -> bool:
+    """Whether a certificate serial can be in the registry at all (RFC 5280 allows up to 160 bits)."""
+    return 0 <= serial <= MAX_SERIAL
+
+
 def card_record(session: Session, auth_serial: int) -> CardRecord | None:
     """The credential whose user-authentication certificate has `auth_serial` (indexed lookup)."""
+    if not storable_serial(auth_serial):
+        return None
     row = session.execute(
         select(CardLink, Person.person_id)
         .join(Person, Person.id == CardLink.person_fk)

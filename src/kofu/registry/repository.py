@@ -15,6 +15,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from kofu.registry.cards import storable_serial
 from kofu.registry.models import (
     Address,
     CardLink,
@@ -117,6 +118,8 @@ def person(session: Session, person_id: str) -> PersonRecord | None:
 
 def person_by_serial(session: Session, serial: int) -> PersonRecord | None:
     """The person whose card or phone user-authentication certificate has `serial`."""
+    if not storable_serial(serial):
+        return None
     row = session.execute(
         _person_select().join(CardLink, CardLink.person_fk == Person.id).where(CardLink.auth_serial == serial)
     ).first()
