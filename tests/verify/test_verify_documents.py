@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from verify_support import run, write
 
+from doc_support import run, write
 from kofu.documents.claims import VERIFIABLE_DAYS
 from kofu.documents.content import Content
 from kofu.documents.info import SIGNED_KEY

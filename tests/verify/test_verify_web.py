@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from verify_support import run
 
+from doc_support import run
 from kofu.documents.claims import VERIFIABLE_DAYS
 from kofu.documents.content import Content
 from kofu.documents.keys import DocumentKeys, document_keys

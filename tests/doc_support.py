@@ -1,16 +1,21 @@
-"""Helpers shared by the documents tests: test content of every kind and option, and command-line tools."""
+"""Shared by the documents and verify tests: content of every kind and option, and command-line tools."""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from kofu.documents import samples
 from kofu.documents.content import Content
-from kofu.rules.rulebook import Rulebook
+from kofu.documents.issue import render_and_seal
+from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.rules.rulebook import Rulebook, load_rulebook
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 # The household's public codes exist in the test's data but must never reach the paper (CRT-1).
 PERSON_CODES = {
@@ -74,3 +79,33 @@ def page_texts(pdf: Path) -> list[str]:
         run("pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-").stdout.decode()
         for n in range(1, pages + 1)
     ]
+
+
+# Fixtures shared by tests/documents and tests/verify (their conftests import them).
+@pytest.fixture(scope="session")
+def rulebook() -> Rulebook:
+    return load_rulebook("ohira")
+
+
+@pytest.fixture(scope="session")
+def doc_keys(tmp_path_factory: pytest.TempPathFactory, rulebook: Rulebook) -> DocumentKeys:
+    """The municipality's document keys, generated once per test session (per xdist worker)."""
+    return document_keys(tmp_path_factory.mktemp("dochome"), rulebook.code, rulebook.name)
+
+
+@pytest.fixture(scope="session")
+def contents(rulebook: Rulebook) -> dict[str, Content]:
+    return variants(rulebook)
+
+
+@pytest.fixture(scope="session")
+def rendered(doc_keys: DocumentKeys, contents: dict[str, Content]) -> Callable[[str], bytes]:
+    """The sealed PDF of a variant, rendered once per session."""
+    cache: dict[str, bytes] = {}
+
+    def get(name: str) -> bytes:
+        if name not in cache:
+            cache[name] = render_and_seal(contents[name], doc_keys)
+        return cache[name]
+
+    return get
