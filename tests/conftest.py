@@ -19,6 +19,9 @@ from sqlalchemy.engine import make_url
 from kofu.db import normalise_url
 from kofu.settings import Settings
 
+# Fixture modules shared by several test folders (a JPKI testbed; document keys and variants).
+pytest_plugins = ["jpki_support", "doc_support"]
+
 PG_SKIP = (
     "PostgreSQL tests skipped: set KOFU_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test "
     "(scripts/test and .ci/run set it when PostgreSQL is reachable)"
