@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from doc_support import run, write
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from doc_support import run, write
 from kofu.db import make_engine
 from kofu.documents.compose import Choice, Issuance, compose
 from kofu.documents.content import FuhyoContent, JuminhyoContent, KazeiContent, KosekiContent

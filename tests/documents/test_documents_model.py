@@ -120,9 +120,9 @@ def test_every_generator_character_renders_and_extracts_back(tmp_path: Path) -> 
     """All names, kana and address characters drawn with per-character fallback come back from pdftotext."""
     import io
 
-    from doc_support import run
     from reportlab.pdfgen.canvas import Canvas
 
+    from doc_support import run
     from kofu.registry import vocabulary
 
     fonts.register_fonts()

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from doc_support import ARTIFACTS, PERSON_CODES, page_texts, run, write
 
+from doc_support import ARTIFACTS, PERSON_CODES, page_texts, run, write
 from kofu.documents import samples
 from kofu.documents.content import Content
 from kofu.documents.issue import render_and_seal
