@@ -12,12 +12,14 @@ from kofu.center.auth.cards import MemoryCardRecords
 from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.revocation import HttpStatusChecker
 from kofu.center.auth.schema import migrate_center_auth
+from kofu.center.ratelimit import CARD_LIMIT, migrate_ratelimit
 from kofu.jpki.server import create_app
 from kofu.jpki.testbed import Testbed
 
 
 def _center(testbed: Testbed) -> Iterator[Center]:
     migrate_center_auth(testbed.db_url)
+    migrate_ratelimit(testbed.db_url)  # the per-card limit's buckets, as in the center app
     clock = Clock()
     ocsp_client = CountingClient(create_app(testbed.db_url, testbed.authorities))
     records = MemoryCardRecords()
@@ -27,6 +29,7 @@ def _center(testbed: Testbed) -> Iterator[Center]:
         HttpStatusChecker("http://testserver/ocsp", client=ocsp_client),
         records,
         clock=clock,
+        card_limit=CARD_LIMIT,
     )
     yield Center(testbed, authenticator, records, clock, ocsp_client)
     ocsp_client.close()

@@ -21,10 +21,12 @@ from kofu.center.auth.cards import CardRecord
 from kofu.center.auth.challenges import challenge_message
 from kofu.center.auth.models import AuthEvent
 from kofu.center.auth.revocation import HttpStatusChecker
+from kofu.center.ratelimit import CARD_LIMIT
 from kofu.db import transaction
 from kofu.jpki.authority import init_authorities
 from kofu.jpki.revocation import LifeEvent
 from kofu.jpki.revoke import apply_life_event
+from kofu.jpki.testbed import TestCard
 from kofu.rules.calendar import today_jst
 from kofu.rules.decision import Refused
 from kofu.rules.eligibility import check_usage_registration
@@ -336,3 +338,32 @@ def test_ELG_6_the_credential_kind_the_center_sees_decides_the_usage_registratio
         facts = CardFacts(credential=outcome.credential, issued_on=date(2020, 1, 1))
         outcomes[credential] = check_usage_registration(person, facts)
     assert outcomes == {"phone": Reason.PHONE_NOT_ALLOWED_FOR_REGISTRATION, "card": None}
+
+
+def _authenticate(center: Center, card: TestCard, n: int) -> Authenticated | Refused:
+    challenge = center.authenticator.challenge(f"session-{n}", "7-eleven-0001")
+    return center.authenticator.authenticate(center.answer(card, challenge))
+
+
+def test_card_rate_limit_refuses_a_card_tried_over_and_over_not_another(center: Center) -> None:
+    """Rate limits: a card past its burst is refused rate_limited (recorded); another card is not."""
+    card, other = center.card(), center.card("044245-0000002")
+    for n in range(CARD_LIMIT.capacity):
+        assert isinstance(_authenticate(center, card, n), Authenticated)
+    _refused(center, _authenticate(center, card, 99), Reason.RATE_LIMITED, CARD_LIMIT.capacity)
+    assert isinstance(_authenticate(center, other, 100), Authenticated)
+    center.clock.advance(CARD_LIMIT.per_seconds / CARD_LIMIT.capacity)  # one token refilled
+    assert isinstance(_authenticate(center, card, 101), Authenticated)
+    _refused(center, _authenticate(center, card, 102), Reason.RATE_LIMITED, CARD_LIMIT.capacity + 2)
+
+
+def test_card_rate_limit_is_spent_only_by_a_valid_signature(sqlite_center: Center) -> None:
+    """Rate limits: answers with the card's certificate but a wrong signature do not spend its bucket."""
+    center = sqlite_center
+    card = center.card()
+    for n in range(3 * CARD_LIMIT.capacity):
+        challenge = center.authenticator.challenge(f"forged-{n}", "t")
+        forged = dataclasses.replace(center.answer(card, challenge), signature=b"\x00" * 256)
+        _refused(center, center.authenticator.authenticate(forged), Reason.SIGNATURE_INVALID)
+    for n in range(CARD_LIMIT.capacity):
+        assert isinstance(_authenticate(center, card, n), Authenticated)

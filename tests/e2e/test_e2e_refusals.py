@@ -100,8 +100,7 @@ def test_e2e_refusal_screen_ELG_2_ELG_3_CRT_2_INC_4_LAG_1_DAY_1_PIN_2(
 def test_e2e_tax_pending_year_withheld_LAG_2(page: Page, deployment: Deployment) -> None:
     """The fiscal year with a declaration not yet reflected cannot be chosen; the other years can.
 
-    Weaker than a refusal sentence: the menu leaves the pending year out (kofu.rules.menu), so the page
-    has nothing to say about it unless no year at all is left.
+    The menu leaves the pending year out (kofu.rules.menu) and says why: a sentence under the years.
     """
     card = deployment.card("tax-pending")
     snap = snapshot(deployment.paths.registry("ohira"), card["person"])
@@ -114,6 +113,7 @@ def test_e2e_tax_pending_year_withheld_LAG_2(page: Page, deployment: Deployment)
         kp.choose(OHIRA, "kazei")
         for year in offered:
             expect(page.get_by_test_id(f"fy-{year}")).to_have_count(0 if year in pending else 1)
+        expect(page.get_by_test_id("menu-note")).to_have_text(Reason.TAX_YEAR_PENDING.ja)
         kp.tap("cancel")
         kp.expect_screen("take")
         kp.tap("take-card")

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from issuance_world import OHIRA, World
 
 from kofu.center.app import build_config_from_settings as center_config
+from kofu.center.ratelimit import CARD_LIMIT, Limit
 from kofu.municipal import build_config_from_settings as municipal_config
 from kofu.settings import Settings
 
@@ -41,6 +42,16 @@ def test_issuance_center_config_from_settings(tmp_path: Path) -> None:
     assert center_config(Settings(home=tmp_path)).tls_home is None
     with pytest.raises(ValueError, match="unknown keys"):
         center_config(Settings(home=tmp_path, extra={"center": {"db": "x"}}))
+
+
+def test_issuance_center_config_card_rate_limit(tmp_path: Path) -> None:
+    """The per-card authentication limit: 5 a minute unless the [center] table says otherwise."""
+    assert center_config(Settings(home=tmp_path)).card_limit == CARD_LIMIT == Limit(5, 60.0)
+    table = {"card_rate_capacity": 3, "card_rate_seconds": 120}
+    assert center_config(Settings(home=tmp_path, extra={"center": table})).card_limit == Limit(3, 120.0)
+    for bad in ({"card_rate_capacity": 0}, {"card_rate_seconds": 0}):
+        with pytest.raises(ValueError, match="card_rate"):
+            center_config(Settings(home=tmp_path, extra={"center": bad}))
 
 
 def test_issuance_municipal_config_from_settings(tmp_path: Path) -> None:

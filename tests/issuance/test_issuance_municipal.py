@@ -179,6 +179,8 @@ def test_issuance_municipal_tax_year_pending_refused_lag2(sqlite_world: World) -
     query = {"auth_serial": serial, "credential": "card", "municipality_code": OHIRA, "role": "jushochi"}
     kazei = next(i for i in municipal.post("/v1/menu", json=query).json()["items"] if i["kind"] == "kazei")
     assert pending not in kazei["fiscal_years"]
+    # LAG-2 is said, not silent: a note (with its sentences) under the years still offered
+    assert kazei["allowed"] and kazei["note"] == "tax_year_pending" and kazei["note_ja"] and kazei["note_en"]
     render = municipal.post(
         "/v1/render",
         json={

@@ -55,6 +55,10 @@ def _refused(reason: Reason) -> dict[str, Any]:
     return {"reason": reason.value, "message_ja": reason.ja, "message_en": reason.en}
 
 
+def _note(reason: Reason) -> dict[str, Any]:
+    return {"note": reason.value, "note_ja": reason.ja, "note_en": reason.en}
+
+
 @dataclass
 class FakeCenterApi:
     """TEST DOUBLE of the center (module docstring); bind: "own", "other_order" or "other_requester"."""
@@ -63,6 +67,7 @@ class FakeCenterApi:
     bind: str = "own"
     registration_allowed: bool = True
     routed: bool = True  # False: the card is routed nowhere (no 住所地, no registered 本籍地)
+    tax_pending: bool = False  # True: the latest fiscal year's tax record is pending (LAG-2), said in a note
     notices: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, str, bytes]] = field(default_factory=list)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -175,8 +180,9 @@ class FakeCenterApi:
                 "unit_fee": 200,
                 "allowed": True,
                 "members": members[:1],
-                "fiscal_years": [2025, 2024],
+                "fiscal_years": [2024] if self.tax_pending else [2025, 2024],
                 "max_copies": 10,
+                **(_note(Reason.TAX_YEAR_PENDING) if self.tax_pending else {}),
             },
             {
                 "kind": "koseki",

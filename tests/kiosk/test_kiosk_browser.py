@@ -25,6 +25,7 @@ from kofu.documents import samples
 from kofu.jpki.testbed import Testbed
 from kofu.kiosk.app import build_service, create_app
 from kofu.kiosk.config import KioskConfig
+from kofu.rules.reasons import Reason
 
 expect.set_options(timeout=15_000)  # the CI machine is shared: give each screen change some room
 
@@ -47,9 +48,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serve(config: KioskConfig) -> Iterator[str]:
+def _serve(config: KioskConfig, center: FakeCenterApi | None = None) -> Iterator[str]:
     """The kiosk app (center: the test double) on uvicorn in a thread on a free port; stopped after."""
-    http = httpx.Client(base_url="http://center.test", transport=FakeCenterApi(home=config.home).transport())
+    center = center or FakeCenterApi(home=config.home)
+    http = httpx.Client(base_url="http://center.test", transport=center.transport())
     app = create_app(config, service=build_service(config, center_http=http))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -253,3 +255,27 @@ def test_kiosk_page_pin_lock_tells_where_to_reset_PIN_1_PIN_2(
     page.screenshot(path=str(_artifacts(tmp_path) / "20-pin-blocked.png"))
     page.get_by_test_id("take-card").click()
     expect(page.locator("#screen")).to_have_attribute("data-screen", "idle")
+
+
+def test_kiosk_page_says_why_the_latest_tax_year_is_missing_LAG_2(
+    page: Page, kofu_home: Path, jpki_testbed: Testbed
+) -> None:
+    """LAG-2: the menu's note is a sentence under the year choice, in the person's language."""
+    card = jpki_testbed.issue("044245-0000001")
+    write_demo_cards(kofu_home, [card], ["1234"])
+    config = KioskConfig(home=kofu_home, terminal_id=TERMINAL)
+    with _serve(config, FakeCenterApi(home=kofu_home, tax_pending=True)) as url:
+        page.goto(url)
+        page.get_by_test_id("start").click()
+        page.get_by_test_id("place-0").click()
+        for key in "1234":
+            page.get_by_test_id(f"key-{key}").click()
+        page.get_by_test_id("key-ok").click()
+        page.get_by_test_id("muni-" + MUNI).click()
+        page.get_by_test_id("kind-kazei").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "details")
+        expect(page.get_by_test_id("fy-2025")).to_have_count(0)
+        expect(page.get_by_test_id("fy-2024")).to_have_count(1)
+        expect(page.get_by_test_id("menu-note")).to_have_text(Reason.TAX_YEAR_PENDING.ja)
+        page.locator("#lang").click()
+        expect(page.get_by_test_id("menu-note")).to_have_text(Reason.TAX_YEAR_PENDING.en)

@@ -5,14 +5,18 @@ Each test names the rule it proves and fails when the kiosk breaks it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from kiosk_doubles import FAMILY, FAMILY_LABEL, OWN_LABEL, Kiosk
 
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
 from kofu.kiosk.api_models import DetailsRequest, Screen, ScreenView
+from kofu.kiosk.app import create_app
 from kofu.kiosk.devices.cash import CashRecord
 from kofu.kiosk.devices.printer import SpoolPrinter
 
@@ -164,6 +168,55 @@ def test_walk_away_timeout_voids_returns_cash_and_wipes_INC_8_NRF_1(kiosk: Kiosk
     assert _cash(kiosk).paid_out == 100 and _cash(kiosk).inserted == 0
     assert kiosk.service.store.read("session", ScreenView) is None
     assert "session" not in kiosk.service.store.names()
+
+
+def test_reap_ends_only_a_walked_away_session_INC_8(kiosk: Kiosk) -> None:
+    """INC-8: the reaper's step ends an idle session exactly as the timeout on a request does."""
+    _to_cash(kiosk)
+    kiosk.service.insert_cash(100)
+    kiosk.clock.advance(59)
+    assert kiosk.service.reap() is False and "session" in kiosk.service.store.names()
+    kiosk.clock.advance(2)
+    assert kiosk.service.reap() is True
+    assert "session" not in kiosk.service.store.names()
+    order = next(iter(kiosk.center.orders.values()))
+    assert order["state"] == "voided" and order["void_reason"] == "timeout" and not order.get("charged")
+    assert _cash(kiosk).paid_out == 100 and _cash(kiosk).kept == 0
+    assert kiosk.center.deleted, "the center's session is closed"
+    view = kiosk.service.state()
+    assert view.screen is Screen.TAKE and view.message is not None and view.message.code == "timeout"
+    assert kiosk.service.reap() is False  # nothing left to end
+
+
+def _wait_for(condition: object, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_app_reaper_wipes_an_idle_session_without_any_request_INC_8(kiosk: Kiosk) -> None:
+    """INC-8: with the page gone (no poll, no tap), the running app still times the session out."""
+    config = dataclasses.replace(kiosk.config, reap_interval_s=0.05)
+    store = kiosk.service.store
+    with TestClient(create_app(config, service=kiosk.service)):  # runs the lifespan: the reaper
+        _to_cash(kiosk)  # straight on the service: the app itself gets no request at all
+        kiosk.service.insert_cash(500)
+        time.sleep(0.2)
+        assert "session" in store.names()  # not walked away yet: left alone
+        kiosk.clock.advance(61)
+        assert _wait_for(lambda: "session" not in store.names()), "the idle session was not reaped"
+        order = next(iter(kiosk.center.orders.values()))
+        assert order["state"] == "voided" and order["void_reason"] == "timeout" and not order.get("charged")
+        assert _cash(kiosk).paid_out == 500 and _cash(kiosk).kept == 0
+    kiosk.service.take_card()
+    assert kiosk.service.state().screen is Screen.IDLE
+    kiosk.service.start()
+    kiosk.clock.advance(61)
+    time.sleep(0.2)
+    assert "session" in store.names()  # the reaper stopped with the app
 
 
 def test_screen_stays_on_take_while_card_or_papers_left_SEC_3(kiosk: Kiosk) -> None:

@@ -234,6 +234,19 @@ def test_CRT_3_LAG_2_menu_drops_years_not_registered_or_pending() -> None:
     assert offer.choices.fiscal_years == (2024, 2023)
 
 
+def test_LAG_2_menu_says_why_the_latest_year_is_missing() -> None:
+    """LAG-2: a year held back by a pending declaration is not dropped silently: the menu carries a note."""
+    pending = replace(RESIDENT, tax_pending_years=frozenset({2025}))
+    offer = allowed(menu(OHIRA, pending, CARD, Kind.KAZEI, NOW))
+    assert offer.choices.fiscal_years == (2024, 2023, 2022, 2021)
+    assert offer.choices.note is Reason.TAX_YEAR_PENDING
+    assert offer.choices.note.ja and offer.choices.note.en
+    assert allowed(menu(OHIRA, RESIDENT, CARD, Kind.KAZEI, NOW)).choices.note is None
+    moved_in = replace(RESIDENT, resident_on_jan_1=frozenset({2024, 2025}))  # CRT-3, not LAG-2: no note
+    assert allowed(menu(OHIRA, moved_in, CARD, Kind.KAZEI, NOW)).choices.note is None
+    assert allowed(menu(OHIRA, pending, CARD, Kind.JUMINHYO, NOW)).choices.note is None
+
+
 @pytest.mark.parametrize(
     ("person", "fy", "expected"),
     [

@@ -13,12 +13,11 @@ from kofu.documents.cose import CoseError, parse_sign1
 from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SIGNED_KEY
 from kofu.rules.decision import Allowed, Decision, Refused
 from kofu.rules.reasons import Reason
+from kofu.verify.pdf import info_entries  # pyHanko: loaded with the app, not in its first request
 
 
 def bound_to(pdf: bytes) -> tuple[str, str] | None:
     """(order ID, requester digest) a document is bound to, if both places agree; None otherwise."""
-    from kofu.verify.pdf import info_entries
-
     try:
         entries = info_entries(pdf)
         claims = SignedClaims.from_cbor(parse_sign1(parse_signed(entries[SIGNED_KEY])).payload)

@@ -8,6 +8,7 @@ Mincho, which covers the 戸籍統一文字. ReportLab embeds only the glyphs us
 from __future__ import annotations
 
 import subprocess
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +29,8 @@ _FILES: dict[str, tuple[str, str]] = {
     IPAMJ: ("/usr/share/fonts/truetype/ipamj/ipamjm.ttf", "IPAmjMincho"),
 }
 FALLBACKS = (MINCHO, IPAEX_GOTHIC, IPAMJ)
+# Server threads render at once: without a lock each first caller parses every font again (1 GB seen).
+_LOADING = threading.Lock()
 
 
 class FontMissingError(RuntimeError):
@@ -76,9 +79,14 @@ def to_unicode_cmap(fontname: str, subset: list[int]) -> str:
     return "\n".join(head + body + tail)
 
 
-@cache
 def register_fonts() -> None:
-    """Register kofu's fonts with ReportLab once per process."""
+    """Register kofu's fonts with ReportLab once per process (thread-safe)."""
+    with _LOADING:
+        _register_fonts()
+
+
+@cache
+def _register_fonts() -> None:
     ttfonts.makeToUnicodeCMap = to_unicode_cmap  # a library fix, same output for every BMP character
     for name in _FILES:
         font = TTFont(name, str(font_file(name)))
@@ -88,12 +96,23 @@ def register_fonts() -> None:
         pdfmetrics.registerFont(font)
 
 
-@cache
+_COVERAGE: dict[str, frozenset[int]] = {}
+
+
 def coverage(name: str) -> frozenset[int]:
     """The code points font `name` has a glyph for."""
-    register_fonts()
-    font = pdfmetrics.getFont(name)
-    return frozenset(font.face.charToGlyph)
+    found = _COVERAGE.get(name)  # the lock only on a first call: this runs for every character
+    if found is None:
+        with _LOADING:
+            _register_fonts()
+            found = _COVERAGE.setdefault(name, frozenset(pdfmetrics.getFont(name).face.charToGlyph))
+    return found
+
+
+def load_all() -> None:
+    """Parse every font and its coverage now (a server does it at start, not in its first request)."""
+    for name in _FILES:
+        coverage(name)
 
 
 def font_for(ch: str, preferred: str) -> str:

@@ -2,14 +2,18 @@
 
 Handlers only translate HTTP to `KioskService` calls; every answer is a `ScreenView`. Malformed input
 is answered with an `ErrorBody` (bad_request) that never echoes what was sent (it may be a PIN).
+While the app runs, a reaper applies the walk-away timeout (INC-8) even when no request comes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
+import anyio.to_thread
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,10 +38,12 @@ from kofu.kiosk.devices.cash import CashDevice, SimulatedCashDevice
 from kofu.kiosk.devices.printer import CupsPrinter, Printer, SpoolPrinter
 from kofu.kiosk.service import KioskService
 from kofu.kiosk.store import KioskStore
+from kofu.logs import get_logger
 from kofu.rules.reasons import Reason
 from kofu.wire.common import ErrorBody, error_responses
 
 STATIC = Path(__file__).parent / "static"
+log = get_logger("kiosk")
 
 
 def build_service(
@@ -73,14 +79,36 @@ def build_service(
     )
 
 
+async def reap_forever(kiosk: KioskService, interval_s: float) -> None:
+    """Every `interval_s`, end the session if its person walked away (the page may poll no more)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await anyio.to_thread.run_sync(kiosk.reap)  # the store's lock and the center calls block
+        except Exception as exc:  # the next round tries again; a request still applies the timeout itself
+            log.error("reaper_failed", error=type(exc).__name__)
+
+
 def create_app(config: KioskConfig, *, service: KioskService | None = None) -> FastAPI:
     """The kiosk app for one terminal."""
     kiosk = service or build_service(config)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        reaper = asyncio.create_task(reap_forever(kiosk, config.reap_interval_s))
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            with suppress(asyncio.CancelledError):
+                await reaper
+
     app = FastAPI(
         title="kofu kiosk terminal",
         description="The touch page of one kiosk terminal and its page API (same terminal only).",
         version="1",
         responses=error_responses(400),
+        lifespan=lifespan,
     )
     app.state.kiosk = kiosk
 

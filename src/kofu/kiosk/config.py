@@ -29,6 +29,7 @@ class KioskConfig:
     printer: PrinterKind = "spool"
     cups_queue: str = "kofu"
     session_timeout_s: float = 120.0  # a person who walks away is timed out (INC-8)
+    reap_interval_s: float = 1.0  # how often the app times out a session nobody polls any more
     center_timeout_s: float = 30.0
 
     @property

@@ -451,13 +451,28 @@ class KioskService:
             self.store.wipe("output")
             return self._view(self._live())
 
+    def reap(self) -> bool:
+        """The walk-away timeout with no request coming (INC-8): end an idle session; True if one ended.
+
+        The app's reaper calls this on its own schedule, so a session is wiped even when no page polls.
+        """
+        with self.store.locked():
+            sess = self.store.read("session", KioskSession)
+            if sess is None or not self._walked_away(sess):
+                return False
+            self._end(sess, KioskEvent.TIMEOUT, void_reason=VoidReason.TIMEOUT)
+            return True
+
     # --- internals -------------------------------------------------------------------------------
+    def _walked_away(self, sess: KioskSession) -> bool:
+        return self.clock() - sess.last_seen > timedelta(seconds=self.config.session_timeout_s)
+
     def _live(self) -> KioskSession | None:
         """The current session, after ending it if the person walked away or took the card out."""
         sess = self.store.read("session", KioskSession)
         if sess is None:
             return None
-        if self.clock() - sess.last_seen > timedelta(seconds=self.config.session_timeout_s):
+        if self._walked_away(sess):
             self._end(sess, KioskEvent.TIMEOUT, void_reason=VoidReason.TIMEOUT)
             return None
         if sess.screen not in (Screen.CARD, Screen.TAKE) and not self.slot.present():

@@ -54,6 +54,8 @@ def create_app(
         with migration_lock(config.own_db_url):
             migrate_municipal(config.own_db_url)
     svc = service or MunicipalService(config, clock=clock)
+    if service is None:
+        svc.warm()
     app = FastAPI(
         title=f"kofu municipal server ({svc.rulebook.name_en}, {svc.rulebook.code})",
         version="1",

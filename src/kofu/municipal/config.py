@@ -22,6 +22,7 @@ class MunicipalConfig:
     home: Path = Path("var")
     db_url: str = ""
     migrate: bool = True  # bring its own tables (and the registry's) to head at start
+    render_slots: int = 1  # documents rendered at once per worker process
 
     @property
     def own_db_url(self) -> str:
@@ -31,10 +32,10 @@ class MunicipalConfig:
 def build_config_from_settings(settings: Settings, section: str = "municipal") -> MunicipalConfig:
     """A config from the `[municipal]` table of the settings file (unknown keys are refused).
 
-    Keys: registry_url (default: the settings' database), rulebook, db_url, migrate.
+    Keys: registry_url (default: the settings' database), rulebook, db_url, migrate, render_slots.
     """
     raw: dict[str, Any] = dict(settings.extra.get(section) or {})
-    known = {"registry_url", "rulebook", "db_url", "migrate"}
+    known = {"registry_url", "rulebook", "db_url", "migrate", "render_slots"}
     unknown = set(raw) - known
     if unknown:
         raise ValueError(f"unknown keys in [{section}]: {', '.join(sorted(unknown))}")
@@ -44,4 +45,11 @@ def build_config_from_settings(settings: Settings, section: str = "municipal") -
         home=settings.home,
         db_url=str(raw.get("db_url") or ""),
         migrate=bool(raw.get("migrate", True)),
+        render_slots=_positive(raw.get("render_slots", 1), "render_slots"),
     )
+
+
+def _positive(value: Any, key: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"[municipal] {key} must be a whole number of at least 1")
+    return value

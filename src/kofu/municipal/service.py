@@ -7,6 +7,7 @@ are values. The PDF is made in memory and handed back; nothing of it is written 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,6 +117,9 @@ def menu_item(
         fiscal_years=choices.fiscal_years,
         options=choices.options,
         max_copies=choices.max_copies,
+        note=choices.note,
+        note_ja=None if choices.note is None else choices.note.ja,
+        note_en=None if choices.note is None else choices.note.en,
     )
 
 
@@ -149,6 +153,15 @@ class MunicipalService:
         self.own_sessions: sessionmaker[Session] = session_factory(own)
         self.clock = clock
         self._keys: DocumentKeys | None = None
+        # Rendering is CPU-bound under the GIL: more at once only adds memory and stretches every render.
+        self._render_slots = threading.BoundedSemaphore(config.render_slots)
+
+    def warm(self) -> None:
+        """Load fonts, keys and the signing code now, so the first resident does not wait for them."""
+        from kofu.documents import fonts, issue  # noqa: F401  (imported for its side effect: loaded)
+
+        fonts.load_all()
+        _ = self.keys
 
     @property
     def keys(self) -> DocumentKeys:
@@ -232,7 +245,8 @@ class MunicipalService:
         from kofu.documents import codec
         from kofu.documents.issue import render_and_seal
 
-        pdf = render_and_seal(content, self.keys)
+        with self._render_slots:
+            pdf = render_and_seal(content, self.keys)
         headers = RenderedHeaders(
             order_id=request.order_id,
             requester_cert_digest=request.requester_cert_digest,

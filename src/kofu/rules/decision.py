@@ -15,6 +15,7 @@ class Choices:
     fiscal_years: tuple[int, ...] = ()  # newest first (kazei)
     options: tuple[str, ...] = ()  # printable options, e.g. "whole" / "individual" for koseki
     max_copies: int = 1
+    note: Reason | None = None  # offered, but something is held back and the person is told why (LAG-2)
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,9 @@ def _kind_choices(rulebook: Rulebook, person: PersonFacts, kind: Kind, today: da
     if kind is Kind.INKAN:
         return elig.check_seal(person) or Choices(members=own)
     years, reason = _fiscal_years(rulebook, person, today)
-    return reason or Choices(members=own, fiscal_years=years)
+    if reason is not None:
+        return reason
+    return Choices(members=own, fiscal_years=years, note=_pending_note(rulebook, person, today))
 
 
 def _fiscal_years(
@@ -131,6 +133,13 @@ def _fiscal_years(
     if any(fy in person.resident_on_jan_1 for fy in offered):
         return (), Reason.TAX_DECLARATION_PENDING
     return (), Reason.NOT_RESIDENT_ON_JAN_1
+
+
+def _pending_note(rulebook: Rulebook, person: PersonFacts, today: date) -> Reason | None:
+    """LAG-2: a year held back by a pending declaration is not dropped silently; the person is told."""
+    offered = rulebook.fiscal_years(today)
+    held = (elig.check_fiscal_year(person, fy, offered) for fy in offered)
+    return Reason.TAX_YEAR_PENDING if Reason.TAX_DECLARATION_PENDING in held else None
 
 
 def decide(

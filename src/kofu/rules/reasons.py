@@ -352,6 +352,13 @@ class Reason(StrEnum):
         "短時間に認証の試行が多すぎます。しばらく待ってからもう一度お試しください。",
         "Too many authentication attempts in a short time; please wait a moment and try again.",
     )
+    TAX_YEAR_PENDING = (
+        "tax_year_pending",
+        "所得申告または修正申告の内容を反映中の年度があるため、その年度の証明書はしばらくの間取得できません。"
+        "表示されている年度の証明書は取得できます。",
+        "A tax declaration or amendment for one fiscal year is still being processed, so that year is not "
+        "offered for now; the years shown are available.",
+    )
 
 
 def reasons_markdown() -> str:

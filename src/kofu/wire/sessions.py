@@ -88,7 +88,11 @@ class MemberChoice(Strict):
 
 
 class MenuItem(Refusal):
-    """One certificate kind: allowed with its fee and choices, or refused with a reason."""
+    """One certificate kind: allowed with its fee and choices, or refused with a reason.
+
+    `note` (with its sentences): allowed, but something is held back and the person reads why, e.g. a
+    fiscal year whose tax record is pending (LAG-2).
+    """
 
     kind: Kind
     title_ja: str = Field(max_length=64)
@@ -99,6 +103,9 @@ class MenuItem(Refusal):
     fiscal_years: tuple[int, ...] = Field(default=(), max_length=10)
     options: tuple[Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")], ...] = Field(default=(), max_length=10)
     max_copies: int = Field(default=0, ge=0, le=10)
+    note: Reason | None = None
+    note_ja: str | None = Field(default=None, max_length=512)
+    note_en: str | None = Field(default=None, max_length=512)
 
 
 class RegistrationStatus(Refusal):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kofu.center.ratelimit import CARD_LIMIT, Limit
 from kofu.settings import Settings
 
 
@@ -28,6 +29,7 @@ class CenterConfig:
     of the two card CAs; `ocsp_url`: the JPKI responder. `card_records_url`: a registry database whose
     card links serve DAY-1 instead of the center's own `center_cards` table. `tls_home`: the network PKI
     home (`kofu.netpki`) for mutual TLS to the municipal servers as `tls_server_name`; None = plain HTTP.
+    `card_limit`: authentications per card (a burst of `capacity`, refilled over `per_seconds`).
     """
 
     db_url: str
@@ -42,6 +44,7 @@ class CenterConfig:
     require_terminal_cert: bool = False  # STR-1 over mTLS: the body's terminal id must be the peer's
     session_minutes: int = 15
     municipal_timeout: float = 10.0
+    card_limit: Limit = CARD_LIMIT  # a resident never meets it; a card tried over and over does
     migrate: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -59,6 +62,8 @@ _KNOWN = {
     "require_terminal_cert",
     "session_minutes",
     "municipal_timeout",
+    "card_rate_capacity",
+    "card_rate_seconds",
     "migrate",
 }
 
@@ -69,7 +74,8 @@ def build_config_from_settings(settings: Settings, section: str = "center") -> C
     Keys: db_url (default: the settings' database), jpki_auth_ca / jpki_sign_ca (default: the JPKI
     keys under the home), ocsp_url, municipalities (a list of {code, name_ja, name_en, base_url}),
     card_records_url, verify_db_url, tls (bool: mutual TLS with the network PKI under the home),
-    tls_server_name, require_terminal_cert, session_minutes, municipal_timeout, migrate.
+    tls_server_name, require_terminal_cert, session_minutes, municipal_timeout, card_rate_capacity /
+    card_rate_seconds (the per-card authentication limit, default 5 per 60 s), migrate.
     """
     raw: dict[str, Any] = dict(settings.extra.get(section) or {})
     unknown = set(raw) - _KNOWN
@@ -94,5 +100,15 @@ def build_config_from_settings(settings: Settings, section: str = "center") -> C
         require_terminal_cert=bool(raw.get("require_terminal_cert", tls)),
         session_minutes=int(raw.get("session_minutes", 15)),
         municipal_timeout=float(raw.get("municipal_timeout", 10.0)),
+        card_limit=_card_limit(raw),
         migrate=bool(raw.get("migrate", True)),
     )
+
+
+def _card_limit(raw: dict[str, Any]) -> Limit:
+    """The per-card authentication limit of the settings (at least one attempt, over a positive time)."""
+    capacity = int(raw.get("card_rate_capacity", CARD_LIMIT.capacity))
+    seconds = float(raw.get("card_rate_seconds", CARD_LIMIT.per_seconds))
+    if capacity < 1 or not seconds > 0:
+        raise ValueError("card_rate_capacity must be at least 1 and card_rate_seconds above 0")
+    return Limit(capacity=capacity, per_seconds=seconds)

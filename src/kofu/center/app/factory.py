@@ -85,7 +85,14 @@ def build_service(
         if config.card_records_url
         else CenterCardRecords(factory)
     )
-    authenticator = Authenticator(factory, CertificateChecker(auth_ca, sign_ca), status, cards, clock=clock)
+    authenticator = Authenticator(
+        factory,
+        CertificateChecker(auth_ca, sign_ca),
+        status,
+        cards,
+        clock=clock,
+        card_limit=config.card_limit,
+    )
     ssl_context = None
     if config.tls_home is not None:
         from kofu.netpki.tls import client_context

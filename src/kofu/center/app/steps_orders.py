@@ -17,6 +17,7 @@ from kofu.center.app.models import OrderChoice
 from kofu.center.app.municipal_client import Fetched
 from kofu.center.app.steps_sessions import SessionSteps
 from kofu.db import transaction
+from kofu.documents.binding import check_binding
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
@@ -240,8 +241,6 @@ class OrderSteps(SessionSteps):
 
 def _check_bound(fetched: Fetched, request: RenderRequest) -> Reason | None:
     """INC-1, 2, 3, 7, 8: the document must name this order and this requester, in headers and inside."""
-    from kofu.documents.binding import check_binding
-
     headers = fetched.headers
     if headers.order_id != request.order_id or headers.requester_cert_digest != request.requester_cert_digest:
         return Reason.DOCUMENT_NOT_BOUND

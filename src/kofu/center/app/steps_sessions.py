@@ -7,6 +7,7 @@ every kind refused for its reason, and closes only that municipality.
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -122,6 +123,10 @@ class SessionSteps(CenterBase):
         self, session_id: str, request: AuthenticateRequest
     ) -> AuthenticatedResponse | Refused:
         """SEC-1, DAY-1: check the card's answer to the session's challenge; then where it may go."""
+        # database and OCSP work: in the thread pool, so a busy database never stalls the event loop
+        return await self._db(self._authenticate, session_id, request)
+
+    def _authenticate(self, session_id: str, request: AuthenticateRequest) -> AuthenticatedResponse | Refused:
         now = self.clock()
         with self.factory() as session:
             state = kiosk.live_session(session, session_id, request.terminal_id, now)
@@ -132,8 +137,8 @@ class SessionSteps(CenterBase):
             return Refused(Reason.BAD_REQUEST)
         answer = AuthResponse(state.challenge, session_id, request.terminal_id, der, signature)
         if state.authenticated:
-            return await self._replayed_authentication(state, der, now)
-        outcome = await self._db(self.authenticator.authenticate, answer)
+            return self._replayed_authentication(state, der, now)
+        outcome = self.authenticator.authenticate(answer)
         if isinstance(outcome, Refused):
             return outcome
         with transaction(self.factory) as session:
@@ -145,18 +150,16 @@ class SessionSteps(CenterBase):
                 digest=outcome.certificate_digest.hex(),
             )
         log.info("session_authenticated", terminal=request.terminal_id, credential=outcome.credential)
-        return await self._db(self._authenticated_response, outcome.auth_serial, outcome.credential, now)
+        return self._authenticated_response(outcome.auth_serial, outcome.credential, now)
 
-    async def _replayed_authentication(
+    def _replayed_authentication(
         self, state: kiosk.SessionState, der: bytes, now: datetime
     ) -> AuthenticatedResponse | Refused:
         """A retry of a successful authentication with the same certificate gets the same answer."""
-        import hashlib
-
         if state.requester_cert_digest != hashlib.sha256(der).hexdigest() or state.auth_serial is None:
             return Refused(Reason.CHALLENGE_REPLAYED)
         credential = state.credential or "card"
-        return await self._db(self._authenticated_response, int(state.auth_serial, 16), credential, now)
+        return self._authenticated_response(int(state.auth_serial, 16), credential, now)
 
     def _authenticated_response(
         self, auth_serial: int, credential: str, now: datetime

@@ -24,6 +24,7 @@ from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.challenges import Challenge, challenge_message, consume_challenge, issue_challenge
 from kofu.center.auth.models import AuthEvent
 from kofu.center.auth.revocation import StatusChecker
+from kofu.center.ratelimit import Limit, card_key, check_and_take
 from kofu.db import transaction
 from kofu.jpki.policies import CredentialKind
 from kofu.logs import get_logger
@@ -68,7 +69,12 @@ def _utc_now() -> datetime:
 
 
 class Authenticator:
-    """Issues challenges and checks answers (SEC-1, DAY-1)."""
+    """Issues challenges and checks answers (SEC-1, DAY-1).
+
+    `card_limit`: each card's authentications take a token from its bucket (`kofu.center.ratelimit`,
+    whose chain must be migrated on the factory's database) once its signature is checked, so only the
+    card's holder spends it; None (benches, tools) checks no per-card limit. The center app passes one.
+    """
 
     def __init__(
         self,
@@ -77,12 +83,14 @@ class Authenticator:
         status: StatusChecker,
         cards: CardRecords,
         clock: Clock = _utc_now,
+        card_limit: Limit | None = None,
     ) -> None:
         self.factory = factory
         self.checker = checker
         self.status = status
         self.cards = cards
         self.clock = clock
+        self.card_limit = card_limit
 
     def challenge(self, session_id: str, terminal_id: str) -> Challenge:
         """A fresh single-use challenge for this kiosk session and terminal."""
@@ -105,7 +113,7 @@ class Authenticator:
         return outcome
 
     def verify(self, response: AuthResponse, now: datetime) -> Authenticated | Refused:
-        """Signature, chain, validity, revocation and DAY-1 of an answer whose challenge is consumed."""
+        """Chain, signature, card rate limit, revocation, DAY-1 of an answer whose challenge is consumed."""
         checked = self.checker.check(response.certificate_der, now)
         if isinstance(checked, Reason):
             return Refused(checked)
@@ -114,6 +122,10 @@ class Authenticator:
             checked.public_key.verify(response.signature, message, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
             return Refused(Reason.SIGNATURE_INVALID)
+        if self.card_limit is not None:  # after the signature: a stranger cannot spend this card's bucket
+            limited = check_and_take(self.factory, card_key(checked.serial), now, self.card_limit)
+            if isinstance(limited, Refused):
+                return limited
         state = self.status.status(checked.cert, self.checker.auth_ca, now)
         if state is None:
             return Refused(Reason.OCSP_UNAVAILABLE)

@@ -272,6 +272,9 @@ const SCREENS = {
         onclick: () => { form.fiscal_year = y; redraw(); },
       }, fyLabel(y)))));
     }
+    if (item.note_ja) {  // LAG-2: a year held back is said, not silently left out
+      nodes.push(el("p", { class: "note", "data-testid": "menu-note" }, v.lang === "en" ? item.note_en : item.note_ja));
+    }
     nodes.push(el("h2", {}, t().copies), el("div", { class: "row" },
       el("button", { "data-testid": "copies-minus", onclick: () => { form.copies = Math.max(1, form.copies - 1); redraw(); } }, "−"),
       el("span", { class: "amount", "data-testid": "copies" }, String(form.copies)),
