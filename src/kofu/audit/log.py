@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.audit.entry import ALLOWED, AuditEntry, AuditEvent, chained, utc_text
@@ -36,27 +37,25 @@ class AuditLog:
 
     def append(self, session: Session, event: AuditEvent, now: datetime) -> AuditEntry:
         """Append `event` at `now` in `session`'s transaction; the head row stays locked until commit."""
-        moved = session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID)
-            .values(seq=AuditHead.seq + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(moved, "rowcount", 0) != 1:
+        # Core statements on the tables: the ORM's bulk-update bookkeeping cost more than the SQL here
+        head, records = cast(Table, AuditHead.__table__), cast(Table, AuditRecord.__table__)
+        conn = session.connection()
+        row = conn.execute(
+            update(head)
+            .where(head.c.id == HEAD_ID)
+            .values(seq=head.c.seq + 1)
+            .returning(head.c.seq, head.c.hash, head.c.keyed)
+        ).one_or_none()
+        if row is None:
             raise AuditError("no audit chain head: run the audit migration (kofu.audit.schema)")
-        seq, prev_hash, keyed = session.execute(
-            select(AuditHead.seq, AuditHead.hash, AuditHead.keyed).where(AuditHead.id == HEAD_ID)
-        ).one()
+        seq, prev_hash, keyed = row
         if keyed is not None and keyed != (self.key is not None):
             state = "keyed: this process has no key" if keyed else "not keyed"
             raise AuditError(f"the audit chain is {state}")
         entry = chained(seq, utc_text(now), event, prev_hash, self.key)
-        session.execute(insert(AuditRecord).values(**entry.__dict__))
-        session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID)
-            .values(hash=entry.hash, keyed=self.key is not None)
-            .execution_options(synchronize_session=False)
+        conn.execute(insert(records).values(**entry.__dict__))
+        conn.execute(
+            update(head).where(head.c.id == HEAD_ID).values(hash=entry.hash, keyed=self.key is not None)
         )
         return entry
 

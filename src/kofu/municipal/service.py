@@ -7,7 +7,6 @@ are values. The PDF is made in memory and handed back; nothing of it is written 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from kofu.logs import get_logger
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.facts import card_facts, member_labels, person_facts, seal_change_pending
 from kofu.municipal.numbers import number_for
+from kofu.municipal.slots import FairSlots
 from kofu.registry.cards import CardRecord, card_record
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import read_snapshot
@@ -154,7 +154,7 @@ class MunicipalService:
         self.clock = clock
         self._keys: DocumentKeys | None = None
         # Rendering is CPU-bound under the GIL: more at once only adds memory and stretches every render.
-        self._render_slots = threading.BoundedSemaphore(config.render_slots)
+        self._render_slots = FairSlots(config.render_slots)
 
     def warm(self) -> None:
         """Load fonts, keys and the signing code now, so the first resident does not wait for them."""

@@ -18,6 +18,9 @@ from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 
 SESSION_ID_BYTES = 24
+# Every write below runs in its own short transaction with no session rows loaded, so the ORM's
+# search of its identity map for rows to refresh after a bulk statement is pure cost.
+_NO_SYNC = {"synchronize_session": False}
 
 
 @dataclass(frozen=True)
@@ -131,24 +134,29 @@ def mark_authenticated(
     session.execute(
         update(KioskSession)
         .where(KioskSession.session_id == session_id)
-        .values(auth_serial=auth_serial, credential=credential, requester_cert_digest=digest)
+        .values(auth_serial=auth_serial, credential=credential, requester_cert_digest=digest),
+        execution_options=_NO_SYNC,
     )
 
 
 def set_sign_challenge(session: Session, session_id: str, challenge: bytes) -> None:
     """Remember the challenge of the next signing step (REG-1)."""
     session.execute(
-        update(KioskSession).where(KioskSession.session_id == session_id).values(sign_challenge=challenge)
+        update(KioskSession).where(KioskSession.session_id == session_id).values(sign_challenge=challenge),
+        execution_options=_NO_SYNC,
     )
 
 
 def forget_session(session: Session, session_id: str, terminal_id: str) -> None:
     """Delete the session and the choices of its orders (the orders keep only their metadata)."""
-    session.execute(delete(OrderChoice).where(OrderChoice.session_id == session_id))
+    session.execute(
+        delete(OrderChoice).where(OrderChoice.session_id == session_id), execution_options=_NO_SYNC
+    )
     session.execute(
         delete(KioskSession).where(
             KioskSession.session_id == session_id, KioskSession.terminal_id == terminal_id
-        )
+        ),
+        execution_options=_NO_SYNC,
     )
 
 
@@ -157,6 +165,10 @@ def purge_expired(session: Session, now: datetime, *, terminal_id: str | None = 
     expired = select(KioskSession.session_id).where(KioskSession.expires_at <= now)
     if terminal_id is not None:
         expired = expired.where(KioskSession.terminal_id == terminal_id)
-    session.execute(delete(OrderChoice).where(OrderChoice.session_id.in_(expired)))
-    result = session.execute(delete(KioskSession).where(KioskSession.session_id.in_(expired)))
+    session.execute(
+        delete(OrderChoice).where(OrderChoice.session_id.in_(expired)), execution_options=_NO_SYNC
+    )
+    result = session.execute(
+        delete(KioskSession).where(KioskSession.session_id.in_(expired)), execution_options=_NO_SYNC
+    )
     return int(getattr(result, "rowcount", 0) or 0)
