@@ -10,7 +10,7 @@ from __future__ import annotations
 import ssl
 import uuid
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -114,7 +114,7 @@ class CenterClient:
     def document(self, session_id: str, order_id: str) -> Document | Failure:
         body = Steps(**self._steps(session_id))
         try:
-            answer = self.http.post(f"/v1/orders/{order_id}/document", json=body.model_dump(mode="json"))
+            answer = self._send("POST", f"/v1/orders/{order_id}/document", json=body.model_dump(mode="json"))
         except httpx.HTTPError as exc:
             return Unreachable(exc.__class__.__name__)
         if answer.status_code != 200:
@@ -144,7 +144,8 @@ class CenterClient:
     def close(self, session_id: str) -> Failure | None:
         """DELETE the session: the center forgets its data."""
         try:
-            answer = self.http.delete(f"/v1/sessions/{session_id}", params={"terminal_id": self.terminal_id})
+            params = {"terminal_id": self.terminal_id}
+            answer = self._send("DELETE", f"/v1/sessions/{session_id}", params=params)
         except httpx.HTTPError as exc:
             return Unreachable(exc.__class__.__name__)
         if answer.status_code in (200, 204, 404):
@@ -154,6 +155,18 @@ class CenterClient:
     # --- plumbing -----------------------------------------------------------------------------
     def _steps(self, session_id: str) -> dict[str, str]:
         return {"session_id": session_id, "terminal_id": self.terminal_id, "request_key": request_key()}
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request, sent again once when a kept-alive connection broke under it.
+
+        The center may close an idle connection just as the kiosk reuses it. Sending again is safe: order
+        and session steps carry their idempotency key, reads and DELETE change nothing twice, and a
+        repeated authentication with the same certificate gets the first answer (center steps_sessions).
+        """
+        try:
+            return self.http.request(method, path, **kwargs)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            return self.http.request(method, path, **kwargs)
 
     def _call(
         self,
@@ -165,7 +178,7 @@ class CenterClient:
         params: dict[str, str] | None = None,
     ) -> M | Failure:
         try:
-            answer = self.http.request(
+            answer = self._send(
                 method, path, params=params, json=None if body is None else body.model_dump(mode="json")
             )
         except httpx.HTTPError as exc:
