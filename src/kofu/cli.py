@@ -15,6 +15,7 @@ from kofu import __version__
 from kofu.audit.cli import app as audit_app
 from kofu.card.cli import app as card_app
 from kofu.center.cli import app as center_app
+from kofu.chaos.cli import app as bench_app
 from kofu.demo import demo
 from kofu.documents.cli import app as documents_app
 from kofu.jpki.cli import app as jpki_app
@@ -42,6 +43,7 @@ app.add_typer(net_app, name="net")
 app.add_typer(kiosk_app, name="kiosk")
 app.add_typer(audit_app, name="audit")
 app.add_typer(municipal_app, name="municipal")
+app.add_typer(bench_app, name="bench")
 app.command("serve")(serve)
 app.command("verify")(verify)
 app.command("demo")(demo)

@@ -22,7 +22,7 @@ class MunicipalConfig:
     home: Path = Path("var")
     db_url: str = ""
     migrate: bool = True  # bring its own tables (and the registry's) to head at start
-    render_slots: int = 1  # documents rendered at once per worker process
+    render_slots: int = 4  # documents rendered at once per worker process
 
     @property
     def own_db_url(self) -> str:
@@ -45,7 +45,7 @@ def build_config_from_settings(settings: Settings, section: str = "municipal") -
         home=settings.home,
         db_url=str(raw.get("db_url") or ""),
         migrate=bool(raw.get("migrate", True)),
-        render_slots=_positive(raw.get("render_slots", 1), "render_slots"),
+        render_slots=_positive(raw.get("render_slots", 4), "render_slots"),
     )
 
 

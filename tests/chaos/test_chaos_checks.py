@@ -1,0 +1,62 @@
+"""The chaos bench's own judges must catch what they look for (no servers needed)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import datetime
+from pathlib import Path
+
+from kofu.chaos.checks import content_at_rest, judge_hours
+from kofu.chaos.kiosk import Result
+from kofu.rules.calendar import JST
+from kofu.rules.rulebook import load_rulebook
+
+OHIRA = load_rulebook("ohira")
+
+
+def _visit(at: datetime, code: str, kind: str = "juminhyo", printed: bool = False) -> tuple[Result, float]:
+    """A visit of two seconds seen by servers whose clock showed `at` when it began."""
+    now = time.time()
+    result = Result(1, "edge", kind, "P", None, None, code=code, started=now, ended=now + 2)
+    result.printed_order = "order" if printed else None
+    return result, at.timestamp() - now
+
+
+def test_chaos_hours_judge_catches_issuing_after_closing_and_wrong_reasons_HRS_1_HRS_3() -> None:
+    late = datetime(2026, 11, 28, 23, 0, 5, tzinfo=JST)
+    assert judge_hours(*_visit(late, "issued", printed=True), OHIRA) is not None
+    assert judge_hours(*_visit(late, "closed_hours"), OHIRA) is None
+    assert judge_hours(*_visit(late, "year_end_closure"), OHIRA) is not None
+    straddling = datetime(2026, 11, 28, 22, 59, 59, tzinfo=JST)  # open at its start: either is right
+    assert judge_hours(*_visit(straddling, "issued", printed=True), OHIRA) is None
+    assert judge_hours(*_visit(straddling, "closed_hours"), OHIRA) is None
+    open_day = datetime(2026, 11, 27, 10, 0, tzinfo=JST)
+    assert judge_hours(*_visit(open_day, "closed_hours"), OHIRA) is not None
+    assert judge_hours(*_visit(open_day, "municipality_unavailable"), OHIRA) is None  # not an hours reason
+    before_midnight = datetime(2026, 12, 28, 23, 59, 50, tzinfo=JST)
+    assert judge_hours(*_visit(before_midnight, "year_end_closure"), OHIRA) is not None
+    new_year_end = datetime(2026, 12, 29, 0, 0, 1, tzinfo=JST)
+    assert judge_hours(*_visit(new_year_end, "year_end_closure"), OHIRA) is None
+    early = datetime(2026, 11, 28, 6, 31, tzinfo=JST)  # HRS-2: family registers only in office hours
+    assert judge_hours(*_visit(early, "issued", kind="koseki", printed=True), OHIRA) is not None
+    assert judge_hours(*_visit(early, "office_hours_only", kind="koseki"), OHIRA) is None
+
+
+def test_chaos_content_search_finds_planted_names_in_any_form_SEC_4(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "db").mkdir(parents=True)
+    (home / "kiosks" / "T-1").mkdir(parents=True)
+    name, address = "山本\u3000翼", "宮城県黒川郡大衡村大衡字嵐町9番地"
+    db = sqlite3.connect(home / "db" / "center.db")
+    db.execute("CREATE TABLE t (v TEXT)")
+    db.execute("INSERT INTO t VALUES (?)", (address,))
+    db.commit()
+    db.close()
+    (home / "kiosks" / "T-1" / "state.json").write_text('{"n": "\\u5c71\\u672c\\u3000\\u7ffc"}')
+    (home / "logs.txt").write_bytes(name.encode("utf-16-le"))
+    (home / "db" / "registry.db").write_text(name, encoding="utf-8")  # a source of record
+    (home / "db" / "jpki.db-wal").write_text(name, encoding="utf-8")  # a source of record
+    (home / "clean.log").write_text("nothing here", encoding="utf-8")
+    found = content_at_rest(home, [name, address], {}, tmp_path / "scratch")
+    assert sorted(found) == ["db/center.db", "kiosks/T-1/state.json", "logs.txt"]
