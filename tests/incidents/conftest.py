@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from incident_stack import OHIRA, Stack, open_all_day_rulebook
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from kofu.db import normalise_url
+from kofu.chaos.stack import scratch_databases
 from kofu.documents.keys import document_keys
 from kofu.jpki.authority import init_authorities
 
@@ -44,20 +41,8 @@ def _postgres_databases(names: list[str]) -> Iterator[dict[str, str]]:
     admin_url = os.environ.get("KOFU_TEST_DATABASE_URL")
     if not admin_url:
         pytest.skip(PG_SKIP)
-    admin_url = normalise_url(admin_url)
-    made = {name: f"kofu_inc_{name}_{uuid.uuid4().hex[:10]}" for name in names}
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            for db in made.values():
-                conn.execute(text(f'CREATE DATABASE "{db}"'))
-        base = make_url(admin_url)
-        yield {name: base.set(database=db).render_as_string(hide_password=False) for name, db in made.items()}
-    finally:
-        with admin.connect() as conn:
-            for db in made.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_databases(admin_url, names, "kofu_inc") as urls:
+        yield urls
 
 
 def _stack(backend: str, home: Path, urls: dict[str, str], ca: Path, docs: Path) -> Iterator[Stack]:

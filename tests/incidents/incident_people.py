@@ -5,16 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
 from typing import TypeVar
 
 from incident_stack import Stack
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kofu.chaos.cast import settled_adults
 from kofu.db import transaction
 from kofu.registry.cases import find_persons
-from kofu.registry.models import Change, Koseki, KosekiMember, Person, Seal
+from kofu.registry.models import Koseki, KosekiMember, Person
 
 T = TypeVar("T")
 
@@ -25,30 +25,8 @@ def adults(stack: Stack) -> list[tuple[str, int | None, bool]]:
     Settled: no change pending for the person, nor for anyone of the person's household or family
     register (the composer refuses those with record_change_pending, LAG-1).
     """
-    born_before = date.today() - timedelta(days=366 * 20)
     with stack.registry_sessions()() as session:
-        pending = set(session.scalars(select(Change.person_fk).where(Change.status == "pending")))
-        register = dict(session.execute(select(KosekiMember.person_fk, KosekiMember.koseki_fk)).all())
-        homes = dict(session.execute(select(Person.id, Person.household_fk)).all())
-        unsettled_homes = {homes.get(pk) for pk in pending} - {None}
-        unsettled_registers = {register.get(pk) for pk in pending} - {None}
-        rows = session.execute(
-            select(
-                Person.id,
-                Person.person_id,
-                Person.household_fk,
-                exists().where(Seal.person_fk == Person.id, Seal.status == "registered"),
-            )
-            .where(Person.status == "resident", Person.birth_date <= born_before)
-            .order_by(Person.id)
-        ).all()
-    return [
-        (pid, household, bool(sealed))
-        for pk, pid, household, sealed in rows
-        if pk not in pending
-        and household not in unsettled_homes
-        and register.get(pk) not in unsettled_registers
-    ]
+        return [(a.person_id, a.household, a.sealed) for a in settled_adults(session)]
 
 
 def household_of(session: Session, person_id: str) -> list[str]:

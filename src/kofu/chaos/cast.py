@@ -51,7 +51,7 @@ class Cast:
         return sorted({*self.adults, *self.changes})
 
 
-def _settled_adults(session: Session) -> list[Adult]:
+def settled_adults(session: Session) -> list[Adult]:
     """Resident adults (20+) with no change pending for them, their household or their register."""
     born_before = date.today() - timedelta(days=366 * 20)
     pending = set(session.scalars(select(Change.person_fk).where(Change.status == "pending")))
@@ -85,7 +85,7 @@ def _settled_adults(session: Session) -> list[Adult]:
 def choose_cast(factory: sessionmaker[Session], *, changes: int, requesters: int) -> Cast:
     """Pools for a storm with up to `changes` record changes and about `requesters` card holders."""
     with factory() as session:
-        adults = _settled_adults(session)
+        adults = settled_adults(session)
         large = set(find_persons(session, "large_register"))
         residents = session.execute(
             select(Person.person_id, Person.household_fk).where(Person.status == "resident")

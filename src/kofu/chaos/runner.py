@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from kofu.chaos.clock import build_library, clock_env, set_offset
 from kofu.chaos.faults import Outage, cpu_seconds, proxy_delayed, wait_workers
 from kofu.chaos.kiosk import Result, Task
 from kofu.chaos.plan import CHANGES, FAULT_EVERY, Plan, Visit, make_plan, storm_day
-from kofu.chaos.stack import OHIRA, Stack, free_port
+from kofu.chaos.stack import OHIRA, Stack, free_port, scratch_databases
 from kofu.chaos.storm import KioskProcesses, Share
 
 INVARIANTS = (
@@ -90,28 +89,11 @@ def databases(options: Options, home: Path) -> Iterator[dict[str, str]]:
         (home / "db").mkdir(parents=True, exist_ok=True)
         yield {name: f"sqlite:///{home / 'db' / f'{name}.db'}" for name in names}
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from kofu.db import normalise_url
-
-    admin_url = normalise_url(options.database_url or os.environ.get(PG_ENV, ""))
+    admin_url = options.database_url or os.environ.get(PG_ENV, "")
     if not admin_url:
         raise ValueError(f"PostgreSQL needs --database-url or {PG_ENV}")
-    tag = uuid.uuid4().hex[:8]
-    made = {name: f"kofu_chaos_{name}_{tag}" for name in names}
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            for db in made.values():
-                conn.execute(text(f'CREATE DATABASE "{db}"'))
-        base = make_url(admin_url)
-        yield {name: base.set(database=db).render_as_string(hide_password=False) for name, db in made.items()}
-    finally:
-        with admin.connect() as conn:
-            for db in made.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_databases(admin_url, names, "kofu_chaos") as urls:
+        yield urls
 
 
 def _task(visit: Visit, cast: Cast, cards: dict[str, Path]) -> Task:

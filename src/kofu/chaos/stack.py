@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 import tomllib
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +53,31 @@ PERSONS = 300
 SEED = 11
 TERMINALS = tuple(f"T-{n:04d}" for n in range(1, 17))
 START_TIMEOUT_S = 60.0
+
+
+@contextlib.contextmanager
+def scratch_databases(admin_url: str, names: Sequence[str], prefix: str) -> Iterator[dict[str, str]]:
+    """Fresh PostgreSQL databases `prefix_<name>_<tag>` on the server of `admin_url`, dropped at the end."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from kofu.db import normalise_url
+
+    admin_url = normalise_url(admin_url)
+    tag = uuid.uuid4().hex[:10]
+    made = {name: f"{prefix}_{name}_{tag}" for name in names}
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for db in made.values():
+                conn.execute(text(f'CREATE DATABASE "{db}"'))
+        base = make_url(admin_url)
+        yield {name: base.set(database=db).render_as_string(hide_password=False) for name, db in made.items()}
+    finally:
+        with admin.connect() as conn:
+            for db in made.values():
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port() -> int:
