@@ -1,20 +1,24 @@
 """The PDF seal: a PAdES-B-B certification signature (DocMDP: no changes allowed) with pyHanko.
 
-The signer keeps the parsed key (pyHanko re-parses it on every signature otherwise), and the space for
-the signature is reserved up front (otherwise pyHanko signs twice to measure it).
+The signer keeps the parsed key (pyHanko re-parses it on every signature otherwise) and the encoded
+signing-certificate-v2 attribute (pyHanko rebuilds and re-encodes it, a third of a seal's time), and
+the space for the signature is reserved up front (otherwise pyHanko signs twice to measure it).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
+from pyhanko.sign import attributes, fields, signers
+from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from kofu.documents.loopsafe import call_outside_loop
@@ -39,15 +43,33 @@ def asn1_cert(cert: object) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+class EncodedSigningCertificate(attributes.SigningCertificateV2Provider):
+    """signing-certificate-v2 from its DER, encoded once: a parsed value is written out as it was read."""
+
+    def __init__(self, signing_cert: asn1_x509.Certificate, der: bytes) -> None:
+        super().__init__(signing_cert)
+        self._der = der
+
+    async def build_attr_value(self, dry_run: bool = False) -> tsp.SigningCertificateV2:
+        return tsp.SigningCertificateV2.load(self._der)
+
+
 class CachedKeySigner(signers.SimpleSigner):
-    """A SimpleSigner that signs with a parsed EC key instead of re-loading it per call."""
+    """A SimpleSigner with its parsed EC key and its encoded signing-certificate-v2 attribute kept."""
 
     def __init__(self, *args: object, pyca_key: ec.EllipticCurvePrivateKey, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._pyca_key = pyca_key
+        self._signing_cert_v2 = as_signing_certificate_v2(self.signing_cert).dump()
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         return self._pyca_key.sign(data, ec.ECDSA(_HASHES[digest_algorithm]()))
+
+    def _signed_attr_providers(self, *args: object, **kwargs: object) -> Iterator[object]:
+        for provider in super()._signed_attr_providers(*args, **kwargs):  # type: ignore[arg-type]
+            if type(provider) is attributes.SigningCertificateV2Provider:
+                provider = EncodedSigningCertificate(provider.signing_cert, self._signing_cert_v2)
+            yield provider
 
 
 def make_signer(keys: DocumentKeys) -> CachedKeySigner:
