@@ -1,8 +1,12 @@
 """The database plumbing works on both engines kofu supports."""
 
+import threading
+import time
+from pathlib import Path
+
 from sqlalchemy import text
 
-from kofu.db import make_engine, normalise_url
+from kofu.db import make_engine, normalise_url, session_factory, sqlite_writer_lock, transaction
 
 
 def test_engine_connects_on_sqlite_and_postgresql(db_url: str) -> None:
@@ -18,3 +22,44 @@ def test_engine_connects_on_sqlite_and_postgresql(db_url: str) -> None:
 def test_plain_postgresql_urls_use_psycopg3() -> None:
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_sqlite_writers_of_one_process_take_turns_and_none_is_lost(tmp_path: Path) -> None:
+    """Threads writing one SQLite file queue on the process's writer lock, not SQLite's busy handler."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    factory = session_factory(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)"))
+        conn.execute(text("INSERT INTO counter VALUES (1, 0)"))
+    inside, most = 0, 0
+    count = threading.Lock()
+
+    def write() -> None:
+        nonlocal inside, most
+        for _ in range(20):
+            with transaction(factory) as session:
+                with count:
+                    inside += 1
+                    most = max(most, inside)
+                n = session.execute(text("SELECT n FROM counter WHERE id = 1")).scalar_one()
+                time.sleep(0.0005)  # a read-modify-write that would lose updates if writers overlapped
+                session.execute(text("UPDATE counter SET n = :n WHERE id = 1"), {"n": n + 1})
+                with count:
+                    inside -= 1
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 160
+    assert most == 1
+    engine.dispose()
+
+
+def test_postgresql_transactions_are_not_serialised_by_the_sqlite_lock(db_url: str) -> None:
+    engine = make_engine(db_url)
+    lock = sqlite_writer_lock(session_factory(engine))
+    assert (lock is None) == (engine.dialect.name != "sqlite")
+    engine.dispose()

@@ -6,8 +6,9 @@ Each party (municipal registry, jpki, center) owns its own database and its own 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,10 +84,26 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# One writer at a time per SQLite file and process: threads queue on a lock, handed over at once,
+# instead of polling SQLite's busy handler (sleeps of up to 100 ms, unfair: seconds of tail latency).
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def sqlite_writer_lock(factory: sessionmaker[Session]) -> threading.RLock | None:
+    """The writer lock of the SQLite file `factory` is bound to in this process (None for PostgreSQL)."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        return None
+    key = str(bind.url)
+    with _SQLITE_WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(key, threading.RLock())
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
+    with sqlite_writer_lock(factory) or nullcontext(), factory() as session, session.begin():
         yield session
 
 
