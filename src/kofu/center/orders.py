@@ -592,12 +592,19 @@ def order_status(
 ) -> Receipt | Refused:
     """Where an order stands, for its own session and terminal only."""
     with factory() as session:
-        order = session.get(Order, order_id)
-        if order is None:
-            return Refused(Reason.ORDER_UNKNOWN)
-        if order.session_id != session_id or order.terminal_id != terminal_id:
-            return Refused(Reason.ORDER_WRONG_SESSION)
-        return _receipt(order)
+        return order_status_in(session, order_id=order_id, session_id=session_id, terminal_id=terminal_id)
+
+
+def order_status_in(
+    session: Session, *, order_id: uuid.UUID, session_id: str, terminal_id: str
+) -> Receipt | Refused:
+    """`order_status` in the caller's session, so it can share one read with the caller's other checks."""
+    order = session.get(Order, order_id)
+    if order is None:
+        return Refused(Reason.ORDER_UNKNOWN)
+    if order.session_id != session_id or order.terminal_id != terminal_id:
+        return Refused(Reason.ORDER_WRONG_SESSION)
+    return _receipt(order)
 
 
 def recover_stale(factory: Factory, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> list[Receipt]:

@@ -103,7 +103,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         ),
     )
     async def quote(request: Request, body: QuoteRequest) -> object:
-        """Price the choice (from the municipality's menu now) and open the order (quoted)."""
+        """Price the choice (from the menu served to this session) and open the order (quoted)."""
         return answer(peer(request, body.terminal_id) or await svc.quote(body))
 
     @app.post(

@@ -1,4 +1,4 @@
-"""The center app's own tables: kiosk sessions, card records and card routes (own Alembic chain).
+"""The center app's own tables: kiosk sessions, menu offers, card records and routes (own Alembic chain).
 
 No certificate content is stored: a session holds the authenticated serial, the credential kind and
 the SHA-256 digest of the requester's certificate; a route says where a card may go, nothing more.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Date, Index, Integer, LargeBinary, MetaData, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -55,6 +56,20 @@ class OrderChoice(Base):
     persons: Mapped[list[str]] = mapped_column(JSON)
     fiscal_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     option: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class MenuOffer(Base):
+    """What the menu served to a session offered from one municipality, per kind: the quote's prices.
+
+    Fees, limits, reasons, person ids, fiscal years and options only, never names or labels
+    (`kofu.center.app.offers`); forgotten with the session like the order choices.
+    """
+
+    __tablename__ = "center_menu_offers"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    items: Mapped[dict[str, Any]] = mapped_column(JSON)  # kind → what `check_choice` and the order need
 
 
 class CenterCard(Base):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from kofu.center.app.models import KioskSession, OrderChoice
+from kofu.center.app.models import KioskSession, MenuOffer, OrderChoice
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 
@@ -148,10 +148,11 @@ def set_sign_challenge(session: Session, session_id: str, challenge: bytes) -> N
 
 
 def forget_session(session: Session, session_id: str, terminal_id: str) -> None:
-    """Delete the session and the choices of its orders (the orders keep only their metadata)."""
+    """Delete the session, its menu offers and its orders' choices (the orders keep only their metadata)."""
     session.execute(
         delete(OrderChoice).where(OrderChoice.session_id == session_id), execution_options=_NO_SYNC
     )
+    session.execute(delete(MenuOffer).where(MenuOffer.session_id == session_id), execution_options=_NO_SYNC)
     session.execute(
         delete(KioskSession).where(
             KioskSession.session_id == session_id, KioskSession.terminal_id == terminal_id
@@ -161,13 +162,14 @@ def forget_session(session: Session, session_id: str, terminal_id: str) -> None:
 
 
 def purge_expired(session: Session, now: datetime, *, terminal_id: str | None = None) -> int:
-    """Delete expired sessions (of one terminal, or all) and their choices; the number deleted."""
+    """Delete expired sessions (of one terminal, or all), their offers and choices; the number deleted."""
     expired = select(KioskSession.session_id).where(KioskSession.expires_at <= now)
     if terminal_id is not None:
         expired = expired.where(KioskSession.terminal_id == terminal_id)
     session.execute(
         delete(OrderChoice).where(OrderChoice.session_id.in_(expired)), execution_options=_NO_SYNC
     )
+    session.execute(delete(MenuOffer).where(MenuOffer.session_id.in_(expired)), execution_options=_NO_SYNC)
     result = session.execute(
         delete(KioskSession).where(KioskSession.session_id.in_(expired)), execution_options=_NO_SYNC
     )

@@ -1,7 +1,9 @@
 """The order steps through the center (NRF-1, FEE-1, INC-1/2/7/8): quote, pay, document, confirm, void.
 
-The quote is priced from the municipality's menu for this card now; the document is fetched from the
-municipal server, checked for its binding to this order and requester, and passed on in memory only.
+The quote is priced from the offer of the menu the center served this session (`offers`; without one,
+from the municipality's menu asked now); the municipal server decides everything again at render. The
+document is fetched from the municipal server, checked for its binding to this order and requester,
+and passed on in memory only.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from kofu.center import orders, registers
+from kofu.center.app import offers
 from kofu.center.app import sessions as kiosk
 from kofu.center.app.models import OrderChoice
 from kofu.center.app.municipal_client import Fetched
-from kofu.center.app.steps_sessions import SessionSteps
+from kofu.center.app.offers import Offer, Offered
+from kofu.center.app.steps_sessions import SessionSteps, who_and_route
 from kofu.db import transaction
 from kofu.documents.binding import check_binding
 from kofu.logs import get_logger
@@ -32,27 +36,32 @@ from kofu.wire.orders import (
     Steps,
     VoidRequest,
 )
-from kofu.wire.sessions import (
-    MenuItem,
-)
 
 log = get_logger("center.app")
 
 
-def check_choice(item: MenuItem, request: QuoteRequest) -> Reason | None:
-    """Whether the quoted choice lies within what the municipality's menu offers this person now."""
+def check_choice(item: Offered, request: QuoteRequest) -> Reason | None:
+    """Whether the quoted choice lies within what the municipality's menu offers this person."""
     if not item.allowed:
         return item.reason or Reason.KIND_NOT_OFFERED
     if request.copies > item.max_copies:
         return Reason.TOO_MANY_COPIES
-    members = {m.person_id for m in item.members}
-    if any(p not in members for p in request.persons):
+    if any(p not in item.persons for p in request.persons):
         return Reason.NOT_IN_HOUSEHOLD if request.kind is Kind.JUMINHYO else Reason.NOT_IN_REGISTER
     if request.kind is Kind.KAZEI and request.fiscal_year not in item.fiscal_years:
         return Reason.FISCAL_YEAR_NOT_OFFERED
     if request.option is not None and request.option not in item.options:
         return Reason.BAD_REQUEST
     return None
+
+
+def priced(offer: Offer, request: QuoteRequest) -> Offered | Refused:
+    """The offered kind the quote is priced from, or why the choice is refused."""
+    item = offer.get(request.kind)
+    if item is None:
+        return Refused(Reason.KIND_NOT_OFFERED)
+    problem = check_choice(item, request)
+    return item if problem is None else Refused(problem)
 
 
 @dataclass(frozen=True)
@@ -68,24 +77,51 @@ class OrderSteps(SessionSteps):
     # --- orders -------------------------------------------------------------------------------------
 
     async def quote(self, request: QuoteRequest) -> OrderResponse | Refused:
-        """Price the choice from the municipality's menu for this card now, then open the order."""
+        """Price the choice from the session's offer from this municipality, then open the order.
+
+        Without an offer (a kiosk that quotes without asking the menu) the municipality's menu is asked
+        now, as the menu step does; the refusals are the same either way.
+        """
+        quoted = await self._db(self._quote_offered, request)
+        if quoted is not None:
+            return quoted
         menu = await self.menu(request.session_id, request.terminal_id, request.municipality_code)
         if isinstance(menu, Refused):
             return menu
-        item = next((i for i in menu.items if i.kind is request.kind), None)
-        if item is None:
-            return Refused(Reason.KIND_NOT_OFFERED)
-        problem = check_choice(item, request)
-        if problem is not None:
-            return Refused(problem)
+        item = priced(offers.offer_of(menu), request)
+        if isinstance(item, Refused):
+            return item
         return await self._db(self._open_order, request, item)
 
-    def _open_order(self, request: QuoteRequest, item: MenuItem) -> OrderResponse | Refused:
-        now = self.clock()
+    def _quote_offered(self, request: QuoteRequest) -> OrderResponse | Refused | None:
+        """The quote from the stored offer, in one hop and one read; None when there is no offer."""
         with self.factory() as session:
-            who = kiosk.authenticated(session, request.session_id, request.terminal_id, now)
-        if isinstance(who, Refused):
-            return who
+            found = who_and_route(
+                session, request.session_id, request.terminal_id, request.municipality_code, self.clock()
+            )
+            if isinstance(found, Refused):
+                return found
+            who, _role, municipality = found
+            if isinstance(municipality, Refused):
+                return Refused(municipality.reason)  # as its closed menu refuses every kind
+            offer = offers.load(session, request.session_id, request.municipality_code)
+        if offer is None:
+            return None
+        item = priced(offer, request)
+        if isinstance(item, Refused):
+            return item
+        return self._open_order(request, item, who)
+
+    def _open_order(
+        self, request: QuoteRequest, item: Offered, who: kiosk.Who | None = None
+    ) -> OrderResponse | Refused:
+        now = self.clock()
+        if who is None:
+            with self.factory() as session:
+                found = kiosk.authenticated(session, request.session_id, request.terminal_id, now)
+            if isinstance(found, Refused):
+                return found
+            who = found
         receipt = orders.quote(
             self.factory,
             session_id=request.session_id,
@@ -172,22 +208,21 @@ class OrderSteps(SessionSteps):
     def _render_request(self, order_id: uuid.UUID, steps: Steps) -> tuple[RenderRequest, str] | Refused:
         """The render request of a paid (or, on a retry, rendered) order of this session, and its server."""
         now = self.clock()
-        with self.factory() as session:
+        with self.factory() as session:  # one read: the session, the order, its choice and its server
             who = kiosk.authenticated(session, steps.session_id, steps.terminal_id, now)
             if isinstance(who, Refused):
                 return who
-        status = orders.order_status(
-            self.factory, order_id=order_id, session_id=steps.session_id, terminal_id=steps.terminal_id
-        )
-        if isinstance(status, Refused):
-            return status
-        if status.state not in (State.PAID, State.RENDERED):
-            return Refused(Reason.ORDER_STATE_CONFLICT)
-        with self.factory() as session:
+            status = orders.order_status_in(
+                session, order_id=order_id, session_id=steps.session_id, terminal_id=steps.terminal_id
+            )
+            if isinstance(status, Refused):
+                return status
+            if status.state not in (State.PAID, State.RENDERED):
+                return Refused(Reason.ORDER_STATE_CONFLICT)
             choice = session.get(OrderChoice, order_id)
+            if choice is None:
+                return Refused(Reason.ORDER_UNKNOWN)
             municipality = registers.route(session, status.municipality_code, now=now)
-        if choice is None:
-            return Refused(Reason.ORDER_UNKNOWN)
         if isinstance(municipality, Refused):
             return municipality
         request = RenderRequest(
@@ -215,12 +250,18 @@ class OrderSteps(SessionSteps):
         fetched = await self.municipal.render(request.municipality_code, base_url, request)
         if isinstance(fetched, Refused):
             return fetched
-        bound = await self._db(_check_bound, fetched, request)
+        refused = await self._db(self._accept_document, order_id, steps, request, fetched)
+        return refused if refused is not None else Document(fetched)
+
+    def _accept_document(
+        self, order_id: uuid.UUID, steps: Steps, request: RenderRequest, fetched: Fetched
+    ) -> Refused | None:
+        """In one hop: check the document's binding, mark the order rendered, record the document."""
+        bound = _check_bound(fetched, request)
         if bound is not None:
             log.error("document_not_bound", order_id=str(order_id))
             return Refused(bound)
-        receipt = await self._db(
-            orders.mark_rendered,
+        receipt = orders.mark_rendered(
             self.factory,
             order_id=order_id,
             session_id=steps.session_id,
@@ -235,8 +276,8 @@ class OrderSteps(SessionSteps):
         if isinstance(receipt, Refused):
             return receipt
         if self.record_document is not None and not receipt.replay:
-            await self._db(self.record_document, request, fetched)
-        return Document(fetched)
+            self.record_document(request, fetched)
+        return None
 
 
 def _check_bound(fetched: Fetched, request: RenderRequest) -> Reason | None:

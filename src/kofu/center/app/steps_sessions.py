@@ -11,9 +11,10 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from kofu.center import registers
-from kofu.center.app import routing
+from kofu.center.app import offers, routing
 from kofu.center.app import sessions as kiosk
 from kofu.center.app.steps_base import CenterBase, decode_b64
 from kofu.center.auth.authenticator import AuthResponse
@@ -59,6 +60,19 @@ def closed_menu(code: str, reason: Reason) -> MenuResponse:
             needed=False, allowed=False, reason=reason, message_ja=reason.ja, message_en=reason.en
         ),
     )
+
+
+def who_and_route(
+    session: Session, session_id: str, terminal_id: str, code: str, now: datetime
+) -> tuple[kiosk.Who, routing.Role, registers.MunicipalityInfo | Refused] | Refused:
+    """Who is signed in, their card's role at `code`, and its server (or why it is closed now)."""
+    who = kiosk.authenticated(session, session_id, terminal_id, now)
+    if isinstance(who, Refused):
+        return who
+    role = routing.route_role(session, who.auth_serial, code)
+    if role is None:
+        return Refused(Reason.MUNICIPALITY_UNKNOWN)  # not this card's 住所地 nor a 本籍地 of it
+    return who, role, registers.route(session, code, now=now)
 
 
 class SessionSteps(CenterBase):
@@ -199,18 +213,15 @@ class SessionSteps(CenterBase):
     def _who_and_route(
         self, session_id: str, terminal_id: str, code: str
     ) -> tuple[kiosk.Who, routing.Role, registers.MunicipalityInfo | Refused] | Refused:
-        now = self.clock()
         with self.factory() as session:
-            who = kiosk.authenticated(session, session_id, terminal_id, now)
-            if isinstance(who, Refused):
-                return who
-            role = routing.route_role(session, who.auth_serial, code)
-            if role is None:
-                return Refused(Reason.MUNICIPALITY_UNKNOWN)  # not this card's 住所地 nor a 本籍地 of it
-            return who, role, registers.route(session, code, now=now)
+            return who_and_route(session, session_id, terminal_id, code, self.clock())
 
     async def menu(self, session_id: str, terminal_id: str, code: str) -> MenuResponse | Refused:
-        """The municipality's menu for this session's card; a closed municipality answers all refused."""
+        """The municipality's menu for this session's card; a closed municipality answers all refused.
+
+        The municipality's answer is kept as the session's offer from it (ids and numbers only), which
+        the quote is priced from; any other answer from its server drops the offer, so the quote asks afresh.
+        """
         found = await self._db(self._who_and_route, session_id, terminal_id, code)
         if isinstance(found, Refused):
             return found
@@ -224,6 +235,8 @@ class SessionSteps(CenterBase):
             role=role,
         )
         answer = await self.municipal.menu(code, municipality.base_url, query)
+        offer = offers.offer_of(answer) if isinstance(answer, MenuResponse) else None
+        await self._db(offers.store, self.factory, session_id, code, offer)
         if isinstance(answer, Refused) and answer.reason is Reason.MUNICIPALITY_UNAVAILABLE:
             return closed_menu(code, answer.reason)
         return answer

@@ -1,0 +1,115 @@
+"""The menu offer a session's quotes are priced from: what the center served, in ids and numbers only.
+
+When the center serves a menu the municipality answered, it keeps per kind just what the quote checks
+(allowed, reason, fee, copies, person ids, fiscal years, options), so the quote need not ask the
+municipal server for the same menu again: the municipal server decides everything again at render.
+Never names or labels (the center keeps no certificate content); forgotten with the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.center.app.models import MenuOffer
+from kofu.db import transaction
+from kofu.rules.kinds import Kind
+from kofu.rules.reasons import Reason
+from kofu.wire.sessions import MenuItem, MenuResponse
+
+# each write is its own short transaction with no offer rows loaded: nothing to synchronise
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass(frozen=True)
+class Offered:
+    """One kind as a menu offered it: what `check_choice` and the order need, nothing shown."""
+
+    allowed: bool
+    reason: Reason | None
+    unit_fee: int
+    max_copies: int
+    persons: frozenset[str]  # the members' person ids (their labels are shown, never kept)
+    fiscal_years: tuple[int, ...]
+    options: tuple[str, ...]
+
+
+Offer = dict[Kind, Offered]
+
+
+def offered(item: MenuItem) -> Offered:
+    """What the quote needs of one menu item."""
+    return Offered(
+        allowed=item.allowed,
+        reason=item.reason,
+        unit_fee=item.unit_fee,
+        max_copies=item.max_copies,
+        persons=frozenset(m.person_id for m in item.members),
+        fiscal_years=item.fiscal_years,
+        options=item.options,
+    )
+
+
+def offer_of(menu: MenuResponse) -> Offer:
+    """The offer of a menu, per kind."""
+    return {item.kind: offered(item) for item in menu.items}
+
+
+def _to_json(offer: Offer) -> dict[str, Any]:
+    return {
+        kind.value: {
+            "allowed": o.allowed,
+            "reason": o.reason.value if o.reason is not None else None,
+            "unit_fee": o.unit_fee,
+            "max_copies": o.max_copies,
+            "persons": sorted(o.persons),
+            "fiscal_years": list(o.fiscal_years),
+            "options": list(o.options),
+        }
+        for kind, o in offer.items()
+    }
+
+
+def _from_json(data: dict[str, Any]) -> Offer:
+    return {
+        Kind(kind): Offered(
+            allowed=bool(o["allowed"]),
+            reason=Reason(o["reason"]) if o["reason"] is not None else None,
+            unit_fee=int(o["unit_fee"]),
+            max_copies=int(o["max_copies"]),
+            persons=frozenset(o["persons"]),
+            fiscal_years=tuple(o["fiscal_years"]),
+            options=tuple(o["options"]),
+        )
+        for kind, o in data.items()
+    }
+
+
+def load(session: Session, session_id: str, code: str) -> Offer | None:
+    """The offer the session was last served from this municipality, if any."""
+    row = session.get(MenuOffer, (session_id, code))
+    return None if row is None else _from_json(row.items)
+
+
+def store(factory: sessionmaker[Session], session_id: str, code: str, offer: Offer | None) -> None:
+    """Replace the session's offer from this municipality (None: drop it, so the quote asks afresh)."""
+    try:
+        with transaction(factory) as session:
+            session.execute(
+                delete(MenuOffer).where(
+                    MenuOffer.session_id == session_id, MenuOffer.municipality_code == code
+                ),
+                execution_options=_NO_SYNC,
+            )
+            if offer is not None:
+                session.execute(
+                    insert(MenuOffer).values(
+                        session_id=session_id, municipality_code=code, items=_to_json(offer)
+                    )
+                )
+    except IntegrityError:
+        pass  # a twin of this retried menu request stored its offer, as fresh as this one, first
