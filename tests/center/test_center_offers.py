@@ -254,3 +254,25 @@ def test_sec4_the_offer_goes_with_the_expired_session(center: Center) -> None:
     with transaction(center.factory) as s:
         assert kiosk.purge_expired(s, NOON + timedelta(minutes=16)) == 1
     assert center.offers() == []
+
+
+def test_sec4_a_menu_answered_after_its_session_closed_leaves_no_offer(center: Center) -> None:
+    """The kiosk closed the session while the municipal server was still answering its menu."""
+    sid = center.signed_in()
+    closing = StubMunicipal()
+
+    async def answer_after_close(code: str, base_url: str, query: MenuQuery) -> MenuResponse | Refused:
+        center.service.close_session(sid, TERMINAL)
+        return await closing.menu(code, base_url, query)
+
+    center.service.municipal.menu = answer_after_close  # type: ignore[method-assign]
+    center.menu(sid)
+    assert closing.calls and center.offers() == []
+
+
+def test_sec4_another_terminal_cannot_forget_a_session_or_its_offer(center: Center) -> None:
+    sid = center.signed_in()
+    center.menu(sid)
+    center.service.close_session(sid, "T-OTHER-0001")
+    assert [row.session_id for row in center.offers()] == [sid]
+    assert isinstance(center.quote(sid), OrderResponse)

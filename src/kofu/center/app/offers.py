@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center.app.models import MenuOffer
+from kofu.center.app.sessions import hold_live
 from kofu.db import transaction
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
@@ -99,13 +100,15 @@ def store(factory: sessionmaker[Session], session_id: str, code: str, offer: Off
     """Replace the session's offer from this municipality (None: drop it, so the quote asks afresh)."""
     try:
         with transaction(factory) as session:
+            # the session row first (as a close takes it): an offer is never stored for a closed session
+            live = hold_live(session, session_id)
             session.execute(
                 delete(MenuOffer).where(
                     MenuOffer.session_id == session_id, MenuOffer.municipality_code == code
                 ),
                 execution_options=_NO_SYNC,
             )
-            if offer is not None:
+            if offer is not None and live:
                 session.execute(
                     insert(MenuOffer).values(
                         session_id=session_id, municipality_code=code, items=_to_json(offer)

@@ -148,29 +148,50 @@ def set_sign_challenge(session: Session, session_id: str, challenge: bytes) -> N
 
 
 def forget_session(session: Session, session_id: str, terminal_id: str) -> None:
-    """Delete the session, its menu offers and its orders' choices (the orders keep only their metadata)."""
-    session.execute(
-        delete(OrderChoice).where(OrderChoice.session_id == session_id), execution_options=_NO_SYNC
-    )
-    session.execute(delete(MenuOffer).where(MenuOffer.session_id == session_id), execution_options=_NO_SYNC)
-    session.execute(
+    """Delete the session, its menu offers and its orders' choices (the orders keep only their metadata).
+
+    The session row goes first: it is locked then, so an offer or a choice being stored for it either
+    waits and finds it gone (`hold_live`) or is committed before and deleted here. Another terminal's
+    session is left alone, with its offers and choices.
+    """
+    gone = session.execute(
         delete(KioskSession).where(
             KioskSession.session_id == session_id, KioskSession.terminal_id == terminal_id
         ),
         execution_options=_NO_SYNC,
     )
+    if not getattr(gone, "rowcount", 0):
+        return
+    _forget_rows(session, [session_id])
+
+
+def _forget_rows(session: Session, session_ids: list[str]) -> None:
+    """The offers and choices of sessions just deleted."""
+    if not session_ids:
+        return
+    session.execute(
+        delete(OrderChoice).where(OrderChoice.session_id.in_(session_ids)), execution_options=_NO_SYNC
+    )
+    session.execute(
+        delete(MenuOffer).where(MenuOffer.session_id.in_(session_ids)), execution_options=_NO_SYNC
+    )
+
+
+def hold_live(session: Session, session_id: str) -> bool:
+    """Whether the session still exists; its row is held (shared) so no close deletes it meanwhile."""
+    found = session.scalar(
+        select(KioskSession.session_id)
+        .where(KioskSession.session_id == session_id)
+        .with_for_update(read=True)
+    )
+    return found is not None
 
 
 def purge_expired(session: Session, now: datetime, *, terminal_id: str | None = None) -> int:
     """Delete expired sessions (of one terminal, or all), their offers and choices; the number deleted."""
-    expired = select(KioskSession.session_id).where(KioskSession.expires_at <= now)
+    expired = delete(KioskSession).where(KioskSession.expires_at <= now)
     if terminal_id is not None:
         expired = expired.where(KioskSession.terminal_id == terminal_id)
-    session.execute(
-        delete(OrderChoice).where(OrderChoice.session_id.in_(expired)), execution_options=_NO_SYNC
-    )
-    session.execute(delete(MenuOffer).where(MenuOffer.session_id.in_(expired)), execution_options=_NO_SYNC)
-    result = session.execute(
-        delete(KioskSession).where(KioskSession.session_id.in_(expired)), execution_options=_NO_SYNC
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    gone = list(session.scalars(expired.returning(KioskSession.session_id), execution_options=_NO_SYNC))
+    _forget_rows(session, gone)
+    return len(gone)

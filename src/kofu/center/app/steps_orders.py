@@ -139,7 +139,9 @@ class OrderSteps(SessionSteps):
             return receipt
         try:
             with transaction(self.factory) as session:
-                if session.get(OrderChoice, receipt.order_id) is None:
+                # not for a session closed meanwhile: its choices would outlive it
+                live = kiosk.hold_live(session, request.session_id)
+                if live and session.get(OrderChoice, receipt.order_id) is None:
                     session.add(
                         OrderChoice(
                             order_id=receipt.order_id,
