@@ -1,14 +1,20 @@
-"""The chaos bench's own judges must catch what they look for (no servers needed)."""
+"""The chaos bench's own judges must catch what they look for (no kofu servers needed)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+from sqlalchemy import text
+
 from kofu.chaos.checks import content_at_rest, judge_hours
+from kofu.chaos.faults import postgres_cpu_seconds
 from kofu.chaos.kiosk import Result
+from kofu.db import make_engine
 from kofu.rules.calendar import JST
 from kofu.rules.rulebook import load_rulebook
 
@@ -60,3 +66,18 @@ def test_chaos_content_search_finds_planted_names_in_any_form_SEC_4(tmp_path: Pa
     (home / "clean.log").write_text("nothing here", encoding="utf-8")
     found = content_at_rest(home, [name, address], {}, tmp_path / "scratch")
     assert sorted(found) == ["db/center.db", "kiosks/T-1/state.json", "logs.txt"]
+
+
+def test_chaos_counts_the_cpu_of_a_local_postgresql_server() -> None:
+    """The storm's CPU table includes the database when it shares the cores (PostgreSQL on this machine)."""
+    url = os.environ.get("KOFU_TEST_DATABASE_URL", "")
+    before = postgres_cpu_seconds()
+    if not url.startswith("postgresql") or before is None:
+        pytest.skip("no PostgreSQL server on this machine")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        for _ in range(300):  # enough server work to pass several clock ticks
+            conn.execute(text("SELECT count(*) FROM generate_series(1, 20000)")).scalar()
+        after = postgres_cpu_seconds()  # while the backend lives (an exited one is counted once reaped)
+    engine.dispose()
+    assert after is not None and after > before

@@ -79,6 +79,31 @@ def cpu_seconds(pid: int) -> float:
     return own(pid, True) + sum(own(child, True) for child in children(pid))
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU seconds so far of this machine's PostgreSQL server: every `postgres` process, plus the
+    backends its postmaster reaped; None when none is visible (a remote server, or SQLite)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[str, int, list[str]]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        stats[int(stat.parent.name)] = (name, int(rest[1]), rest)
+    used = 0
+    found = False
+    for name, ppid, fields in stats.values():
+        if not name.startswith("postgres"):
+            continue
+        found = True
+        used += int(fields[11]) + int(fields[12])
+        parent = stats.get(ppid)
+        if parent is None or not parent[0].startswith("postgres"):  # the postmaster: its reaped backends
+            used += int(fields[13]) + int(fields[14])
+    return used / ticks if found else None
+
+
 def wait_workers(supervisor: int, count: int, timeout: float = 60.0) -> bool:
     """Until the supervisor has `count` workers again (True) or the timeout passed (False)."""
     deadline = time.monotonic() + timeout

@@ -27,7 +27,7 @@ import httpx
 from kofu.chaos.cast import Cast, choose_cast
 from kofu.chaos.checks import content_at_rest, judge_hours, judge_ledger, needles
 from kofu.chaos.clock import build_library, clock_env, set_offset
-from kofu.chaos.faults import Outage, cpu_seconds, proxy_delayed, wait_workers
+from kofu.chaos.faults import Outage, cpu_seconds, postgres_cpu_seconds, proxy_delayed, wait_workers
 from kofu.chaos.kiosk import Result, Task
 from kofu.chaos.plan import CHANGES, FAULT_EVERY, Plan, Visit, make_plan, storm_day
 from kofu.chaos.stack import OHIRA, Stack, free_port, scratch_databases
@@ -237,6 +237,7 @@ def _run(
         assert clock_file is not None
         set_offset(clock_file, 0)
         progress.status("starting the servers")
+        pg_cpu0 = postgres_cpu_seconds() if options.backend == "postgresql" else None
         kiosk_processes = stack_of_processes.enter_context(
             KioskProcesses(max(1, min(options.kiosk_processes, options.kiosks)))
         )
@@ -284,6 +285,9 @@ def _run(
         cpu = {name: round(cpu_seconds(server.process.pid), 1) for name, server in stack.servers.items()}
         cpu["proxy"] = round(cpu_seconds(proxy.process.pid), 1)
         cpu["kiosks_and_paper_judge"] = round(kiosk_processes.cpu_s, 1)
+        pg_cpu = postgres_cpu_seconds() if pg_cpu0 is not None else None
+        if pg_cpu0 is not None and pg_cpu is not None:  # the database shares the cores when it is local
+            cpu["postgresql"] = round(pg_cpu - pg_cpu0, 1)
         stack.stop_all()
         progress.status("recovery of stale orders (kofu center recover)")
         set_offset(clock_file, max(offsets.values()) + 17 * 60)  # past every order by the stale age
