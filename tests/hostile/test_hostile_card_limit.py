@@ -29,6 +29,7 @@ def test_a_card_hammering_is_refused_while_another_card_at_the_same_terminal_is_
     assert statuses[CARD_LIMIT.capacity :] == [429] * 3, statuses
     last = replies[-1]
     assert is_refusal(last, 429) and last.json()["reason"] == "rate_limited"
+    assert int(last.headers["Retry-After"]) >= 1  # when this card's next attempt is allowed
     assert len(replies) + 1 < TERMINAL_LIMIT.capacity  # the terminal's own bucket is not what refused
     ok = _authenticate(world, other)
     assert ok.status_code == 200, ok.text

@@ -85,6 +85,11 @@ def retry_after(bucket: Bucket, limit: Limit) -> int:
     return max(0, math.ceil((1.0 - bucket.tokens) / limit.rate))
 
 
+def retry_after_header(limit: Limit) -> dict[str, str]:
+    """The Retry-After of a refusal from an empty bucket of `limit`: when one token is back."""
+    return {"Retry-After": str(max(1, retry_after(Bucket(0.0, 0.0), limit)))}
+
+
 def terminal_key(terminal_id: str) -> str:
     """The bucket of one kiosk terminal."""
     return f"terminal:{terminal_id}"
@@ -250,5 +255,4 @@ async def _refuse(refused: Refused, limit: Limit, scope: Any, receive: Any, send
     from kofu.wire.common import ErrorBody
 
     body = ErrorBody.of(refused).model_dump(mode="json")
-    wait = str(max(1, retry_after(Bucket(0.0, 0.0), limit)))
-    await JSONResponse(body, status_code=429, headers={"Retry-After": wait})(scope, receive, send)
+    await JSONResponse(body, status_code=429, headers=retry_after_header(limit))(scope, receive, send)

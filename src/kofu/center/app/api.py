@@ -13,6 +13,7 @@ from fastapi import FastAPI, Path, Query, Request, Response
 
 from kofu.center.app.http import documented, refusal_response
 from kofu.center.app.service import CenterService
+from kofu.center.ratelimit import retry_after_header
 from kofu.netpki.tls import scope_terminal_id
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason as R
@@ -75,7 +76,13 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
     )
     async def authenticate(request: Request, session_id: SessionPath, body: AuthenticateRequest) -> object:
         """SEC-1, DAY-1: check the card's signature of the challenge; answer where the card may go."""
-        return answer(peer(request, body.terminal_id) or await svc.authenticate(session_id, body))
+        result = peer(request, body.terminal_id) or await svc.authenticate(session_id, body)
+        limit = svc.authenticator.card_limit
+        if isinstance(result, Refused) and result.reason is R.RATE_LIMITED and limit is not None:
+            refused = refusal_response(result)  # this card's bucket is empty: say when to come back
+            refused.headers.update(retry_after_header(limit))
+            return refused
+        return answer(result)
 
     @app.get(
         "/v1/sessions/{session_id}/menu",
