@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kofu.audit.entry import subject as audit_subject
 from kofu.audit.entry import tagged
@@ -260,7 +261,9 @@ def _move(
         )
         state = after
     session.flush()
-    session.refresh(order)
+    written = {"state": transition.after.value, "updated_at": now, **values}
+    for key, value in written.items():  # what the UPDATE wrote: no SELECT to read the row back
+        set_committed_value(order, key, value)
 
 
 def _after(state: State, event: Event) -> State:
