@@ -17,7 +17,7 @@ from kofu.center import registers
 from kofu.center.app import offers, routing
 from kofu.center.app import sessions as kiosk
 from kofu.center.app.steps_base import CenterBase, decode_b64
-from kofu.center.auth.authenticator import AuthResponse
+from kofu.center.auth.authenticator import Authenticated, AuthResponse
 from kofu.db import transaction
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
@@ -152,10 +152,8 @@ class SessionSteps(CenterBase):
         answer = AuthResponse(state.challenge, session_id, request.terminal_id, der, signature)
         if state.authenticated:
             return self._replayed_authentication(state, der, now)
-        outcome = self.authenticator.authenticate(answer)
-        if isinstance(outcome, Refused):
-            return outcome
-        with transaction(self.factory) as session:
+
+        def mark(session: Session, outcome: Authenticated) -> None:  # in the transaction of the success
             kiosk.mark_authenticated(
                 session,
                 session_id,
@@ -163,6 +161,10 @@ class SessionSteps(CenterBase):
                 credential=outcome.credential,
                 digest=outcome.certificate_digest.hex(),
             )
+
+        outcome = self.authenticator.authenticate(answer, on_success=mark)
+        if isinstance(outcome, Refused):
+            return outcome
         log.info("session_authenticated", terminal=request.terminal_id, credential=outcome.credential)
         return self._authenticated_response(outcome.auth_serial, outcome.credential, now)
 

@@ -97,8 +97,15 @@ class Authenticator:
         with transaction(self.factory) as session:
             return issue_challenge(session, session_id=session_id, terminal_id=terminal_id, now=self.clock())
 
-    def authenticate(self, response: AuthResponse) -> Authenticated | Refused:
-        """Consume the challenge (a replay loses), then check everything; record the outcome."""
+    def authenticate(
+        self,
+        response: AuthResponse,
+        on_success: Callable[[Session, Authenticated], None] | None = None,
+    ) -> Authenticated | Refused:
+        """Consume the challenge (a replay loses), then check everything; record the outcome.
+
+        `on_success` runs in the transaction that records a success (the caller's own bookkeeping).
+        """
         now = self.clock()
         with transaction(self.factory) as session:
             problem = consume_challenge(
@@ -109,7 +116,7 @@ class Authenticator:
                 now=now,
             )
         outcome: Authenticated | Refused = Refused(problem) if problem else self.verify(response, now)
-        self._record(response, outcome, now)
+        self._record(response, outcome, now, on_success)
         return outcome
 
     def verify(self, response: AuthResponse, now: datetime) -> Authenticated | Refused:
@@ -146,7 +153,13 @@ class Authenticator:
             return Refused(day_one)
         return Authenticated(checked.serial, checked.credential, now, record.person_id, checked.digest)
 
-    def _record(self, response: AuthResponse, outcome: Authenticated | Refused, now: datetime) -> None:
+    def _record(
+        self,
+        response: AuthResponse,
+        outcome: Authenticated | Refused,
+        now: datetime,
+        on_success: Callable[[Session, Authenticated], None] | None = None,
+    ) -> None:
         ok = isinstance(outcome, Authenticated)
         event = AuthEvent(
             at=now,
@@ -159,6 +172,8 @@ class Authenticator:
         )
         with transaction(self.factory) as session:
             session.add(event)
+            if on_success is not None and isinstance(outcome, Authenticated):
+                on_success(session, outcome)
             audit_record(  # audit hook (kofu.audit): no-op unless the factory has an audit log attached
                 session,
                 actor=tagged("terminal", response.terminal_id),
