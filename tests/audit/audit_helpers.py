@@ -23,7 +23,10 @@ def event(i: int, actor: str = "T-SEJ-0001") -> AuditEvent:
 
 
 def fill(url: str, n: int, *, key: bytes | None = None, actor: str = "T-SEJ-0001", start: Any = None) -> None:
-    """Append `n` events, one transaction each (as decisions arrive); `start`: a barrier to wait at first."""
+    """Record `n` events, one transaction each (as decisions arrive), each chained after its commit.
+
+    `start`: a barrier to wait at first (concurrent workers then also chain concurrently).
+    """
     engine = make_engine(url)
     factory = session_factory(engine)
     log = AuditLog(key)
@@ -35,6 +38,7 @@ def fill(url: str, n: int, *, key: bytes | None = None, actor: str = "T-SEJ-0001
         for i in range(n):
             with transaction(factory) as session:
                 log.append(session, event(i, actor), T0 + timedelta(seconds=i))
+            log.chain(factory)
             if start is not None:
                 time.sleep(0.002)  # the work between two decisions, so the workers' appends interleave
     finally:

@@ -48,8 +48,9 @@ def test_audit_show_last_entries(sqlite_audit_url: str, kofu_home: Path) -> None
     fill(sqlite_audit_url, 5)
     code, out = _run(kofu_home, "show", "--last", "2", "--db", sqlite_audit_url)
     assert code == 0, out
-    lines = out.strip().splitlines()
+    *lines, pending = out.strip().splitlines()
     assert [line.split()[0] for line in lines] == ["4", "5"]
+    assert pending == "pending 0"
     assert "terminal:T-SEJ-0001 order.pay order:ord-00003 order_state_conflict" in lines[0]
     assert "order:ord-00004 allowed" in lines[1]
 

@@ -120,9 +120,13 @@ def test_audit_keyed_chain_resists_recomputation(audit_url: str) -> None:
 def test_audit_key_setting_is_fixed_by_the_first_entry(sqlite_audit_url: str) -> None:
     fill(sqlite_audit_url, 1, key=bytes(32))
     engine = make_engine(sqlite_audit_url)
+    factory = session_factory(engine)
     try:
-        with pytest.raises(AuditError), transaction(session_factory(engine)) as session:
+        with transaction(factory) as session:
             AuditLog(None).append(session, event(1), T0)
+        with pytest.raises(AuditError, match="keyed"):
+            AuditLog(None).chain(factory)
+        assert AuditLog(bytes(32)).chain(factory) == 1  # the chain's own key chains it
     finally:
         engine.dispose()
     assert check(sqlite_audit_url, bytes(32)).ok
@@ -134,9 +138,12 @@ def test_audit_no_chain_head_is_a_clear_error(sqlite_url: str) -> None:
     migrate_audit(sqlite_url)
     tamper(sqlite_url, "DELETE FROM audit_head")
     engine = make_engine(sqlite_url)
+    factory = session_factory(engine)
     try:
-        with pytest.raises(AuditError, match="migration"), transaction(session_factory(engine)) as session:
+        with transaction(factory) as session:
             AuditLog().append(session, event(0), T0)
+        with pytest.raises(AuditError, match="migration"):
+            AuditLog().chain(factory)
     finally:
         engine.dispose()
 
@@ -146,7 +153,7 @@ def _worker(url: str, actor: str, n: int, start: Any) -> None:
 
 
 def test_audit_concurrent_appends_from_two_processes_keep_one_chain(audit_url: str) -> None:
-    """Two worker processes appending at once: one unbroken chain, no seq lost or doubled (audit)."""
+    """Two worker processes recording and chaining at once: one unbroken chain, each event once (audit)."""
     per = 60
     ctx = multiprocessing.get_context("fork")
     start = ctx.Barrier(2)
@@ -160,6 +167,11 @@ def test_audit_concurrent_appends_from_two_processes_keep_one_chain(audit_url: s
     assert [e.seq for e in entries] == list(range(1, 2 * per + 1))
     actors = [e.actor for e in entries]
     assert set(actors) == {"terminal:T-0", "terminal:T-1"}
+    for i in range(2):  # every event exactly once, in each worker's order
+        assert [e.subject for e in entries if e.actor == f"terminal:T-{i}"] == [
+            event(j).subject for j in range(per)
+        ]
+    assert _pending(audit_url) == 0, "a worker that skipped the locked head left rows behind"
     assert sum(a != b for a, b in itertools.pairwise(actors)) > 2, "the two workers did not overlap"
     report = check(audit_url)
     assert report.ok and report.count == 2 * per
@@ -180,10 +192,22 @@ def test_audit_decision_in_its_own_transaction(sqlite_audit_url: str) -> None:
             "action": "order.document",
             "subject": subject(order="o-1"),
         }
-        assert audit_decision(plain, **args, result=Refused(Reason.DOCUMENT_NOT_BOUND), now=T0) is None
+        audit_decision(plain, **args, result=Refused(Reason.DOCUMENT_NOT_BOUND), now=T0)  # records nothing
         audited = attach_audit(session_factory(engine), AuditLog())
-        entry = audit_decision(audited, **args, result=Refused(Reason.DOCUMENT_NOT_BOUND), now=T0)
-        assert entry is not None and (entry.seq, entry.outcome) == (1, "document_not_bound")
+        audit_decision(audited, **args, result=Refused(Reason.DOCUMENT_NOT_BOUND), now=T0)
     finally:
         engine.dispose()
+    entries, _ = chain(sqlite_audit_url)  # chained by audit_decision itself, after its commit
+    assert [(e.seq, e.outcome) for e in entries] == [(1, "document_not_bound")]
     assert check(sqlite_audit_url).count == 1
+
+
+def _pending(url: str) -> int:
+    from kofu.audit.log import pending_count
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return pending_count(session)
+    finally:
+        engine.dispose()

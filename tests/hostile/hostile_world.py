@@ -44,7 +44,9 @@ PERSONS = 80
 
 # Tables whose rows record the attempt itself (the authentication events, the hash-chained audit log
 # of every decision, refusals included): a refused request may append there, and nowhere else.
-ATTEMPT_TABLES = frozenset({"auth_events", "audit_entries", "audit_head", "center_rate_buckets"})
+ATTEMPT_TABLES = frozenset(
+    {"auth_events", "audit_entries", "audit_head", "audit_pending", "center_rate_buckets"}
+)
 
 SQL_LIKE = (
     "'; DROP TABLE orders; --",

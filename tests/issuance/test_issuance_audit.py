@@ -6,12 +6,19 @@ each step, and holds no certificate content (SEC-4).
 
 from __future__ import annotations
 
+import time
+
 from issuance_world import OHIRA, World
 from sqlalchemy import select
 
-from kofu.audit.log import read_chain
+from kofu.audit.log import pending_count, read_chain
 from kofu.audit.verifier import verify_chain
 from kofu.registry.models import Person
+
+
+def _pending(world: World) -> int:
+    with world.factory() as session:
+        return pending_count(session)
 
 
 def test_issuance_appends_every_decision_to_an_intact_chain_sec4(world: World) -> None:
@@ -30,6 +37,10 @@ def test_issuance_appends_every_decision_to_an_intact_chain_sec4(world: World) -
     done = world.center.post(f"/v1/orders/{order_id}/confirm", json=step.steps("audit-confirm-1"))
     assert done.json()["state"] == "charged"
 
+    deadline = time.monotonic() + 5
+    while _pending(world) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _pending(world) == 0, "the center's chainer (app lifespan) did not chain the decisions"
     with world.factory() as session:
         entries, head = read_chain(session)
         person = session.scalars(select(Person).where(Person.person_id == person_id)).one()

@@ -1,5 +1,7 @@
 """`kofu audit`: verify the hash-chained audit log, show its last entries, create the home's audit key.
 
+Both read only: they also report how many recorded decisions the center has not chained yet (`pending`).
+
 Mount with `app.add_typer(kofu.audit.cli.app, name="audit")`; the Settings object is in `ctx.obj`.
 Exit codes of `verify`: 0 intact, 1 problems found (each printed with its entry), 2 cannot check.
 """
@@ -53,10 +55,10 @@ def _key(ctx: typer.Context, key_file: Path | None) -> bytes | None:
     return key
 
 
-def _chain(ctx: typer.Context, db: str | None) -> tuple[list[AuditEntry], Head | None]:
+def _chain(ctx: typer.Context, db: str | None) -> tuple[list[AuditEntry], Head | None, int]:
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-    from kofu.audit.log import AuditError, read_chain
+    from kofu.audit.log import AuditError, pending_count, read_chain
     from kofu.db import make_engine, session_factory
 
     url = db or _settings(ctx).db_url
@@ -66,7 +68,8 @@ def _chain(ctx: typer.Context, db: str | None) -> tuple[list[AuditEntry], Head |
         raise _fail("bad_request: not a database URL") from None
     try:
         with session_factory(engine)() as session:
-            return read_chain(session)
+            entries, head = read_chain(session)
+            return entries, head, pending_count(session)
     except (DBAPIError, AuditError) as exc:
         raise _fail(f"unreadable: cannot read the audit tables ({type(exc).__name__})") from None
     finally:
@@ -96,7 +99,7 @@ def verify(
 
     anchors = [_anchor(text) for text in anchor or []]
     key = _key(ctx, key_file)
-    entries, head = _chain(ctx, db)
+    entries, head, pending = _chain(ctx, db)
     report = verify_chain(entries, head, key, anchors)
     if as_json:
         typer.echo(
@@ -106,6 +109,7 @@ def verify(
                     "entries": report.count,
                     "head": report.head_hash,
                     "keyed": key is not None,
+                    "pending": pending,
                     "problems": [{"seq": p.seq, "kind": p.kind, "detail": p.detail} for p in report.problems],
                 }
             )
@@ -114,7 +118,7 @@ def verify(
         for problem in report.problems:
             typer.echo(str(problem))
         state = "intact" if report.ok else f"BROKEN ({len(report.problems)} problems)"
-        typer.echo(f"audit chain {state}: {report.count} entries, head {report.head_hash}")
+        typer.echo(f"audit chain {state}: {report.count} entries, head {report.head_hash}, pending {pending}")
         if report.ok and report.count:
             typer.echo(f"anchor for later checks: --anchor {report.count}:{report.head_hash}")
     if not report.ok:
@@ -130,7 +134,7 @@ def show(
     """The last N entries, oldest first: seq, time (UTC), actor, action, subject, outcome, hash prefix."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-    from kofu.audit.log import last_entries
+    from kofu.audit.log import last_entries, pending_count
     from kofu.db import make_engine, session_factory
 
     url = db or _settings(ctx).db_url
@@ -141,12 +145,14 @@ def show(
     try:
         with session_factory(engine)() as session:
             entries = last_entries(session, last)
+            pending = pending_count(session)
     except DBAPIError as exc:
         raise _fail(f"unreadable: cannot read the audit tables ({type(exc).__name__})") from None
     finally:
         engine.dispose()
     for e in entries:
         typer.echo(f"{e.seq:>8} {e.at} {e.actor} {e.action} {e.subject or '-'} {e.outcome} {e.hash[:16]}")
+    typer.echo(f"pending {pending}")
 
 
 @app.command("key")

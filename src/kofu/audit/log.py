@@ -1,9 +1,11 @@
-"""Appending to the audit chain, inside the caller's transaction, safely from many worker processes.
+"""Recording decisions for the audit chain without serialising the decisions on the chain head.
 
-An append first updates the single chain-head row (`seq = seq + 1`): on PostgreSQL that takes the row's
-lock until commit, on SQLite the database's write lock, so appends are serialised and the chain never
-forks; the unique prev_hash is a second guard. Because the entry is written in the transaction of the
-decision, the entry exists exactly when the decision was committed.
+A decision's transaction only inserts its event into `audit_pending`, so the entry exists exactly when
+the decision commits, and no lock is held. The center's chainer (`kofu.audit.chainer`) moves pending
+rows into the hash chain a fraction of a second later, in the order they became visible: it locks the
+single head row (PostgreSQL: FOR UPDATE; SQLite: the database write lock), so only one chainer extends
+the chain at a time, and the unique seq and prev_hash refuse a fork. A pending row could be altered
+unnoticed only during that fraction of a second; `kofu audit verify` reports how many are pending.
 
 Wiring: `attach_audit(factory, AuditLog(key))` makes every session of `factory` record; code that decides
 calls `record(session, ...)`, which does nothing when no log is attached.
@@ -13,51 +15,120 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.audit.entry import ALLOWED, AuditEntry, AuditEvent, chained, utc_text
-from kofu.audit.models import HEAD_ID, AuditHead, AuditRecord
+from kofu.audit.models import HEAD_ID, AuditHead, AuditPending, AuditRecord
 from kofu.audit.verifier import Head
+from kofu.db import transaction
+from kofu.logs import get_logger
 
 INFO_KEY = "kofu.audit"
 
+log = get_logger("audit")
+
+# Core tables: the ORM's bookkeeping cost more than the SQL here
+_HEAD = cast(Table, AuditHead.__table__)
+_RECORDS = cast(Table, AuditRecord.__table__)
+_PENDING = cast(Table, AuditPending.__table__)
+
 
 class AuditError(RuntimeError):
-    """The audit log cannot append (no audit tables, or a key setting other than the chain's)."""
+    """The audit log cannot chain (no audit tables, or a key setting other than the chain's)."""
+
+
+def _dialect(factory: sessionmaker[Session]) -> str:
+    bind = factory.kw.get("bind")
+    return bind.dialect.name if isinstance(bind, Engine) else ""
+
+
+def _lost_race(exc: DBAPIError) -> bool:
+    """SQLite: another process chained first (unique seq/prev_hash) or held the write lock too long."""
+    text = str(exc.orig).lower()
+    return isinstance(exc, IntegrityError) or "locked" in text or "busy" in text
 
 
 @dataclass(frozen=True)
 class AuditLog:
-    """Appends events to the chain in the database of the session given; `key` makes it HMAC-chained."""
+    """Records events as pending, and chains them; `key` makes the chain HMAC-keyed."""
 
     key: bytes | None = None
 
-    def append(self, session: Session, event: AuditEvent, now: datetime) -> AuditEntry:
-        """Append `event` at `now` in `session`'s transaction; the head row stays locked until commit."""
-        # Core statements on the tables: the ORM's bulk-update bookkeeping cost more than the SQL here
-        head, records = cast(Table, AuditHead.__table__), cast(Table, AuditRecord.__table__)
-        conn = session.connection()
-        row = conn.execute(
-            update(head)
-            .where(head.c.id == HEAD_ID)
-            .values(seq=head.c.seq + 1)
-            .returning(head.c.seq, head.c.hash, head.c.keyed)
-        ).one_or_none()
-        if row is None:
-            raise AuditError("no audit chain head: run the audit migration (kofu.audit.schema)")
-        seq, prev_hash, keyed = row
-        if keyed is not None and keyed != (self.key is not None):
-            state = "keyed: this process has no key" if keyed else "not keyed"
-            raise AuditError(f"the audit chain is {state}")
-        entry = chained(seq, utc_text(now), event, prev_hash, self.key)
-        conn.execute(insert(records).values(**entry.__dict__))
-        conn.execute(
-            update(head).where(head.c.id == HEAD_ID).values(hash=entry.hash, keyed=self.key is not None)
+    def append(self, session: Session, event: AuditEvent, now: datetime) -> None:
+        """Record `event` at `now` in `session`'s transaction: one INSERT, no lock; chained after commit."""
+        session.connection().execute(
+            insert(_PENDING).values(
+                at=utc_text(now),
+                actor=event.actor,
+                action=event.action,
+                subject=event.subject,
+                outcome=event.outcome,
+            )
         )
-        return entry
+
+    def chain(self, factory: sessionmaker[Session], limit: int = 500) -> int:
+        """Move pending events into the chain, `limit` per transaction, until none is left; how many.
+
+        Returns at once when another worker holds the head: it looks again after its commit.
+        """
+        done = 0
+        while True:
+            try:
+                moved = self._chain_batch(factory, limit)
+            except (IntegrityError, OperationalError) as exc:
+                if _dialect(factory) == "sqlite" and _lost_race(exc):
+                    return done  # another process chained these rows first
+                raise
+            if not moved:
+                return done
+            done += moved
+
+    def _lock_head(self, conn: Connection) -> Any:
+        if conn.dialect.name == "sqlite":
+            # a write first, so the database write lock is held before anything is read
+            statement: Any = update(_HEAD).values(seq=_HEAD.c.seq)
+            statement = statement.returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.keyed)
+        else:
+            statement = select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.keyed).with_for_update(skip_locked=True)
+        return conn.execute(statement.where(_HEAD.c.id == HEAD_ID)).one_or_none()
+
+    def _chain_batch(self, factory: sessionmaker[Session], limit: int) -> int:
+        with transaction(factory) as session:
+            conn = session.connection()
+            if conn.execute(select(_PENDING.c.id).limit(1)).first() is None:
+                return 0  # nothing pending: the head is not touched
+            row = self._lock_head(conn)
+            if row is None:
+                if conn.execute(select(_HEAD.c.id).where(_HEAD.c.id == HEAD_ID)).first() is not None:
+                    return 0  # another worker holds the head; it looks again after its commit
+                raise AuditError("no audit chain head: run the audit migration (kofu.audit.schema)")
+            seq, prev_hash, keyed = row
+            if keyed is not None and keyed != (self.key is not None):
+                state = "keyed: this process has no key" if keyed else "not keyed"
+                raise AuditError(f"the audit chain is {state}")
+            rows = conn.execute(select(_PENDING).order_by(_PENDING.c.id).limit(limit)).all()
+            if not rows:
+                return 0
+            entries: list[dict[str, Any]] = []
+            for r in rows:
+                seq += 1
+                event = AuditEvent(r.actor, r.action, r.subject, r.outcome)
+                entry = chained(seq, r.at, event, prev_hash, self.key)
+                entries.append(entry.__dict__)
+                prev_hash = entry.hash
+            conn.execute(insert(_RECORDS).values(entries))
+            conn.execute(delete(_PENDING).where(_PENDING.c.id.in_([r.id for r in rows])))
+            conn.execute(
+                update(_HEAD)
+                .where(_HEAD.c.id == HEAD_ID)
+                .values(seq=seq, hash=prev_hash, keyed=self.key is not None)
+            )
+            return len(rows)
 
 
 def attach_audit(factory: sessionmaker[Session], log: AuditLog) -> sessionmaker[Session]:
@@ -86,24 +157,26 @@ def outcome_of(result: object) -> str:
     return code if isinstance(code, str) else ALLOWED
 
 
-def record(
-    session: Session, *, actor: str, action: str, subject: str, result: object, now: datetime
-) -> AuditEntry | None:
-    """Append a decision when `session`'s factory has an audit log; no-op otherwise."""
-    log = audit_of(session)
-    if log is None:
-        return None
-    return log.append(session, AuditEvent(actor, action, subject, outcome_of(result)), now)
+def record(session: Session, *, actor: str, action: str, subject: str, result: object, now: datetime) -> None:
+    """Record a decision when `session`'s factory has an audit log; no-op otherwise."""
+    audit = audit_of(session)
+    if audit is not None:
+        audit.append(session, AuditEvent(actor, action, subject, outcome_of(result)), now)
 
 
 def audit_decision(
     factory: sessionmaker[Session], *, actor: str, action: str, subject: str, result: object, now: datetime
-) -> AuditEntry | None:
-    """Append a decision that had no transaction of its own, in a new one; no-op without an attached log."""
-    if attached(factory) is None:
-        return None
+) -> None:
+    """Record a decision that had no transaction of its own, in a new one, then chain; no-op without a log."""
+    audit = attached(factory)
+    if audit is None:
+        return
     with factory() as session, session.begin():
-        return record(session, actor=actor, action=action, subject=subject, result=result, now=now)
+        record(session, actor=actor, action=action, subject=subject, result=result, now=now)
+    try:
+        audit.chain(factory)
+    except (DBAPIError, AuditError) as exc:  # the decision is committed; the center's chainer retries
+        log.warning("audit_chain_failed", error=type(exc).__name__)
 
 
 def _entry(r: AuditRecord) -> AuditEntry:
@@ -126,6 +199,11 @@ def read_chain(session: Session, attempts: int = 20) -> tuple[list[AuditEntry], 
             return entries, before
         session.expunge_all()
     raise AuditError("the audit chain kept growing while it was read; try again")
+
+
+def pending_count(session: Session) -> int:
+    """How many recorded decisions are not chained yet (0 normally, a few just after decisions)."""
+    return int(session.scalar(select(func.count()).select_from(_PENDING)) or 0)
 
 
 def last_entries(session: Session, n: int) -> list[AuditEntry]:

@@ -1,4 +1,4 @@
-"""The audit tables: the entries, and the single-row chain head that serialises appends.
+"""The audit tables: the entries, the single-row chain head, and the decisions pending chaining.
 
 Own Alembic chain (`kofu/audit/migrations`, version table `alembic_version_audit`). The time is kept as
 the exact UTC text that was hashed, so no engine's date handling can change a hashed value.
@@ -36,11 +36,27 @@ class AuditRecord(Base):
 
 
 class AuditHead(Base):
-    """The one row naming the chain's last seq and hash; every append updates it first (the lock)."""
+    """The one row naming the chain's last seq and hash; a chainer locks it while it extends the chain."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
-    keyed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # set by the first append
+    keyed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # set by the first chaining
+
+
+class AuditPending(Base):
+    """A decision committed but not yet chained; the chainer moves it into the chain and deletes it."""
+
+    __tablename__ = "audit_pending"
+
+    # BIGINT on PostgreSQL; INTEGER on SQLite, the only type it autoincrements as a primary key
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(48))
+    subject: Mapped[str] = mapped_column(String(400))
+    outcome: Mapped[str] = mapped_column(String(64))

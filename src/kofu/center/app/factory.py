@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import httpx
 from cryptography import x509
 from fastapi import FastAPI
 
-from kofu.audit.log import AuditLog, attach_audit
+from kofu.audit.chainer import AuditChainer
+from kofu.audit.log import AuditLog, attach_audit, attached
 from kofu.center.app.api import add_routes
 from kofu.center.app.config import CenterConfig
 from kofu.center.app.http import install_error_handlers
@@ -138,10 +141,25 @@ def create_app(
     svc = service or build_service(
         config, clock=clock, status=status, municipal_transports=municipal_transports
     )
+    audit = attached(svc.factory)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # decisions are recorded as pending; this worker's chainer moves them into the chain
+        chainer = AuditChainer(audit, svc.factory) if audit is not None else None
+        if chainer is not None:
+            chainer.start()
+        try:
+            yield
+        finally:
+            if chainer is not None:
+                await anyio.to_thread.run_sync(chainer.stop)  # its last round may wait on the database
+
     app = FastAPI(
         title="kofu center",
         version="1",
         description="Kiosk sessions, authentication, routing, orders and the document stream (J-LIS role).",
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     app.state.service = svc

@@ -1,0 +1,60 @@
+"""The background thread that moves recorded decisions into the audit chain, a few times a second.
+
+One per center worker process: workers that find the head locked skip, the holder picks up their rows.
+Errors (a database down during a fault) are logged and retried on the next round; the thread never dies.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.audit.log import AuditLog
+from kofu.logs import get_logger
+
+log = get_logger("audit.chainer")
+
+
+class AuditChainer:
+    """Calls `audit.chain(factory)` every `interval_s` seconds in a daemon thread, and once more at stop."""
+
+    def __init__(self, audit: AuditLog, factory: sessionmaker[Session], interval_s: float = 0.2) -> None:
+        self.audit = audit
+        self.factory = factory
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failing = False
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="audit-chainer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the thread after one last round, so what was decided before shutdown is chained."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def chain_once(self) -> int:
+        """One round; how many entries it chained (0 after an error, which is logged)."""
+        try:
+            moved = self.audit.chain(self.factory)
+        except Exception as exc:  # the database may be down during a fault: log, retry next round
+            if not self._failing:  # once per outage, not five times a second
+                log.error("audit_chain_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            self._failing = True
+            return 0
+        if self._failing:
+            log.info("audit_chain_recovered")
+            self._failing = False
+        return moved
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.chain_once()
+        self.chain_once()
