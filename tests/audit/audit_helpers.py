@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from kofu.audit.entry import AuditEntry, AuditEvent, subject, tagged
-from kofu.audit.log import AuditLog, read_chain
+from kofu.audit.log import AuditLog, pending_count, read_chain
 from kofu.audit.verifier import Report, verify_chain
 from kofu.db import make_engine, session_factory, transaction
 
@@ -45,23 +48,32 @@ def fill(url: str, n: int, *, key: bytes | None = None, actor: str = "T-SEJ-0001
         engine.dispose()
 
 
-def chain(url: str) -> tuple[list[AuditEntry], object]:
+@contextmanager
+def reading(url: str) -> Iterator[Session]:
+    """A session on `url` with an engine of its own, disposed at the end."""
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
-            return read_chain(session)
+            yield session
     finally:
         engine.dispose()
+
+
+def chain(url: str) -> tuple[list[AuditEntry], object]:
+    with reading(url) as session:
+        return read_chain(session)
 
 
 def check(url: str, key: bytes | None = None) -> Report:
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            entries, head = read_chain(session)
-    finally:
-        engine.dispose()
+    with reading(url) as session:
+        entries, head = read_chain(session)
     return verify_chain(entries, head, key)
+
+
+def pending(url: str) -> int:
+    """How many recorded decisions are not chained yet."""
+    with reading(url) as session:
+        return pending_count(session)
 
 
 def tamper(url: str, *statements: str) -> None:

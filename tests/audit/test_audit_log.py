@@ -7,7 +7,7 @@ import multiprocessing
 from typing import Any
 
 import pytest
-from audit_helpers import T0, chain, check, event, fill, tamper
+from audit_helpers import T0, chain, check, event, fill, pending, tamper
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -171,7 +171,7 @@ def test_audit_concurrent_appends_from_two_processes_keep_one_chain(audit_url: s
         assert [e.subject for e in entries if e.actor == f"terminal:T-{i}"] == [
             event(j).subject for j in range(per)
         ]
-    assert _pending(audit_url) == 0, "a worker that skipped the locked head left rows behind"
+    assert pending(audit_url) == 0, "a worker that skipped the locked head left rows behind"
     assert sum(a != b for a, b in itertools.pairwise(actors)) > 2, "the two workers did not overlap"
     report = check(audit_url)
     assert report.ok and report.count == 2 * per
@@ -200,14 +200,3 @@ def test_audit_decision_in_its_own_transaction(sqlite_audit_url: str) -> None:
     entries, _ = chain(sqlite_audit_url)  # chained by audit_decision itself, after its commit
     assert [(e.seq, e.outcome) for e in entries] == [(1, "document_not_bound")]
     assert check(sqlite_audit_url).count == 1
-
-
-def _pending(url: str) -> int:
-    from kofu.audit.log import pending_count
-
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            return pending_count(session)
-    finally:
-        engine.dispose()
