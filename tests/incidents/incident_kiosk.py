@@ -7,8 +7,6 @@ the center opened, so a test can follow each order in the center's ledger afterw
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import itertools
 import json
 import time
@@ -19,20 +17,17 @@ from pathlib import Path
 import httpx
 from incident_stack import OHIRA, PIN, CardOf, Stack
 
-from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader, Reader, ReaderError
-from kofu.center.auth.challenges import challenge_message
-from kofu.kiosk.api_models import DetailsRequest, Screen, ScreenView
+from kofu.kiosk.api_models import Screen, ScreenView
 from kofu.kiosk.app import build_service
-from kofu.kiosk.center_client import CenterClient, Document, Unreachable, request_key
+from kofu.kiosk.center_client import Document, Unreachable, request_key
 from kofu.kiosk.config import KioskConfig
 from kofu.kiosk.devices.printer import Binding, FilePrinter, check_document
-from kofu.kiosk.headless import exact_cash
-from kofu.kiosk.service import KioskService
+from kofu.kiosk.headless import Hook, Step, Taps, drive, leave
+from kofu.kiosk.signin import SignedIn, sign_in
 from kofu.rules.kinds import Kind
 from kofu.wire.common import ErrorBody
 from kofu.wire.orders import OrderResponse, QuoteRequest, VoidReason
-from kofu.wire.sessions import SessionOpened
 
 
 @dataclass(frozen=True)
@@ -87,17 +82,6 @@ class TerminalSlot:
         return InProcessReader(self.card)
 
 
-class _Stop(Exception):
-    def __init__(self, view: ScreenView) -> None:
-        self.view = view
-
-
-def _expect(view: ScreenView, screen: Screen) -> ScreenView:
-    if view.screen is not screen:
-        raise _Stop(view)
-    return view
-
-
 def center_http(stack: Stack, outcome: Outcome, centers: tuple[str, ...] = ("center",)) -> httpx.Client:
     """The kiosk's httpx client; with several centers each request goes to the next one (round robin).
 
@@ -141,13 +125,6 @@ def kiosk_config(
     )
 
 
-def leave(service: KioskService) -> None:
-    """What a person walking off leaves behind is ended (void, cash back) and the trays cleared."""
-    service.finish()
-    service.take_card()
-    service.take_papers()
-
-
 def run(
     stack: Stack,
     terminal: str,
@@ -182,39 +159,35 @@ def run(
         else:
             leave(service)
         slot.insert(card.path)
-        try:
-            outcome.first_view = _expect(service.start(), Screen.CARD)
-            _expect(service.read_card(), Screen.PIN)
-            _expect(service.submit_pin(PIN), Screen.MUNICIPALITY)
-            view = _expect(service.choose_municipality(OHIRA), Screen.KIND)
-            view = _expect(service.choose_kind(choice.kind), Screen.DETAILS)
-            fiscal_year = choice.fiscal_year
-            if fiscal_year is None and view.choice is not None:
-                fiscal_year = view.choice.fiscal_year
-            details = DetailsRequest(
-                persons=choice.persons, fiscal_year=fiscal_year, option=choice.option, copies=1
-            )
-            view = _expect(service.submit_details(details), Screen.FEE)
-            fee = view.order.fee if view.order is not None else 0
-            if abandon_at is Screen.FEE:
-                outcome.code = "abandoned"
-                return outcome
-            if before_pay is not None:
-                before_pay()
-            _expect(service.accept_fee(), Screen.CASH)
-            for coin in exact_cash(fee):
-                _expect(service.insert_cash(coin), Screen.CASH)
-            if abandon_at is Screen.CASH:
-                outcome.code = "abandoned"
-                return outcome
-            view = service.pay_and_print()
-        except _Stop as stop:
-            view = stop.view
-        finally:
-            outcome.ended = time.monotonic()
-        outcome.code = view.message.code if view.message is not None else f"stopped_at_{view.screen.value}"
+        taps = Taps(PIN, OHIRA, choice.kind, choice.persons, choice.fiscal_year, choice.option)
+        driven = drive(service, taps, _person(outcome, before_pay, abandon_at))
+        outcome.ended = time.monotonic()
+        if driven.stopped_before is not None:  # walked away, the card left in the slot
+            outcome.code = "abandoned"
+            return outcome
+        outcome.code = driven.code
         leave(service)
     return outcome
+
+
+# Walking off on the fee screen leaves before accepting it; on the cash screen, with all the cash in.
+_WALK_AWAY: dict[Screen | None, Step] = {Screen.FEE: Step.ACCEPT_FEE, Screen.CASH: Step.PAY_AND_PRINT}
+
+
+def _person(outcome: Outcome, before_pay: Callable[[], None] | None, abandon_at: Screen | None) -> Hook:
+    """The person at the kiosk: notes the first screen, walks away at `abandon_at`, runs `before_pay`."""
+    walk_away = _WALK_AWAY.get(abandon_at)
+
+    def before(step: Step, view: ScreenView) -> bool:
+        if step is Step.READ_CARD:
+            outcome.first_view = view
+        if step is walk_away:
+            return False
+        if step is Step.ACCEPT_FEE and before_pay is not None:
+            before_pay()
+        return True
+
+    return before
 
 
 def retrying_session(
@@ -228,19 +201,9 @@ def retrying_session(
     """
     outcome = Outcome(terminal, card.person_id, choice, paper, started=time.monotonic())
     with center_http(stack, outcome, (center,)) as http:
-        client = CenterClient(http, terminal)
-        opened = client.open_session()
-        assert isinstance(opened, SessionOpened), opened
-        sid = opened.session_id
-        with InProcessReader(card.path) as reader:
-            jpki = JpkiClient(reader)
-            cert = jpki.read_auth_certificate()
-            message = challenge_message(base64.b64decode(opened.challenge_b64), sid, terminal)
-            signature = jpki.authenticate(message, PIN)
-        signed_in = client.authenticate(
-            sid, base64.b64encode(cert).decode(), base64.b64encode(signature).decode()
-        )
-        assert not isinstance(signed_in, ErrorBody | Unreachable), signed_in
+        signed = sign_in(http, terminal, card.path, PIN)
+        assert isinstance(signed, SignedIn), signed
+        client, sid = signed.client, signed.session_id
         quote = client.quote(
             QuoteRequest(
                 session_id=sid,
@@ -265,7 +228,7 @@ def retrying_session(
             client.close(sid)
             return outcome
         order_id = str(paid.order_id)
-        binding = Binding(order_id, hashlib.sha256(cert).hexdigest())
+        binding = Binding(order_id, signed.digest)
         for _ in range(tries):
             document = client.document(sid, order_id)
             if isinstance(document, Document):

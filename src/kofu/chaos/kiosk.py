@@ -10,9 +10,7 @@ bug, a double tap or a network that repeats itself would. The printed paper is j
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import json
 import ssl
 import threading
@@ -28,27 +26,23 @@ import httpx
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
-from kofu.center.auth.challenges import challenge_message
 from kofu.chaos.faults import Outage, kill_worker, slow_render
 from kofu.chaos.judge import Registry, Request, document_numbers, judge_pages, pdf_pages, read_registry
 from kofu.chaos.plan import Visit
 from kofu.db import transaction
-from kofu.kiosk.api_models import DetailsRequest, Screen, ScreenView
 from kofu.kiosk.app import build_service
-from kofu.kiosk.center_client import CenterClient, Document, Unreachable, request_key
+from kofu.kiosk.center_client import Document, Unreachable, request_key
 from kofu.kiosk.config import KioskConfig
 from kofu.kiosk.devices.cardslot import CardFileSlot
 from kofu.kiosk.devices.printer import Binding, FilePrinter, check_document
-from kofu.kiosk.headless import exact_cash
+from kofu.kiosk.headless import Taps, drive, leave
+from kofu.kiosk.signin import SignedIn, sign_in
 from kofu.registry.changes import abolish_seal, file_address_change, reflect_change
 from kofu.registry.errors import RegistryError
 from kofu.registry.models import Person
 from kofu.rules.kinds import Kind
 from kofu.wire.common import ErrorBody
 from kofu.wire.orders import OrderResponse, QuoteRequest, VoidReason
-from kofu.wire.sessions import SessionOpened
 
 OHIRA = "044245"
 PIN = "1234"
@@ -97,9 +91,9 @@ class Result:
     ended: float = 0.0
 
 
-@dataclass
-class Context:
-    """What a kiosk process needs to run visits: where things are, and the registry as it stands."""
+@dataclass(frozen=True)
+class Site:
+    """Where the storm's parties are, and how its faults are set off (picklable: sent to kiosk processes)."""
 
     center_url: str
     kiosk_home: Path
@@ -109,6 +103,13 @@ class Context:
     proxy_url: str
     slow_s: float
     outage: Outage
+
+
+@dataclass
+class Context:
+    """What a kiosk process needs to run visits: its site, and the registry as it stands."""
+
+    site: Site
     registry: Registry | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     _factory: sessionmaker[Session] | None = None
@@ -118,7 +119,7 @@ class Context:
 
         with self.lock:
             if self._factory is None:
-                self._factory = session_factory(make_engine(self.registry_url))
+                self._factory = session_factory(make_engine(self.site.registry_url))
             return self._factory
 
     def current_registry(self, fresh: bool = False) -> Registry:
@@ -135,7 +136,7 @@ T = TypeVar("T")
 
 def _center_http(ctx: Context, hooks: dict[str, list[Callable[..., object]]] | None = None) -> httpx.Client:
     """A client for one visit to the center (the shared TLS context: the storm is plain HTTP)."""
-    return httpx.Client(base_url=ctx.center_url, timeout=120, verify=_UNUSED_TLS, event_hooks=hooks)
+    return httpx.Client(base_url=ctx.site.center_url, timeout=120, verify=_UNUSED_TLS, event_hooks=hooks)
 
 
 def office(work: Callable[[], T], attempts: int = 5) -> T:
@@ -150,23 +151,12 @@ def office(work: Callable[[], T], attempts: int = 5) -> T:
     raise AssertionError("unreachable")
 
 
-class _Stop(Exception):
-    def __init__(self, view: ScreenView) -> None:
-        self.view = view
-
-
-def _expect(view: ScreenView, screen: Screen) -> ScreenView:
-    if view.screen is not screen:
-        raise _Stop(view)
-    return view
-
-
 def run_visit(ctx: Context, task: Task, terminal: str, turn: int) -> Result:
     """Run one visit at `terminal`; `turn` spreads the kills over the workers."""
     visit = task.visit
     result = Result(visit.index, visit.phase, task.kind, task.requester, visit.fault, visit.variant)
     result.started = time.time()
-    paper = ctx.papers / f"{visit.index}.pdf"
+    paper = ctx.site.papers / f"{visit.index}.pdf"
     changed = False
     try:
         if visit.fault == "kiosk_dies":
@@ -227,8 +217,8 @@ def _hooks(
             return
         order_id = path.split("/")[-2]
         if fault == "slow_render":
-            slow_render(ctx.proxy_url, order_id, ctx.slow_s)
-            result.injected = f"render of {order_id} held {ctx.slow_s} s"
+            slow_render(ctx.site.proxy_url, order_id, ctx.site.slow_s)
+            result.injected = f"render of {order_id} held {ctx.site.slow_s} s"
         elif fault in ("kill_center", "kill_municipal", "db_outage") and not timers:
             timer = threading.Timer(0.15, _mid_order, (ctx, fault, result, turn))
             timers.append(timer)
@@ -247,11 +237,11 @@ def _hooks(
 def _mid_order(ctx: Context, fault: str, result: Result, turn: int) -> None:
     """While the document is being made: kill a worker of the center or the municipal server, or the DB."""
     if fault == "db_outage":
-        hit = ctx.outage.inject()
-        result.injected = f"{ctx.outage.backend}: {hit} connections/databases hit"
+        hit = ctx.site.outage.inject()
+        result.injected = f"{ctx.site.outage.backend}: {hit} connections/databases hit"
         return
     party = "center" if fault == "kill_center" else "municipal"
-    victim = kill_worker(ctx.supervisors[party], turn)
+    victim = kill_worker(ctx.site.supervisors[party], turn)
     result.injected = None if victim is None else f"SIGKILL {party} worker {victim}"
 
 
@@ -259,44 +249,20 @@ def _real_kiosk(ctx: Context, task: Task, terminal: str, result: Result, paper: 
     timers: list[threading.Timer] = []
     on_request, on_response = _hooks(ctx, task, result, turn, timers)
     config = KioskConfig(
-        home=ctx.kiosk_home, terminal_id=terminal, center_url=ctx.center_url, center_timeout_s=120
+        home=ctx.site.kiosk_home, terminal_id=terminal, center_url=ctx.site.center_url, center_timeout_s=120
     )
     with _center_http(ctx, {"request": [on_request], "response": [on_response]}) as http:
         service = build_service(
             config, center_http=http, slot=CardFileSlot(task.card, None), printer=FilePrinter(paper)
         )
-        _leave(service)
-        try:
-            _expect(service.start(), Screen.CARD)
-            _expect(service.read_card(), Screen.PIN)
-            _expect(service.submit_pin(PIN), Screen.MUNICIPALITY)
-            _expect(service.choose_municipality(OHIRA), Screen.KIND)
-            view = _expect(service.choose_kind(task.kind), Screen.DETAILS)
-            fiscal_year = view.choice.fiscal_year if view.choice is not None else None
-            details = DetailsRequest(
-                persons=task.persons, fiscal_year=fiscal_year, option=task.option, copies=1
-            )
-            view = _expect(service.submit_details(details), Screen.FEE)
-            fee = view.order.fee if view.order is not None else 0
-            _expect(service.accept_fee(), Screen.CASH)
-            for coin in exact_cash(fee):
-                _expect(service.insert_cash(coin), Screen.CASH)
-            view = service.pay_and_print()
-        except _Stop as stop:
-            view = stop.view
-        result.code = view.message.code if view.message is not None else f"stopped_at_{view.screen.value}"
-        _leave(service)
+        leave(service)
+        result.code = drive(service, Taps(PIN, OHIRA, task.kind, task.persons, option=task.option)).code
+        leave(service)
     for timer in timers:  # the fault ran while the document was being made; its note is wanted
         timer.join()
     if paper.exists():
         result.printed_order = result.orders[-1] if result.orders else None
     return task.visit.fault == "change"
-
-
-def _leave(service: object) -> None:
-    service.finish()  # type: ignore[attr-defined]
-    service.take_card()  # type: ignore[attr-defined]
-    service.take_papers()  # type: ignore[attr-defined]
 
 
 def _change(ctx: Context, task: Task) -> str:
@@ -327,30 +293,6 @@ def _change(ctx: Context, task: Task) -> str:
 # --- kiosks speaking the API directly ------------------------------------------------------------------
 
 
-@dataclass
-class _Signed:
-    client: CenterClient
-    session_id: str
-    digest: str
-
-
-def _sign_in(http: httpx.Client, terminal: str, card: Path) -> _Signed | str:
-    client = CenterClient(http, terminal)
-    opened = client.open_session()
-    if not isinstance(opened, SessionOpened):
-        return _code(opened)
-    sid = opened.session_id
-    with InProcessReader(card) as reader:
-        jpki = JpkiClient(reader)
-        cert = jpki.read_auth_certificate()
-        message = challenge_message(base64.b64decode(opened.challenge_b64), sid, terminal)
-        signature = jpki.authenticate(message, PIN)
-    signed = client.authenticate(sid, base64.b64encode(cert).decode(), base64.b64encode(signature).decode())
-    if isinstance(signed, ErrorBody | Unreachable):
-        return _code(signed)
-    return _Signed(client, sid, hashlib.sha256(cert).hexdigest())
-
-
 def _code(answer: object) -> str:
     if isinstance(answer, ErrorBody):
         return answer.reason.value
@@ -359,7 +301,7 @@ def _code(answer: object) -> str:
     return "unexpected"
 
 
-def _quote(signed: _Signed, task: Task, terminal: str, key: str) -> OrderResponse | ErrorBody | Unreachable:
+def _quote(signed: SignedIn, task: Task, terminal: str, key: str) -> OrderResponse | ErrorBody | Unreachable:
     return signed.client.quote(
         QuoteRequest(
             session_id=signed.session_id,
@@ -377,9 +319,9 @@ def _quote(signed: _Signed, task: Task, terminal: str, key: str) -> OrderRespons
 def _dying_kiosk(ctx: Context, task: Task, terminal: str, result: Result) -> None:
     """Pays, then the kiosk dies: no print, no void, no goodbye. Recovery must void it, cash back."""
     with _center_http(ctx) as http:
-        signed = _sign_in(http, terminal, task.card)
-        if isinstance(signed, str):
-            result.code = signed
+        signed = sign_in(http, terminal, task.card, PIN)
+        if not isinstance(signed, SignedIn):
+            result.code = _code(signed)
             return
         quote = _quote(signed, task, terminal, request_key())
         if not isinstance(quote, OrderResponse):
@@ -402,9 +344,9 @@ def _duplicates(ctx: Context, task: Task, terminal: str, result: Result, paper: 
     """The variant's duplicated or reordered requests, then (if all went right) an honest print."""
     variant = task.visit.variant
     with _center_http(ctx) as http:
-        signed = _sign_in(http, terminal, task.card)
-        if isinstance(signed, str):
-            result.code = signed
+        signed = sign_in(http, terminal, task.card, PIN)
+        if not isinstance(signed, SignedIn):
+            result.code = _code(signed)
             return
         client, sid = signed.client, signed.session_id
         key = request_key()

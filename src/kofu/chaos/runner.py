@@ -28,7 +28,7 @@ from kofu.chaos.cast import Cast, choose_cast
 from kofu.chaos.checks import content_at_rest, judge_hours, judge_ledger, needles
 from kofu.chaos.clock import build_library, clock_env, set_offset
 from kofu.chaos.faults import Outage, cpu_seconds, postgres_cpu_seconds, proxy_delayed, wait_workers
-from kofu.chaos.kiosk import Result, Task
+from kofu.chaos.kiosk import Result, Site, Task
 from kofu.chaos.plan import CHANGES, FAULT_EVERY, Plan, Visit, make_plan, storm_day
 from kofu.chaos.stack import OHIRA, Stack, free_port, scratch_databases
 from kofu.chaos.storm import KioskProcesses, Share
@@ -368,16 +368,19 @@ def _shares(
     kiosk_ids: list[tuple[str, ...]],
 ) -> list[Share]:
     processes = max(1, min(options.kiosk_processes, options.kiosks))
+    site = Site(
+        center_url=stack.servers["center"].url,
+        kiosk_home=home / "kiosks",
+        papers=papers,
+        registry_url=stack.registry_url,
+        supervisors=supervisors,
+        proxy_url=proxy_url,
+        slow_s=options.municipal_timeout_s + 5.0,
+        outage=outage,
+    )
     return [
         Share(
-            center_url=stack.servers["center"].url,
-            kiosk_home=home / "kiosks",
-            papers=papers,
-            registry_url=stack.registry_url,
-            supervisors=supervisors,
-            proxy_url=proxy_url,
-            slow_s=options.municipal_timeout_s + 5.0,
-            outage=outage,
+            site=site,
             tasks=tuple(t for t in todo if t.visit.kiosk % processes == p),
             terminals=tuple(kiosk_ids[k] for k in range(p, options.kiosks, processes)),
         )

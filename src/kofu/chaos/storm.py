@@ -16,25 +16,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Any
 
-from kofu.chaos.faults import Outage
-from kofu.chaos.kiosk import Context, Result, Task, run_visit
+from kofu.chaos.kiosk import Context, Result, Site, Task, run_visit
 
 
 @dataclass(frozen=True)
 class Share:
     """One kiosk process's part of a phase."""
 
-    center_url: str
-    kiosk_home: Path
-    papers: Path
-    registry_url: str
-    supervisors: dict[str, int]
-    proxy_url: str
-    slow_s: float
-    outage: Outage
+    site: Site
     tasks: tuple[Task, ...]
     terminals: tuple[tuple[str, ...], ...]  # one tuple per kiosk thread
 
@@ -52,16 +43,7 @@ def kiosk_process(share: Share, ticks: Any) -> tuple[list[Result], float]:
     cpu0 = cpu_s()
 
     configure_logging("WARNING", False)
-    ctx = Context(
-        share.center_url,
-        share.kiosk_home,
-        share.papers,
-        share.registry_url,
-        share.supervisors,
-        share.proxy_url,
-        share.slow_s,
-        share.outage,
-    )
+    ctx = Context(share.site)
     ctx.current_registry()
     work: queue.SimpleQueue[Task] = queue.SimpleQueue()
     for task in share.tasks:
