@@ -39,6 +39,8 @@ import httpx
 from rich.console import Console
 from rich.progress import Progress
 
+from kofu.procstat import cpu_seconds, descendants
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "production")]
 
@@ -60,7 +62,6 @@ KIOSKS = 32
 WARM_CARDS = 8  # extra cards for the untimed warm-up
 # Bench residents come back every few seconds: the per-card limit (5 a minute) would refuse them.
 CARD_RATE_CAPACITY = 10_000
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class TimedClient(httpx.Client):
@@ -81,20 +82,6 @@ class TimedClient(httpx.Client):
             with self._lock:
                 self._timings.append(time.perf_counter() - started)
         return answer
-
-
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """utime + stime of processes (and their live descendants) so far."""
-    from production_deploy import with_descendants
-
-    total = 0
-    for pid in with_descendants(pids):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
 
 
 PLAIN_HTTP = ssl.create_default_context()  # one context for every kiosk client: building one costs ~90 ms
@@ -229,11 +216,9 @@ class MemorySampler:
         self._thread.join()
 
     def _run(self) -> None:
-        from production_deploy import with_descendants
-
         while not self._stop.is_set():
             total = 0
-            for pid in with_descendants(self._pids):
+            for pid in descendants(self._pids):
                 try:
                     rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
                 except OSError:

@@ -22,15 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
-from kofu.center.app.routing import register_issued_card
 from kofu.center.auth.challenges import challenge_message
-from kofu.db import transaction
-from kofu.jpki.cardwriter import write_card
-from kofu.jpki.holder import Holder
-from kofu.jpki.issuance import issue_credential
-from kofu.registry.cards import link_card
+from kofu.chaos.stack import issue_card
 from kofu.registry.cases import find_person
-from kofu.registry.holders import card_holder
 
 OHIRA = "044245"
 TERMINAL = "T-0001"
@@ -38,7 +32,6 @@ OTHER_TERMINAL = "T-0002"
 FLOOD_TERMINAL = "T-0666"
 TERMINALS = (TERMINAL, OTHER_TERMINAL, FLOOD_TERMINAL)
 PIN = "1234"
-SIGN_PASSWORD = "ABC123"
 SEED = 11
 PERSONS = 80
 
@@ -98,35 +91,17 @@ class HostileWorld:
 
     def issue(self, person_id: str) -> Card:
         """Issue a card through the JPKI, write its file, link it in the registry, route it at the center."""
-        with self.factory() as session:
-            found = card_holder(session, person_id)
-        assert found is not None
-        holder = Holder(person_id, str(found.name), found.birth_date, str(found.sex), str(found.address))
-        at = datetime.now(UTC) - timedelta(days=2)
-        with transaction(self.factory) as session:
-            issued = issue_credential(session, self.authorities, holder, now=at, credential="card")
-        path = self.home / "cards" / f"{issued.card_id}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_card(path, issued, self.authorities, pin=PIN, sign_password=SIGN_PASSWORD)
-        with transaction(self.factory) as session:
-            link_card(
-                session,
-                person_id,
-                auth_serial=issued.auth_serial,
-                sign_serial=issued.sign_serial,
-                issued_on=issued.issued_on,
-                credential="card",
-            )
-            register_issued_card(
-                session,
-                auth_serial=issued.auth_serial,
-                person_id=person_id,
-                credential="card",
-                issued_on=issued.issued_on,
-                municipality_code=OHIRA,
-                now=at,
-            )
-        card = Card(path, issued.auth_serial, person_id)
+        new = issue_card(
+            person_id,
+            self.home / "cards",
+            authorities=self.authorities,
+            jpki=self.factory,
+            registry=self.factory,
+            center=self.factory,
+            at=datetime.now(UTC) - timedelta(days=2),
+            pin=PIN,
+        )
+        card = Card(new.path, new.issued.auth_serial, person_id)
         self.cards.append(card)
         return card
 

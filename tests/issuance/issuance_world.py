@@ -19,15 +19,14 @@ from kofu.card.biometric import SimulatedSensor, enroll
 from kofu.card.client import JpkiClient
 from kofu.card.phone import PhoneReader
 from kofu.card.reader import InProcessReader
-from kofu.center.app.routing import record_card, register_issued_card
+from kofu.center.app.routing import remove_card_route
 from kofu.center.auth.challenges import challenge_message
+from kofu.chaos.stack import SIGN_PASSWORD as SIGN_PASSWORD  # what issue_card writes; tests sign with it
+from kofu.chaos.stack import issue_card
 from kofu.db import transaction
-from kofu.jpki.cardwriter import write_card
-from kofu.jpki.holder import Holder
-from kofu.jpki.issuance import IssuedCredential, issue_credential
-from kofu.registry.cards import link_card
+from kofu.jpki.issuance import IssuedCredential
+from kofu.jpki.policies import CredentialKind
 from kofu.registry.cases import find_person, find_persons
-from kofu.registry.holders import card_holder
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import snapshot
 from kofu.rules.calendar import JST, is_office_day
@@ -36,7 +35,6 @@ OHIRA = "044245"
 TERMINAL = "T-0001"
 OTHER_TERMINAL = "T-0002"
 PIN = "1234"
-SIGN_PASSWORD = "ABC123"
 SEED = 7
 PERSONS = 200
 
@@ -110,52 +108,28 @@ class World:
         person_id: str,
         *,
         issued_at: datetime | None = None,
-        credential: str = "card",
+        credential: CredentialKind = "card",
         route: bool = True,
         pin: str = PIN,
     ) -> Card:
         """Issue a card through the JPKI, write its file, link it in the registry and the center."""
-        with self.factory() as session:
-            found = card_holder(session, person_id)
-        assert found is not None
-        holder = Holder(person_id, str(found.name), found.birth_date, str(found.sex), str(found.address))
-        at = issued_at or datetime.now(UTC) - timedelta(days=1)
-        with transaction(self.jpki_factory) as session:
-            issued = issue_credential(session, self.authorities, holder, now=at, credential=credential)  # type: ignore[arg-type]
-        path = self.home / "cards" / f"{issued.card_id}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
         template = enroll(_face(person_id)) if credential == "phone" else None
-        write_card(
-            path, issued, self.authorities, pin=pin, sign_password=SIGN_PASSWORD, biometric_template=template
+        new = issue_card(
+            person_id,
+            self.home / "cards",
+            authorities=self.authorities,
+            jpki=self.jpki_factory,
+            registry=self.factory,
+            center=self.factory,
+            at=issued_at or datetime.now(UTC) - timedelta(days=1),
+            credential=credential,
+            pin=pin,
+            biometric_template=template,
         )
-        with transaction(self.factory) as session:
-            link_card(
-                session,
-                person_id,
-                auth_serial=issued.auth_serial,
-                sign_serial=issued.sign_serial,
-                issued_on=issued.issued_on,
-                credential=credential,
-            )
-            if route:
-                register_issued_card(
-                    session,
-                    auth_serial=issued.auth_serial,
-                    person_id=person_id,
-                    credential=credential,
-                    issued_on=issued.issued_on,
-                    municipality_code=OHIRA,
-                    now=at,
-                )
-            else:
-                record_card(
-                    session,
-                    auth_serial=issued.auth_serial,
-                    person_id=person_id,
-                    credential=credential,
-                    issued_on=issued.issued_on,
-                )
-        card = Card(path, issued, person_id)
+        if not route:  # recorded for DAY-1, but the center knows no municipality to send it to
+            with transaction(self.factory) as session:
+                remove_card_route(session, auth_serial=new.issued.auth_serial, municipality_code=OHIRA)
+        card = Card(new.path, new.issued, person_id)
         self.cards.append(card)
         return card
 

@@ -22,16 +22,13 @@ from sqlalchemy import select
 
 from kofu.center.app import CenterConfig
 from kofu.center.app.factory import create_app as create_center
-from kofu.center.app.routing import add_card_route, record_card
 from kofu.center.auth.models import AuthChallenge
 from kofu.center.auth.revocation import HttpStatusChecker
 from kofu.center.models import Order
 from kofu.center.registers import add_municipality, add_terminal
+from kofu.chaos.stack import issue_card
 from kofu.db import make_engine, session_factory, transaction
 from kofu.jpki.authority import init_authorities, load_authorities
-from kofu.jpki.cardwriter import write_card
-from kofu.jpki.holder import Holder
-from kofu.jpki.issuance import issue_credential
 from kofu.jpki.schema import migrate_jpki
 from kofu.jpki.server import create_app as create_jpki
 from kofu.jpki.testbed import TestCard
@@ -42,9 +39,7 @@ from kofu.kiosk.devices.printer import SpoolPrinter
 from kofu.kiosk.service import KioskService
 from kofu.municipal import MunicipalConfig
 from kofu.municipal.app import create_app as create_municipal
-from kofu.registry.cards import link_card
 from kofu.registry.cases import find_person
-from kofu.registry.holders import card_holder
 from kofu.registry.village import generate_village
 
 OHIRA = "044245"
@@ -71,40 +66,18 @@ class RealKiosk:
 def _issue(home: Path, db_url: str, person_id: str) -> tuple[TestCard, str, str]:
     """A card for a village person through the JPKI, linked in the registry and the center."""
     factory = session_factory(make_engine(db_url))
-    with factory() as session:
-        holder_row = card_holder(session, person_id)
-    assert holder_row is not None
-    holder = Holder(
-        person_id, str(holder_row.name), holder_row.birth_date, str(holder_row.sex), str(holder_row.address)
+    new = issue_card(
+        person_id,
+        home / "cards",
+        authorities=load_authorities(home / "keys" / "jpki"),
+        jpki=factory,
+        registry=factory,
+        center=factory,
+        at=datetime.now(UTC) - timedelta(days=1),
+        pin="1234",
     )
-    authorities = load_authorities(home / "keys" / "jpki")
-    at = datetime.now(UTC) - timedelta(days=1)
-    with transaction(factory) as session:
-        issued = issue_credential(session, authorities, holder, now=at, credential="card")
-    path = home / "cards" / f"{issued.card_id}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_card(path, issued, authorities, pin="1234", sign_password="ABC123")
-    with transaction(factory) as session:
-        link_card(
-            session,
-            person_id,
-            auth_serial=issued.auth_serial,
-            sign_serial=issued.sign_serial,
-            issued_on=issued.issued_on,
-            credential="card",
-        )
-        record_card(
-            session,
-            auth_serial=issued.auth_serial,
-            person_id=person_id,
-            credential="card",
-            issued_on=issued.issued_on,
-        )
-        add_card_route(
-            session, auth_serial=issued.auth_serial, municipality_code=OHIRA, role="jushochi", now=at
-        )
     factory.kw["bind"].dispose()
-    return TestCard(path, issued, None), str(holder_row.name), str(holder_row.address)
+    return TestCard(new.path, new.issued, None), new.holder.name, new.holder.address
 
 
 @pytest.fixture

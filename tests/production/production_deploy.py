@@ -25,7 +25,6 @@ import httpx
 OHIRA = "044245"
 MUNICIPAL_SERVER = "ohira"  # the municipal server's certificate name
 PIN = "1234"
-SIGN_PASSWORD = "ABC123"
 
 
 def free_port() -> int:
@@ -53,35 +52,36 @@ class Layout:
         return f"{scheme}://127.0.0.1:{self.ports[party]}"
 
 
-def _toml_str(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def write_settings(layout: Layout) -> None:
     """One TOML settings file per party (home, its database, its table)."""
-    home = _toml_str(str(layout.home))
-    tls = "true" if layout.tls else "false"
-    files = {
-        "jpki": f"home = {home}\ndatabase_url = {_toml_str(layout.db('jpki'))}\n",
+    from kofu.chaos.stack import write_settings_file
+
+    files: dict[str, tuple[str, dict[str, dict[str, object]]]] = {
+        "jpki": (layout.db("jpki"), {}),
         "municipal": (
-            f"home = {home}\ndatabase_url = {_toml_str(layout.db('registry'))}\n\n"
-            f"[municipal]\nregistry_url = {_toml_str(layout.db('registry'))}\n"
-            f'db_url = {_toml_str(layout.db("municipal"))}\nrulebook = "ohira"\n'
+            layout.db("registry"),
+            {
+                "municipal": {
+                    "registry_url": layout.db("registry"),
+                    "db_url": layout.db("municipal"),
+                    "rulebook": "ohira",
+                }
+            },
         ),
         "center": (
-            f"home = {home}\ndatabase_url = {_toml_str(layout.db('center'))}\n\n"
-            f"[center]\ntls = {tls}\nocsp_url = {_toml_str(layout.url('jpki') + '/ocsp')}\n"
-            "municipal_timeout = 20.0\n"
+            layout.db("center"),
+            {
+                "center": {
+                    "tls": layout.tls,
+                    "ocsp_url": layout.url("jpki") + "/ocsp",
+                    "municipal_timeout": 20.0,
+                }
+            },
         ),
-        "verify": (
-            f"home = {home}\ndatabase_url = {_toml_str(layout.db('center'))}\n\n"
-            "[verify]\nmax_upload_mb = 10\n"
-        ),
+        "verify": (layout.db("center"), {"verify": {"max_upload_mb": 10}}),
     }
-    for party, text in files.items():
-        path = layout.config(party)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    for party, (database_url, tables) in files.items():
+        write_settings_file(layout.config(party), home=layout.home, database_url=database_url, tables=tables)
 
 
 def prepare(home: Path, *, persons: int, seed: int, tls: bool) -> Layout:
@@ -135,49 +135,31 @@ def adult_residents(layout: Layout, count: int) -> list[str]:
 
 def issue_cards(layout: Layout, persons: Sequence[str], *, days_ago: int = 3) -> list[Path]:
     """A card per person (issued `days_ago` days ago: DAY-1), linked in the registry and the center."""
-    from kofu.center.app.routing import register_issued_card
-    from kofu.db import make_engine, session_factory, transaction
+    from kofu.chaos.stack import issue_card
+    from kofu.db import make_engine, session_factory
     from kofu.jpki.authority import load_authorities
-    from kofu.jpki.cardwriter import write_card
-    from kofu.jpki.holders import holder_from_registry, link_in_registry
-    from kofu.jpki.issuance import issue_credential
 
     authorities = load_authorities(layout.home / "keys" / "jpki")
     at = datetime.now(UTC) - timedelta(days=days_ago)
-    jpki, center = make_engine(layout.db("jpki")), make_engine(layout.db("center"))
-    paths: list[Path] = []
+    engines = {party: make_engine(layout.db(party)) for party in ("jpki", "registry", "center")}
+    sessions = {party: session_factory(engine) for party, engine in engines.items()}
     try:
-        for person_id in persons:
-            holder = holder_from_registry(layout.db("registry"), person_id)
-            path = layout.home / "cards" / f"{person_id}.card"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with transaction(session_factory(jpki)) as session:
-                issued = issue_credential(session, authorities, holder, now=at)
-                write_card(path, issued, authorities, pin=PIN, sign_password=SIGN_PASSWORD)
-            problem = link_in_registry(
-                layout.db("registry"),
+        return [
+            issue_card(
                 person_id,
-                auth_serial=issued.auth_serial,
-                sign_serial=issued.sign_serial,
-                issued_on=issued.issued_on,
-                credential=issued.credential,
-            )
-            assert problem is None, problem
-            with transaction(session_factory(center)) as session:
-                register_issued_card(
-                    session,
-                    auth_serial=issued.auth_serial,
-                    person_id=person_id,
-                    credential=issued.credential,
-                    issued_on=issued.issued_on,
-                    municipality_code=OHIRA,
-                    now=at,
-                )
-            paths.append(path)
+                layout.home / "cards",
+                authorities=authorities,
+                jpki=sessions["jpki"],
+                registry=sessions["registry"],
+                center=sessions["center"],
+                at=at,
+                pin=PIN,
+            ).path
+            for person_id in persons
+        ]
     finally:
-        jpki.dispose()
-        center.dispose()
-    return paths
+        for engine in engines.values():
+            engine.dispose()
 
 
 def register_terminals(layout: Layout, terminal_ids: Sequence[str]) -> None:
@@ -334,8 +316,10 @@ def wait_ready(layout: Layout, party: str, proc: subprocess.Popen[bytes], timeou
 
 def peak_rss_kib(pids: Sequence[int]) -> dict[int, int]:
     """VmHWM (peak resident set, KiB) of each process and its descendants, by pid."""
+    from kofu.procstat import descendants
+
     found: dict[int, int] = {}
-    for pid in with_descendants(pids):
+    for pid in descendants(pids):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -343,23 +327,3 @@ def peak_rss_kib(pids: Sequence[int]) -> dict[int, int]:
         except OSError:
             continue
     return found
-
-
-def with_descendants(pids: Sequence[int]) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out: list[int] = []
-    todo = list(pids)
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out

@@ -30,10 +30,10 @@ from production_deploy import (
     prepare,
     running,
     server_client_context,
-    with_descendants,
 )
 
 from kofu.netpki.authority import NetPaths
+from kofu.procstat import descendants
 
 GOOD, REVOKED, IMPOSTOR = "T-PROD-0001", "T-PROD-0002", "T-PROD-0003"
 
@@ -147,7 +147,7 @@ def test_production_mtls_session_issues_a_verifiable_document_sec5_str1(
     assert "Signature #1" in sig.stdout and "Signature is Valid" in sig.stdout, sig.stdout
 
     assert all(p.poll() is None for p in servers.procs.values()), "a server died"
-    workers = [pid for pid in with_descendants([servers.procs["center"].pid]) if _is_uvicorn_worker(pid)]
+    workers = [pid for pid in descendants([servers.procs["center"].pid]) if _is_uvicorn_worker(pid)]
     assert len(workers) == 2, "the center should serve mutual TLS from two worker processes"
 
 

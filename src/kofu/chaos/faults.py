@@ -21,23 +21,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from kofu.procstat import children, clock_ticks, stats
+
 OUTAGE_S = 1.5  # how long the SQLite write lock is held
-
-
-def children(pid: int) -> list[int]:
-    """The live child processes of `pid` (a uvicorn supervisor's workers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return sorted(found)
 
 
 def _workers(supervisor: int) -> list[int]:
@@ -66,42 +52,25 @@ def kill_worker(supervisor: int, turn: int) -> int | None:
 def cpu_seconds(pid: int) -> float:
     """CPU seconds of a process and of its children it has reaped (a supervisor's killed workers) plus
     its live children (its workers now)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def own(p: int, reaped: bool) -> float:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
-        return used / ticks
-
-    return own(pid, True) + sum(own(child, True) for child in children(pid))
+    found = stats([pid, *children(pid)]).values()
+    return sum(stat.ticks + stat.reaped_ticks for stat in found) / clock_ticks()
 
 
 def postgres_cpu_seconds() -> float | None:
     """CPU seconds so far of this machine's PostgreSQL server: every `postgres` process, plus the
     backends its postmaster reaped; None when none is visible (a remote server, or SQLite)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[str, int, list[str]]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name, rest = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
-        stats[int(stat.parent.name)] = (name, int(rest[1]), rest)
+    everyone = stats()
     used = 0
     found = False
-    for name, ppid, fields in stats.values():
-        if not name.startswith("postgres"):
+    for stat in everyone.values():
+        if not stat.name.startswith("postgres"):
             continue
         found = True
-        used += int(fields[11]) + int(fields[12])
-        parent = stats.get(ppid)
-        if parent is None or not parent[0].startswith("postgres"):  # the postmaster: its reaped backends
-            used += int(fields[13]) + int(fields[14])
-    return used / ticks if found else None
+        used += stat.ticks
+        parent = everyone.get(stat.ppid)
+        if parent is None or not parent.name.startswith("postgres"):  # the postmaster: its reaped backends
+            used += stat.reaped_ticks
+    return used / clock_ticks() if found else None
 
 
 def wait_workers(supervisor: int, count: int, timeout: float = 60.0) -> bool:

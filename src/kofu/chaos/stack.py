@@ -5,7 +5,9 @@ tables may have a fourth of their own), a generated village, real JPKI cards, an
 jpki|municipal|center` subprocesses (the municipal server and the center with two worker processes
 each) configured by TOML files in the stack's home. Used by the incident suite (with a copy of Ōhira's
 rulebook open all day, `open_all_day_rulebook`) and by `kofu bench chaos` (Ōhira's own rulebook, the
-servers' wall clock moved by `kofu.chaos.clock`: `clock_library`, `clock_file`).
+servers' wall clock moved by `kofu.chaos.clock`: `clock_library`, `clock_file`). Its card
+(`issue_card`) and its settings file (`write_settings_file`) are also the test worlds' and the
+production deployment's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sys
 import time
 import tomllib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,10 +35,11 @@ from kofu.center.app.schema import migrate_center_all
 from kofu.center.registers import add_municipality, add_terminal
 from kofu.chaos.clock import clock_env
 from kofu.db import make_engine, session_factory, transaction
-from kofu.jpki.authority import load_authorities
+from kofu.jpki.authority import Authorities, load_authorities
 from kofu.jpki.cardwriter import write_card
 from kofu.jpki.holder import Holder
-from kofu.jpki.issuance import issue_credential
+from kofu.jpki.issuance import IssuedCredential, issue_credential
+from kofu.jpki.policies import CredentialKind
 from kofu.jpki.schema import migrate_jpki
 from kofu.municipal.schema import migrate_municipal
 from kofu.registry.cards import link_card
@@ -137,6 +140,83 @@ def _serve(party: str, config: Path) -> list[str]:
     return [sys.executable, "-m", "kofu", "serve", party, "--config", str(config)]
 
 
+def write_settings_file(
+    path: Path, *, home: Path, database_url: str, tables: Mapping[str, Mapping[str, object]]
+) -> Path:
+    """A party's TOML settings file: its home, its database, its tables (a list value: an array of tables)."""
+    lines = [f"home = {_toml(home)}", f"database_url = {_toml(database_url)}", ""]
+    for table, values in tables.items():
+        lines.append(f"[{table}]")
+        lines.extend(f"{k} = {_toml(v)}" for k, v in values.items() if not isinstance(v, list))
+        for k, v in values.items():
+            if isinstance(v, list):
+                for entry in v:
+                    lines.append(f"[[{table}.{k}]]")
+                    lines.extend(f"{ek} = {_toml(ev)}" for ek, ev in entry.items())
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """A new card: its file, what the JPKI issued, and its holder as the registry knows them."""
+
+    path: Path
+    issued: IssuedCredential
+    holder: Holder
+
+
+def issue_card(
+    person_id: str,
+    folder: Path,
+    *,
+    authorities: Authorities,
+    jpki: sessionmaker[Session],
+    registry: sessionmaker[Session],
+    center: sessionmaker[Session],
+    at: datetime,
+    credential: CredentialKind = "card",
+    pin: str = PIN,
+    biometric_template: bytes | None = None,
+) -> IssuedCard:
+    """A card of a village person issued by the JPKI at `at`, its file written in `folder`, linked in the
+    registry, and registered at the center (DAY-1) with its route to Ōhira as its 住所地."""
+    with registry() as session:
+        found = card_holder(session, person_id)
+    if found is None:
+        raise LookupError(f"the registry has no person {person_id}")
+    holder = Holder(person_id, str(found.name), found.birth_date, str(found.sex), str(found.address))
+    with transaction(jpki) as session:
+        issued = issue_credential(session, authorities, holder, now=at, credential=credential)
+    path = folder / f"{issued.card_id}.card"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_card(
+        path, issued, authorities, pin=pin, sign_password=SIGN_PASSWORD, biometric_template=biometric_template
+    )
+    with transaction(registry) as session:
+        link_card(
+            session,
+            person_id,
+            auth_serial=issued.auth_serial,
+            sign_serial=issued.sign_serial,
+            issued_on=issued.issued_on,
+            credential=credential,
+        )
+    with transaction(center) as session:
+        register_issued_card(
+            session,
+            auth_serial=issued.auth_serial,
+            person_id=person_id,
+            credential=credential,
+            issued_on=issued.issued_on,
+            municipality_code=OHIRA,
+            now=at,
+        )
+    return IssuedCard(path, issued, holder)
+
+
 @dataclass(frozen=True)
 class CardOf:
     """A real JPKI card file of a village person."""
@@ -207,61 +287,30 @@ class Stack:
 
     # --- cards --------------------------------------------------------------------------------
     def card(self, person_id: str) -> CardOf:
-        """A card of `person_id` issued yesterday (DAY-1), linked in the registry and routed by the center."""
+        """A card of `person_id` (see `issue_card`), issued two days ago (DAY-1); made once per person."""
         if person_id in self.cards:
             return self.cards[person_id]
-        with self.registry_sessions()() as session:
-            found = card_holder(session, person_id)
-        assert found is not None, person_id
-        holder = Holder(person_id, str(found.name), found.birth_date, str(found.sex), str(found.address))
-        at = datetime.now(UTC) - timedelta(days=2)
         authorities = self.__dict__.get("_authorities")
         if authorities is None:  # parsing the CA keys costs more than making a card: once per stack
             authorities = self.__dict__["_authorities"] = load_authorities(self.home / "keys" / "jpki")
-        with transaction(self._factory(self.jpki_url)) as session:
-            issued = issue_credential(session, authorities, holder, now=at, credential="card")
-        path = (self.cards_folder or self.home / "cards") / f"{issued.card_id}.card"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_card(path, issued, authorities, pin=PIN, sign_password=SIGN_PASSWORD)
-        with transaction(self.registry_sessions()) as session:
-            link_card(
-                session,
-                person_id,
-                auth_serial=issued.auth_serial,
-                sign_serial=issued.sign_serial,
-                issued_on=issued.issued_on,
-                credential="card",
-            )
-        with transaction(self.center_sessions()) as session:
-            register_issued_card(
-                session,
-                auth_serial=issued.auth_serial,
-                person_id=person_id,
-                credential="card",
-                issued_on=issued.issued_on,
-                municipality_code=OHIRA,
-                now=at,
-            )
-        card = CardOf(path, person_id, issued.auth_serial)
+        new = issue_card(
+            person_id,
+            self.cards_folder or self.home / "cards",
+            authorities=authorities,
+            jpki=self._factory(self.jpki_url),
+            registry=self.registry_sessions(),
+            center=self.center_sessions(),
+            at=datetime.now(UTC) - timedelta(days=2),
+        )
+        card = CardOf(new.path, person_id, new.issued.auth_serial)
         self.cards[person_id] = card
         return card
 
     # --- servers ------------------------------------------------------------------------------
     def write_config(self, name: str, tables: dict[str, dict[str, object]], database_url: str) -> Path:
-        lines = [f"home = {_toml(self.home)}", f"database_url = {_toml(database_url)}", ""]
-        for table, values in tables.items():
-            lines.append(f"[{table}]")
-            lines.extend(f"{k} = {_toml(v)}" for k, v in values.items() if not isinstance(v, list))
-            for k, v in values.items():
-                if isinstance(v, list):
-                    for entry in v:
-                        lines.append(f"[[{table}.{k}]]")
-                        lines.extend(f"{ek} = {_toml(ev)}" for ek, ev in entry.items())
-            lines.append("")
-        path = self.home / "config" / f"{name}.toml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(lines), encoding="utf-8")
-        return path
+        return write_settings_file(
+            self.home / "config" / f"{name}.toml", home=self.home, database_url=database_url, tables=tables
+        )
 
     def launch(self, name: str, party: str, config: Path, *, port: int, workers: int, health: str) -> Server:
         """`kofu serve PARTY --config FILE --workers N` on `port` (not waited for: see `wait`)."""
