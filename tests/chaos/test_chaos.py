@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,9 +22,12 @@ PG_SKIP = "PostgreSQL chaos run skipped: set KOFU_TEST_DATABASE_URL (scripts/tes
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_chaos_short_storm_keeps_every_invariant_INC_1_to_8_NRF_1_FEE_1_SEC_4_HRS_1(backend: str) -> None:
+def test_chaos_short_storm_keeps_every_invariant_INC_1_to_8_NRF_1_FEE_1_SEC_4_HRS_1(
+    backend: str, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "not" / "yet"  # the bench makes the folder it is told to work in
     command = [sys.executable, "-m", "kofu", "bench", "chaos", "--kiosks", "8", "--issuances", "150"]
-    command += ["--kiosk-processes", "2", "--municipal-timeout", "10"]
+    command += ["--kiosk-processes", "2", "--municipal-timeout", "10", "--workdir", str(workdir)]
     if backend == "sqlite":
         command.append("--sqlite")
     else:
@@ -45,3 +49,4 @@ def test_chaos_short_storm_keeps_every_invariant_INC_1_to_8_NRF_1_FEE_1_SEC_4_HR
     assert figure["issued"] > 0 and figure["documents_judged"] >= figure["issued"]
     assert figure["phases"]["edge_1228"]["issued"] == 0  # closed: 23:59:59, then the year end
     assert figure["database"] == backend and figure["visits"] == 150
+    assert workdir.is_dir()

@@ -144,6 +144,8 @@ def run_chaos(options: Options, progress: Progress | None = None) -> Run:
     """The whole benchmark; the figure (and examples of what failed)."""
     progress = progress or Progress()
     began = time.monotonic()
+    if options.workdir is not None:
+        options.workdir.mkdir(parents=True, exist_ok=True)  # a folder the operator named, made if new
     root = Path(tempfile.mkdtemp(prefix="kofu-chaos-", dir=options.workdir))
     home = root / "home"
     (home / "logs").mkdir(parents=True)
