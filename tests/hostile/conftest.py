@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hostile_world import OHIRA, PERSONS, SEED, TERMINALS, HostileWorld
+from hostile_world import PERSONS, SEED, TERMINALS, HostileWorld
 
-from kofu.center.app import CenterConfig
-from kofu.center.app.factory import create_app as create_center
 from kofu.center.app.schema import migrate_center_all
-from kofu.center.auth.revocation import HttpStatusChecker
 from kofu.center.ratelimit import migrate_ratelimit
-from kofu.center.registers import add_municipality, add_terminal
-from kofu.db import make_engine, session_factory, transaction
 from kofu.jpki.authority import init_authorities, load_authorities
 from kofu.jpki.schema import migrate_jpki
-from kofu.jpki.server import create_app as create_jpki
-from kofu.municipal import MunicipalConfig
-from kofu.municipal.app import create_app as create_municipal
 from kofu.municipal.schema import migrate_municipal
 from kofu.registry.village import generate_village
 from kofu.verify.register import migrate_verify
+from party_support import in_process_parties
 
 
 @pytest.fixture(scope="session")
@@ -60,42 +52,19 @@ def world(
     db_url = f"sqlite:///{path}"
     shutil.copytree(hostile_keys, kofu_home / "keys" / "jpki")
     authorities = load_authorities(kofu_home / "keys" / "jpki")
-    municipal_app = create_municipal(
-        MunicipalConfig(registry_url=db_url, rulebook="ohira", home=kofu_home, migrate=False)
-    )
-    ocsp = TestClient(create_jpki(db_url, authorities))
-    config = CenterConfig(
-        db_url=db_url,
-        jpki_auth_ca=kofu_home / "keys" / "jpki" / "auth-ca.pem",
-        jpki_sign_ca=kofu_home / "keys" / "jpki" / "sign-ca.pem",
-        migrate=False,
-    )
-    center_app = create_center(
-        config,
-        status=HttpStatusChecker("http://testserver/ocsp", client=ocsp),
-        municipal_transports={OHIRA: httpx.ASGITransport(app=municipal_app)},
-    )
-    engine = make_engine(db_url)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        now = datetime.now(UTC)
-        for terminal in TERMINALS:
-            add_terminal(
-                session,
-                terminal_id=terminal,
-                chain="seven_eleven",
-                store_code="S1",
-                store_name="大衡店",
-                now=now,
-            )
-        add_municipality(
-            session, code=OHIRA, name_ja="大衡村", name_en="Ōhira", base_url="http://ohira.test", now=now
-        )
-    with TestClient(center_app) as center, TestClient(municipal_app) as municipal:
+    with (
+        in_process_parties(db_url, kofu_home, authorities, terminals=TERMINALS) as p,
+        TestClient(p.center_app) as center,
+        TestClient(p.municipal_app) as municipal,
+    ):
         yield HostileWorld(
-            db_url, kofu_home, center, center_app, municipal, municipal_app, engine, factory, authorities
+            db_url,
+            kofu_home,
+            center,
+            p.center_app,
+            municipal,
+            p.municipal_app,
+            p.engine,
+            p.factory,
+            authorities,
         )
-    ocsp.close()
-    center_app.state.service.factory.kw["bind"].dispose()
-    municipal_app.state.service.close()
-    engine.dispose()

@@ -9,28 +9,21 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
-from issuance_world import OHIRA, OTHER_TERMINAL, PERSONS, SEED, TERMINAL, Clock, World
+from issuance_world import OTHER_TERMINAL, PERSONS, SEED, TERMINAL, Clock, World
 
-from kofu.center.app import CenterConfig
-from kofu.center.app.factory import create_app as create_center
 from kofu.center.app.schema import migrate_center_all
-from kofu.center.auth.revocation import HttpStatusChecker
-from kofu.center.registers import add_municipality, add_terminal
-from kofu.db import make_engine, session_factory, transaction
+from kofu.db import session_factory
 from kofu.jpki.authority import init_authorities
 from kofu.jpki.schema import migrate_jpki
-from kofu.jpki.server import create_app as create_jpki
-from kofu.municipal import MunicipalConfig
-from kofu.municipal.app import create_app as create_municipal
 from kofu.municipal.schema import migrate_municipal
 from kofu.registry.village import generate_village
 from kofu.verify.register import migrate_verify
+from party_support import in_process_parties
 
 
 @pytest.fixture(scope="session")
@@ -79,55 +72,27 @@ def _world(kofu_home: Path, ca_keys: Path, db_url: str, *, populated: bool = Fal
     from kofu.jpki.authority import load_authorities
 
     authorities = load_authorities(kofu_home / "keys" / "jpki")
-    municipal_clock = Clock()
-    municipal_app = create_municipal(
-        MunicipalConfig(registry_url=db_url, rulebook="ohira", home=kofu_home, migrate=False),
-        clock=municipal_clock,
-    )
-    ocsp = TestClient(create_jpki(db_url, authorities))
-    clock = Clock()
-    config = CenterConfig(
-        db_url=db_url,
-        jpki_auth_ca=kofu_home / "keys" / "jpki" / "auth-ca.pem",
-        jpki_sign_ca=kofu_home / "keys" / "jpki" / "sign-ca.pem",
-        migrate=False,
-    )
-    center_app = create_center(
-        config,
-        clock=clock,
-        status=HttpStatusChecker("http://testserver/ocsp", client=ocsp),
-        municipal_transports={OHIRA: httpx.ASGITransport(app=municipal_app)},
-    )
-    engine = make_engine(db_url)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        now = datetime.now(UTC)
-        for terminal in (TERMINAL, OTHER_TERMINAL):
-            add_terminal(
-                session,
-                terminal_id=terminal,
-                chain="seven_eleven",
-                store_code="S1",
-                store_name="大衡店",
-                now=now,
-            )
-        add_municipality(
-            session, code=OHIRA, name_ja="大衡村", name_en="Ōhira", base_url="http://ohira.test", now=now
-        )
-    with TestClient(center_app) as center:
+    clock, municipal_clock = Clock(), Clock()
+    with (
+        in_process_parties(
+            db_url,
+            kofu_home,
+            authorities,
+            terminals=(TERMINAL, OTHER_TERMINAL),
+            center_clock=clock,
+            municipal_clock=municipal_clock,
+        ) as p,
+        TestClient(p.center_app) as center,
+    ):
         yield World(
             db_url,
             kofu_home,
             center,
-            center_app,
-            municipal_app,
-            factory,
+            p.center_app,
+            p.municipal_app,
+            p.factory,
             authorities,
             clock,
             municipal_clock,
-            session_factory(engine),
+            session_factory(p.engine),
         )
-    ocsp.close()
-    center_app.state.service.factory.kw["bind"].dispose()
-    municipal_app.state.service.close()
-    engine.dispose()

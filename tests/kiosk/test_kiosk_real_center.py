@@ -14,35 +14,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from kiosk_doubles import write_demo_cards
 from sqlalchemy import select
 
-from kofu.center.app import CenterConfig
-from kofu.center.app.factory import create_app as create_center
 from kofu.center.auth.models import AuthChallenge
-from kofu.center.auth.revocation import HttpStatusChecker
 from kofu.center.models import Order
-from kofu.center.registers import add_municipality, add_terminal
 from kofu.chaos.stack import issue_card
-from kofu.db import make_engine, session_factory, transaction
+from kofu.db import make_engine, session_factory
 from kofu.jpki.authority import init_authorities, load_authorities
 from kofu.jpki.schema import migrate_jpki
-from kofu.jpki.server import create_app as create_jpki
 from kofu.jpki.testbed import TestCard
 from kofu.kiosk.api_models import DetailsRequest, Screen
 from kofu.kiosk.app import build_service
 from kofu.kiosk.config import KioskConfig
 from kofu.kiosk.devices.printer import SpoolPrinter
 from kofu.kiosk.service import KioskService
-from kofu.municipal import MunicipalConfig
-from kofu.municipal.app import create_app as create_municipal
 from kofu.registry.cases import find_person
 from kofu.registry.village import generate_village
+from party_support import OHIRA, in_process_parties
 
-OHIRA = "044245"
 TERMINAL = "K-0001"
 
 
@@ -86,37 +78,19 @@ def real(kofu_home: Path, real_ca_keys: Path, sqlite_url: str) -> Iterator[RealK
     shutil.copytree(real_ca_keys, kofu_home / "keys" / "jpki")
     generate_village(db_url, 120, 7, "ohira", today=date.today(), count_cases=False)
     migrate_jpki(db_url)
-    municipal_app = create_municipal(MunicipalConfig(registry_url=db_url, rulebook="ohira", home=kofu_home))
-    ocsp = TestClient(create_jpki(db_url, load_authorities(kofu_home / "keys" / "jpki")))
-    center_app = create_center(
-        CenterConfig(
-            db_url=db_url,
-            jpki_auth_ca=kofu_home / "keys" / "jpki" / "auth-ca.pem",
-            jpki_sign_ca=kofu_home / "keys" / "jpki" / "sign-ca.pem",
-        ),
-        status=HttpStatusChecker("http://testserver/ocsp", client=ocsp),
-        municipal_transports={OHIRA: httpx.ASGITransport(app=municipal_app)},
+    authorities = load_authorities(kofu_home / "keys" / "jpki")
+    parties = in_process_parties(
+        db_url, kofu_home, authorities, terminals=(TERMINAL,), chain="lawson", migrate=True
     )
-    engine = make_engine(db_url)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        now = datetime.now(UTC)
-        add_terminal(
-            session, terminal_id=TERMINAL, chain="lawson", store_code="S1", store_name="大衡店", now=now
-        )
-        add_municipality(
-            session, code=OHIRA, name_ja="大衡村", name_en="Ohira", base_url="http://ohira.test", now=now
-        )
-        person_id = find_person(session, "household_head_with_members")
-    card, name, address = _issue(kofu_home, db_url, person_id)
-    write_demo_cards(kofu_home, [card], ["1234"])
-    config = KioskConfig(home=kofu_home, terminal_id=TERMINAL)
-    with TestClient(center_app) as center:
-        yield RealKiosk(build_service(config, center_http=center), config, db_url, person_id, name, address)
-    ocsp.close()
-    center_app.state.service.factory.kw["bind"].dispose()
-    municipal_app.state.service.close()
-    engine.dispose()
+    with parties as p:
+        with p.factory() as session:
+            person_id = find_person(session, "household_head_with_members")
+        card, name, address = _issue(kofu_home, db_url, person_id)
+        write_demo_cards(kofu_home, [card], ["1234"])
+        config = KioskConfig(home=kofu_home, terminal_id=TERMINAL)
+        with TestClient(p.center_app) as center:
+            service = build_service(config, center_http=center)
+            yield RealKiosk(service, config, db_url, person_id, name, address)
 
 
 def test_real_center_issue_prints_bound_document_then_charges_NRF_1_SEC_4_INC_8(real: RealKiosk) -> None:

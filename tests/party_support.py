@@ -1,0 +1,90 @@
+"""The center, the municipal server and the JPKI responder as in-process apps on one database, with the
+kiosk terminals and Ōhira registered at the center (the hostile, issuance and real-center kiosk tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kofu.center.app import CenterConfig
+from kofu.center.app.factory import create_app as create_center
+from kofu.center.auth.revocation import HttpStatusChecker
+from kofu.center.registers import add_municipality, add_terminal
+from kofu.db import make_engine, session_factory, transaction
+from kofu.jpki.authority import Authorities
+from kofu.jpki.server import create_app as create_jpki
+from kofu.municipal import MunicipalConfig
+from kofu.municipal.app import create_app as create_municipal
+
+OHIRA = "044245"
+
+
+@dataclass
+class Parties:
+    """The apps (not yet started: wrap them in TestClient) and the shared database."""
+
+    center_app: FastAPI
+    municipal_app: FastAPI
+    engine: Engine
+    factory: sessionmaker[Session]
+
+
+@contextmanager
+def in_process_parties(
+    db_url: str,
+    home: Path,
+    authorities: Authorities,
+    *,
+    terminals: Sequence[str],
+    chain: str = "seven_eleven",
+    migrate: bool = False,
+    center_clock: Callable[[], datetime] | None = None,
+    municipal_clock: Callable[[], datetime] | None = None,
+) -> Iterator[Parties]:
+    """The parties on `db_url`; the center asks the responder (in process) for OCSP, Ōhira in process."""
+    municipal_kw: dict[str, Any] = {} if municipal_clock is None else {"clock": municipal_clock}
+    center_kw: dict[str, Any] = {} if center_clock is None else {"clock": center_clock}
+    keys = home / "keys" / "jpki"
+    municipal_app = create_municipal(
+        MunicipalConfig(registry_url=db_url, rulebook="ohira", home=home, migrate=migrate), **municipal_kw
+    )
+    ocsp = TestClient(create_jpki(db_url, authorities))
+    center_app = create_center(
+        CenterConfig(
+            db_url=db_url,
+            jpki_auth_ca=keys / "auth-ca.pem",
+            jpki_sign_ca=keys / "sign-ca.pem",
+            migrate=migrate,
+        ),
+        status=HttpStatusChecker("http://testserver/ocsp", client=ocsp),
+        municipal_transports={OHIRA: httpx.ASGITransport(app=municipal_app)},
+        **center_kw,
+    )
+    engine = make_engine(db_url)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        now = datetime.now(UTC)
+        for terminal in terminals:
+            add_terminal(
+                session, terminal_id=terminal, chain=chain, store_code="S1", store_name="大衡店", now=now
+            )
+        add_municipality(
+            session, code=OHIRA, name_ja="大衡村", name_en="Ōhira", base_url="http://ohira.test", now=now
+        )
+    try:
+        yield Parties(center_app, municipal_app, engine, factory)
+    finally:
+        ocsp.close()
+        center_app.state.service.factory.kw["bind"].dispose()
+        municipal_app.state.service.close()
+        engine.dispose()
