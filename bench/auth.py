@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.challenges import challenge_message
 from kofu.center.auth.revocation import HttpStatusChecker
 from kofu.center.auth.schema import migrate_center_auth
+from kofu.chaos.stack import free_port
 from kofu.jpki.testbed import TestCard, open_testbed
 from kofu.logs import configure_logging
 
@@ -62,16 +62,10 @@ CHUNK = 50
 FULL_ATTEMPTS = 300
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _responder(home: Path, db_url: str) -> Iterator[str]:
     """`kofu jpki serve` in its own process (a thread here would compete for the GIL); its OCSP URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KOFU_HOME": str(home), "KOFU_DATABASE_URL": db_url, "KOFU_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "kofu.jpki", "serve", "--port", str(port)],

@@ -7,7 +7,6 @@ municipality alone answers municipality_unavailable.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,16 +18,11 @@ from issuance_world import OHIRA, World
 
 from kofu.center.app.municipal_client import MunicipalClient
 from kofu.center.registers import add_municipality
+from kofu.chaos.stack import free_port
 from kofu.db import transaction
 from kofu.netpki.authority import create_ca, issue_server
 from kofu.netpki.serving import uvicorn_config
 from kofu.netpki.tls import client_context
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -38,7 +32,7 @@ def tls_municipal(sqlite_world: World) -> Iterator[str]:
     create_ca(home)
     issue_server(home, "center")
     issue_server(home, "ohira")
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn_config(
             sqlite_world.municipal_app,

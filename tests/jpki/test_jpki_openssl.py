@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,21 +15,16 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from kofu.chaos.stack import free_port
 from kofu.jpki.testbed import Testbed
 
 OPENSSL = "openssl"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(sqlite_testbed: Testbed, kofu_home: Path) -> Iterator[str]:
     """The responder in a subprocess on a free port; its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KOFU_HOME": str(kofu_home), "KOFU_DATABASE_URL": sqlite_testbed.db_url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "kofu.jpki", "serve", "--port", str(port)],

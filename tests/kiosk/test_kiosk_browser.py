@@ -8,7 +8,6 @@ into `$KOFU_ARTIFACTS/kiosk/` (or the test's tmp folder).
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import uvicorn
 from kiosk_doubles import MUNI, TERMINAL, FakeCenterApi, write_demo_cards
 from playwright.sync_api import Page, expect, sync_playwright
 
+from kofu.chaos.stack import free_port
 from kofu.documents import samples
 from kofu.jpki.testbed import Testbed
 from kofu.kiosk.app import build_service, create_app
@@ -41,19 +41,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _serve(config: KioskConfig, center: FakeCenterApi | None = None) -> Iterator[str]:
     """The kiosk app (center: the test double) on uvicorn in a thread on a free port; stopped after."""
     center = center or FakeCenterApi(home=config.home)
     http = httpx.Client(base_url="http://center.test", transport=center.transport())
     app = create_app(config, service=build_service(config, center_http=http))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,7 +7,6 @@ certificate. Without a certificate, or with a revoked one, the TLS handshake is 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 
+from kofu.chaos.stack import free_port
 from kofu.kiosk.center_client import CenterClient, Unreachable, make_http_client
 from kofu.kiosk.config import KioskConfig
 from kofu.netpki.authority import NetPaths, create_ca, issue_server, issue_terminal, revoke_terminal
@@ -42,9 +42,7 @@ def _stand_in_center() -> FastAPI:
 def tls_center(kofu_home: Path) -> Iterator[str]:
     create_ca(kofu_home)
     issue_server(kofu_home, "center")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     config = uvicorn_config(
         _stand_in_center(),
         home=kofu_home,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -25,12 +24,6 @@ import httpx
 OHIRA = "044245"
 MUNICIPAL_SERVER = "ohira"  # the municipal server's certificate name
 PIN = "1234"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -87,6 +80,7 @@ def write_settings(layout: Layout) -> None:
 def prepare(home: Path, *, persons: int, seed: int, tls: bool) -> Layout:
     """Village, JPKI authorities, document keys, databases migrated, network PKI (with `tls`), settings."""
     from kofu.center.app.schema import migrate_center_all
+    from kofu.chaos.stack import free_port
     from kofu.documents.keys import document_keys
     from kofu.jpki.authority import init_authorities
     from kofu.jpki.schema import migrate_jpki
