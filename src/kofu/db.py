@@ -90,12 +90,17 @@ _SQLITE_WRITERS: dict[str, threading.RLock] = {}
 _SQLITE_WRITERS_LOCK = threading.Lock()
 
 
+def dialect_name(factory: sessionmaker[Session]) -> str:
+    """The database `factory` is bound to ("sqlite", "postgresql"), or "" when it has no engine."""
+    bind = factory.kw.get("bind")
+    return bind.dialect.name if isinstance(bind, Engine) else ""
+
+
 def sqlite_writer_lock(factory: sessionmaker[Session]) -> threading.RLock | None:
     """The writer lock of the SQLite file `factory` is bound to in this process (None for PostgreSQL)."""
-    bind = factory.kw.get("bind")
-    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+    if dialect_name(factory) != "sqlite":
         return None
-    key = str(bind.url)
+    key = str(factory.kw["bind"].url)
     with _SQLITE_WRITERS_LOCK:
         return _SQLITE_WRITERS.setdefault(key, threading.RLock())
 

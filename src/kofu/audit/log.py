@@ -18,14 +18,14 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.audit.entry import ALLOWED, AuditEntry, AuditEvent, chained, utc_text
 from kofu.audit.models import HEAD_ID, AuditHead, AuditPending, AuditRecord
 from kofu.audit.verifier import Head
-from kofu.db import transaction
+from kofu.db import dialect_name, transaction
 from kofu.logs import get_logger
 
 INFO_KEY = "kofu.audit"
@@ -40,11 +40,6 @@ _PENDING = cast(Table, AuditPending.__table__)
 
 class AuditError(RuntimeError):
     """The audit log cannot chain (no audit tables, or a key setting other than the chain's)."""
-
-
-def _dialect(factory: sessionmaker[Session]) -> str:
-    bind = factory.kw.get("bind")
-    return bind.dialect.name if isinstance(bind, Engine) else ""
 
 
 def _lost_race(exc: DBAPIError) -> bool:
@@ -81,7 +76,7 @@ class AuditLog:
             try:
                 moved = self._chain_batch(factory, limit)
             except (IntegrityError, OperationalError) as exc:
-                if _dialect(factory) == "sqlite" and _lost_race(exc):
+                if dialect_name(factory) == "sqlite" and _lost_race(exc):
                     return done  # another process chained these rows first
                 raise
             if not moved:
