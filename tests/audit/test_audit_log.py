@@ -178,9 +178,10 @@ def test_audit_concurrent_appends_from_two_processes_keep_one_chain(audit_url: s
 
 
 def test_audit_decision_in_its_own_transaction(sqlite_audit_url: str) -> None:
-    """audit_decision appends a decision made outside any transaction; nothing without an attached log."""
+    """`record` in a transaction of its own records a decision only when a log is attached; chained after."""
     from kofu.audit.entry import subject, tagged
-    from kofu.audit.log import attach_audit, audit_decision
+    from kofu.audit.log import attach_audit, record
+    from kofu.db import transaction
     from kofu.rules.decision import Refused
     from kofu.rules.reasons import Reason
 
@@ -192,11 +193,14 @@ def test_audit_decision_in_its_own_transaction(sqlite_audit_url: str) -> None:
             "action": "order.document",
             "subject": subject(order="o-1"),
         }
-        audit_decision(plain, **args, result=Refused(Reason.DOCUMENT_NOT_BOUND), now=T0)  # records nothing
+        with transaction(plain) as session:  # records nothing
+            record(session, **args, result=Refused(Reason.DOCUMENT_NOT_BOUND), now=T0)
         audited = attach_audit(session_factory(engine), AuditLog())
-        audit_decision(audited, **args, result=Refused(Reason.DOCUMENT_NOT_BOUND), now=T0)
+        with transaction(audited) as session:
+            record(session, **args, result=Refused(Reason.DOCUMENT_NOT_BOUND), now=T0)
+        assert AuditLog().chain(audited) == 1
     finally:
         engine.dispose()
-    entries, _ = chain(sqlite_audit_url)  # chained by audit_decision itself, after its commit
+    entries, _ = chain(sqlite_audit_url)
     assert [(e.seq, e.outcome) for e in entries] == [(1, "document_not_bound")]
     assert check(sqlite_audit_url).count == 1

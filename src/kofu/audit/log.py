@@ -26,11 +26,8 @@ from kofu.audit.entry import ALLOWED, AuditEntry, AuditEvent, chained, utc_text
 from kofu.audit.models import HEAD_ID, AuditHead, AuditPending, AuditRecord
 from kofu.audit.verifier import Head
 from kofu.db import dialect_name, transaction
-from kofu.logs import get_logger
 
 INFO_KEY = "kofu.audit"
-
-log = get_logger("audit")
 
 # Core tables: the ORM's bookkeeping cost more than the SQL here
 _HEAD = cast(Table, AuditHead.__table__)
@@ -157,21 +154,6 @@ def record(session: Session, *, actor: str, action: str, subject: str, result: o
     audit = audit_of(session)
     if audit is not None:
         audit.append(session, AuditEvent(actor, action, subject, outcome_of(result)), now)
-
-
-def audit_decision(
-    factory: sessionmaker[Session], *, actor: str, action: str, subject: str, result: object, now: datetime
-) -> None:
-    """Record a decision that had no transaction of its own, in a new one, then chain; no-op without a log."""
-    audit = attached(factory)
-    if audit is None:
-        return
-    with factory() as session, session.begin():
-        record(session, actor=actor, action=action, subject=subject, result=result, now=now)
-    try:
-        audit.chain(factory)
-    except (DBAPIError, AuditError) as exc:  # the decision is committed; the center's chainer retries
-        log.warning("audit_chain_failed", error=type(exc).__name__)
 
 
 def _entry(r: AuditRecord) -> AuditEntry:
