@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import pytest
-from audit_helpers import check
+from audit_helpers import check, pending
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -172,10 +172,7 @@ def test_audit_orders_from_two_worker_processes_keep_one_chain(db_url: str) -> N
     report = check(db_url)
     assert report.ok, report.problems
     assert report.count == 2 * per * 4  # 4 entries per order, none lost or doubled
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM audit_pending")).scalar() == 0
-    engine.dispose()
+    assert pending(db_url) == 0
 
 
 # --- SEC-4: a village person's name and address fed into every hooked API never reach the audit table
