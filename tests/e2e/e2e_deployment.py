@@ -26,7 +26,7 @@ import uvicorn
 from rich.console import Console
 
 from kofu.demo.world import MUNICIPALITIES, DemoPaths, build_world, ensure_center
-from kofu.rules.calendar import JST, is_office_day, is_year_end
+from kofu.rules.calendar import JST, is_year_end, office_moment
 from kofu.settings import Settings
 
 OHIRA = "044245"
@@ -46,15 +46,9 @@ class MunicipalClock:
         self.offset = datetime.combine(day, at, JST) - datetime.now(UTC)
 
     def office_hours(self) -> None:
-        """Real time if it is within HRS-2 on an office day now, else 11:00 JST of the last office day."""
-        now = datetime.now(JST)
-        if is_office_day(now.date()) and clock_time(9, 0) <= now.time() <= clock_time(16, 30):
-            self.offset = timedelta(0)
-            return
-        day = now.date() if now.time() > clock_time(16, 30) else now.date() - timedelta(days=1)
-        while not is_office_day(day):
-            day -= timedelta(days=1)
-        self.set_jst(day, clock_time(11, 0))
+        """Real time if it is office hours of an office day now, else 11:00 JST of the next office day."""
+        now = datetime.now(UTC)
+        self.offset = office_moment(now) - now
 
     def saturday_noon(self) -> None:
         """12:00 JST of the last Saturday outside the year-end closure: open (HRS-1), not an office day."""

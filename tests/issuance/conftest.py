@@ -23,7 +23,7 @@ from kofu.jpki.schema import migrate_jpki
 from kofu.municipal.schema import migrate_municipal
 from kofu.registry.village import generate_village
 from kofu.verify.register import migrate_verify
-from party_support import in_process_parties
+from party_support import in_process_parties, office_offset
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +72,7 @@ def _world(kofu_home: Path, ca_keys: Path, db_url: str, *, populated: bool = Fal
     from kofu.jpki.authority import load_authorities
 
     authorities = load_authorities(kofu_home / "keys" / "jpki")
-    clock, municipal_clock = Clock(), Clock()
+    clock, municipal_clock = Clock(), Clock(offset=office_offset())  # office hours at any hour
     with (
         in_process_parties(
             db_url,

@@ -41,12 +41,13 @@ PERSONS = 200
 
 @dataclass
 class Clock:
-    """A clock a test may set (None: the real time)."""
+    """A clock a test may set (None: the real time moved by `offset`)."""
 
     fixed: datetime | None = None
+    offset: timedelta = timedelta(0)
 
     def __call__(self) -> datetime:
-        return self.fixed or datetime.now(UTC)
+        return self.fixed or datetime.now(UTC) + self.offset
 
 
 @dataclass

@@ -205,6 +205,21 @@ class Servers:
         return [p.pid for p in self.procs.values()]
 
 
+def office_clock_env(layout: Layout) -> dict[str, str]:
+    """The environment that puts a server's wall clock in office hours whatever the hour (kofu.chaos.clock).
+
+    The municipal server gets it: HRS-1 and HRS-2 would otherwise refuse a test run at night.
+    """
+    from kofu.chaos.clock import build_library, clock_env, set_offset
+    from kofu.rules.calendar import office_moment
+
+    folder = layout.home / "clock"
+    library = build_library(folder)
+    now = datetime.now(UTC)
+    set_offset(folder / "offset", round((office_moment(now) - now).total_seconds()))
+    return clock_env(library, folder / "offset")
+
+
 def serve_command(layout: Layout, party: str, workers: int, *, access_log: bool = True) -> list[str]:
     command = [
         sys.executable,
@@ -251,7 +266,7 @@ def running(
                     ),
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env=clean_env(),
+                    env=clean_env() | (office_clock_env(layout) if party == "municipal" else {}),
                     start_new_session=True,  # its own process group: stopped with its workers
                 )
         for party in parties:

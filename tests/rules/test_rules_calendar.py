@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import jpholiday
@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kofu.rules.calendar import JST, is_holiday, is_office_day, is_year_end, to_jst, today_jst
+from kofu.rules.calendar import (
+    JST,
+    is_holiday,
+    is_office_day,
+    is_year_end,
+    office_moment,
+    to_jst,
+    today_jst,
+)
 
 DATES = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
 
@@ -110,3 +118,32 @@ def test_HRS_2_office_days(day: date, office: bool) -> None:
 def test_today_jst_is_independent_of_input_zone(instant: datetime) -> None:
     zones = [UTC, JST, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Kiritimati")]
     assert {today_jst(instant.astimezone(zone)) for zone in zones} == {(instant + timedelta(hours=9)).date()}
+
+
+def _jst(y: int, m: int, d: int, h: int, mi: int = 0) -> datetime:
+    return datetime(y, m, d, h, mi, tzinfo=JST)
+
+
+@pytest.mark.parametrize(
+    ("now", "moment"),
+    [
+        (_jst(2026, 12, 4, 10), _jst(2026, 12, 4, 10)),  # Friday, in hours: now
+        (_jst(2026, 12, 4, 23, 50), _jst(2026, 12, 7, 11)),  # Friday night: Monday
+        (_jst(2026, 12, 4, 2), _jst(2026, 12, 4, 11)),  # Friday before dawn: that morning
+        (_jst(2026, 12, 5, 12), _jst(2026, 12, 7, 11)),  # Saturday
+        (_jst(2026, 12, 30, 10), _jst(2027, 1, 4, 11)),  # year-end closure
+        (_jst(2026, 11, 23, 10), _jst(2026, 11, 24, 11)),  # a holiday Monday
+    ],
+)
+def test_office_moment_hrs2(now: datetime, moment: datetime) -> None:
+    """HRS-2 in tests: the next office-hours moment after `now` is on an office day at 11:00."""
+    assert office_moment(now.astimezone(UTC)) == moment
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)))
+def test_office_moment_is_always_office_hours_hrs2(now: datetime) -> None:
+    """Whatever the instant, the moment is inside office hours of an office day, and not before it."""
+    moment = to_jst(office_moment(now))
+    assert is_office_day(moment.date()) and time(9) <= moment.time() <= time(15, 30)
+    assert moment >= now

@@ -111,7 +111,7 @@ class RowBuilder:
         self.card_holders: list[Row] = []
         self.seal_holders: list[Row] = []
         self.register_people: list[Row] = []
-        self.tax_people: list[Row] = []
+        self.tax_people: list[Row] = []  # with this year's and last year's tax records
         self.nonresident_holders: list[tuple[Row, date]] = []
         self.large_people: set[int] = set()
 
@@ -530,5 +530,7 @@ class RowBuilder:
                     "non_taxable": a.non_taxable,
                 }
             )
-        if rows and rows[-1]["person_fk"] == person["id"] and rows[-1]["fiscal_year"] == self.fy_now:
+        # this year and last on record: a pending declaration (LAG-2) then holds back one year of several
+        recent = [r["fiscal_year"] for r in rows[-2:] if r["person_fk"] == person["id"]]
+        if recent == [self.fy_now - 1, self.fy_now]:
             self.tax_people.append(person)

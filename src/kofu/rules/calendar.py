@@ -6,12 +6,15 @@ Functions take timezone-aware datetimes and convert them; a naive datetime is a 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import jpholiday
 
 JST = ZoneInfo("Asia/Tokyo")
+
+# Office hours a test or bench may count on being inside for an hour (HRS-2 windows are wider).
+OFFICE_FROM, OFFICE_UNTIL, OFFICE_NOON = time(9, 0), time(15, 30), time(11, 0)
 
 # (month, day) of the first and last closed days of the year-end closure (HRS-3 default).
 YEAR_END_START: tuple[int, int] = (12, 29)
@@ -54,3 +57,19 @@ def is_office_day(
 ) -> bool:
     """Monday–Friday, not a national holiday, not in the year-end closure (平日の開庁日)."""
     return d.weekday() < 5 and not is_holiday(d) and not is_year_end(d, start, end)
+
+
+def office_moment(now: datetime) -> datetime:
+    """`now` when it is office hours of an office day, else 11:00 JST of the next office day.
+
+    Tests and benches run at any hour: a municipal clock shifted by `office_moment(now) - now` makes every
+    kind issuable (HRS-1, HRS-2) while time keeps running. Forward, so that cards, TLS certificates and
+    CRLs issued before the shift are already valid on the shifted clock.
+    """
+    local = to_jst(now)
+    if is_office_day(local.date()) and OFFICE_FROM <= local.time() <= OFFICE_UNTIL:
+        return now
+    day = local.date() + timedelta(days=1) if local.time() > OFFICE_FROM else local.date()
+    while not is_office_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, OFFICE_NOON, JST)
