@@ -61,7 +61,7 @@ def test_incidents_timeout_voids_whole_order_inc1(stack: Stack, tmp_path: Path) 
     and never charged, the late document the municipal server still made is handed to nobody, and
     every paper that was printed names only its own requester's chosen persons.
     """
-    stack.start_center("center-hurried", municipal_timeout=0.15)
+    stack.start_center("center-hurried", municipal_timeout=0.08)  # below a multi-page render
     try:
         slow = large_register_adults(stack, 2)
         quick = [p for p, _, _ in adults(stack) if p not in slow][:4]

@@ -113,7 +113,7 @@ class AuditLog:
                 entry = chained(seq, r.at, event, prev_hash, self.key)
                 entries.append(entry.__dict__)
                 prev_hash = entry.hash
-            conn.execute(insert(_RECORDS).values(entries))
+            conn.execute(insert(_RECORDS), entries)  # executemany: one cached statement, not one per size
             conn.execute(delete(_PENDING).where(_PENDING.c.id.in_([r.id for r in rows])))
             conn.execute(
                 update(_HEAD)

@@ -16,7 +16,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import httpx
+import aiohttp
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -31,7 +31,7 @@ class DelayProxy:
         self.upstream = upstream
         self.slow: dict[str, float] = {}  # order id -> seconds to hold its render reply
         self.delayed = 0
-        self.client: httpx.AsyncClient | None = None
+        self.client: aiohttp.ClientSession | None = None  # aiohttp: the proxy's CPU counts in the storm
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -41,7 +41,7 @@ class DelayProxy:
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     if self.client is not None:
-                        await self.client.aclose()
+                        await self.client.close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         body = b""
@@ -64,15 +64,22 @@ class DelayProxy:
 
     async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
         if self.client is None:
-            self.client = httpx.AsyncClient(base_url=self.upstream, timeout=300)
+            self.client = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=300),
+                connector=aiohttp.TCPConnector(keepalive_timeout=4.0),  # below the upstream's 5 s
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+            )
         headers = [
             (k.decode(), v.decode()) for k, v in scope["headers"] if k.decode().lower() not in HOP_BY_HOP
         ]
         query = scope.get("query_string", b"").decode()
-        url = scope["path"] + (f"?{query}" if query else "")
+        url = self.upstream + scope["path"] + (f"?{query}" if query else "")
         try:
-            answer = await self.client.request(scope["method"], url, content=body, headers=headers)
-        except httpx.HTTPError:
+            async with self.client.request(scope["method"], url, data=body, headers=headers) as answer:
+                content = await answer.read()
+                status, answer_headers = answer.status, list(answer.headers.items())
+        except (aiohttp.ClientError, OSError):  # OSError: timeouts too
             await _reply(send, 502, b"upstream unreachable", [])
             return
         if scope["path"] == "/v1/render":
@@ -84,8 +91,8 @@ class DelayProxy:
             if seconds is not None:
                 self.delayed += 1
                 await asyncio.sleep(seconds)
-        out = [(k.encode(), v.encode()) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP]
-        await _reply(send, answer.status_code, answer.content, out)
+        out = [(k.encode(), v.encode()) for k, v in answer_headers if k.lower() not in HOP_BY_HOP]
+        await _reply(send, status, content, out)
 
 
 async def _reply(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

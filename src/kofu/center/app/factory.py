@@ -152,6 +152,7 @@ def create_app(
         try:
             yield
         finally:
+            await svc.municipal.aclose()
             if chainer is not None:
                 await anyio.to_thread.run_sync(chainer.stop)  # its last round may wait on the database
 

@@ -1,4 +1,4 @@
-"""The center's client of the municipal servers (httpx, mutual TLS when configured).
+"""The center's client of the municipal servers (mutual TLS when configured; posting: municipal_http).
 
 Any failure to get an answer (no connection, a timeout, a 5xx, a body that is not what the API says)
 is `municipality_unavailable` for that municipality only; a refusal the server gives is passed on as
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import ValidationError
 
+from kofu.center.app.municipal_http import NetworkPoster, Poster, Reply, TransportPoster, Unreachable
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
@@ -37,8 +38,8 @@ class Fetched:
     headers: RenderedHeaders
 
 
-def _refusal(reply: httpx.Response) -> Refused:
-    if reply.status_code >= 500 and reply.status_code != 503:
+def _refusal(reply: Reply) -> Refused:
+    if reply.status >= 500 and reply.status != 503:
         return UNAVAILABLE
     try:
         body = ErrorBody.model_validate_json(reply.content)
@@ -61,29 +62,32 @@ class MunicipalClient:
         self.ssl_context = ssl_context
         self.transports = dict(transports or {})  # code → transport (tests: the municipal app in process)
         self._pools: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[tuple[str, str, int], httpx.AsyncClient]
+            asyncio.AbstractEventLoop, dict[tuple[str, str, int], Poster]
         ] = weakref.WeakKeyDictionary()
 
-    def _client(self, code: str, base_url: str) -> httpx.AsyncClient:
-        transport = self.transports.get(code)
+    def _poster(self, code: str, base_url: str) -> Poster:
         pool = self._pools.setdefault(asyncio.get_running_loop(), {})
-        key = (code, base_url, id(transport))
-        client = pool.get(key)
-        if client is None or client.is_closed:
+        transport = self.transports.get(code)
+        key = (code, base_url, id(transport))  # a test may swap a municipality's transport
+        poster = pool.get(key)
+        if poster is None or poster.closed:
             if transport is not None:
-                client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=self.timeout)
+                poster = TransportPoster(base_url, transport, timeout=self.timeout)
             else:
-                verify: ssl.SSLContext | bool = self.ssl_context if self.ssl_context is not None else True
-                client = httpx.AsyncClient(base_url=base_url, timeout=self.timeout, verify=verify)
-            pool[key] = client
-        return client
+                poster = NetworkPoster(base_url, timeout=self.timeout, ssl_context=self.ssl_context)
+            pool[key] = poster
+        return poster
 
-    async def _post(self, code: str, base_url: str, path: str, body: str) -> httpx.Response | Refused:
+    async def aclose(self) -> None:
+        """Close this event loop's connections (the app's shutdown)."""
+        for poster in self._pools.pop(asyncio.get_running_loop(), {}).values():
+            await poster.aclose()
+
+    async def _post(self, code: str, base_url: str, path: str, body: str) -> Reply | Refused:
         try:
-            client = self._client(code, base_url)
-            return await client.post(path, content=body, headers={"Content-Type": "application/json"})
-        except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-            log.warning("municipal_unreachable", municipality=code, error=type(exc).__name__)
+            return await self._poster(code, base_url).post(path, body)
+        except Unreachable as exc:
+            log.warning("municipal_unreachable", municipality=code, error=str(exc))
             return UNAVAILABLE
 
     async def menu(self, code: str, base_url: str, query: MenuQuery) -> MenuResponse | Refused:
@@ -91,7 +95,7 @@ class MunicipalClient:
         reply = await self._post(code, base_url, "/v1/menu", query.model_dump_json())
         if isinstance(reply, Refused):
             return reply
-        if reply.status_code != 200:
+        if reply.status != 200:
             return _refusal(reply)
         try:
             return MenuResponse.model_validate_json(reply.content)
@@ -103,15 +107,17 @@ class MunicipalClient:
         reply = await self._post(code, base_url, "/v1/render", request.model_dump_json())
         if isinstance(reply, Refused):
             return reply
-        if reply.status_code != 200:
+        if reply.status != 200:
             return _refusal(reply)
         try:
-            headers = RenderedHeaders(
-                order_id=reply.headers.get("x-kofu-order-id", ""),
-                requester_cert_digest=reply.headers.get("x-kofu-requester-digest", ""),
-                document_number=reply.headers.get("x-kofu-document-number", ""),
-                document_digest=reply.headers.get("x-kofu-document-digest", ""),
-                pages=reply.headers.get("x-kofu-pages", "0"),
+            headers = RenderedHeaders.model_validate(
+                {
+                    "order_id": reply.headers.get("x-kofu-order-id", ""),
+                    "requester_cert_digest": reply.headers.get("x-kofu-requester-digest", ""),
+                    "document_number": reply.headers.get("x-kofu-document-number", ""),
+                    "document_digest": reply.headers.get("x-kofu-document-digest", ""),
+                    "pages": reply.headers.get("x-kofu-pages", "0"),
+                }
             )
         except ValidationError:
             return Refused(Reason.DOCUMENT_NOT_BOUND)
@@ -124,7 +130,7 @@ class MunicipalClient:
         reply = await self._post(code, base_url, "/v1/registrations", filing.model_dump_json())
         if isinstance(reply, Refused):
             return reply
-        if reply.status_code != 200:
+        if reply.status != 200:
             return _refusal(reply)
         try:
             return RegistrationResponse.model_validate_json(reply.content)
