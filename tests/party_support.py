@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,9 @@ from kofu.jpki.authority import Authorities
 from kofu.jpki.server import create_app as create_jpki
 from kofu.municipal import MunicipalConfig
 from kofu.municipal.app import create_app as create_municipal
-from kofu.rules.calendar import office_moment
+from kofu.rules.calendar import office_offset
 
 OHIRA = "044245"
-
-
-def office_offset() -> timedelta:
-    """How far the municipal clock moves so a test run at night or on a holiday sees office hours."""
-    now = datetime.now(UTC)
-    return office_moment(now) - now
 
 
 @dataclass
@@ -63,7 +57,7 @@ def in_process_parties(
     Without `municipal_clock`, Ōhira lives in office hours (`office_offset`), whatever the hour.
     """
     if municipal_clock is None:
-        offset = office_offset()
+        offset = office_offset(datetime.now(UTC))
         municipal_clock = lambda: datetime.now(UTC) + offset  # noqa: E731
     municipal_kw: dict[str, Any] = {"clock": municipal_clock}
     center_kw: dict[str, Any] = {} if center_clock is None else {"clock": center_clock}

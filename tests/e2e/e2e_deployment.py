@@ -26,7 +26,7 @@ import uvicorn
 from rich.console import Console
 
 from kofu.demo.world import MUNICIPALITIES, DemoPaths, build_world, ensure_center
-from kofu.rules.calendar import JST, is_year_end, office_moment
+from kofu.rules.calendar import JST, is_year_end, office_offset
 from kofu.settings import Settings
 
 OHIRA = "044245"
@@ -47,8 +47,7 @@ class MunicipalClock:
 
     def office_hours(self) -> None:
         """Real time if it is office hours of an office day now, else 11:00 JST of the next office day."""
-        now = datetime.now(UTC)
-        self.offset = office_moment(now) - now
+        self.offset = office_offset(datetime.now(UTC))
 
     def saturday_noon(self) -> None:
         """12:00 JST of the last Saturday outside the year-end closure: open (HRS-1), not an office day."""

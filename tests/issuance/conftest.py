@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,9 @@ from kofu.jpki.authority import init_authorities
 from kofu.jpki.schema import migrate_jpki
 from kofu.municipal.schema import migrate_municipal
 from kofu.registry.village import generate_village
+from kofu.rules.calendar import office_offset
 from kofu.verify.register import migrate_verify
-from party_support import in_process_parties, office_offset
+from party_support import in_process_parties
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,7 @@ def _world(kofu_home: Path, ca_keys: Path, db_url: str, *, populated: bool = Fal
     from kofu.jpki.authority import load_authorities
 
     authorities = load_authorities(kofu_home / "keys" / "jpki")
-    clock, municipal_clock = Clock(), Clock(offset=office_offset())  # office hours at any hour
+    clock, municipal_clock = Clock(), Clock(offset=office_offset(datetime.now(UTC)))
     with (
         in_process_parties(
             db_url,

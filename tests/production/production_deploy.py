@@ -211,12 +211,11 @@ def office_clock_env(layout: Layout) -> dict[str, str]:
     The municipal server gets it: HRS-1 and HRS-2 would otherwise refuse a test run at night.
     """
     from kofu.chaos.clock import build_library, clock_env, set_offset
-    from kofu.rules.calendar import office_moment
+    from kofu.rules.calendar import office_offset
 
     folder = layout.home / "clock"
     library = build_library(folder)
-    now = datetime.now(UTC)
-    set_offset(folder / "offset", round((office_moment(now) - now).total_seconds()))
+    set_offset(folder / "offset", round(office_offset(datetime.now(UTC)).total_seconds()))
     return clock_env(library, folder / "offset")
 
 

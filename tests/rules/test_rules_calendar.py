@@ -16,6 +16,7 @@ from kofu.rules.calendar import (
     is_office_day,
     is_year_end,
     office_moment,
+    office_offset,
     to_jst,
     today_jst,
 )
@@ -138,6 +139,7 @@ def _jst(y: int, m: int, d: int, h: int, mi: int = 0) -> datetime:
 def test_office_moment_hrs2(now: datetime, moment: datetime) -> None:
     """HRS-2 in tests: the next office-hours moment after `now` is on an office day at 11:00."""
     assert office_moment(now.astimezone(UTC)) == moment
+    assert office_offset(now.astimezone(UTC)) == moment - now
 
 
 @settings(max_examples=200, deadline=None)

@@ -18,6 +18,8 @@ from typing import Any
 
 import aiohttp
 
+from kofu.center.app.municipal_http import client_session
+
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -64,12 +66,7 @@ class DelayProxy:
 
     async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
         if self.client is None:
-            self.client = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=300),
-                connector=aiohttp.TCPConnector(keepalive_timeout=4.0),  # below the upstream's 5 s
-                cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,
-            )
+            self.client = client_session(aiohttp.ClientTimeout(total=300))
         headers = [
             (k.decode(), v.decode()) for k, v in scope["headers"] if k.decode().lower() not in HOP_BY_HOP
         ]

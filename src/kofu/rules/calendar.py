@@ -73,3 +73,8 @@ def office_moment(now: datetime) -> datetime:
     while not is_office_day(day):
         day += timedelta(days=1)
     return datetime.combine(day, OFFICE_NOON, JST)
+
+
+def office_offset(now: datetime) -> timedelta:
+    """How far a clock moves from `now` to `office_moment(now)` (zero in office hours)."""
+    return office_moment(now) - now

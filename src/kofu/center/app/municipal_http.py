@@ -45,18 +45,27 @@ class Poster(Protocol):
     def closed(self) -> bool: ...
 
 
+def client_session(
+    timeout: aiohttp.ClientTimeout, ssl_context: ssl.SSLContext | None = None
+) -> aiohttp.ClientSession:
+    """A pooled aiohttp session for server-to-server JSON: no cookies, no decompression."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(
+            ssl=ssl_context if ssl_context is not None else True, keepalive_timeout=KEEPALIVE_S
+        ),
+        timeout=timeout,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+    )
+
+
 class NetworkPoster:
     """aiohttp to `base_url`, pooled; `timeout` bounds the connection (pool wait included) and each read."""
 
     def __init__(self, base_url: str, *, timeout: float, ssl_context: ssl.SSLContext | None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                ssl=ssl_context if ssl_context is not None else True, keepalive_timeout=KEEPALIVE_S
-            ),
-            timeout=aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            auto_decompress=False,
+        self.session = client_session(
+            aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout), ssl_context
         )
 
     async def post(self, path: str, body: str) -> Reply:
@@ -85,7 +94,7 @@ class TransportPoster:
     async def post(self, path: str, body: str) -> Reply:
         try:
             answer = await self.client.post(path, content=body, headers=JSON)
-        except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+        except (httpx.HTTPError, OSError) as exc:  # OSError: TLS too
             raise Unreachable(type(exc).__name__) from exc
         return Reply(answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, answer.content)
 
