@@ -4,9 +4,17 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import Engine, text
 
-from kofu.db import make_engine, normalise_url, session_factory, sqlite_writer_lock, transaction
+from kofu.db import (
+    WORKER_THREADS,
+    make_engine,
+    normalise_url,
+    session_factory,
+    sqlite_writer_lock,
+    transaction,
+)
 
 
 def test_engine_connects_on_sqlite_and_postgresql(db_url: str) -> None:
@@ -63,3 +71,35 @@ def test_postgresql_transactions_are_not_serialised_by_the_sqlite_lock(db_url: s
     lock = sqlite_writer_lock(session_factory(engine))
     assert (lock is None) == (engine.dialect.name != "sqlite")
     engine.dispose()
+
+
+def _backends_of_one_burst(engine: Engine, threads: int) -> set[int]:
+    """The PostgreSQL backend of each of `threads` transactions held open at once."""
+    barrier = threading.Barrier(threads)
+    seen: set[int] = set()
+    guard = threading.Lock()
+
+    def hold() -> None:
+        with engine.connect() as conn:
+            pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            barrier.wait(timeout=10)  # every thread holds its connection at this moment
+            with guard:
+                seen.add(pid)
+
+    workers = [threading.Thread(target=hold) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return seen
+
+
+@pytest.mark.postgres
+def test_a_worker_threads_connections_are_kept_not_opened_again(postgres_url: str) -> None:
+    """A full thread pool's worth of concurrent transactions, twice: the second burst opens no backend."""
+    engine = make_engine(postgres_url)
+    first = _backends_of_one_burst(engine, WORKER_THREADS)
+    second = _backends_of_one_burst(engine, WORKER_THREADS)
+    engine.dispose()
+    assert len(first) == WORKER_THREADS
+    assert second <= first

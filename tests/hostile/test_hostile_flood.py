@@ -113,3 +113,17 @@ def test_rate_limited_answers_carry_the_reason_and_retry_after(world: HostileWor
     last = replies[-1]
     assert last.json()["reason"] == "rate_limited" and int(last.headers["retry-after"]) >= 1
     assert other.status_code != 429 and is_refusal(other)
+
+
+def test_servers_run_no_more_handler_threads_than_pooled_connections(world: HostileWorld) -> None:
+    """A flood cannot make a server open database connections beyond its pool: threads are capped to it."""
+    import anyio.to_thread
+
+    from kofu.db import WORKER_THREADS
+
+    def tokens() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    assert world.center.portal is not None and world.municipal.portal is not None
+    assert world.center.portal.call(tokens) == WORKER_THREADS
+    assert world.municipal.portal.call(tokens) == WORKER_THREADS

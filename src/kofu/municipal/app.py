@@ -6,10 +6,14 @@ Called by the center only (mutual TLS in production). Thin handlers: each transl
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from kofu.center.app.http import documented, install_error_handlers, refusal_response
+from kofu.db import limit_worker_threads
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.service import Clock, MunicipalService, utc_now
 from kofu.rules.decision import Refused
@@ -56,10 +60,17 @@ def create_app(
     svc = service or MunicipalService(config, clock=clock)
     if service is None:
         svc.warm()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        limit_worker_threads()  # no more threads than pooled connections
+        yield
+
     app = FastAPI(
         title=f"kofu municipal server ({svc.rulebook.name_en}, {svc.rulebook.code})",
         version="1",
         description="Menu, render and usage registration for one municipality; called by the center.",
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)

@@ -24,7 +24,7 @@ from kofu.center.auth.cards import CardRecords, RegistryCardRecords
 from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.revocation import HttpStatusChecker, StatusChecker
 from kofu.center.ratelimit import TerminalRateLimit
-from kofu.db import make_engine, session_factory, transaction
+from kofu.db import limit_worker_threads, make_engine, session_factory, transaction
 from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.orders import RenderRequest
 
@@ -145,6 +145,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        limit_worker_threads()  # no more threads than pooled connections
         # decisions are recorded as pending; this worker's chainer moves them into the chain
         chainer = AuditChainer(audit, svc.factory) if audit is not None else None
         if chainer is not None:
