@@ -20,6 +20,7 @@ from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, OTHER_T
 from kofu.center.app import CenterConfig
 from kofu.center.app.factory import create_app as create_center
 from kofu.center.app.routing import add_card_route
+from kofu.center.models import Order
 from kofu.center.registers import MunicipalityStatus, add_municipality, set_municipality_status
 from kofu.db import transaction
 from kofu.netpki.authority import create_ca, issue_terminal
@@ -133,6 +134,31 @@ def test_issuance_other_terminals_order_refused_order_wrong_session(world: World
     assert reply.status_code == 403 and reply.json()["reason"] == "order_wrong_session"
     paid = world.center.post(f"/v1/orders/{order_id}/pay", json={**mine.steps(), "cash": 200})
     assert paid.json()["state"] == "paid"
+
+
+def test_issuance_closed_or_expired_session_cannot_move_its_order_inc8(world: World) -> None:
+    """INC-8: once its session is closed or expired, an order cannot be paid, confirmed or voided."""
+    card = world.issue(world.person("adult_resident"))
+    step = world.signed_in(card)
+    order_id = world.quote(step, "juminhyo").json()["order_id"]
+    world.clock.fixed = datetime.now(UTC) + timedelta(hours=1)  # the session outlived its lifetime
+    for path, extra in (("pay", {"cash": 1000}), ("confirm", {}), ("void", {})):
+        reply = world.center.post(f"/v1/orders/{order_id}/{path}", json={**step.steps(), **extra})
+        assert reply.status_code == 401 and reply.json()["reason"] == "session_unknown", path
+    world.clock.fixed = None
+    closing = world.signed_in(card)
+    order_id = world.quote(closing, "juminhyo").json()["order_id"]
+    paid = world.center.post(f"/v1/orders/{order_id}/pay", json={**closing.steps(), "cash": 200})
+    assert paid.json()["state"] == "paid"
+    closed = world.center.delete(
+        f"/v1/sessions/{closing.session_id}", params={"terminal_id": closing.terminal_id}
+    )
+    assert closed.status_code == 204
+    for path in ("confirm", "void"):
+        reply = world.center.post(f"/v1/orders/{order_id}/{path}", json=closing.steps())
+        assert reply.status_code == 401 and reply.json()["reason"] == "session_unknown", path
+    with world.factory() as session:
+        assert session.get(Order, uuid.UUID(order_id)).state == "paid"  # type: ignore[union-attr]
 
 
 def test_issuance_another_households_member_refused_crt1(sqlite_world: World) -> None:

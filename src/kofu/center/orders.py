@@ -44,6 +44,8 @@ ATTEMPTS = 8
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 Factory = sessionmaker[Session]
+# A caller's check run first in the step's own transaction (the kiosk session is live): no read of its own
+Guard = Callable[[Session], Refused | None]
 
 
 @dataclass(frozen=True)
@@ -285,10 +287,13 @@ def _step(
     check: Callable[[Order], Refused | None] | None = None,
     values: Callable[[Order], dict[str, Any]] | None = None,
     after: Callable[[Session, Order, Transition], None] | None = None,
+    guard: Guard | None = None,
 ) -> Receipt | Refused:
     """The common shape of every step after the quote."""
 
     def work(session: Session) -> Receipt | Refused:
+        if guard is not None and (refused := guard(session)) is not None:
+            return refused
         order = _load(session, order_id)  # locks the row on PostgreSQL first, so a twin waits here
         stored = _stored(
             session,
@@ -424,6 +429,7 @@ def pay(
     cash: int,
     request_key: str,
     now: datetime,
+    guard: Guard | None = None,
 ) -> Receipt | Refused:
     """The kiosk took `cash` yen: the fee goes into escrow, the rest is change."""
 
@@ -441,6 +447,7 @@ def pay(
         now=now,
         check=check,
         values=lambda _order: {"cash": cash},
+        guard=guard,
     )
 
 
@@ -550,6 +557,7 @@ def confirm_print(
     terminal_id: str,
     request_key: str,
     now: datetime,
+    guard: Guard | None = None,
 ) -> Receipt | Refused:
     """NRF-1, FEE-1: the print completed: printed, then charged exactly once, with its ledger entry."""
     return _step(
@@ -563,6 +571,7 @@ def confirm_print(
         now=now,
         values=lambda _order: {"charged_at": now},
         after=_write_ledger,
+        guard=guard,
     )
 
 
@@ -575,6 +584,7 @@ def void(
     request_key: str,
     now: datetime,
     reason: str = "cancelled",
+    guard: Guard | None = None,
 ) -> Receipt | Refused:
     """NRF-1: abandon an order before its print completed; escrowed cash goes back. Charged orders refuse."""
     return _step(
@@ -587,6 +597,7 @@ def void(
         request_key=request_key,
         now=now,
         values=lambda _order: {"void_reason": reason[:64]},
+        guard=guard,
     )
 
 

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from kofu.center import orders, registers
 from kofu.center.app import offers
@@ -155,15 +156,28 @@ class OrderSteps(SessionSteps):
             pass  # a twin of this retried quote stored the same choice first
         return OrderResponse.of(receipt)
 
-    def _checked_session(self, steps: Steps) -> kiosk.Who | Refused:
-        with self.factory() as session:
-            return kiosk.authenticated(session, steps.session_id, steps.terminal_id, self.clock())
+    def _signed_in(self, steps: Steps) -> orders.Guard:
+        """The step's session check, run in the step's own transaction: live and authenticated."""
+        now = self.clock()
+
+        def guard(session: Session) -> Refused | None:
+            who = kiosk.authenticated(session, steps.session_id, steps.terminal_id, now)
+            return who if isinstance(who, Refused) else None
+
+        return guard
+
+    def _live(self, steps: Steps) -> orders.Guard:
+        """The void's session check, run in its own transaction: the session is live (signed in or not)."""
+        now = self.clock()
+
+        def guard(session: Session) -> Refused | None:
+            state = kiosk.live_session(session, steps.session_id, steps.terminal_id, now)
+            return state if isinstance(state, Refused) else None
+
+        return guard
 
     def pay(self, order_id: uuid.UUID, request: PayRequest) -> OrderResponse | Refused:
         """The cash went into escrow; the change is handed back."""
-        who = self._checked_session(request)
-        if isinstance(who, Refused):
-            return who
         receipt = orders.pay(
             self.factory,
             order_id=order_id,
@@ -172,14 +186,12 @@ class OrderSteps(SessionSteps):
             cash=request.cash,
             request_key=request.request_key,
             now=self.clock(),
+            guard=self._signed_in(request),
         )
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
     def confirm(self, order_id: uuid.UUID, request: ConfirmRequest) -> OrderResponse | Refused:
         """NRF-1, FEE-1: the print completed; charge exactly once."""
-        who = self._checked_session(request)
-        if isinstance(who, Refused):
-            return who
         receipt = orders.confirm_print(
             self.factory,
             order_id=order_id,
@@ -187,15 +199,12 @@ class OrderSteps(SessionSteps):
             terminal_id=request.terminal_id,
             request_key=request.request_key,
             now=self.clock(),
+            guard=self._signed_in(request),
         )
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
     def void(self, order_id: uuid.UUID, request: VoidRequest) -> OrderResponse | Refused:
         """NRF-1: abandon before the print completed; the escrow goes back. Needs only a live session."""
-        with self.factory() as session:
-            state = kiosk.live_session(session, request.session_id, request.terminal_id, self.clock())
-        if isinstance(state, Refused):
-            return state
         receipt = orders.void(
             self.factory,
             order_id=order_id,
@@ -204,6 +213,7 @@ class OrderSteps(SessionSteps):
             request_key=request.request_key,
             now=self.clock(),
             reason=request.reason.value,
+            guard=self._live(request),
         )
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
