@@ -16,15 +16,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, OTHER_TERMINAL, TERMINAL, World
+from sqlalchemy import func, select
 
 from kofu.center.app import CenterConfig
 from kofu.center.app.factory import create_app as create_center
+from kofu.center.app.models import OrderChoice
 from kofu.center.app.routing import add_card_route
 from kofu.center.models import Order
 from kofu.center.registers import MunicipalityStatus, add_municipality, set_municipality_status
 from kofu.db import transaction
 from kofu.netpki.authority import create_ca, issue_terminal
 from kofu.netpki.tls import PEER_CERT_STATE
+from kofu.rules.decision import Refused
+from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 
 KITAYAMA = "993018"
@@ -159,6 +163,28 @@ def test_issuance_closed_or_expired_session_cannot_move_its_order_inc8(world: Wo
         assert reply.status_code == 401 and reply.json()["reason"] == "session_unknown", path
     with world.factory() as session:
         assert session.get(Order, uuid.UUID(order_id)).state == "paid"  # type: ignore[union-attr]
+
+
+def test_issuance_quote_racing_a_close_leaves_no_order_nor_choice_inc8(world: World) -> None:
+    """INC-8: a quote whose session is closed after its checks and before its write stores nothing."""
+    from kofu.center.app import offers
+    from kofu.center.app import sessions as kiosk
+    from kofu.wire.orders import QuoteRequest
+
+    step = world.signed_in(world.issue(world.person("adult_resident")))
+    assert world.menu(step).status_code == 200
+    with world.factory() as session:  # what the quote read before the close came in
+        who = kiosk.authenticated(session, step.session_id, step.terminal_id, datetime.now(UTC))
+        offer = offers.load(session, step.session_id, OHIRA)
+    assert not isinstance(who, Refused) and offer is not None
+    closed = world.center.delete(f"/v1/sessions/{step.session_id}", params={"terminal_id": step.terminal_id})
+    assert closed.status_code == 204
+    request = QuoteRequest(**step.steps(), municipality_code=OHIRA, kind=Kind.JUMINHYO, copies=1)
+    answer = world.center_app.state.service._open_order(request, offer[Kind.JUMINHYO], who)
+    assert isinstance(answer, Refused) and answer.reason is Reason.SESSION_UNKNOWN
+    with world.factory() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 0
+        assert session.scalar(select(func.count()).select_from(OrderChoice)) == 0
 
 
 def test_issuance_another_households_member_refused_crt1(sqlite_world: World) -> None:

@@ -353,8 +353,13 @@ def quote(
     request_key: str,
     now: datetime,
     max_copies: int = MAX_COPIES,
+    guard: Guard | None = None,
+    keep: Callable[[Session, uuid.UUID], None] | None = None,
 ) -> Receipt | Refused:
-    """Open an order at `unit_fee` yen per copy, once the terminal, store hours and municipality allow it."""
+    """Open an order at `unit_fee` yen per copy, once the terminal, store hours and municipality allow it.
+
+    `keep` stores what goes with a new order (the kiosk's choice) in the order's own transaction.
+    """
     if copies < 1 or unit_fee < 0 or not _DIGEST.match(requester_cert_digest):
         return _refuse(
             factory, Refused(Reason.BAD_REQUEST), operation="quote", terminal_id=terminal_id, now=now
@@ -375,6 +380,8 @@ def quote(
         )
         if stored is not None:
             return stored
+        if guard is not None and (refused := guard(session)) is not None:
+            return refused
         access = check_access(session, terminal_id=terminal_id, municipality_code=municipality_code, now=now)
         if isinstance(access, Refused):
             return access
@@ -404,6 +411,8 @@ def quote(
                 actor=terminal_id,
             )
         )
+        if keep is not None:
+            keep(session, order.order_id)
         receipt = _receipt(order)
         _remember(
             session,

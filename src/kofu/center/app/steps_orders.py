@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kofu.center import orders, registers
@@ -21,7 +20,6 @@ from kofu.center.app.models import OrderChoice
 from kofu.center.app.municipal_client import Fetched
 from kofu.center.app.offers import Offer, Offered
 from kofu.center.app.steps_sessions import SessionSteps, who_and_route
-from kofu.db import transaction
 from kofu.documents.binding import check_binding
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
@@ -123,6 +121,22 @@ class OrderSteps(SessionSteps):
             if isinstance(found, Refused):
                 return found
             who = found
+
+        def live(session: Session) -> Refused | None:
+            # held (shared) until commit, so a close waits and then deletes the choice with the session
+            return None if kiosk.hold_live(session, request.session_id) else Refused(Reason.SESSION_UNKNOWN)
+
+        def keep_choice(session: Session, order_id: uuid.UUID) -> None:
+            session.add(
+                OrderChoice(
+                    order_id=order_id,
+                    session_id=request.session_id,
+                    persons=list(request.persons),
+                    fiscal_year=request.fiscal_year,
+                    option=request.option,
+                )
+            )
+
         receipt = orders.quote(
             self.factory,
             session_id=request.session_id,
@@ -135,26 +149,10 @@ class OrderSteps(SessionSteps):
             request_key=request.request_key,
             now=now,
             max_copies=item.max_copies,
+            guard=live,
+            keep=keep_choice,
         )
-        if isinstance(receipt, Refused):
-            return receipt
-        try:
-            with transaction(self.factory) as session:
-                # not for a session closed meanwhile: its choices would outlive it
-                live = kiosk.hold_live(session, request.session_id)
-                if live and session.get(OrderChoice, receipt.order_id) is None:
-                    session.add(
-                        OrderChoice(
-                            order_id=receipt.order_id,
-                            session_id=request.session_id,
-                            persons=list(request.persons),
-                            fiscal_year=request.fiscal_year,
-                            option=request.option,
-                        )
-                    )
-        except IntegrityError:
-            pass  # a twin of this retried quote stored the same choice first
-        return OrderResponse.of(receipt)
+        return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
     def _signed_in(self, steps: Steps) -> orders.Guard:
         """The step's session check, run in the step's own transaction: live and authenticated."""
