@@ -93,19 +93,21 @@ class SessionSteps(CenterBase):
     # --- sessions and authentication -----------------------------------------------------------------
 
     def open_session(self, request: SessionOpen) -> SessionOpened | Refused:
-        """A new session for a registered terminal, with its single-use challenge (retry: the same)."""
+        """A new session for a registered terminal, with its single-use challenge (retry: the same).
+
+        One transaction: the terminal's check, then a retry's earlier session or a new one with its challenge.
+        """
         now = self.clock()
-        with self.factory() as session:
-            terminal = registers.authorise_terminal(session, request.terminal_id)
-            if isinstance(terminal, Refused):
-                return terminal
-            earlier = kiosk.session_by_request(session, request.terminal_id, request.request_key)
-        if earlier is not None:
-            return self._opened(earlier)
-        session_id = kiosk.new_session_id()
-        challenge = self.authenticator.challenge(session_id, request.terminal_id)
         try:
             with transaction(self.factory) as session:
+                terminal = registers.authorise_terminal(session, request.terminal_id)
+                if isinstance(terminal, Refused):
+                    return terminal
+                earlier = kiosk.session_by_request(session, request.terminal_id, request.request_key)
+                if earlier is not None:
+                    return self._opened(earlier)
+                session_id = kiosk.new_session_id()
+                challenge = self.authenticator.challenge_in(session, session_id, request.terminal_id)
                 kiosk.purge_expired(session, now, terminal_id=request.terminal_id)  # INC-8: nothing lingers
                 state = kiosk.store_session(
                     session,

@@ -95,7 +95,11 @@ class Authenticator:
     def challenge(self, session_id: str, terminal_id: str) -> Challenge:
         """A fresh single-use challenge for this kiosk session and terminal."""
         with transaction(self.factory) as session:
-            return issue_challenge(session, session_id=session_id, terminal_id=terminal_id, now=self.clock())
+            return self.challenge_in(session, session_id, terminal_id)
+
+    def challenge_in(self, session: Session, session_id: str, terminal_id: str) -> Challenge:
+        """`challenge`, stored in the caller's transaction (with the session it belongs to)."""
+        return issue_challenge(session, session_id=session_id, terminal_id=terminal_id, now=self.clock())
 
     def authenticate(
         self,
