@@ -69,8 +69,10 @@ def normalise_url(url: str) -> str:
 # A server worker runs its database work in a thread pool of this many threads, and its PostgreSQL
 # pools keep as many connections: a request never opens its own (PostgreSQL forks a backend for each,
 # whose first queries fill its catalogue caches: milliseconds of CPU a connection).
-WORKER_THREADS = 16
-_POOL_OVERFLOW = 8  # for threads outside the pool (the audit chainer, start-up work); these are closed
+# Eight: two cores are kept busy, and two workers each of center and municipal server stay far inside
+# PostgreSQL's default of 100 connections with the other parties beside them.
+WORKER_THREADS = 8
+_POOL_OVERFLOW = 4  # for threads outside the pool (the audit chainer, start-up work); these are closed
 
 
 def limit_worker_threads(threads: int = WORKER_THREADS) -> None:

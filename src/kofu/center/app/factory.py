@@ -10,6 +10,7 @@ import anyio
 import httpx
 from cryptography import x509
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from kofu.audit.chainer import AuditChainer
 from kofu.audit.log import AuditLog, attach_audit, attached
@@ -35,8 +36,13 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _verify_recorder(url: str, *, migrate: bool) -> Callable[[RenderRequest, Fetched], None]:
-    """Record each passed-on document in the verification register (number, kind, day, digest only)."""
+def _verify_recorder(
+    url: str, *, migrate: bool, engine: Engine | None = None
+) -> Callable[[RenderRequest, Fetched], None]:
+    """Record each passed-on document in the verification register (number, kind, day, digest only).
+
+    `engine`: the center's own, when the register is in the center's database (one pool, not two).
+    """
     from kofu.rules.paging import parse_document_number
     from kofu.verify.register import Entry, Register, migrate_verify
 
@@ -45,7 +51,7 @@ def _verify_recorder(url: str, *, migrate: bool) -> Callable[[RenderRequest, Fet
 
         with migration_lock(url):
             migrate_verify(url)
-    register = Register(url)
+    register = Register(url, engine=engine)
 
     def record(request: RenderRequest, fetched: Fetched) -> None:
         number = fetched.headers.document_number
@@ -125,7 +131,11 @@ def build_service(
         status=status,
         clock=clock,
         session_lifetime=timedelta(minutes=config.session_minutes),
-        record_document=_verify_recorder(config.verify_db_url or config.db_url, migrate=config.migrate),
+        record_document=_verify_recorder(
+            config.verify_db_url or config.db_url,
+            migrate=config.migrate,
+            engine=None if config.verify_db_url else factory.kw["bind"],
+        ),
     )
 
 
