@@ -23,7 +23,7 @@ from kofu.municipal.numbers import number_for
 from kofu.municipal.slots import FairSlots
 from kofu.registry.cards import CardRecord, card_record
 from kofu.registry.records import PersonSnapshot
-from kofu.registry.repository import read_snapshot
+from kofu.registry.repository import read_consistently, snapshot
 from kofu.rules import menu as rules_menu
 from kofu.rules.calendar import today_jst
 from kofu.rules.decision import Allowed, Refused
@@ -173,20 +173,17 @@ class MunicipalService:
     def close(self) -> None:
         self.registry.dispose()
 
-    def _card(self, serial_hex: str) -> CardRecord | None:
-        with self.registry_sessions() as session:
-            return card_record(session, int(serial_hex, 16))
-
     def _holder(self, serial_hex: str, code: str) -> tuple[CardRecord, PersonSnapshot] | Refused:
         if code != self.rulebook.code:
             return Refused(Reason.MUNICIPALITY_UNKNOWN)
-        card = self._card(serial_hex)
-        if card is None:
-            return Refused(Reason.CARD_UNKNOWN)
-        snap = read_snapshot(self.registry, card.person_id)
-        if snap is None:
-            return Refused(Reason.CARD_UNKNOWN)
-        return card, snap
+        serial = int(serial_hex, 16)
+
+        def holder(session: Session) -> tuple[CardRecord, PersonSnapshot] | Refused:
+            card = card_record(session, serial)
+            snap = None if card is None else snapshot(session, card.person_id)
+            return Refused(Reason.CARD_UNKNOWN) if card is None or snap is None else (card, snap)
+
+        return read_consistently(self.registry, holder)  # the card and its holder at one moment
 
     def menu(self, query: MenuQuery) -> MenuResponse | Refused:
         """Every kind, allowed with its choices or refused with its reason, for this card now."""

@@ -8,8 +8,8 @@ certificate needs: REPEATABLE READ on PostgreSQL, one read transaction (BEGIN â€
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, select
 from sqlalchemy.engine import Engine
@@ -45,6 +45,8 @@ from kofu.registry.records import (
     TaxYearRecord,
     UsageRecord,
 )
+
+T = TypeVar("T")
 
 _PERSON_COLUMNS = (
     Person.id,
@@ -353,6 +355,11 @@ def snapshot(session: Session, person_id: str) -> PersonSnapshot | None:
 
 def read_snapshot(engine: Engine, person_id: str) -> PersonSnapshot | None:
     """`snapshot` in its own consistent read transaction (INC-4, INC-5: nothing half-updated is seen)."""
+    return read_consistently(engine, lambda session: snapshot(session, person_id))
+
+
+def read_consistently(engine: Engine, work: Callable[[Session], T]) -> T:
+    """`work` in one read transaction that sees one moment of the registry (REPEATABLE READ, WAL)."""
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as conn:
@@ -361,6 +368,6 @@ def read_snapshot(engine: Engine, person_id: str) -> PersonSnapshot | None:
             conn.exec_driver_sql("BEGIN")
         with Session(bind=conn) as session:
             try:
-                return snapshot(session, person_id)
+                return work(session)
             finally:
                 conn.rollback()
