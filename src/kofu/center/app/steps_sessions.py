@@ -75,6 +75,35 @@ def who_and_route(
     return who, role, registers.route(session, code, now=now)
 
 
+def _authenticated_in(
+    session: Session, auth_serial: int, credential: str, now: datetime
+) -> AuthenticatedResponse:
+    """Where a signed-in card may go: each municipality it is routed to, and whether it serves now."""
+    choices = []
+    known = {m.code: m for m in registers.list_municipalities(session)}
+    for code, role in routing.card_routes(session, auth_serial):
+        found = registers.route(session, code, now=now)
+        info = known.get(code)
+        if info is None:
+            continue  # a route to a municipality the register does not know: not offered
+        refusal = found if isinstance(found, Refused) else None
+        choices.append(
+            MunicipalityChoice(
+                code=code,
+                name_ja=info.name_ja,
+                name_en=info.name_en,
+                role=role,
+                available=refusal is None,
+                reason=refusal.reason if refusal else None,
+                message_ja=refusal.ja if refusal else None,
+                message_en=refusal.en if refusal else None,
+            )
+        )
+    return AuthenticatedResponse(
+        credential="phone" if credential == "phone" else "card", municipalities=tuple(choices)
+    )
+
+
 class SessionSteps(CenterBase):
     """Idle screen, sessions, authentication and menus."""
 
@@ -155,6 +184,8 @@ class SessionSteps(CenterBase):
         if state.authenticated:
             return self._replayed_authentication(state, der, now)
 
+        answered: list[AuthenticatedResponse] = []
+
         def mark(session: Session, outcome: Authenticated) -> None:  # in the transaction of the success
             kiosk.mark_authenticated(
                 session,
@@ -163,12 +194,13 @@ class SessionSteps(CenterBase):
                 credential=outcome.credential,
                 digest=outcome.certificate_digest.hex(),
             )
+            answered.append(_authenticated_in(session, outcome.auth_serial, outcome.credential, now))
 
         outcome = self.authenticator.authenticate(answer, on_success=mark)
         if isinstance(outcome, Refused):
             return outcome
         log.info("session_authenticated", terminal=request.terminal_id, credential=outcome.credential)
-        return self._authenticated_response(outcome.auth_serial, outcome.credential, now)
+        return answered[0]
 
     def _replayed_authentication(
         self, state: kiosk.SessionState, der: bytes, now: datetime
@@ -183,29 +215,7 @@ class SessionSteps(CenterBase):
         self, auth_serial: int, credential: str, now: datetime
     ) -> AuthenticatedResponse:
         with self.factory() as session:
-            choices = []
-            known = {m.code: m for m in registers.list_municipalities(session)}
-            for code, role in routing.card_routes(session, auth_serial):
-                found = registers.route(session, code, now=now)
-                info = known.get(code)
-                if info is None:
-                    continue  # a route to a municipality the register does not know: not offered
-                refusal = found if isinstance(found, Refused) else None
-                choices.append(
-                    MunicipalityChoice(
-                        code=code,
-                        name_ja=info.name_ja,
-                        name_en=info.name_en,
-                        role=role,
-                        available=refusal is None,
-                        reason=refusal.reason if refusal else None,
-                        message_ja=refusal.ja if refusal else None,
-                        message_en=refusal.en if refusal else None,
-                    )
-                )
-        return AuthenticatedResponse(
-            credential="phone" if credential == "phone" else "card", municipalities=tuple(choices)
-        )
+            return _authenticated_in(session, auth_serial, credential, now)
 
     def close_session(self, session_id: str, terminal_id: str) -> None:
         """Forget the session (its orders keep only their metadata); unknown sessions are fine."""
