@@ -1,23 +1,40 @@
 """Unique document numbers (PAG-1): one per order, the next serial of the municipality's day.
 
-A retry of the same order gets its number back. Two orders racing for the same serial: one insert
-fails on the unique index and takes the next serial, on SQLite and PostgreSQL alike.
+A retry of the same order gets its number back. On PostgreSQL the allocations of one municipality's day
+take turns on an advisory lock held to commit, so concurrent renders never collide on a serial; on
+SQLite the process's writer lock does the same. Should two allocations still race (two processes on one
+SQLite file), one insert fails on the unique index and takes the next serial.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.db import transaction
+from kofu.logs import get_logger
 from kofu.municipal.models import DocumentNumber
 from kofu.rules.paging import make_document_number
 
 ATTEMPTS = 20
+
+log = get_logger("municipal.numbers")
+
+
+def day_lock_key(code: str, issued_on: date) -> int:
+    """The advisory lock of one municipality's day of numbers (a signed 64-bit key)."""
+    digest = hashlib.blake2b(f"kofu.document_numbers:{code}:{issued_on.isoformat()}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def _take_turns(session: Session, code: str, issued_on: date) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": day_lock_key(code, issued_on)})
 
 
 def number_for(
@@ -27,6 +44,7 @@ def number_for(
     for _ in range(ATTEMPTS):
         try:
             with transaction(factory) as session:
+                _take_turns(session, code, issued_on)
                 found = session.get(DocumentNumber, order_id)
                 if found is not None:
                     return found.unique_number
@@ -49,5 +67,6 @@ def number_for(
                 )
             return number
         except IntegrityError:
+            log.debug("document_number_retry", order_id=str(order_id))
             continue  # another order took this serial (or this order raced itself): read again
     raise RuntimeError("could not allocate a document number")
