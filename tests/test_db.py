@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from concurrency_support import at_once
 from kofu.db import (
     WORKER_THREADS,
     make_engine,
@@ -75,23 +76,14 @@ def test_postgresql_transactions_are_not_serialised_by_the_sqlite_lock(db_url: s
 
 def _backends_of_one_burst(engine: Engine, threads: int) -> set[int]:
     """The PostgreSQL backend of each of `threads` transactions held open at once."""
-    barrier = threading.Barrier(threads)
-    seen: set[int] = set()
-    guard = threading.Lock()
 
-    def hold() -> None:
+    def hold(barrier: threading.Barrier) -> int:
         with engine.connect() as conn:
             pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
             barrier.wait(timeout=10)  # every thread holds its connection at this moment
-            with guard:
-                seen.add(pid)
+            return pid
 
-    workers = [threading.Thread(target=hold) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    return seen
+    return set(at_once(hold, threads))
 
 
 @pytest.mark.postgres

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from concurrency_support import at_once
 from kofu.db import make_engine, session_factory
 from kofu.municipal import numbers
 from kofu.municipal.schema import migrate_municipal
@@ -31,28 +32,17 @@ def test_concurrent_renders_number_consecutively_without_retries_pag1(
 
     monkeypatch.setattr(numbers, "log", Recorder())
     day = date(2026, 12, 7)
-    barrier = threading.Barrier(RENDERS)
-    got: list[str] = []
-    guard = threading.Lock()
 
-    def render() -> None:
+    def render(barrier: threading.Barrier) -> str:
         order = uuid.uuid4()
         barrier.wait(timeout=30)  # every allocation starts at once
-        number = numbers.number_for(
-            factory, order_id=order, code="044245", issued_on=day, now=datetime.now(UTC)
-        )
-        again = numbers.number_for(
-            factory, order_id=order, code="044245", issued_on=day, now=datetime.now(UTC)
-        )
+        now = datetime.now(UTC)
+        number = numbers.number_for(factory, order_id=order, code="044245", issued_on=day, now=now)
+        again = numbers.number_for(factory, order_id=order, code="044245", issued_on=day, now=now)
         assert again == number  # a retry of the same order gets its number back
-        with guard:
-            got.append(number)
+        return number
 
-    threads = [threading.Thread(target=render) for _ in range(RENDERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got = at_once(render, RENDERS)
     engine.dispose()
     serials = sorted(int(n.split("-")[2]) for n in got)
     assert serials == list(range(1, RENDERS + 1))

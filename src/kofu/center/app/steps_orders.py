@@ -9,7 +9,9 @@ and passed on in memory only.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -154,23 +156,16 @@ class OrderSteps(SessionSteps):
         )
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
-    def _signed_in(self, steps: Steps) -> orders.Guard:
-        """The step's session check, run in the step's own transaction: live and authenticated."""
+    def _session_check(self, steps: Steps, *, signed_in: bool = True) -> orders.Guard:
+        """The step's session check, run in the step's own transaction: live, and signed in unless told."""
         now = self.clock()
+        check: Callable[[Session, str, str, datetime], object] = (
+            kiosk.authenticated if signed_in else kiosk.live_session
+        )
 
         def guard(session: Session) -> Refused | None:
-            who = kiosk.authenticated(session, steps.session_id, steps.terminal_id, now)
-            return who if isinstance(who, Refused) else None
-
-        return guard
-
-    def _live(self, steps: Steps) -> orders.Guard:
-        """The void's session check, run in its own transaction: the session is live (signed in or not)."""
-        now = self.clock()
-
-        def guard(session: Session) -> Refused | None:
-            state = kiosk.live_session(session, steps.session_id, steps.terminal_id, now)
-            return state if isinstance(state, Refused) else None
+            found = check(session, steps.session_id, steps.terminal_id, now)
+            return found if isinstance(found, Refused) else None
 
         return guard
 
@@ -184,7 +179,7 @@ class OrderSteps(SessionSteps):
             cash=request.cash,
             request_key=request.request_key,
             now=self.clock(),
-            guard=self._signed_in(request),
+            guard=self._session_check(request),
         )
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
@@ -197,7 +192,7 @@ class OrderSteps(SessionSteps):
             terminal_id=request.terminal_id,
             request_key=request.request_key,
             now=self.clock(),
-            guard=self._signed_in(request),
+            guard=self._session_check(request),
         )
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
@@ -211,7 +206,7 @@ class OrderSteps(SessionSteps):
             request_key=request.request_key,
             now=self.clock(),
             reason=request.reason.value,
-            guard=self._live(request),
+            guard=self._session_check(request, signed_in=False),  # a void needs no sign-in
         )
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
