@@ -61,11 +61,15 @@ def test_chaos_content_search_finds_planted_names_in_any_form_SEC_4(tmp_path: Pa
     db.close()
     (home / "kiosks" / "T-1" / "state.json").write_text('{"n": "\\u5c71\\u672c\\u3000\\u7ffc"}')
     (home / "logs.txt").write_bytes(name.encode("utf-16-le"))
+    (home / "odd.bin").write_bytes(b"\x00\x01x" + address.encode("utf-16-be") + b"\xff")  # odd offset
+    (home / "swapped.bin").write_bytes(b"x" + name.encode("utf-16-le") + b"\n")  # odd offset, LE
+    (home / "near.bin").write_bytes(name[:-1].encode("utf-16-le") + address[1:].encode("utf-16-be"))
     (home / "db" / "registry.db").write_text(name, encoding="utf-8")  # a source of record
     (home / "db" / "jpki.db-wal").write_text(name, encoding="utf-8")  # a source of record
     (home / "clean.log").write_text("nothing here", encoding="utf-8")
     found = content_at_rest(home, [name, address], {}, tmp_path / "scratch")
-    assert sorted(found) == ["db/center.db", "kiosks/T-1/state.json", "logs.txt"]
+    assert sorted(found) == ["db/center.db", "kiosks/T-1/state.json", "logs.txt", "odd.bin", "swapped.bin"]
+    assert found["odd.bin"] == found["swapped.bin"] == "utf-16"
 
 
 def test_chaos_counts_the_cpu_of_a_local_postgresql_server() -> None:
