@@ -95,3 +95,14 @@ def test_a_worker_threads_connections_are_kept_not_opened_again(postgres_url: st
     engine.dispose()
     assert len(first) == WORKER_THREADS
     assert second <= first
+
+
+@pytest.mark.postgres
+def test_an_engine_pools_as_many_connections_as_its_worker_threads(postgres_url: str) -> None:
+    """`threads=3` (a server's worker_threads): three kept, a fourth at once is an overflow, closed."""
+    engine = make_engine(postgres_url, threads=3)
+    first = _backends_of_one_burst(engine, 3)
+    assert _backends_of_one_burst(engine, 3) <= first
+    fourth = _backends_of_one_burst(engine, 4)
+    engine.dispose()
+    assert len(fourth - first) == 1 and engine.pool.size() == 3  # type: ignore[attr-defined]

@@ -66,24 +66,26 @@ def normalise_url(url: str) -> str:
     return url
 
 
-# A server worker runs its database work in a thread pool of this many threads, and its PostgreSQL
-# pools keep as many connections: a request never opens its own (PostgreSQL forks a backend for each,
-# whose first queries fill its catalogue caches: milliseconds of CPU a connection).
+# A server worker runs its database work in a thread pool of this many threads (by default: the
+# `worker_threads` of [center] and [municipal]), and its PostgreSQL pools keep as many connections: a
+# request never opens its own (PostgreSQL forks a backend for each, whose first queries fill its
+# catalogue caches: milliseconds of CPU a connection).
 # Eight: two cores are kept busy, and two workers each of center and municipal server stay far inside
 # PostgreSQL's default of 100 connections with the other parties beside them.
 WORKER_THREADS = 8
+MAX_WORKER_THREADS = 64
 _POOL_OVERFLOW = 4  # for threads outside the pool (the audit chainer, start-up work); these are closed
 
 
-def limit_worker_threads(threads: int = WORKER_THREADS) -> None:
+def limit_worker_threads(threads: int) -> None:
     """Cap the running event loop's default thread pool (sync handlers, `run_in_threadpool`)."""
     import anyio.to_thread
 
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with kofu's settings for SQLite (WAL, foreign keys) or PostgreSQL."""
+def make_engine(url: str, *, threads: int = WORKER_THREADS, **kwargs: Any) -> Engine:
+    """An engine with kofu's settings for SQLite (WAL, foreign keys) or PostgreSQL (`threads` pooled)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         path = make_url(url).database
@@ -92,9 +94,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_size", WORKER_THREADS)
+    kwargs.setdefault("pool_size", threads)
     kwargs.setdefault("max_overflow", _POOL_OVERFLOW)
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def worker_threads(value: object, section: str) -> int:
+    """A `worker_threads` setting: a whole number from 1 to MAX_WORKER_THREADS."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WORKER_THREADS:
+        raise ValueError(f"[{section}] worker_threads must be a whole number from 1 to {MAX_WORKER_THREADS}")
+    return value
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,6 +10,7 @@ from issuance_world import OHIRA, World
 
 from kofu.center.app import build_config_from_settings as center_config
 from kofu.center.ratelimit import CARD_LIMIT, Limit
+from kofu.db import WORKER_THREADS
 from kofu.municipal import build_config_from_settings as municipal_config
 from kofu.settings import Settings
 
@@ -60,6 +61,17 @@ def test_issuance_municipal_config_from_settings(tmp_path: Path) -> None:
     assert config.rulebook == "kitayama" and config.own_db_url == config.registry_url
     with pytest.raises(ValueError, match="unknown keys"):
         municipal_config(Settings(home=tmp_path, extra={"municipal": {"registry": "x"}}))
+
+
+def test_issuance_worker_threads_setting_of_both_servers(tmp_path: Path) -> None:
+    """[center] and [municipal] worker_threads: 8 unless told, a whole number from 1 to 64."""
+    for section, parse in (("center", center_config), ("municipal", municipal_config)):
+        assert parse(Settings(home=tmp_path)).worker_threads == WORKER_THREADS == 8
+        told = Settings(home=tmp_path, extra={section: {"worker_threads": 3}})
+        assert parse(told).worker_threads == 3
+        for bad in (0, 65, True, "4", 2.5):
+            with pytest.raises(ValueError, match=f"\\[{section}\\] worker_threads"):
+                parse(Settings(home=tmp_path, extra={section: {"worker_threads": bad}}))
 
 
 def test_issuance_internal_error_leaks_nothing(sqlite_world: World, monkeypatch: pytest.MonkeyPatch) -> None:

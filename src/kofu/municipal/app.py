@@ -63,7 +63,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        limit_worker_threads()  # no more threads than pooled connections
+        limit_worker_threads(svc.config.worker_threads)  # no more threads than pooled connections
         yield
 
     app = FastAPI(

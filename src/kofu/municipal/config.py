@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kofu.db import WORKER_THREADS, worker_threads
 from kofu.settings import Settings
 
 
@@ -14,7 +15,8 @@ class MunicipalConfig:
     """One municipality's server.
 
     `registry_url`: its registry copy (kofu.registry); `db_url`: its own tables (document numbers),
-    the registry's database by default; `home`: where its document keys live (keys/documents/CODE).
+    the registry's database by default; `home`: where its document keys live (keys/documents/CODE);
+    `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections.
     """
 
     registry_url: str
@@ -23,6 +25,7 @@ class MunicipalConfig:
     db_url: str = ""
     migrate: bool = True  # bring its own tables (and the registry's) to head at start
     render_slots: int = 4  # documents rendered at once per worker process
+    worker_threads: int = WORKER_THREADS
 
     @property
     def own_db_url(self) -> str:
@@ -32,10 +35,11 @@ class MunicipalConfig:
 def build_config_from_settings(settings: Settings, section: str = "municipal") -> MunicipalConfig:
     """A config from the `[municipal]` table of the settings file (unknown keys are refused).
 
-    Keys: registry_url (default: the settings' database), rulebook, db_url, migrate, render_slots.
+    Keys: registry_url (default: the settings' database), rulebook, db_url, migrate, render_slots,
+    worker_threads.
     """
     raw: dict[str, Any] = dict(settings.extra.get(section) or {})
-    known = {"registry_url", "rulebook", "db_url", "migrate", "render_slots"}
+    known = {"registry_url", "rulebook", "db_url", "migrate", "render_slots", "worker_threads"}
     unknown = set(raw) - known
     if unknown:
         raise ValueError(f"unknown keys in [{section}]: {', '.join(sorted(unknown))}")
@@ -46,6 +50,7 @@ def build_config_from_settings(settings: Settings, section: str = "municipal") -
         db_url=str(raw.get("db_url") or ""),
         migrate=bool(raw.get("migrate", True)),
         render_slots=_positive(raw.get("render_slots", 4), "render_slots"),
+        worker_threads=worker_threads(raw.get("worker_threads", WORKER_THREADS), section),
     )
 
 

@@ -147,9 +147,11 @@ class MunicipalService:
     def __init__(self, config: MunicipalConfig, *, clock: Clock = utc_now) -> None:
         self.config = config
         self.rulebook = load_rulebook(config.rulebook)
-        self.registry = make_engine(config.registry_url)
+        threads = config.worker_threads
+        self.registry = make_engine(config.registry_url, threads=threads)
         self.registry_sessions = session_factory(self.registry)
-        own = self.registry if config.own_db_url == config.registry_url else make_engine(config.own_db_url)
+        same = config.own_db_url == config.registry_url
+        own = self.registry if same else make_engine(config.own_db_url, threads=threads)
         self.own_sessions: sessionmaker[Session] = session_factory(own)
         self.clock = clock
         self._keys: DocumentKeys | None = None

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kofu.center.ratelimit import CARD_LIMIT, Limit
+from kofu.db import WORKER_THREADS, worker_threads
 from kofu.settings import Settings
 
 
@@ -30,6 +31,7 @@ class CenterConfig:
     card links serve DAY-1 instead of the center's own `center_cards` table. `tls_home`: the network PKI
     home (`kofu.netpki`) for mutual TLS to the municipal servers as `tls_server_name`; None = plain HTTP.
     `card_limit`: authentications per card (a burst of `capacity`, refilled over `per_seconds`).
+    `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections.
     """
 
     db_url: str
@@ -46,6 +48,7 @@ class CenterConfig:
     municipal_timeout: float = 10.0
     card_limit: Limit = CARD_LIMIT  # a resident never meets it; a card tried over and over does
     migrate: bool = True
+    worker_threads: int = WORKER_THREADS
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -65,6 +68,7 @@ _KNOWN = {
     "card_rate_capacity",
     "card_rate_seconds",
     "migrate",
+    "worker_threads",
 }
 
 
@@ -75,7 +79,7 @@ def build_config_from_settings(settings: Settings, section: str = "center") -> C
     keys under the home), ocsp_url, municipalities (a list of {code, name_ja, name_en, base_url}),
     card_records_url, verify_db_url, tls (bool: mutual TLS with the network PKI under the home),
     tls_server_name, require_terminal_cert, session_minutes, municipal_timeout, card_rate_capacity /
-    card_rate_seconds (the per-card authentication limit, default 5 per 60 s), migrate.
+    card_rate_seconds (the per-card authentication limit, default 5 per 60 s), migrate, worker_threads.
     """
     raw: dict[str, Any] = dict(settings.extra.get(section) or {})
     unknown = set(raw) - _KNOWN
@@ -102,6 +106,7 @@ def build_config_from_settings(settings: Settings, section: str = "center") -> C
         municipal_timeout=float(raw.get("municipal_timeout", 10.0)),
         card_limit=_card_limit(raw),
         migrate=bool(raw.get("migrate", True)),
+        worker_threads=worker_threads(raw.get("worker_threads", WORKER_THREADS), section),
     )
 
 

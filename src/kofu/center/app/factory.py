@@ -81,7 +81,8 @@ def build_service(
 
         migrate_center_all(config.db_url)
     # every order step and authentication decision is appended to the hash-chained audit log
-    factory = attach_audit(session_factory(make_engine(config.db_url)), AuditLog())
+    threads = config.worker_threads
+    factory = attach_audit(session_factory(make_engine(config.db_url, threads=threads)), AuditLog())
     auth_ca = x509.load_pem_x509_certificate(config.jpki_auth_ca.read_bytes())
     sign_ca = (
         x509.load_pem_x509_certificate(config.jpki_sign_ca.read_bytes())
@@ -90,7 +91,7 @@ def build_service(
     )
     status = status or HttpStatusChecker(config.ocsp_url)
     cards: CardRecords = (
-        RegistryCardRecords(session_factory(make_engine(config.card_records_url)))
+        RegistryCardRecords(session_factory(make_engine(config.card_records_url, threads=threads)))
         if config.card_records_url
         else CenterCardRecords(factory)
     )
@@ -155,7 +156,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        limit_worker_threads()  # no more threads than pooled connections
+        limit_worker_threads(config.worker_threads)  # no more threads than pooled connections
         # decisions are recorded as pending; this worker's chainer moves them into the chain
         chainer = AuditChainer(audit, svc.factory) if audit is not None else None
         if chainer is not None:
