@@ -25,7 +25,7 @@ def chaos(
     seed: Annotated[int, typer.Option("--seed")] = 7,
     kiosk_processes: Annotated[
         int, typer.Option("--kiosk-processes", min=1, help="processes the kiosks run in")
-    ] = 4,
+    ] = 8,
     municipal_timeout: Annotated[
         float, typer.Option("--municipal-timeout", help="the center's, seconds")
     ] = 15.0,
