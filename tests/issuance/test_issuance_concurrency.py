@@ -13,12 +13,14 @@ import uuid
 from pathlib import Path
 
 import httpx
-from issuance_world import OTHER_TERMINAL, TERMINAL, World
+import pytest
+from issuance_world import OHIRA, OTHER_TERMINAL, TERMINAL, World
 from sqlalchemy import select
 
 from kofu.center.app.routing import card_routes, sync_routes_from_registry
 from kofu.db import transaction
 from kofu.documents.binding import bound_to
+from kofu.municipal.models import DocumentNumber
 from kofu.registry.models import Person
 
 
@@ -172,6 +174,60 @@ def test_issuance_municipal_failure_mid_order_voids_whole_order_inc1(sqlite_worl
     assert voided.status_code == 200, voided.text
     assert voided.json()["state"] == "voided" and voided.json()["cash_returned"] == 200
     assert voided.json()["charged"] == 0
+
+
+class FailsFirstRender(httpx.AsyncBaseTransport):
+    """The municipal server makes the first render, then its answer is lost as `fault` says."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, fault: str) -> None:
+        self.inner = inner
+        self.fault = fault
+        self.renders = 0
+        self.first_number = ""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = await self.inner.handle_async_request(request)
+        if request.url.path != "/v1/render":
+            return answer
+        self.renders += 1
+        if self.renders > 1:
+            return answer
+        await answer.aread()
+        self.first_number = answer.headers["x-kofu-document-number"]
+        if self.fault == "disconnected":  # the worker was killed as it answered
+            raise httpx.RemoteProtocolError("server disconnected without sending a response", request=request)
+        if self.fault == "timeout":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(int(self.fault), content=b"bad gateway", request=request)
+
+
+@pytest.mark.parametrize("fault", ["disconnected", "502", "500", "timeout"])
+def test_issuance_render_lost_at_once_asked_again_same_number_inc1(sqlite_world: World, fault: str) -> None:
+    """A render answer lost at once (a worker killed, a gateway's 502) is asked for once more and gets the
+    order's number; after a timeout the center does not ask again, and the whole order is refused."""
+    world = sqlite_world
+    step = world.signed_in(world.issue(world.person("adult_resident")))
+    order_id = world.quote(step, "juminhyo").json()["order_id"]
+    paid = world.center.post(f"/v1/orders/{order_id}/pay", json={**step.steps(), "cash": 200})
+    assert paid.status_code == 200
+    municipal = world.center_app.state.service.municipal
+    link = FailsFirstRender(municipal.transports[OHIRA], fault)
+    municipal.transports[OHIRA] = link
+    reply = world.center.post(f"/v1/orders/{order_id}/document", json=step.steps())
+    with world.factory() as session:
+        numbers = session.scalars(
+            select(DocumentNumber.unique_number).where(DocumentNumber.order_id == uuid.UUID(order_id))
+        ).all()
+    assert numbers == [link.first_number]  # one number for the order, however often it was rendered
+    if fault == "timeout":
+        assert link.renders == 1
+        assert reply.status_code == 503 and reply.json()["reason"] == "municipality_unavailable"
+        return
+    assert link.renders == 2
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["x-kofu-document-number"] == link.first_number
+    confirmed = world.center.post(f"/v1/orders/{order_id}/confirm", json=step.steps())
+    assert confirmed.status_code == 200 and confirmed.json()["state"] == "charged"
 
 
 def test_issuance_twin_quotes_open_one_order(world: World) -> None:

@@ -2,7 +2,8 @@
 
 Any failure to get an answer (no connection, a timeout, a 5xx, a body that is not what the API says)
 is `municipality_unavailable` for that municipality only; a refusal the server gives is passed on as
-it is. Connections are pooled per event loop and municipal server (a pure cache: losing it costs a
+it is. A menu or a render that failed at once (not by a timeout) is asked once more first (`ask_again`).
+Connections are pooled per event loop and municipal server (a pure cache: losing it costs a
 handshake, never correctness); nothing of a request is kept.
 """
 
@@ -36,6 +37,22 @@ class Fetched:
 
     pdf: bytes
     headers: RenderedHeaders
+
+
+# A worker that died or lost its database mid-request: its supervisor, or a gateway, answers so at once.
+_FAILED_AT_ONCE = frozenset({500, 502})
+
+
+def ask_again(failure: Reply | Unreachable) -> bool:
+    """Whether a failed idempotent call is worth one more try: yes, unless it already took its whole time.
+
+    A municipal worker killed, or its database connection dropped, fails every request it had in flight;
+    the other worker answers the same request at once. Menus are reads, and a render gives an order
+    the document number it already has, so asking again can change nothing but the answer's arrival.
+    """
+    if isinstance(failure, Unreachable):
+        return not failure.timed_out
+    return failure.status in _FAILED_AT_ONCE
 
 
 def _refusal(reply: Reply) -> Refused:
@@ -83,16 +100,27 @@ class MunicipalClient:
         for poster in self._pools.pop(asyncio.get_running_loop(), {}).values():
             await poster.aclose()
 
-    async def _post(self, code: str, base_url: str, path: str, body: str) -> Reply | Refused:
-        try:
-            return await self._poster(code, base_url).post(path, body)
-        except Unreachable as exc:
-            log.warning("municipal_unreachable", municipality=code, error=str(exc))
-            return UNAVAILABLE
+    async def _post(
+        self, code: str, base_url: str, path: str, body: str, *, idempotent: bool = False
+    ) -> Reply | Refused:
+        """One POST; an idempotent one is asked once more when it failed without a timeout (`ask_again`)."""
+        for attempt in (1, 2):
+            try:
+                reply = await self._poster(code, base_url).post(path, body)
+            except Unreachable as exc:
+                log.warning("municipal_unreachable", municipality=code, error=str(exc), attempt=attempt)
+                if idempotent and attempt == 1 and ask_again(exc):
+                    continue
+                return UNAVAILABLE
+            if idempotent and attempt == 1 and ask_again(reply):
+                log.warning("municipal_failed", municipality=code, status=reply.status, attempt=attempt)
+                continue
+            return reply
+        raise AssertionError("unreachable")
 
     async def menu(self, code: str, base_url: str, query: MenuQuery) -> MenuResponse | Refused:
         """The menu of one municipality for this card, or why not."""
-        reply = await self._post(code, base_url, "/v1/menu", query.model_dump_json())
+        reply = await self._post(code, base_url, "/v1/menu", query.model_dump_json(), idempotent=True)
         if isinstance(reply, Refused):
             return reply
         if reply.status != 200:
@@ -104,7 +132,7 @@ class MunicipalClient:
 
     async def render(self, code: str, base_url: str, request: RenderRequest) -> Fetched | Refused:
         """The sealed PDF of one order and its binding headers, or why not (kept only in memory)."""
-        reply = await self._post(code, base_url, "/v1/render", request.model_dump_json())
+        reply = await self._post(code, base_url, "/v1/render", request.model_dump_json(), idempotent=True)
         if isinstance(reply, Refused):
             return reply
         if reply.status != 200:

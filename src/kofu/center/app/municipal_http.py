@@ -24,6 +24,10 @@ JSON = {"Content-Type": "application/json"}
 class Unreachable(Exception):
     """No answer from the municipal server (connection, TLS, timeout, a broken reply)."""
 
+    def __init__(self, what: str, *, timed_out: bool = False) -> None:
+        super().__init__(what)
+        self.timed_out = timed_out  # the server had its whole time and did not answer
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -75,7 +79,7 @@ class NetworkPoster:
                 headers = {k.lower(): v for k, v in answer.headers.items()}
                 return Reply(answer.status, headers, content)
         except (aiohttp.ClientError, OSError, ValueError) as exc:  # OSError: timeouts, TLS
-            raise Unreachable(type(exc).__name__) from exc
+            raise Unreachable(type(exc).__name__, timed_out=isinstance(exc, TimeoutError)) from exc
 
     async def aclose(self) -> None:
         await self.session.close()
@@ -95,7 +99,8 @@ class TransportPoster:
         try:
             answer = await self.client.post(path, content=body, headers=JSON)
         except (httpx.HTTPError, OSError) as exc:  # OSError: TLS too
-            raise Unreachable(type(exc).__name__) from exc
+            timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
+            raise Unreachable(type(exc).__name__, timed_out=timed_out) from exc
         return Reply(answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, answer.content)
 
     async def aclose(self) -> None:
