@@ -17,6 +17,7 @@ from kofu.card.applet import JpkiApplet
 from kofu.card.biometric import enroll
 from kofu.card.cardfile import CardFile, new_card_file
 from kofu.card.client import sha256_digest_info
+from kofu.card.secrets_hash import DEFAULT_N, PIN_N
 
 
 class Card:
@@ -232,6 +233,7 @@ def test_pin2_reset_retry_counter_needs_management_authentication(card: Card) ->
     assert card.sw(apdu.reset_retry_counter(b"12a4")) == c.SW_WRONG_DATA
     assert card.sw(apdu.reset_retry_counter(b"4321")) == c.SW_OK
     assert card.card.pin_tries_left == c.PIN_MAX_TRIES
+    assert card.card.pin_hash.n == PIN_N  # a PIN's cost, whatever the card was made with
     assert card.sw(apdu.verify(PIN.encode())) == 0x63C2  # the old PIN is gone
     assert card.sw(apdu.verify(b"4321")) == c.SW_OK
 
@@ -252,6 +254,7 @@ def test_pin2_challenge_is_single_use_and_authentication_ends_at_reset(card: Car
     )
     assert card.sw(apdu.select_ef(c.EF_SIGN_PIN), apdu.reset_retry_counter(b"new")) == c.SW_WRONG_DATA
     assert card.sw(apdu.reset_retry_counter(b"NEWPW1")) == c.SW_OK
+    assert card.card.sign_password_hash.n == DEFAULT_N
     assert card.sw(apdu.verify(b"NEWPW1")) == c.SW_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -24,6 +25,7 @@ from kofu.card.cardfile import (
 )
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader, ReaderError
+from kofu.card.secrets_hash import DEFAULT_N, PIN_N, SecretHash
 
 
 def test_written_owner_only_with_test_keys_warning_and_no_plain_secrets(card_path: Path) -> None:
@@ -45,6 +47,20 @@ def test_round_trip(card_path: Path, material: Material) -> None:
     assert card.pin_hash.matches(PIN.encode()) and not card.pin_hash.matches(b"0000")
     assert card.management_key == MANAGEMENT_KEY
     assert card.auth_serial == 0x1001 and card.sign_serial == 0x2001
+
+
+def test_pin_hashed_at_pin_cost_and_cards_of_either_cost_verify(card_path: Path) -> None:
+    """PIN-1: a new card hashes its PIN at PIN_N and its password at DEFAULT_N; a card whose PIN hash was
+    written at 2**12 (before PIN_N) still checks its PIN."""
+    card = read_card_file(card_path)
+    assert (card.pin_hash.n, card.sign_password_hash.n) == (PIN_N, DEFAULT_N)
+    write_card_file(card_path, dataclasses.replace(card, pin_hash=SecretHash.of(PIN, n=2**12)))
+    assert read_card_file(card_path).pin_hash.n == 2**12
+    with InProcessReader(card_path) as reader:
+        client = JpkiClient(reader)
+        assert not client.verify_pin("0000").ok
+        assert client.verify_pin(PIN).ok
+    assert read_card_file(card_path).pin_tries_left == c.PIN_MAX_TRIES
 
 
 def _set(path: list[str], value: object) -> Callable[[dict[str, Any]], None]:

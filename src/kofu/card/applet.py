@@ -203,7 +203,7 @@ class JpkiApplet:
             return status(c.SW_WRONG_DATA), card
         if not (is_valid_pin(secret) if is_pin else is_valid_sign_password(secret)):
             return status(c.SW_WRONG_DATA), card
-        new_hash = SecretHash.of(secret)
+        new_hash = SecretHash.of_pin(secret) if is_pin else SecretHash.of(secret)
         if is_pin:
             card = dataclasses.replace(card, pin_hash=new_hash, pin_tries_left=c.PIN_MAX_TRIES)
         else:

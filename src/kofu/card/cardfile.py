@@ -115,7 +115,7 @@ def new_card_file(
         kind=kind,
         auth=auth,
         sign=sign,
-        pin_hash=SecretHash.of(pin),
+        pin_hash=SecretHash.of_pin(pin),
         pin_tries_left=c.PIN_MAX_TRIES,
         sign_password_hash=SecretHash.of(sign_password),
         sign_tries_left=c.SIGN_PASSWORD_MAX_TRIES,

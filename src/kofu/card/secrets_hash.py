@@ -11,6 +11,8 @@ from dataclasses import dataclass
 DEFAULT_N = 2**12
 DEFAULT_R = 8
 DEFAULT_P = 1
+# 10,000 PINs fall to a search at any cost (2**12: 2 min), and the file holds its keys in clear anyway.
+PIN_N = 2**10
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,15 @@ class SecretHash:
     p: int = DEFAULT_P
 
     @classmethod
-    def of(cls, secret: str | bytes, *, salt: bytes | None = None) -> SecretHash:
+    def of(cls, secret: str | bytes, *, salt: bytes | None = None, n: int = DEFAULT_N) -> SecretHash:
         raw = secret.encode() if isinstance(secret, str) else secret
         salt = salt if salt is not None else os.urandom(16)
-        return cls(salt, _scrypt(raw, salt, DEFAULT_N, DEFAULT_R, DEFAULT_P))
+        return cls(salt, _scrypt(raw, salt, n, DEFAULT_R, DEFAULT_P), n)
+
+    @classmethod
+    def of_pin(cls, pin: str) -> SecretHash:
+        """The hash of a 4-digit PIN (at `PIN_N`)."""
+        return cls.of(pin, n=PIN_N)
 
     def matches(self, secret: bytes) -> bool:
         """Constant-time comparison of scrypt(secret) with the stored digest."""
