@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from kiosk_doubles import FAMILY, FAMILY_LABEL, OWN_LABEL, Kiosk
 
@@ -418,3 +421,43 @@ def test_print_failure_voids_and_returns_all_cash_NRF_1(kiosk: Kiosk) -> None:
     order = next(iter(kiosk.center.orders.values()))
     assert order["state"] == "voided" and order["void_reason"] == "print_failed"
     assert (_cash(kiosk).kept, _cash(kiosk).paid_out) == (0, 1000) and view.paid_out == 1000
+
+
+def test_cash_and_orders_reach_the_disk_before_the_screen_answers_taps_do_not_NRF_1(
+    kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NRF-1: every coin, a quote, a void and a payment are fsynced before the kiosk answers; a screen
+    change, the language or the tray are written atomically but not forced to disk (a crash loses a tap)."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        path = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        if path.is_relative_to(kiosk.config.state_dir):
+            synced.append(path.stem)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+    def step(action: Callable[[], ScreenView]) -> list[str]:
+        synced.clear()
+        action()
+        return sorted(set(synced))
+
+    s = kiosk.service
+    assert step(s.start) == []
+    assert step(lambda: s.place_card(0)) == []
+    assert step(lambda: s.submit_pin("1234")) == []
+    assert step(lambda: s.choose_municipality("044245")) == []
+    assert step(lambda: s.choose_kind("juminhyo")) == []
+    assert step(lambda: s.set_lang("en")) == []
+    assert step(lambda: s.submit_details(DetailsRequest(persons=(), option="setai_nushi"))) == ["session"]
+    assert step(s.accept_fee) == []
+    assert step(lambda: s.insert_cash(100)) == ["cash"]
+    assert step(s.back) == ["cash", "session"]  # the quote voided, the coin returned
+    assert step(lambda: s.submit_details(DetailsRequest(persons=(), option="setai_nushi"))) == ["session"]
+    s.accept_fee()
+    assert step(lambda: s.insert_cash(500)) == ["cash"]
+    assert "session" in step(s.pay_and_print)
+    assert next(iter(kiosk.center.orders.values()))["state"] == "voided"  # the first quote's order
+    assert [o["state"] for o in kiosk.center.orders.values()].count("charged") == 1

@@ -103,7 +103,7 @@ class KioskService:
     def set_lang(self, lang: Lang) -> ScreenView:
         with self.store.locked():
             display = self._display()
-            self.store.write("display", display.model_copy(update={"lang": lang}))
+            self.store.write("display", display.model_copy(update={"lang": lang}), durable=False)
             return self._view(self._live())
 
     # --- starting ----------------------------------------------------------------------------------
@@ -115,9 +115,9 @@ class KioskService:
                 return self._view(sess)
             now = self.clock()
             display = self._display()
-            self.store.write("display", Display(lang=display.lang))  # nothing of anyone before
+            self.store.write("display", Display(lang=display.lang), durable=False)  # nothing of anyone before
             sess = KioskSession(screen=Screen.CARD, started_at=now, last_seen=now)
-            self._save(sess)
+            self._save(sess, durable=False)
             return self._view(sess)
 
     def place_card(self, index: int) -> ScreenView:
@@ -280,7 +280,7 @@ class KioskService:
                 }
             )
             sess.order = quote
-            return self._touch(sess, screen=Screen.FEE)
+            return self._touch(sess, screen=Screen.FEE, durable=True)
 
     def accept_fee(self) -> ScreenView:
         with self.store.locked():
@@ -304,10 +304,11 @@ class KioskService:
             }.get(sess.screen)
             if previous is None:
                 return self._view(sess, KioskEvent.STEP_UNAVAILABLE)
-            if sess.screen in (Screen.FEE, Screen.CASH):
+            voids = sess.screen in (Screen.FEE, Screen.CASH)
+            if voids:
                 self._void(sess, VoidReason.CANCELLED)
                 self.cash.return_all()
-            return self._touch(sess, screen=previous)
+            return self._touch(sess, screen=previous, durable=voids)
 
     # --- money and print (NRF-1) -----------------------------------------------------------------
     def insert_cash(self, yen: int) -> ScreenView:
@@ -356,7 +357,7 @@ class KioskService:
                 confirmed = self.center.confirm(sid, order_id, key)
             self.printer.confirm(order_id)
             output = self.store.read("output", Output) or Output()
-            self.store.write("output", Output(documents=output.documents + 1))
+            self.store.write("output", Output(documents=output.documents + 1), durable=False)
             if isinstance(confirmed, ErrorBody | Unreachable):
                 log.error("print not confirmed", order_id=order_id, reason=str(_failure_code(confirmed)))
                 return self._end(sess, _failure_code(confirmed), paid_out=change)
@@ -494,8 +495,8 @@ class KioskService:
     def _display(self) -> Display:
         return self.store.read("display", Display) or Display()
 
-    def _save(self, sess: KioskSession) -> None:
-        self.store.write("session", sess)
+    def _save(self, sess: KioskSession, *, durable: bool = True) -> None:
+        self.store.write("session", sess, durable=durable)
 
     def _touch(
         self,
@@ -504,14 +505,18 @@ class KioskService:
         screen: Screen | None = None,
         message: Code | None = None,
         tries: int | None = None,
+        durable: bool = False,
     ) -> ScreenView:
-        """Record a step of the person (it restarts the walk-away timer) and answer the screen."""
+        """Record a step of the person (it restarts the walk-away timer) and answer the screen.
+
+        `durable` when the step changed the session's order (a quote, a void): a screen alone is not.
+        """
         if screen is not None:
             sess.screen = screen
         sess.last_seen = self.clock()
         sess.message = None if message is None else message.value
         sess.message_tries = tries
-        self._save(sess)
+        self._save(sess, durable=durable)
         return self._view(sess)
 
     def _void(self, sess: KioskSession, reason: VoidReason) -> None:
@@ -542,8 +547,9 @@ class KioskService:
         self.store.write(
             "display",
             Display(lang=lang, message=message.value, help=_value(help), paid_out=paid_out, ended=True),
+            durable=False,
         )
-        self.store.write("leftover", Leftover(card=self.slot.present()))
+        self.store.write("leftover", Leftover(card=self.slot.present()), durable=False)
         log.info("session ended", code=message.value)
         return self._view(None)
 
@@ -640,7 +646,7 @@ class KioskService:
             if not isinstance(answer, ErrorBody | Unreachable):
                 items = tuple((n.notice_ja, n.notice_en, n.active) for n in answer.notices)
             cache = NoticesCache(fetched_at=now, items=items)
-            self.store.write("notices", cache)
+            self.store.write("notices", cache, durable=False)
         return tuple(NoticeView(ja=ja, en=en, active=active) for ja, en, active in cache.items)
 
 

@@ -4,7 +4,9 @@ Why files and not a database: a terminal serves one person at a time, so its who
 record and a few device records. A file can be wiped entirely (overwritten, then unlinked) at the end of
 a session (INC-8, SEC-4), whereas a database keeps deleted rows in free pages, journals and WAL files.
 Nothing is kept in process memory between requests: every request takes the terminal's lock, reads the
-records, and writes them back atomically (temp file, fsync, rename), so any worker can serve any request.
+records, and writes them back atomically (temp file, rename), so any worker can serve any request.
+Records that hold money or an order are fsynced before the rename (durable); a screen, a language or a
+tray count is not: a crash that loses one loses a tap, never cash or an order to void.
 """
 
 from __future__ import annotations
@@ -52,15 +54,16 @@ class KioskStore:
             self.wipe(name)
             return None
 
-    def write(self, name: str, record: BaseModel) -> None:
-        """Replace the record atomically (owner-only file)."""
+    def write(self, name: str, record: BaseModel, *, durable: bool = True) -> None:
+        """Replace the record atomically (owner-only file); `durable`: on disk before this returns."""
         path = self._path(name)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(record.model_dump_json().encode())
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
 
     def wipe(self, name: str) -> None:

@@ -76,7 +76,7 @@ class DemoTray:
     def place(self, index: int) -> None:
         if not 0 <= index < len(self.cards):
             raise ReaderError("no such demo card")
-        self.store.write("tray", TrayRecord(index=index))
+        self.store.write("tray", TrayRecord(index=index), durable=False)
 
     def take(self) -> None:
         self.store.wipe("tray")
