@@ -50,3 +50,14 @@ def test_chaos_short_storm_keeps_every_invariant_INC_1_to_8_NRF_1_FEE_1_SEC_4_HR
     assert figure["phases"]["edge_1228"]["issued"] == 0  # closed: 23:59:59, then the year end
     assert figure["database"] == backend and figure["visits"] == 150
     assert workdir.is_dir()
+
+
+def test_chaos_without_a_database_says_what_it_needs_without_a_traceback() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "KOFU_TEST_DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kofu", "bench", "chaos", "--issuances", "8"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "KOFU_TEST_DATABASE_URL" in done.stderr and "--database-url" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

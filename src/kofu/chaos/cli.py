@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -39,10 +40,14 @@ def chaos(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kofu.chaos.report import show
-    from kofu.chaos.runner import Options, run_chaos
+    from kofu.chaos.runner import PG_ENV, Options, run_chaos
     from kofu.chaos.runner import Progress as Hooks
     from kofu.logs import configure_logging
 
+    if not sqlite and not (database_url or os.environ.get(PG_ENV)):  # said before anything is built
+        typer.echo(f"kofu bench chaos: name a PostgreSQL server with --database-url or {PG_ENV}", err=True)
+        typer.echo("(or run on SQLite files with --sqlite)", err=True)
+        raise typer.Exit(2)
     configure_logging("WARNING", False)
     console = Console(stderr=True)
     options = Options(
