@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -40,14 +39,10 @@ def chaos(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kofu.chaos.report import show
-    from kofu.chaos.runner import PG_ENV, Options, run_chaos
+    from kofu.chaos.runner import PG_ENV, Options, admin_url, run_chaos
     from kofu.chaos.runner import Progress as Hooks
     from kofu.logs import configure_logging
 
-    if not sqlite and not (database_url or os.environ.get(PG_ENV)):  # said before anything is built
-        typer.echo(f"kofu bench chaos: name a PostgreSQL server with --database-url or {PG_ENV}", err=True)
-        typer.echo("(or run on SQLite files with --sqlite)", err=True)
-        raise typer.Exit(2)
     configure_logging("WARNING", False)
     console = Console(stderr=True)
     options = Options(
@@ -60,6 +55,10 @@ def chaos(
         municipal_timeout_s=municipal_timeout,
         workdir=workdir,
     )
+    if options.backend == "postgresql" and not admin_url(options):  # said before anything is built
+        typer.echo(f"kofu bench chaos: name a PostgreSQL server with --database-url or {PG_ENV}", err=True)
+        typer.echo("(or run on SQLite files with --sqlite)", err=True)
+        raise typer.Exit(2)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -83,6 +83,11 @@ class Run:
         return [k for k in (*INVARIANTS, *ALSO_ZERO) if self.figure.get(k)]
 
 
+def admin_url(options: Options) -> str:
+    """The PostgreSQL server the chaos databases are created on ('' when none is named)."""
+    return options.database_url or os.environ.get(PG_ENV, "")
+
+
 @contextlib.contextmanager
 def databases(options: Options, home: Path) -> Iterator[dict[str, str]]:
     """Four fresh databases (registry, municipal, center, jpki); PostgreSQL ones dropped at the end."""
@@ -91,10 +96,10 @@ def databases(options: Options, home: Path) -> Iterator[dict[str, str]]:
         (home / "db").mkdir(parents=True, exist_ok=True)
         yield {name: f"sqlite:///{home / 'db' / f'{name}.db'}" for name in names}
         return
-    admin_url = options.database_url or os.environ.get(PG_ENV, "")
-    if not admin_url:
+    server = admin_url(options)
+    if not server:
         raise ValueError(f"PostgreSQL needs --database-url or {PG_ENV}")
-    with scratch_databases(admin_url, names, "kofu_chaos") as urls:
+    with scratch_databases(server, names, "kofu_chaos") as urls:
         yield urls
 
 
