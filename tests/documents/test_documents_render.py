@@ -221,7 +221,7 @@ def test_every_front_has_the_copy_warning_pattern_and_micro_text_sec6(
     raw = expanded.read_bytes()
     fronts = len(page_texts(pdf_of(name))) // 2
     assert raw.count(b"/FormXob.kofuBackground Do") == fronts
-    assert raw.count(b"/FormXob.kofuCopyWord Do") >= 10  # tiled across the page, inside the background form
+    assert raw.count(b"/kofuCopyTiles scn") == 1  # the tiles' pattern fills the background form's tiles
     header = contents[name].header
     micro = f"{header.municipality_name}{header.municipality_code}KOFU{header.unique_number}"
     for i, text in enumerate(page_texts(pdf_of(name))):
