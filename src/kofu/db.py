@@ -17,6 +17,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 NAMING = {
@@ -137,6 +139,16 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with sqlite_writer_lock(factory) or nullcontext(), factory() as session, session.begin():
         yield session
+
+
+# Failures of the database itself (connection lost or refused, pool exhausted, a serialisation or lock
+# conflict): the same request may succeed a moment later; neither the request nor the code is wrong.
+DATABASE_FAILURES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` is one of DATABASE_FAILURES."""
+    return isinstance(exc, DATABASE_FAILURES)
 
 
 def alembic_config(url: str, script_location: Path, version_table: str) -> Config:

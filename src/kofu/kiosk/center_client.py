@@ -116,7 +116,7 @@ class CenterClient:
         try:
             answer = self._send("POST", f"/v1/orders/{order_id}/document", json=body.model_dump(mode="json"))
         except httpx.HTTPError as exc:
-            return Unreachable(exc.__class__.__name__)
+            return Unreachable(f"{exc.__class__.__name__} on document")
         if answer.status_code != 200:
             return _error(answer)
         if not answer.headers.get("content-type", "").startswith("application/pdf"):
@@ -147,7 +147,7 @@ class CenterClient:
             params = {"terminal_id": self.terminal_id}
             answer = self._send("DELETE", f"/v1/sessions/{session_id}", params=params)
         except httpx.HTTPError as exc:
-            return Unreachable(exc.__class__.__name__)
+            return Unreachable(f"{exc.__class__.__name__} on close")
         if answer.status_code in (200, 204, 404):
             return None
         return _error(answer)
@@ -182,7 +182,7 @@ class CenterClient:
                 method, path, params=params, json=None if body is None else body.model_dump(mode="json")
             )
         except httpx.HTTPError as exc:
-            return Unreachable(exc.__class__.__name__)
+            return Unreachable(f"{exc.__class__.__name__} on {method} {path}")
         if answer.status_code >= 300:
             return _error(answer)
         try:
@@ -197,4 +197,4 @@ def _error(answer: httpx.Response) -> Failure:
     except ValidationError:
         if answer.status_code == 400 or answer.status_code == 422:
             return ErrorBody.of(Reason.BAD_REQUEST)
-        return Unreachable(f"HTTP {answer.status_code}")
+        return Unreachable(f"HTTP {answer.status_code} on {answer.request.method} {answer.request.url.path}")

@@ -70,7 +70,10 @@ def _b64(data: bytes) -> str:
 
 
 def _failure_code(failure: Failure) -> Code:
-    return KioskEvent.CENTER_UNREACHABLE if isinstance(failure, Unreachable) else failure.reason
+    if isinstance(failure, Unreachable):  # the person sees one sentence; the operator needs the cause
+        log.warning("center unreachable", detail=failure.detail)
+        return KioskEvent.CENTER_UNREACHABLE
+    return failure.reason
 
 
 class KioskService:

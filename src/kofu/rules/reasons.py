@@ -359,6 +359,11 @@ class Reason(StrEnum):
         "A tax declaration or amendment for one fiscal year is still being processed, so that year is not "
         "offered for now; the years shown are available.",
     )
+    SERVICE_UNAVAILABLE = (
+        "service_unavailable",
+        "システムが一時的に利用できません。しばらくしてからもう一度お試しください。",
+        "The system is briefly unavailable; please try again in a moment.",
+    )
 
 
 def reasons_markdown() -> str:

@@ -72,6 +72,7 @@ _STATUS: dict[Reason, int] = {
     Reason.CASH_INSUFFICIENT: 409,
     Reason.MAINTENANCE: 503,
     Reason.MUNICIPALITY_UNAVAILABLE: 503,
+    Reason.SERVICE_UNAVAILABLE: 503,
     Reason.STORE_CLOSED: 403,
 }
 

@@ -1,8 +1,8 @@
 """Refusals as HTTP answers, and the error handlers every kofu API app installs (center and municipal).
 
 A refusal is an `ErrorBody` with the status of `kofu.wire.common.http_status` (plus the few codes of
-this app); malformed input is 400 bad_request; anything unexpected is 500 with no traceback and no
-detail, logged by type only (never content).
+this app); malformed input is 400 bad_request; a database that fails is 503 service_unavailable;
+anything unexpected is 500 with no traceback and no detail, logged by type only (never content).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kofu.db import DATABASE_FAILURES, database_unavailable
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
@@ -39,8 +40,9 @@ def refusal_response(refusal: Refused | Reason) -> JSONResponse:
 
 
 def documented(*reasons: Reason) -> dict[int | str, dict[str, object]]:
-    """OpenAPI `responses=`: 400 (bad_request) and the status of every reason this route may answer."""
-    statuses = sorted({400, *(status_of(r) for r in reasons)})
+    """OpenAPI `responses=`: 400 (bad_request), 503 (its database failing: every route uses one) and the
+    status of every reason this route may answer."""
+    statuses = sorted({400, 503, *(status_of(r) for r in reasons)})
     return error_responses(*statuses)
 
 
@@ -52,7 +54,8 @@ _HTTP_REASONS: dict[int, Reason] = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Malformed input → 400 bad_request; unknown paths → 404; anything else → 500 without detail."""
+    """Malformed input → 400 bad_request; unknown paths → 404; the database failing → 503
+    service_unavailable (asking again may succeed); anything else → 500 without detail."""
 
     async def invalid(_request: Request, exc: Exception) -> JSONResponse:
         del exc  # the validation detail can echo input: not returned, not logged
@@ -63,7 +66,13 @@ def install_error_handlers(app: FastAPI) -> None:
         body = ErrorBody.of(_HTTP_REASONS.get(status, Reason.BAD_REQUEST)).model_dump(mode="json")
         return JSONResponse(body, status_code=status if 400 <= status < 600 else 400)
 
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        return refusal_response(Reason.SERVICE_UNAVAILABLE)
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):  # raised in a middleware, outside the routes' handlers
+            return await unavailable(request, exc)
         log.error("internal_error", path=request.url.path, error=type(exc).__name__)
         body = {
             "reason": "internal_error",
@@ -74,4 +83,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    for failure in DATABASE_FAILURES:
+        app.add_exception_handler(failure, unavailable)
     app.add_exception_handler(Exception, unexpected)

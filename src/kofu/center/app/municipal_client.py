@@ -39,30 +39,37 @@ class Fetched:
     headers: RenderedHeaders
 
 
-# A worker that died or lost its database mid-request: its supervisor, or a gateway, answers so at once.
+# A worker that died mid-request: its supervisor, or a gateway, answers so at once (a lost database: 503).
 _FAILED_AT_ONCE = frozenset({500, 502})
 
 
 def ask_again(failure: Reply | Unreachable) -> bool:
     """Whether a failed idempotent call is worth one more try: yes, unless it already took its whole time.
 
-    A municipal worker killed, or its database connection dropped, fails every request it had in flight;
-    the other worker answers the same request at once. Menus are reads, and a render gives an order
-    the document number it already has, so asking again can change nothing but the answer's arrival.
+    A municipal worker killed, or its database connection dropped (503 service_unavailable), fails every
+    request it had in flight; the other worker answers the same request at once. Menus are reads, and a
+    render gives an order the document number it already has, so asking again can change nothing but
+    the answer's arrival.
     """
     if isinstance(failure, Unreachable):
         return not failure.timed_out
-    return failure.status in _FAILED_AT_ONCE
+    return failure.status in _FAILED_AT_ONCE or _reason(failure) is Reason.SERVICE_UNAVAILABLE
+
+
+def _reason(reply: Reply) -> Reason | None:
+    """The reason code of a refusal the municipal server answered, if it is one."""
+    try:
+        return ErrorBody.model_validate_json(reply.content).reason
+    except ValidationError:
+        return None
 
 
 def _refusal(reply: Reply) -> Refused:
-    if reply.status >= 500 and reply.status != 503:
+    """The municipal server's own refusal; its failure (its database too) is the municipality's."""
+    reason = None if reply.status >= 500 and reply.status != 503 else _reason(reply)
+    if reason is None or reason is Reason.SERVICE_UNAVAILABLE:
         return UNAVAILABLE
-    try:
-        body = ErrorBody.model_validate_json(reply.content)
-    except ValidationError:
-        return UNAVAILABLE
-    return Refused(body.reason)
+    return Refused(reason)
 
 
 class MunicipalClient:
