@@ -194,3 +194,48 @@ def test_audit_chainer_survives_a_missing_database_table(sqlite_url: str) -> Non
     finally:
         chainer.stop()
         engine.dispose()
+
+
+ROUND = 150  # rows a round: a few pages of the pending table
+
+
+def _pending_bytes(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return int(session.execute(text("SELECT pg_relation_size('audit_pending')")).scalar_one())
+
+
+def test_audit_chainer_vacuums_the_pending_table_so_it_stays_small(postgres_url: str) -> None:
+    """PostgreSQL without autovacuum (as this machine's server): every `tidy_every` chained rows the
+    chainer vacuums `audit_pending`, so the next rows reuse its pages instead of growing the table."""
+    migrate_audit(postgres_url)
+    engine = make_engine(postgres_url)
+    factory = session_factory(engine)
+    try:
+        untidy = AuditChainer(AuditLog(), factory, tidy_every=10**9)
+        _record(factory, ROUND)
+        assert untidy.chain_once() == ROUND
+        grown = _pending_bytes(factory)
+        _record(factory, ROUND, start=ROUND)
+        assert untidy.chain_once() == ROUND
+        assert _pending_bytes(factory) > grown  # deleted rows' space is not reused without a vacuum
+
+        tidy = AuditChainer(AuditLog(), factory, tidy_every=ROUND)
+        _record(factory, ROUND, start=2 * ROUND)
+        assert tidy.chain_once() == ROUND  # and vacuums: the dead rows' space is free again
+        settled = _pending_bytes(factory)
+        for start in (3 * ROUND, 4 * ROUND):
+            _record(factory, ROUND, start=start)
+            assert tidy.chain_once() == ROUND
+        assert _pending_bytes(factory) <= settled
+        assert _pending(factory) == 0
+    finally:
+        engine.dispose()
+    assert check(postgres_url).count == 5 * ROUND
+
+
+def test_audit_tidy_is_a_no_op_on_sqlite(sqlite_audit_url: str) -> None:
+    engine = make_engine(sqlite_audit_url)
+    try:
+        assert AuditLog().tidy(session_factory(engine)) is False
+    finally:
+        engine.dispose()

@@ -1,10 +1,13 @@
-"""The kiosk's center client: a kept-alive connection that breaks under a request is tried once more."""
+"""The kiosk's center client: a broken kept-alive connection, or the center's database failing (503
+service_unavailable), is tried once more with the same request."""
 
 from __future__ import annotations
 
 import httpx
 
 from kofu.kiosk.center_client import CenterClient, Unreachable
+from kofu.rules.reasons import Reason
+from kofu.wire.common import ErrorBody
 from kofu.wire.sessions import SessionOpened
 
 OPENED = {"session_id": "s" * 32, "challenge_b64": "AAAA", "expires_at": "2026-11-26T00:00:00Z"}
@@ -36,3 +39,34 @@ def test_a_second_break_is_unreachable_not_a_loop() -> None:
     answer = _client(2, seen).open_session()
     assert isinstance(answer, Unreachable)
     assert len(seen) == 2
+
+
+def _database_down(times: int, seen: list[bytes], reason: str = "service_unavailable") -> CenterClient:
+    left = [times]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content)
+        if left[0]:
+            left[0] -= 1
+            return httpx.Response(503, json={"reason": reason, "message_ja": "…", "message_en": "…"})
+        return httpx.Response(200, json=OPENED)
+
+    http = httpx.Client(base_url="http://center", transport=httpx.MockTransport(handler))
+    return CenterClient(http, "T-0001", retry_pause_s=0)
+
+
+def test_a_center_database_failure_is_asked_again_once_with_the_same_key() -> None:
+    seen: list[bytes] = []
+    assert isinstance(_database_down(1, seen).open_session(), SessionOpened)
+    assert len(seen) == 2 and seen[0] == seen[1]
+
+
+def test_a_lasting_database_failure_reaches_the_person_and_other_503s_are_not_repeated() -> None:
+    seen: list[bytes] = []
+    answer = _database_down(2, seen).open_session()
+    assert isinstance(answer, ErrorBody) and answer.reason is Reason.SERVICE_UNAVAILABLE
+    assert len(seen) == 2
+    seen.clear()
+    answer = _database_down(1, seen, reason="maintenance").open_session()  # planned: no second try
+    assert isinstance(answer, ErrorBody) and answer.reason is Reason.MAINTENANCE
+    assert len(seen) == 1

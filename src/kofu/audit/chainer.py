@@ -1,6 +1,8 @@
 """The background thread that moves recorded decisions into the audit chain, a few times a second.
 
 One per center worker process: workers that find the head locked skip, the holder picks up their rows.
+Every TIDY_EVERY rows it has chained, it vacuums the pending table (PostgreSQL), which holds only rows
+deleted a moment after their insert: without that, every poll reads all of them.
 Errors (a database down during a fault) are logged and retried on the next round; the thread never dies.
 """
 
@@ -15,14 +17,25 @@ from kofu.logs import get_logger
 
 log = get_logger("audit.chainer")
 
+# Chained rows between two vacuums of the pending table: it never holds more dead rows than a few pages.
+TIDY_EVERY = 2000
+
 
 class AuditChainer:
     """Calls `audit.chain(factory)` every `interval_s` seconds in a daemon thread, and once more at stop."""
 
-    def __init__(self, audit: AuditLog, factory: sessionmaker[Session], interval_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        audit: AuditLog,
+        factory: sessionmaker[Session],
+        interval_s: float = 0.2,
+        tidy_every: int = TIDY_EVERY,
+    ) -> None:
         self.audit = audit
         self.factory = factory
         self.interval_s = interval_s
+        self.tidy_every = tidy_every
+        self._since_tidy = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
@@ -52,7 +65,18 @@ class AuditChainer:
         if self._failing:
             log.info("audit_chain_recovered")
             self._failing = False
+        self._since_tidy += moved
+        if self._since_tidy >= self.tidy_every:
+            self._tidy()
         return moved
+
+    def _tidy(self) -> None:
+        """Vacuum the pending table (`AuditLog.tidy`); a failure is logged and tried again later."""
+        self._since_tidy = 0
+        try:
+            self.audit.tidy(self.factory)
+        except Exception as exc:  # e.g. a database user that does not own the table
+            log.warning("audit_tidy_failed", error=type(exc).__name__, detail=str(exc)[:200])
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

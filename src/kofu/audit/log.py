@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,6 +79,21 @@ class AuditLog:
             if not moved:
                 return done
             done += moved
+
+    def tidy(self, factory: sessionmaker[Session]) -> bool:
+        """PostgreSQL: VACUUM `audit_pending`, whose every row is deleted a moment after its insert.
+
+        Its dead rows are all the table holds: until a vacuum they are read by every poll (ten a second)
+        and every batch, a cost that grows with each decision ever recorded. Autovacuum does this where
+        it is on; kofu does not rely on it. False on SQLite, which reuses freed pages by itself.
+        """
+        bind = factory.kw.get("bind")
+        if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+            return False
+        with bind.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM cannot run in a transaction
+            conn.exec_driver_sql(f"VACUUM {_PENDING.name}")
+        return True
 
     def _lock_head(self, conn: Connection) -> Any:
         if conn.dialect.name == "sqlite":

@@ -8,6 +8,7 @@ terminal's certificate (mutual TLS) and trusts only the network CA.
 from __future__ import annotations
 
 import ssl
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -40,6 +41,9 @@ from kofu.wire.sessions import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+
+# A pause before asking again after the center's database failed: enough for its pool to reconnect.
+RETRY_PAUSE_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,10 @@ def make_http_client(config: KioskConfig) -> httpx.Client:
 class CenterClient:
     """One method per center endpoint the kiosk uses."""
 
-    def __init__(self, http: httpx.Client, terminal_id: str) -> None:
+    def __init__(self, http: httpx.Client, terminal_id: str, *, retry_pause_s: float = RETRY_PAUSE_S) -> None:
         self.http = http
         self.terminal_id = terminal_id
+        self.retry_pause_s = retry_pause_s
 
     def notices(self) -> NoticesResponse | Failure:
         return self._call("GET", "/v1/notices", NoticesResponse, params={"terminal_id": self.terminal_id})
@@ -157,16 +162,21 @@ class CenterClient:
         return {"session_id": session_id, "terminal_id": self.terminal_id, "request_key": request_key()}
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request, sent again once when a kept-alive connection broke under it.
+        """One request, sent again once when a kept-alive connection broke under it, or when the center
+        answered 503 service_unavailable (its database dropped the connections: asked after a pause).
 
         The center may close an idle connection just as the kiosk reuses it. Sending again is safe: order
         and session steps carry their idempotency key, reads and DELETE change nothing twice, and a
         repeated authentication with the same certificate gets the first answer (center steps_sessions).
         """
         try:
-            return self.http.request(method, path, **kwargs)
+            answer = self.http.request(method, path, **kwargs)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             return self.http.request(method, path, **kwargs)
+        if _database_failed(answer):  # the center's database lost its connections: back in a moment
+            time.sleep(self.retry_pause_s)
+            return self.http.request(method, path, **kwargs)
+        return answer
 
     def _call(
         self,
@@ -189,6 +199,16 @@ class CenterClient:
             return model.model_validate_json(answer.content)
         except ValidationError:
             return Unreachable(f"unexpected answer from {path}")
+
+
+def _database_failed(answer: httpx.Response) -> bool:
+    """A 503 service_unavailable: the center's database failed under this request."""
+    if answer.status_code != 503:
+        return False
+    try:
+        return ErrorBody.model_validate_json(answer.content).reason is Reason.SERVICE_UNAVAILABLE
+    except ValidationError:
+        return False
 
 
 def _error(answer: httpx.Response) -> Failure:
