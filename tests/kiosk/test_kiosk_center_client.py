@@ -70,3 +70,12 @@ def test_a_lasting_database_failure_reaches_the_person_and_other_503s_are_not_re
     answer = _database_down(1, seen, reason="maintenance").open_session()  # planned: no second try
     assert isinstance(answer, ErrorBody) and answer.reason is Reason.MAINTENANCE
     assert len(seen) == 1
+
+
+def test_an_authentication_is_not_repeated_after_a_database_failure_sec1() -> None:
+    """The failed attempt may have used up the session's single-use challenge: the person is told to
+    try again in a moment (service_unavailable), not that the challenge was replayed."""
+    seen: list[bytes] = []
+    answer = _database_down(1, seen).authenticate("s" * 32, "AAAA", "AAAA")
+    assert isinstance(answer, ErrorBody) and answer.reason is Reason.SERVICE_UNAVAILABLE
+    assert len(seen) == 1

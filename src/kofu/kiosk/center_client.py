@@ -103,7 +103,10 @@ class CenterClient:
         body = AuthenticateRequest(
             terminal_id=self.terminal_id, certificate_b64=certificate_b64, signature_b64=signature_b64
         )
-        return self._call("POST", f"/v1/sessions/{session_id}/authenticate", AuthenticatedResponse, body=body)
+        # not asked again after a 503: the failed attempt may have used up the single-use challenge (SEC-1)
+        return self._call(
+            "POST", f"/v1/sessions/{session_id}/authenticate", AuthenticatedResponse, body=body, again=False
+        )
 
     def menu(self, session_id: str, municipality_code: str) -> MenuResponse | Failure:
         params = {"terminal_id": self.terminal_id, "municipality_code": municipality_code}
@@ -161,9 +164,10 @@ class CenterClient:
     def _steps(self, session_id: str) -> dict[str, str]:
         return {"session_id": session_id, "terminal_id": self.terminal_id, "request_key": request_key()}
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, *, again: bool = True, **kwargs: Any) -> httpx.Response:
         """One request, sent again once when a kept-alive connection broke under it, or when the center
-        answered 503 service_unavailable (its database dropped the connections: asked after a pause).
+        answered 503 service_unavailable (its database dropped the connections: asked after a pause,
+        unless `again` is False).
 
         The center may close an idle connection just as the kiosk reuses it. Sending again is safe: order
         and session steps carry their idempotency key, reads and DELETE change nothing twice, and a
@@ -173,7 +177,7 @@ class CenterClient:
             answer = self.http.request(method, path, **kwargs)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             return self.http.request(method, path, **kwargs)
-        if _database_failed(answer):  # the center's database lost its connections: back in a moment
+        if again and _database_failed(answer):  # the center's database lost its connections: back soon
             time.sleep(self.retry_pause_s)
             return self.http.request(method, path, **kwargs)
         return answer
@@ -186,11 +190,11 @@ class CenterClient:
         *,
         body: BaseModel | None = None,
         params: dict[str, str] | None = None,
+        again: bool = True,
     ) -> M | Failure:
         try:
-            answer = self._send(
-                method, path, params=params, json=None if body is None else body.model_dump(mode="json")
-            )
+            json = None if body is None else body.model_dump(mode="json")
+            answer = self._send(method, path, again=again, params=params, json=json)
         except httpx.HTTPError as exc:
             return Unreachable(f"{exc.__class__.__name__} on {method} {path}")
         if answer.status_code >= 300:
