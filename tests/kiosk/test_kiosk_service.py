@@ -322,8 +322,10 @@ def test_idle_screen_shows_maintenance_notices_HRS_5(kiosk: Kiosk) -> None:
 
 def test_center_unreachable_is_told_and_ends_the_session(kiosk: Kiosk) -> None:
     import httpx
-    from structlog.testing import capture_logs
+    import structlog
+    from structlog.testing import LogCapture
 
+    from kofu.kiosk import service as kiosk_service
     from kofu.kiosk.center_client import CenterClient
 
     def down(request: httpx.Request) -> httpx.Response:
@@ -332,13 +334,16 @@ def test_center_unreachable_is_told_and_ends_the_session(kiosk: Kiosk) -> None:
     kiosk.service.center = CenterClient(httpx.Client(transport=httpx.MockTransport(down)), "test-0001")
     kiosk.service.start()
     kiosk.service.place_card(0)
-    with capture_logs() as logs:
+    logs = LogCapture()
+    with pytest.MonkeyPatch.context() as patch:
+        # a logger of its own: the module's may be cached with another test's configuration and level
+        patch.setattr(kiosk_service, "log", structlog.wrap_logger(None, [logs], structlog.BoundLogger))
         view = kiosk.service.submit_pin("1234")
     assert view.screen is Screen.TAKE
     assert view.message is not None and view.message.code == "center_unreachable"
     assert "接続できない" in view.message.ja
     # the person reads one sentence; the operator's log says which call failed and how
-    told = [e for e in logs if e["event"] == "center unreachable"]
+    told = [e for e in logs.entries if e["event"] == "center unreachable"]
     assert told and told[0]["log_level"] == "warning"
     assert told[0]["detail"] == "ConnectError on POST /v1/sessions"
 
