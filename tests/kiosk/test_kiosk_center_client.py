@@ -79,3 +79,16 @@ def test_an_authentication_is_not_repeated_after_a_database_failure_sec1() -> No
     answer = _database_down(1, seen).authenticate("s" * 32, "AAAA", "AAAA")
     assert isinstance(answer, ErrorBody) and answer.reason is Reason.SERVICE_UNAVAILABLE
     assert len(seen) == 1
+
+
+def test_an_unreachable_center_is_described_without_session_or_order_ids() -> None:
+    """The detail goes to the kiosk's log: the call's route, never the session's or order's ID."""
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("reset", request=request)
+
+    http = httpx.Client(base_url="http://center", transport=httpx.MockTransport(broken))
+    client = CenterClient(http, "T-0001")
+    session = "s" * 32
+    assert client.menu(session, "044245") == Unreachable("ReadError on GET /v1/sessions/{id}/menu")
+    assert client.pay(session, "o" * 32, 300) == Unreachable("ReadError on POST /v1/orders/{id}/pay")

@@ -7,6 +7,7 @@ terminal's certificate (mutual TLS) and trusts only the network CA.
 
 from __future__ import annotations
 
+import re
 import ssl
 import time
 import uuid
@@ -41,6 +42,8 @@ from kofu.wire.sessions import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+
+_IDS = re.compile(r"(/v1/(?:sessions|orders))/(?!quote$)[^/]+")
 
 # A pause before asking again after the center's database failed: enough for its pool to reconnect.
 RETRY_PAUSE_S = 0.25
@@ -196,13 +199,18 @@ class CenterClient:
             json = None if body is None else body.model_dump(mode="json")
             answer = self._send(method, path, again=again, params=params, json=json)
         except httpx.HTTPError as exc:
-            return Unreachable(f"{exc.__class__.__name__} on {method} {path}")
+            return Unreachable(f"{exc.__class__.__name__} on {method} {_route(path)}")
         if answer.status_code >= 300:
             return _error(answer)
         try:
             return model.model_validate_json(answer.content)
         except ValidationError:
             return Unreachable(f"unexpected answer from {path}")
+
+
+def _route(path: str) -> str:
+    """The path with its session or order ID left out: a failure's detail goes to logs."""
+    return _IDS.sub(r"\1/{id}", path)
 
 
 def _database_failed(answer: httpx.Response) -> bool:
@@ -221,4 +229,6 @@ def _error(answer: httpx.Response) -> Failure:
     except ValidationError:
         if answer.status_code == 400 or answer.status_code == 422:
             return ErrorBody.of(Reason.BAD_REQUEST)
-        return Unreachable(f"HTTP {answer.status_code} on {answer.request.method} {answer.request.url.path}")
+        return Unreachable(
+            f"HTTP {answer.status_code} on {answer.request.method} {_route(answer.request.url.path)}"
+        )
