@@ -146,11 +146,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 DATABASE_FAILURES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` is one of DATABASE_FAILURES."""
-    return isinstance(exc, DATABASE_FAILURES)
-
-
 def alembic_config(url: str, script_location: Path, version_table: str) -> Config:
     """An Alembic configuration for one component's migration chain.
 

@@ -124,10 +124,11 @@ class CenterClient:
 
     def document(self, session_id: str, order_id: str) -> Document | Failure:
         body = Steps(**self._steps(session_id))
+        path = f"/v1/orders/{order_id}/document"
         try:
-            answer = self._send("POST", f"/v1/orders/{order_id}/document", json=body.model_dump(mode="json"))
+            answer = self._send("POST", path, json=body.model_dump(mode="json"))
         except httpx.HTTPError as exc:
-            return Unreachable(f"{exc.__class__.__name__} on document")
+            return _unreachable(exc.__class__.__name__, "POST", path)
         if answer.status_code != 200:
             return _error(answer)
         if not answer.headers.get("content-type", "").startswith("application/pdf"):
@@ -154,11 +155,11 @@ class CenterClient:
 
     def close(self, session_id: str) -> Failure | None:
         """DELETE the session: the center forgets its data."""
+        path = f"/v1/sessions/{session_id}"
         try:
-            params = {"terminal_id": self.terminal_id}
-            answer = self._send("DELETE", f"/v1/sessions/{session_id}", params=params)
+            answer = self._send("DELETE", path, params={"terminal_id": self.terminal_id})
         except httpx.HTTPError as exc:
-            return Unreachable(f"{exc.__class__.__name__} on close")
+            return _unreachable(exc.__class__.__name__, "DELETE", path)
         if answer.status_code in (200, 204, 404):
             return None
         return _error(answer)
@@ -199,7 +200,7 @@ class CenterClient:
             json = None if body is None else body.model_dump(mode="json")
             answer = self._send(method, path, again=again, params=params, json=json)
         except httpx.HTTPError as exc:
-            return Unreachable(f"{exc.__class__.__name__} on {method} {_route(path)}")
+            return _unreachable(exc.__class__.__name__, method, path)
         if answer.status_code >= 300:
             return _error(answer)
         try:
@@ -208,27 +209,22 @@ class CenterClient:
             return Unreachable(f"unexpected answer from {path}")
 
 
-def _route(path: str) -> str:
-    """The path with its session or order ID left out: a failure's detail goes to logs."""
-    return _IDS.sub(r"\1/{id}", path)
+def _unreachable(failure: str, method: str, path: str) -> Unreachable:
+    """How a call failed, for the log: the failure and the call's route, without session or order IDs."""
+    route = _IDS.sub(r"\1/{id}", path)
+    return Unreachable(f"{failure} on {method} {route}")
 
 
 def _database_failed(answer: httpx.Response) -> bool:
     """A 503 service_unavailable: the center's database failed under this request."""
-    if answer.status_code != 503:
-        return False
-    try:
-        return ErrorBody.model_validate_json(answer.content).reason is Reason.SERVICE_UNAVAILABLE
-    except ValidationError:
-        return False
+    body = ErrorBody.read(answer.content) if answer.status_code == 503 else None
+    return body is not None and body.reason is Reason.SERVICE_UNAVAILABLE
 
 
 def _error(answer: httpx.Response) -> Failure:
-    try:
-        return ErrorBody.model_validate_json(answer.content)
-    except ValidationError:
-        if answer.status_code == 400 or answer.status_code == 422:
-            return ErrorBody.of(Reason.BAD_REQUEST)
-        return Unreachable(
-            f"HTTP {answer.status_code} on {answer.request.method} {_route(answer.request.url.path)}"
-        )
+    body = ErrorBody.read(answer.content)
+    if body is not None:
+        return body
+    if answer.status_code == 400 or answer.status_code == 422:
+        return ErrorBody.of(Reason.BAD_REQUEST)
+    return _unreachable(f"HTTP {answer.status_code}", answer.request.method, answer.request.url.path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
@@ -59,6 +59,14 @@ class ErrorBody(Strict):
     def of(cls, refusal: Refused | Reason) -> ErrorBody:
         reason = refusal.reason if isinstance(refusal, Refused) else refusal
         return cls(reason=reason, message_ja=reason.ja, message_en=reason.en)
+
+    @classmethod
+    def read(cls, content: bytes) -> ErrorBody | None:
+        """The refusal an answer's body carries, or None when it is not one (a proxy's page, a crash)."""
+        try:
+            return cls.model_validate_json(content)
+        except ValidationError:
+            return None
 
 
 # The HTTP status of a refusal: the order and terminal codes here; any rule refusal of rules.md is 422.

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kofu.db import DATABASE_FAILURES, database_unavailable
+from kofu.db import DATABASE_FAILURES
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
@@ -71,7 +71,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return refusal_response(Reason.SERVICE_UNAVAILABLE)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if database_unavailable(exc):  # raised in a middleware, outside the routes' handlers
+        if isinstance(exc, DATABASE_FAILURES):  # raised in a middleware, outside the routes' handlers
             return await unavailable(request, exc)
         log.error("internal_error", path=request.url.path, error=type(exc).__name__)
         body = {

@@ -53,23 +53,21 @@ def ask_again(failure: Reply | Unreachable) -> bool:
     """
     if isinstance(failure, Unreachable):
         return not failure.timed_out
-    return failure.status in _FAILED_AT_ONCE or _reason(failure) is Reason.SERVICE_UNAVAILABLE
+    return failure.status in _FAILED_AT_ONCE or _database_failed(failure)
 
 
-def _reason(reply: Reply) -> Reason | None:
-    """The reason code of a refusal the municipal server answered, if it is one."""
-    try:
-        return ErrorBody.model_validate_json(reply.content).reason
-    except ValidationError:
-        return None
+def _database_failed(reply: Reply) -> bool:
+    """A 503 service_unavailable: the municipal server's database failed under this request."""
+    body = ErrorBody.read(reply.content) if reply.status == 503 else None
+    return body is not None and body.reason is Reason.SERVICE_UNAVAILABLE
 
 
 def _refusal(reply: Reply) -> Refused:
     """The municipal server's own refusal; its failure (its database too) is the municipality's."""
-    reason = None if reply.status >= 500 and reply.status != 503 else _reason(reply)
-    if reason is None or reason is Reason.SERVICE_UNAVAILABLE:
+    body = None if reply.status >= 500 and reply.status != 503 else ErrorBody.read(reply.content)
+    if body is None or body.reason is Reason.SERVICE_UNAVAILABLE:
         return UNAVAILABLE
-    return Refused(reason)
+    return Refused(body.reason)
 
 
 class MunicipalClient:
