@@ -49,6 +49,13 @@ def test_round_trip(card_path: Path, material: Material) -> None:
     assert card.auth_serial == 0x1001 and card.sign_serial == 0x2001
 
 
+def test_the_same_bytes_are_checked_once_and_the_file_still_at_every_read(card_path: Path) -> None:
+    assert read_card_file(card_path) is read_card_file(card_path)  # a kiosk reads it at every step
+    os.chmod(card_path, 0o644)
+    with pytest.raises(CardFileError, match="owner-only"):
+        read_card_file(card_path)
+
+
 def test_pin_hashed_at_pin_cost_and_cards_of_either_cost_verify(card_path: Path) -> None:
     """PIN-1: a new card hashes its PIN at PIN_N and its password at DEFAULT_N; a card whose PIN hash was
     written at 2**12 (before PIN_N) still checks its PIN."""

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from kofu.chaos.checks import content_at_rest, judge_hours
 from kofu.chaos.faults import postgres_cpu_seconds
+from kofu.chaos.judge import Registry, Request, Resident, judge_pages, squeeze
 from kofu.chaos.kiosk import Result
 from kofu.db import make_engine
 from kofu.rules.calendar import JST
@@ -85,3 +86,23 @@ def test_chaos_counts_the_cpu_of_a_local_postgresql_server() -> None:
         after = postgres_cpu_seconds()  # while the backend lives (an exited one is counted once reaped)
     engine.dispose()
     assert after is not None and after > before
+
+
+def _resident(person_id: str, name: str, household: int) -> Resident:
+    return Resident(person_id, name, name[-2:], None, "大平村1番地", household, False, None)
+
+
+def test_chaos_paper_judge_names_every_stranger_printed_and_no_one_else_CRT_1() -> None:
+    people = [
+        _resident("P1", "小林里佳", 1),  # the requester
+        _resident("P2", "林里佳", 2),  # inside the requester's name: not a stranger
+        _resident("P3", "山田太郎", 3),  # printed: a stranger
+        _resident("P4", "山田太郎", 4),  # the same name: the paper cannot tell them apart
+        _resident("P5", "田中一", 5),  # not printed
+    ]
+    registry = Registry({p.person_id: p for p in people}, {})
+    page = "住民票の写し 氏名 小林里佳 住所 大平村1番地 備考 山田太郎 田中"
+    found = [p.text for p in judge_pages([page], Request("P1", "juminhyo", ("P1",)), registry)]
+    assert "names of persons not chosen printed: ['P3', 'P4']" in found
+    named = registry.named_in(squeeze(page))
+    assert named == {"小林里佳": ["P1"], "林里佳": ["P2"], "山田太郎": ["P3", "P4"]}

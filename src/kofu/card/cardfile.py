@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,8 +180,29 @@ def read_card_bytes(path: Path) -> bytes:
     return raw
 
 
+_CHECKED: OrderedDict[bytes, CardFile] = OrderedDict()  # the same bytes are the same card: parsed once
+_CHECKED_MAX = 64
+_CHECKED_LOCK = threading.Lock()
+
+
 def parse_card_file(raw: bytes, path: Path) -> CardFile:
-    """Parse and check a card file's bytes (`path` only names it in messages)."""
+    """Parse and check a card file's bytes (`path` only names it in messages).
+
+    A kiosk reads the card at every step; bytes already checked give the card already made from them.
+    """
+    with _CHECKED_LOCK:
+        known = _CHECKED.get(raw)
+    if known is not None:
+        return known
+    card = _parse(raw, path)
+    with _CHECKED_LOCK:
+        _CHECKED[raw] = card
+        if len(_CHECKED) > _CHECKED_MAX:
+            _CHECKED.popitem(last=False)
+    return card
+
+
+def _parse(raw: bytes, path: Path) -> CardFile:
     try:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

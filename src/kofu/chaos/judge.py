@@ -13,6 +13,7 @@ import re
 import subprocess
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +25,7 @@ from kofu.registry.models import Address, Change, Koseki, KosekiMember, Person, 
 NUMBER = re.compile(r"[0-9]{6}-[0-9]{8}-[0-9]{6}-[0-9]")
 LABEL = re.compile(r"証明書番号([0-9]{6}-[0-9]{8}-[0-9]{6}-[0-9])([0-9]+)/([0-9]+)")
 GIVEN = re.compile(r"【名】\s*(\S+)")
+NAME_MIN = 3  # shorter names occur inside ordinary words and other names: not judged as strangers
 
 Key = Literal["wrong_person", "mixed_pages", "stale"]
 
@@ -66,6 +68,27 @@ class Registry:
     def household_of(self, person_id: str) -> list[Resident]:
         household = self.persons[person_id].household
         return [r for r in self.persons.values() if household is not None and r.household == household]
+
+    @cached_property
+    def _named(self) -> dict[str, dict[str, list[str]]]:
+        """Person IDs by full name, under the name's first two characters (names of 3 or more only)."""
+        index: dict[str, dict[str, list[str]]] = {}
+        for r in self.persons.values():
+            if len(r.name) >= NAME_MIN:
+                index.setdefault(r.name[:2], {}).setdefault(r.name, []).append(r.person_id)
+        return index
+
+    def named_in(self, text: str) -> dict[str, list[str]]:
+        """Every name (3 characters or more) that occurs in `text`, with the persons of that name.
+
+        One pass over the text with a dict lookup a position, not one search of it a person.
+        """
+        found: dict[str, list[str]] = {}
+        for at in range(len(text) - NAME_MIN + 1):
+            for name, ids in self._named.get(text[at : at + 2], {}).items():
+                if name not in found and text.startswith(name, at):
+                    found[name] = ids
+        return found
 
 
 def read_registry(factory: sessionmaker[Session]) -> Registry:
@@ -193,9 +216,7 @@ def judge_pages(pages: list[str], request: Request, registry: Registry) -> list[
     for name in sorted(allowed_names, key=len, reverse=True):
         rest = rest.replace(name, "\u0000")
     others = sorted(
-        r.person_id
-        for r in registry.persons.values()
-        if r.name not in allowed_names and len(r.name) >= 3 and r.name in rest
+        person for name, ids in registry.named_in(rest).items() if name not in allowed_names for person in ids
     )
     if others:
         problems.append(Problem("wrong_person", f"names of persons not chosen printed: {others}"))

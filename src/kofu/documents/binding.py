@@ -13,7 +13,7 @@ from kofu.documents.cose import CoseError, parse_sign1
 from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SIGNED_KEY
 from kofu.rules.decision import Allowed, Decision, Refused
 from kofu.rules.reasons import Reason
-from kofu.verify.pdf import info_entries  # pyHanko: loaded with the app, not in its first request
+from kofu.verify.pdf import info_entries  # qpdf: loaded with the app, not in its first request
 
 
 def bound_to(pdf: bytes) -> tuple[str, str] | None:
@@ -23,7 +23,7 @@ def bound_to(pdf: bytes) -> tuple[str, str] | None:
         claims = SignedClaims.from_cbor(parse_sign1(parse_signed(entries[SIGNED_KEY])).payload)
     except (KeyError, ClaimsError, CoseError, ValueError):
         return None
-    except Exception:  # a file pyHanko cannot parse at all
+    except Exception:  # a file qpdf cannot parse at all
         return None
     info = (entries.get(ORDER_KEY, ""), entries.get(REQUESTER_KEY, ""))
     if info != (claims.order_id, claims.requester_cert_digest):

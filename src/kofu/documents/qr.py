@@ -1,19 +1,22 @@
-"""QR codes for the back of a certificate, encoded by zxing-cpp and drawn as vector rectangles.
+"""QR codes for the back of a certificate, encoded by libzint and drawn as vector rectangles.
 
-zxing-cpp's C++ encoder (mode choice, Reed-Solomon, all eight masks) takes a fraction of the time segno
-needs even with a fixed mask. A 1:1 bitmap blurs when a viewer upscales it, so each row's dark runs
-become one rectangle instead.
+The mask is fixed: trying all eight and scoring them is nine tenths of an encoder's time, and the
+data (signatures and ciphertext in Base45) is already as good as random, so the masks score alike.
+A 1:1 bitmap blurs when a viewer upscales it, so each row's dark runs become one rectangle instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import zxingcpp
+import numpy as np
+import zint
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.pathobject import PDFPathObject
 
 QUIET_ZONE = 4  # modules of white border a decoder needs
+MASK = 3  # any of the eight: see the module's docstring
+_LEVELS = {"L": 1, "M": 2, "Q": 3, "H": 4}  # libzint's option_1 for QR
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,14 @@ class QrSymbol:
 
 def make_qr(text: str, *, error: str = "M") -> QrSymbol:
     """Encode `text` (Base45 with a prefix: QR alphanumeric mode) at error-correction level `error`."""
-    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=error.upper())
-    image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
-    height, width = image.shape or (0, 0)
-    pixels = image.tobytes()
-    rows = (pixels[r * width : (r + 1) * width] for r in range(height))
-    return QrSymbol(text, tuple(tuple(p < 128 for p in row) for row in rows))
+    symbol = zint.Symbol()
+    symbol.symbology = zint.Symbology.QRCODE
+    symbol.option_1 = _LEVELS[error.upper()]
+    symbol.option_3 = (MASK + 1) << 8  # libzint: a fixed mask is its number plus one, in the second byte
+    symbol.encode(text.encode())  # RuntimeError when the text does not fit a QR code
+    packed = np.asarray(symbol.encoded_data)[: symbol.rows]  # one bit a module, least significant first
+    modules = np.unpackbits(packed, axis=1, bitorder="little")[:, : symbol.width].astype(bool)
+    return QrSymbol(text, tuple(map(tuple, modules.tolist())))
 
 
 class _ModulePath(PDFPathObject):

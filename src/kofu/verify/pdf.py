@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import pikepdf
+
 from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY
 from kofu.documents.seal import asn1_cert
 from kofu.rules.reasons import Reason
@@ -33,20 +35,18 @@ class PdfCheck:
 
 
 def info_entries(data: bytes) -> dict[str, str]:
-    """kofu's entries of the document information dictionary (no signature check)."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    """kofu's entries of the document information dictionary (no signature check).
 
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    info = reader.trailer_view.get("/Info")
-    if info is None:
-        return {}
-    info = info.get_object() if hasattr(info, "get_object") else info
-    out = {}
-    for key in (ORDER_KEY, REQUESTER_KEY, SIGNED_KEY, SEALED_KEY):
-        value = info.get("/" + key)
-        if value is not None:
-            out[key] = str(value)
-    return out
+    Read with qpdf (pikepdf): it parses the file's cross-reference sections and the dictionary in C++,
+    where pyHanko reads the long code strings a byte at a time; both the center and the kiosk's printer
+    read these entries of every document.
+    """
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        info = pdf.trailer.get("/Info")
+        if not isinstance(info, pikepdf.Dictionary):
+            return {}
+        found = {key: info.get("/" + key) for key in (ORDER_KEY, REQUESTER_KEY, SIGNED_KEY, SEALED_KEY)}
+        return {key: str(value) for key, value in found.items() if isinstance(value, pikepdf.String)}
 
 
 def check_pdf(data: bytes, trust: Trust) -> PdfCheck:
