@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -42,6 +42,9 @@ MAX_COPIES = 10  # per order, unless the caller's rulebook says otherwise
 STALE_AFTER = timedelta(minutes=15)  # longer than any print; recovery never touches a confirmed print
 ATTEMPTS = 8
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_ANSWERS_TABLE = cast(Table, IdempotencyRecord.__table__)
+_ANSWERS = _ANSWERS_TABLE.c
+_EVENTS_TABLE = cast(Table, OrderEvent.__table__)
 
 Factory = sessionmaker[Session]
 # A caller's check run first in the step's own transaction (the kiosk session is live): no read of its own
@@ -196,7 +199,11 @@ def _stored(
     order_id: uuid.UUID | None,
 ) -> Receipt | Refused | None:
     """The stored answer to this exact request, if it was already answered."""
-    record = session.get(IdempotencyRecord, (terminal_id, request_key), populate_existing=True)
+    record = session.execute(
+        select(_ANSWERS.session_id, _ANSWERS.operation, _ANSWERS.order_id, _ANSWERS.response).where(
+            _ANSWERS.terminal_id == terminal_id, _ANSWERS.request_key == request_key
+        )
+    ).first()  # plain columns, read fresh: every step looks for its stored answer first
     if record is None:
         return None
     if record.session_id != session_id:
@@ -216,8 +223,8 @@ def _remember(
     receipt: Receipt,
     now: datetime,
 ) -> None:
-    session.add(
-        IdempotencyRecord(
+    session.execute(  # a concurrent twin with the same key fails here and is retried into the stored answer
+        insert(_ANSWERS_TABLE).values(
             terminal_id=terminal_id,
             request_key=request_key,
             operation=operation,
@@ -227,7 +234,6 @@ def _remember(
             created_at=now,
         )
     )
-    session.flush()  # a concurrent twin with the same key fails here and is retried into the stored answer
 
 
 def _move(
@@ -249,20 +255,21 @@ def _move(
     if getattr(result, "rowcount", 0) != 1:
         raise _LostRace
     state: State = transition.before
+    rows = []
     for event in events:
         after = _after(state, event)
-        session.add(
-            OrderEvent(
-                order_id=order.order_id,
-                event=event.value,
-                from_state=state.value,
-                to_state=after.value,
-                at=now,
-                actor=actor,
-            )
+        rows.append(
+            {
+                "order_id": order.order_id,
+                "event": event.value,
+                "from_state": state.value,
+                "to_state": after.value,
+                "at": now,
+                "actor": actor,
+            }
         )
         state = after
-    session.flush()
+    session.execute(insert(_EVENTS_TABLE), rows)  # plain rows: no ORM objects to flush
     written = {"state": transition.after.value, "updated_at": now, **values}
     for key, value in written.items():  # what the UPDATE wrote: no SELECT to read the row back
         set_committed_value(order, key, value)

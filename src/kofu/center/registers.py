@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from kofu.center.models import MaintenanceWindow, Municipality, Terminal
@@ -77,7 +78,7 @@ class Notice:
         return RuleMaintenanceWindow(self.starts_at, self.ends_at, self.ja, self.en, self.municipality_code)
 
 
-def _terminal_info(row: Terminal) -> TerminalInfo:
+def _terminal_info(row: Terminal | Row[*tuple[Any, ...]]) -> TerminalInfo:
     return TerminalInfo(
         terminal_id=row.terminal_id,
         chain=row.chain,
@@ -145,9 +146,21 @@ def revoke_terminal(session: Session, terminal_id: str, *, now: datetime) -> boo
     return True
 
 
+_TERMINALS = Terminal.__table__.c
+
+
 def terminal_info(session: Session, terminal_id: str) -> TerminalInfo | None:
-    """The register's entry for a terminal, or None."""
-    row = session.get(Terminal, terminal_id)
+    """The register's entry for a terminal, or None (plain columns: read at every session and order)."""
+    query = select(
+        _TERMINALS.terminal_id,
+        _TERMINALS.chain,
+        _TERMINALS.store_code,
+        _TERMINALS.store_name,
+        _TERMINALS.hours,
+        _TERMINALS.cert_serial,
+        _TERMINALS.status,
+    ).where(_TERMINALS.terminal_id == terminal_id)
+    row = session.execute(query).first()
     return None if row is None else _terminal_info(row)
 
 
@@ -207,14 +220,41 @@ def list_municipalities(session: Session) -> list[MunicipalityInfo]:
 
 def route(session: Session, code: str, *, now: datetime) -> MunicipalityInfo | Refused:
     """HRS-5: the server for `code`, unless unknown, down or under maintenance (only that one closes)."""
-    row = session.get(Municipality, code)
+    return _routed(_municipality_now(session, code, now))
+
+
+_MUNICIPALITIES = Municipality.__table__.c
+_WINDOWS = MaintenanceWindow.__table__.c
+
+
+def _municipality_now(session: Session, code: str, now: datetime) -> Row[*tuple[Any, ...]] | None:
+    """The municipality's row with whether a window of its own, or of the whole service, is in force.
+
+    One statement of plain columns: every order step routes, and ORM objects are not needed to read.
+    """
+    in_force = and_(_WINDOWS.starts_at <= now, _WINDOWS.ends_at > now)
+    own = exists().where(_WINDOWS.municipality_code == code, in_force)
+    service_wide = exists().where(_WINDOWS.municipality_code.is_(None), in_force)
+    query = select(
+        _MUNICIPALITIES.code,
+        _MUNICIPALITIES.name_ja,
+        _MUNICIPALITIES.name_en,
+        _MUNICIPALITIES.base_url,
+        _MUNICIPALITIES.status,
+        own.label("own_window"),
+        service_wide.label("service_window"),
+    ).where(_MUNICIPALITIES.code == code)
+    return session.execute(query).first()
+
+
+def _routed(row: Row[*tuple[Any, ...]] | None) -> MunicipalityInfo | Refused:
     if row is None:
         return Refused(Reason.MUNICIPALITY_UNKNOWN)
     if row.status != MunicipalityStatus.UP.value:
         return Refused(Reason.MUNICIPALITY_UNAVAILABLE)
-    if active_maintenance(session, now, municipality_code=code):
+    if row.own_window:
         return Refused(Reason.MAINTENANCE)
-    return _municipality_info(row)
+    return MunicipalityInfo(row.code, row.name_ja, row.name_en, row.base_url, MunicipalityStatus(row.status))
 
 
 # --- maintenance calendar (HRS-5) ----------------------------------------------------------------------
@@ -300,9 +340,10 @@ def check_access(
         return terminal
     if not terminal.is_open(now):
         return Refused(Reason.STORE_CLOSED)
-    if active_maintenance(session, now):
+    row = _municipality_now(session, municipality_code, now)
+    if row.service_window if row is not None else active_maintenance(session, now):
         return Refused(Reason.MAINTENANCE)
-    municipality = route(session, municipality_code, now=now)
+    municipality = _routed(row)
     if isinstance(municipality, Refused):
         return municipality
     return Access(terminal, municipality)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from kofu.center.app.models import KioskSession, MenuOffer, OrderChoice
@@ -51,7 +52,22 @@ class Who:
     requester_cert_digest: str  # hex SHA-256 of the user-authentication certificate
 
 
-def _state(row: KioskSession) -> SessionState:
+_SESSIONS = KioskSession.__table__.c
+# plain columns, read fresh: every step of a visit checks its session, and needs no ORM object for it
+_SESSION_STATE = select(
+    _SESSIONS.session_id,
+    _SESSIONS.terminal_id,
+    _SESSIONS.challenge,
+    _SESSIONS.challenge_expires_at,
+    _SESSIONS.sign_challenge,
+    _SESSIONS.auth_serial,
+    _SESSIONS.credential,
+    _SESSIONS.requester_cert_digest,
+    _SESSIONS.expires_at,
+)
+
+
+def _state(row: KioskSession | Row[*tuple[Any, ...]]) -> SessionState:
     return SessionState(
         row.session_id,
         row.terminal_id,
@@ -109,7 +125,7 @@ def live_session(
     session: Session, session_id: str, terminal_id: str, now: datetime
 ) -> SessionState | Refused:
     """The session if it exists, belongs to this terminal and has not expired."""
-    row = session.get(KioskSession, session_id, populate_existing=True)
+    row = session.execute(_SESSION_STATE.where(_SESSIONS.session_id == session_id)).first()
     if row is None or row.expires_at <= now:
         return Refused(Reason.SESSION_UNKNOWN)
     if row.terminal_id != terminal_id:
