@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -106,6 +106,13 @@ def worker_threads(value: object, section: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WORKER_THREADS:
         raise ValueError(f"[{section}] worker_threads must be a whole number from 1 to {MAX_WORKER_THREADS}")
     return value
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table, for plain Core statements on hot paths (no ORM bulk-statement machinery)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

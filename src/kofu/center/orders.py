@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,7 +29,7 @@ from kofu.audit.log import attached as audit_attached
 from kofu.audit.log import record as audit_record
 from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent, Terminal
 from kofu.center.registers import check_access
-from kofu.db import transaction
+from kofu.db import table_of, transaction
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
@@ -42,9 +42,11 @@ MAX_COPIES = 10  # per order, unless the caller's rulebook says otherwise
 STALE_AFTER = timedelta(minutes=15)  # longer than any print; recovery never touches a confirmed print
 ATTEMPTS = 8
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-_ANSWERS_TABLE = cast(Table, IdempotencyRecord.__table__)
+# the hot statements are plain Core on the tables, past the ORM's bulk-statement machinery
+_ORDERS_TABLE = table_of(Order)
+_ANSWERS_TABLE = table_of(IdempotencyRecord)
 _ANSWERS = _ANSWERS_TABLE.c
-_EVENTS_TABLE = cast(Table, OrderEvent.__table__)
+_EVENTS_TABLE = table_of(OrderEvent)
 
 Factory = sessionmaker[Session]
 # A caller's check run first in the step's own transaction (the kiosk session is live): no read of its own
@@ -247,10 +249,9 @@ def _move(
 ) -> None:
     """Apply a transition with a conditional UPDATE: exactly one row must still be in the expected state."""
     result = session.execute(
-        update(Order)
-        .where(Order.order_id == order.order_id, Order.state == transition.before.value)
+        update(_ORDERS_TABLE)
+        .where(_ORDERS_TABLE.c.order_id == order.order_id, _ORDERS_TABLE.c.state == transition.before.value)
         .values(state=transition.after.value, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
         raise _LostRace

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Float, MetaData, String, delete, select
+from sqlalchemy import Float, MetaData, String, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from kofu.db import NAMING, migrate, transaction
+from kofu.db import NAMING, migrate, table_of, transaction
 from kofu.rules.decision import Allowed, Refused
 from kofu.rules.reasons import Reason
 
@@ -140,9 +140,16 @@ def check_and_take(
     at = now.timestamp()
     with transaction(factory) as session:
         _lock(session, key, rule, at)
-        row = session.execute(select(RateBucket).where(RateBucket.key == key).with_for_update()).scalar_one()
+        buckets = table_of(RateBucket).c
+        row = session.execute(
+            select(buckets.tokens, buckets.updated_at).where(buckets.key == key).with_for_update()
+        ).one()
         allowed, after = take(Bucket(row.tokens, row.updated_at), rule, at)
-        row.tokens, row.updated_at = after.tokens, after.updated_at
+        session.execute(  # plain Core: no ORM object to load, change and flush for one row
+            update(table_of(RateBucket))
+            .where(buckets.key == key)
+            .values(tokens=after.tokens, updated_at=after.updated_at)
+        )
     return Allowed() if allowed else Refused(Reason.RATE_LIMITED)
 
 

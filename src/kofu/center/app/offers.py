@@ -11,19 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center.app.models import MenuOffer
 from kofu.center.app.sessions import hold_live
-from kofu.db import transaction
+from kofu.db import table_of, transaction
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.wire.sessions import MenuItem, MenuResponse
 
-# each write is its own short transaction with no offer rows loaded: nothing to synchronise
-_NO_SYNC = {"synchronize_session": False}
+_OFFER_TABLE = table_of(MenuOffer)  # plain Core: the menu and quote steps load no ORM objects
+_OFFERS = _OFFER_TABLE.c
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,10 @@ def _from_json(data: dict[str, Any]) -> Offer:
 
 def load(session: Session, session_id: str, code: str) -> Offer | None:
     """The offer the session was last served from this municipality, if any."""
-    row = session.get(MenuOffer, (session_id, code))
-    return None if row is None else _from_json(row.items)
+    items = session.scalar(  # "items" by key: a column collection has an items() method
+        select(_OFFERS["items"]).where(_OFFERS.session_id == session_id, _OFFERS.municipality_code == code)
+    )
+    return None if items is None else _from_json(items)
 
 
 def store(factory: sessionmaker[Session], session_id: str, code: str, offer: Offer | None) -> None:
@@ -102,15 +104,11 @@ def store(factory: sessionmaker[Session], session_id: str, code: str, offer: Off
         with transaction(factory) as session:
             # the session row first (as a close takes it): an offer is never stored for a closed session
             live = hold_live(session, session_id)
-            session.execute(
-                delete(MenuOffer).where(
-                    MenuOffer.session_id == session_id, MenuOffer.municipality_code == code
-                ),
-                execution_options=_NO_SYNC,
-            )
+            mine = (_OFFERS.session_id == session_id, _OFFERS.municipality_code == code)
+            session.execute(delete(_OFFER_TABLE).where(*mine))
             if offer is not None and live:
                 session.execute(
-                    insert(MenuOffer).values(
+                    insert(_OFFER_TABLE).values(
                         session_id=session_id, municipality_code=code, items=_to_json(offer)
                     )
                 )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kofu.center.app.models import CardRoute, CenterCard
 from kofu.center.auth.cards import CardRecord
 from kofu.center.registers import serial_hex
+from kofu.db import table_of
 
 Role = Literal["jushochi", "honsekichi"]
 ROLES: tuple[Role, ...] = ("jushochi", "honsekichi")
@@ -107,10 +108,15 @@ def card_routes(session: Session, auth_serial: int | str) -> list[tuple[str, Rol
 
 def route_role(session: Session, auth_serial: int | str, municipality_code: str) -> Role | None:
     """The card's role at `municipality_code`, or None when it may not be routed there at all."""
-    row = session.get(CardRoute, (serial_hex(auth_serial), municipality_code))
-    if row is None:
+    routes = table_of(CardRoute).c  # plain Core: read at every menu and quote
+    role = session.scalar(
+        select(routes.role).where(
+            routes.auth_serial == serial_hex(auth_serial), routes.municipality_code == municipality_code
+        )
+    )
+    if role is None:
         return None
-    return "jushochi" if row.role == "jushochi" else "honsekichi"
+    return "jushochi" if role == "jushochi" else "honsekichi"
 
 
 class CenterCardRecords:
@@ -120,11 +126,13 @@ class CenterCardRecords:
         self.factory = factory
 
     def lookup(self, auth_serial: int) -> CardRecord | None:
+        cards = table_of(CenterCard).c  # plain Core: read at every authentication
+        query = select(cards.person_id, cards.issued_on, cards.continued_use_on, cards.credential)
         with self.factory() as session:
-            row = session.get(CenterCard, serial_hex(auth_serial))
-            if row is None:
-                return None
-            return CardRecord(row.person_id, row.issued_on, row.continued_use_on, row.credential)
+            row = session.execute(query.where(cards.auth_serial == serial_hex(auth_serial))).first()
+        if row is None:
+            return None
+        return CardRecord(row.person_id, row.issued_on, row.continued_use_on, row.credential)
 
 
 def sync_routes_from_registry(

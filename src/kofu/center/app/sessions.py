@@ -15,13 +15,11 @@ from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from kofu.center.app.models import KioskSession, MenuOffer, OrderChoice
+from kofu.db import table_of
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 
 SESSION_ID_BYTES = 24
-# Every write below runs in its own short transaction with no session rows loaded, so the ORM's
-# search of its identity map for rows to refresh after a bulk statement is pure cost.
-_NO_SYNC = {"synchronize_session": False}
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,12 @@ class Who:
     requester_cert_digest: str  # hex SHA-256 of the user-authentication certificate
 
 
-_SESSIONS = KioskSession.__table__.c
+# Every statement on sessions is plain Core on the tables: no ORM objects are loaded in these short
+# transactions, so the ORM's bulk-statement path (and its identity-map search) would be pure cost.
+_SESSION_TABLE = table_of(KioskSession)
+_CHOICE_TABLE = table_of(OrderChoice)
+_OFFER_TABLE = table_of(MenuOffer)
+_SESSIONS = _SESSION_TABLE.c
 # plain columns, read fresh: every step of a visit checks its session, and needs no ORM object for it
 _SESSION_STATE = select(
     _SESSIONS.session_id,
@@ -148,18 +151,16 @@ def mark_authenticated(
 ) -> None:
     """Record who authenticated; the session's challenge is spent."""
     session.execute(
-        update(KioskSession)
-        .where(KioskSession.session_id == session_id)
-        .values(auth_serial=auth_serial, credential=credential, requester_cert_digest=digest),
-        execution_options=_NO_SYNC,
+        update(_SESSION_TABLE)
+        .where(_SESSIONS.session_id == session_id)
+        .values(auth_serial=auth_serial, credential=credential, requester_cert_digest=digest)
     )
 
 
 def set_sign_challenge(session: Session, session_id: str, challenge: bytes) -> None:
     """Remember the challenge of the next signing step (REG-1)."""
     session.execute(
-        update(KioskSession).where(KioskSession.session_id == session_id).values(sign_challenge=challenge),
-        execution_options=_NO_SYNC,
+        update(_SESSION_TABLE).where(_SESSIONS.session_id == session_id).values(sign_challenge=challenge)
     )
 
 
@@ -171,10 +172,7 @@ def forget_session(session: Session, session_id: str, terminal_id: str) -> None:
     session is left alone, with its offers and choices.
     """
     gone = session.execute(
-        delete(KioskSession).where(
-            KioskSession.session_id == session_id, KioskSession.terminal_id == terminal_id
-        ),
-        execution_options=_NO_SYNC,
+        delete(_SESSION_TABLE).where(_SESSIONS.session_id == session_id, _SESSIONS.terminal_id == terminal_id)
     )
     if not getattr(gone, "rowcount", 0):
         return
@@ -185,29 +183,23 @@ def _forget_rows(session: Session, session_ids: list[str]) -> None:
     """The offers and choices of sessions just deleted."""
     if not session_ids:
         return
-    session.execute(
-        delete(OrderChoice).where(OrderChoice.session_id.in_(session_ids)), execution_options=_NO_SYNC
-    )
-    session.execute(
-        delete(MenuOffer).where(MenuOffer.session_id.in_(session_ids)), execution_options=_NO_SYNC
-    )
+    session.execute(delete(_CHOICE_TABLE).where(_CHOICE_TABLE.c.session_id.in_(session_ids)))
+    session.execute(delete(_OFFER_TABLE).where(_OFFER_TABLE.c.session_id.in_(session_ids)))
 
 
 def hold_live(session: Session, session_id: str) -> bool:
     """Whether the session still exists; its row is held (shared) so no close deletes it meanwhile."""
     found = session.scalar(
-        select(KioskSession.session_id)
-        .where(KioskSession.session_id == session_id)
-        .with_for_update(read=True)
+        select(_SESSIONS.session_id).where(_SESSIONS.session_id == session_id).with_for_update(read=True)
     )
     return found is not None
 
 
 def purge_expired(session: Session, now: datetime, *, terminal_id: str | None = None) -> int:
     """Delete expired sessions (of one terminal, or all), their offers and choices; the number deleted."""
-    expired = delete(KioskSession).where(KioskSession.expires_at <= now)
+    expired = delete(_SESSION_TABLE).where(_SESSIONS.expires_at <= now)
     if terminal_id is not None:
-        expired = expired.where(KioskSession.terminal_id == terminal_id)
-    gone = list(session.scalars(expired.returning(KioskSession.session_id), execution_options=_NO_SYNC))
+        expired = expired.where(_SESSIONS.terminal_id == terminal_id)
+    gone = list(session.scalars(expired.returning(_SESSIONS.session_id)))
     _forget_rows(session, gone)
     return len(gone)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from kofu.center.auth.models import AuthChallenge
+from kofu.db import table_of
 from kofu.rules.reasons import Reason
 
 CHALLENGE_BYTES = 32
@@ -59,14 +60,15 @@ def consume_challenge(
 
     None when this call consumed it; otherwise why not (unknown, replayed, expired, wrong session).
     """
+    table = table_of(AuthChallenge)  # plain Core: no ORM objects are loaded to spend a challenge
     result = session.execute(
-        update(AuthChallenge)
+        update(table)
         .where(
-            AuthChallenge.challenge == challenge,
-            AuthChallenge.used.is_(False),
-            AuthChallenge.expires_at > now,
-            AuthChallenge.session_id == session_id,
-            AuthChallenge.terminal_id == terminal_id,
+            table.c.challenge == challenge,
+            table.c.used.is_(False),
+            table.c.expires_at > now,
+            table.c.session_id == session_id,
+            table.c.terminal_id == terminal_id,
         )
         .values(used=True)
     )
