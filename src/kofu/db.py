@@ -142,6 +142,18 @@ def sqlite_writer_lock(factory: sessionmaker[Session]) -> threading.RLock | None
 
 
 @contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read that ends with COMMIT, not ROLLBACK; an error still rolls it back.
+
+    psycopg forgets every statement it prepared on a connection at each ROLLBACK, so reads that rolled
+    back kept the hot statements from ever staying prepared (PostgreSQL parsed and planned them anew).
+    """
+    with factory() as session:
+        yield session
+        session.commit()
+
+
+@contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with sqlite_writer_lock(factory) or nullcontext(), factory() as session, session.begin():

@@ -29,7 +29,7 @@ from kofu.audit.log import attached as audit_attached
 from kofu.audit.log import record as audit_record
 from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent, Terminal
 from kofu.center.registers import check_access
-from kofu.db import table_of, transaction
+from kofu.db import reading, table_of, transaction
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
@@ -528,7 +528,7 @@ def order_binding(
     factory: Factory, *, order_id: uuid.UUID, session_id: str, terminal_id: str
 ) -> Binding | Refused:
     """The binding of an order, for its own session and terminal only."""
-    with factory() as session:
+    with reading(factory) as session:
         order = session.get(Order, order_id)
         if order is None:
             return Refused(Reason.ORDER_UNKNOWN)
@@ -622,7 +622,7 @@ def order_status(
     factory: Factory, *, order_id: uuid.UUID, session_id: str, terminal_id: str
 ) -> Receipt | Refused:
     """Where an order stands, for its own session and terminal only."""
-    with factory() as session:
+    with reading(factory) as session:
         return order_status_in(session, order_id=order_id, session_id=session_id, terminal_id=terminal_id)
 
 

@@ -8,6 +8,7 @@ A 1:1 bitmap blurs when a viewer upscales it, so each row's dark runs become one
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import zint
@@ -30,6 +31,20 @@ class QrSymbol:
     def size(self) -> int:
         """Modules per side (without the quiet zone)."""
         return len(self.modules)
+
+    @cached_property
+    def path_code(self) -> str:
+        """The dark runs of each row as PDF rectangles (`x y width 1 re`); made once, drawn on every back."""
+        dark = np.array(self.modules, dtype=np.int8).reshape(self.size, self.size)
+        edges = np.diff(np.pad(dark, ((0, 0), (1, 1))), axis=1)  # +1 where a run starts, -1 after it ends
+        starts, ends = np.argwhere(edges == 1), np.argwhere(edges == -1)  # row-major: they pair up
+        ys = self.size - 1 - starts[:, 0]
+        return " ".join(
+            f"{x} {y} {w} 1 re"
+            for x, y, w in zip(
+                starts[:, 1].tolist(), ys.tolist(), (ends[:, 1] - starts[:, 1]).tolist(), strict=True
+            )
+        )
 
 
 def make_qr(text: str, *, error: str = "M") -> QrSymbol:
@@ -60,20 +75,7 @@ def module_path(symbol: QrSymbol) -> PDFPathObject:
 
     Whole numbers keep the content stream short and fast to write; the canvas scales it to size.
     """
-    parts: list[str] = []
-    size = symbol.size
-    for r, row in enumerate(symbol.modules):
-        y = size - r - 1
-        col = 0
-        while col < size:
-            if row[col]:
-                start = col
-                while col < size and row[col]:
-                    col += 1
-                parts.append(f"{start} {y} {col - start} 1 re")
-            else:
-                col += 1
-    return _ModulePath(" ".join(parts))
+    return _ModulePath(symbol.path_code)
 
 
 def draw_qr(canvas: Canvas, symbol: QrSymbol, x: float, y: float, side: float) -> None:

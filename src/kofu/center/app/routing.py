@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kofu.center.app.models import CardRoute, CenterCard
 from kofu.center.auth.cards import CardRecord
 from kofu.center.registers import serial_hex
-from kofu.db import table_of
+from kofu.db import reading, table_of
 
 Role = Literal["jushochi", "honsekichi"]
 ROLES: tuple[Role, ...] = ("jushochi", "honsekichi")
@@ -128,7 +128,7 @@ class CenterCardRecords:
     def lookup(self, auth_serial: int) -> CardRecord | None:
         cards = table_of(CenterCard).c  # plain Core: read at every authentication
         query = select(cards.person_id, cards.issued_on, cards.continued_use_on, cards.credential)
-        with self.factory() as session:
+        with reading(self.factory) as session:
             row = session.execute(query.where(cards.auth_serial == serial_hex(auth_serial))).first()
         if row is None:
             return None

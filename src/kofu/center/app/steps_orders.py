@@ -22,6 +22,7 @@ from kofu.center.app.models import OrderChoice
 from kofu.center.app.municipal_client import Fetched
 from kofu.center.app.offers import Offer, Offered
 from kofu.center.app.steps_sessions import SessionSteps, who_and_route
+from kofu.db import reading
 from kofu.documents.binding import check_binding
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
@@ -96,7 +97,7 @@ class OrderSteps(SessionSteps):
 
     def _quote_offered(self, request: QuoteRequest) -> OrderResponse | Refused | None:
         """The quote from the stored offer, in one hop and one read; None when there is no offer."""
-        with self.factory() as session:
+        with reading(self.factory) as session:
             found = who_and_route(
                 session, request.session_id, request.terminal_id, request.municipality_code, self.clock()
             )
@@ -118,7 +119,7 @@ class OrderSteps(SessionSteps):
     ) -> OrderResponse | Refused:
         now = self.clock()
         if who is None:
-            with self.factory() as session:
+            with reading(self.factory) as session:
                 found = kiosk.authenticated(session, request.session_id, request.terminal_id, now)
             if isinstance(found, Refused):
                 return found
@@ -213,7 +214,7 @@ class OrderSteps(SessionSteps):
     def _render_request(self, order_id: uuid.UUID, steps: Steps) -> tuple[RenderRequest, str] | Refused:
         """The render request of a paid (or, on a retry, rendered) order of this session, and its server."""
         now = self.clock()
-        with self.factory() as session:  # one read: the session, the order, its choice and its server
+        with reading(self.factory) as session:  # one read: the session, the order, its choice and its server
             who = kiosk.authenticated(session, steps.session_id, steps.terminal_id, now)
             if isinstance(who, Refused):
                 return who

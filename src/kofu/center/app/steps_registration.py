@@ -14,7 +14,7 @@ from kofu.center.app import sessions as kiosk
 from kofu.center.app.signing import check_signed_filing
 from kofu.center.app.steps_base import CenterBase, decode_b64
 from kofu.center.auth.challenges import challenge_message, consume_challenge
-from kofu.db import transaction
+from kofu.db import reading, transaction
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.wire.orders import (
@@ -35,7 +35,7 @@ class RegistrationSteps(CenterBase):
 
     def signing_challenge(self, session_id: str, steps: Steps) -> ChallengeIssued | Refused:
         """A fresh challenge for the signing step of this authenticated session."""
-        with self.factory() as session:
+        with reading(self.factory) as session:
             who = kiosk.authenticated(session, session_id, steps.terminal_id, self.clock())
         if isinstance(who, Refused):
             return who
@@ -50,7 +50,7 @@ class RegistrationSteps(CenterBase):
 
     def _check_filing(self, session_id: str, request: RegistrationRequest) -> RegistrationFiling | Refused:
         now = self.clock()
-        with self.factory() as session:
+        with reading(self.factory) as session:
             state = kiosk.live_session(session, session_id, request.terminal_id, now)
             who = kiosk.authenticated(session, session_id, request.terminal_id, now)
         if isinstance(state, Refused):
@@ -85,7 +85,7 @@ class RegistrationSteps(CenterBase):
         )
 
     def _registration_target(self, code: str) -> registers.MunicipalityInfo | Refused:
-        with self.factory() as session:
+        with reading(self.factory) as session:
             return registers.route(session, code, now=self.clock())
 
     async def register(self, session_id: str, request: RegistrationRequest) -> RegistrationResponse | Refused:

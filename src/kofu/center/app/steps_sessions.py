@@ -18,7 +18,7 @@ from kofu.center.app import offers, routing
 from kofu.center.app import sessions as kiosk
 from kofu.center.app.steps_base import CenterBase, decode_b64
 from kofu.center.auth.authenticator import Authenticated, AuthResponse
-from kofu.db import transaction
+from kofu.db import reading, transaction
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
@@ -112,7 +112,7 @@ class SessionSteps(CenterBase):
     def notices(self, terminal_id: str) -> NoticesResponse | Refused:
         """HRS-5: maintenance notices for a registered terminal's idle screen."""
         now = self.clock()
-        with self.factory() as session:
+        with reading(self.factory) as session:
             terminal = registers.authorise_terminal(session, terminal_id)
             if isinstance(terminal, Refused):
                 return terminal
@@ -149,7 +149,7 @@ class SessionSteps(CenterBase):
                     lifetime=self.session_lifetime,
                 )
         except IntegrityError:  # a twin of this request stored its session first
-            with self.factory() as session:
+            with reading(self.factory) as session:
                 twin = kiosk.session_by_request(session, request.terminal_id, request.request_key)
             if twin is None:
                 raise
@@ -173,7 +173,7 @@ class SessionSteps(CenterBase):
 
     def _authenticate(self, session_id: str, request: AuthenticateRequest) -> AuthenticatedResponse | Refused:
         now = self.clock()
-        with self.factory() as session:
+        with reading(self.factory) as session:
             state = kiosk.live_session(session, session_id, request.terminal_id, now)
         if isinstance(state, Refused):
             return state
@@ -214,7 +214,7 @@ class SessionSteps(CenterBase):
     def _authenticated_response(
         self, auth_serial: int, credential: str, now: datetime
     ) -> AuthenticatedResponse:
-        with self.factory() as session:
+        with reading(self.factory) as session:
             return _authenticated_in(session, auth_serial, credential, now)
 
     def close_session(self, session_id: str, terminal_id: str) -> None:
@@ -227,7 +227,7 @@ class SessionSteps(CenterBase):
     def _who_and_route(
         self, session_id: str, terminal_id: str, code: str
     ) -> tuple[kiosk.Who, routing.Role, registers.MunicipalityInfo | Refused] | Refused:
-        with self.factory() as session:
+        with reading(self.factory) as session:
             return who_and_route(session, session_id, terminal_id, code, self.clock())
 
     async def menu(self, session_id: str, terminal_id: str, code: str) -> MenuResponse | Refused:

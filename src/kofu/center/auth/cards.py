@@ -8,6 +8,8 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kofu.db import reading
+
 
 @dataclass(frozen=True)
 class CardRecord:
@@ -48,7 +50,7 @@ class RegistryCardRecords:
         self.factory = factory
 
     def lookup(self, auth_serial: int) -> CardRecord | None:
-        with self.factory() as session:
+        with reading(self.factory) as session:
             found = self._card_record(session, auth_serial)
         if found is None:
             return None
