@@ -125,6 +125,9 @@ class RateBucket(Base):
     updated_at: Mapped[float] = mapped_column(Float, index=True)
 
 
+_BUCKETS = table_of(RateBucket)  # plain Core: no ORM object to load, change and flush for one row
+
+
 def migrate_ratelimit(url: str) -> None:
     """Run the rate-limit chain to head on `url` (the center's database)."""
     migrate(url, MIGRATIONS, VERSION_TABLE)
@@ -140,13 +143,13 @@ def check_and_take(
     at = now.timestamp()
     with transaction(factory) as session:
         _lock(session, key, rule, at)
-        buckets = table_of(RateBucket).c
+        buckets = _BUCKETS.c
         row = session.execute(
             select(buckets.tokens, buckets.updated_at).where(buckets.key == key).with_for_update()
         ).one()
         allowed, after = take(Bucket(row.tokens, row.updated_at), rule, at)
-        session.execute(  # plain Core: no ORM object to load, change and flush for one row
-            update(table_of(RateBucket))
+        session.execute(
+            update(_BUCKETS)
             .where(buckets.key == key)
             .values(tokens=after.tokens, updated_at=after.updated_at)
         )

@@ -15,6 +15,7 @@ from sqlalchemy import Row, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from kofu.center.models import MaintenanceWindow, Municipality, Terminal
+from kofu.db import table_of
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import MaintenanceWindow as RuleMaintenanceWindow
@@ -90,7 +91,7 @@ def _terminal_info(row: Terminal | Row[*tuple[Any, ...]]) -> TerminalInfo:
     )
 
 
-def _municipality_info(row: Municipality) -> MunicipalityInfo:
+def _municipality_info(row: Municipality | Row[*tuple[Any, ...]]) -> MunicipalityInfo:
     return MunicipalityInfo(row.code, row.name_ja, row.name_en, row.base_url, MunicipalityStatus(row.status))
 
 
@@ -146,7 +147,7 @@ def revoke_terminal(session: Session, terminal_id: str, *, now: datetime) -> boo
     return True
 
 
-_TERMINALS = Terminal.__table__.c
+_TERMINALS = table_of(Terminal).c
 
 
 def terminal_info(session: Session, terminal_id: str) -> TerminalInfo | None:
@@ -223,8 +224,8 @@ def route(session: Session, code: str, *, now: datetime) -> MunicipalityInfo | R
     return _routed(_municipality_now(session, code, now))
 
 
-_MUNICIPALITIES = Municipality.__table__.c
-_WINDOWS = MaintenanceWindow.__table__.c
+_MUNICIPALITIES = table_of(Municipality).c
+_WINDOWS = table_of(MaintenanceWindow).c
 
 
 def _municipality_now(session: Session, code: str, now: datetime) -> Row[*tuple[Any, ...]] | None:
@@ -254,7 +255,7 @@ def _routed(row: Row[*tuple[Any, ...]] | None) -> MunicipalityInfo | Refused:
         return Refused(Reason.MUNICIPALITY_UNAVAILABLE)
     if row.own_window:
         return Refused(Reason.MAINTENANCE)
-    return MunicipalityInfo(row.code, row.name_ja, row.name_en, row.base_url, MunicipalityStatus(row.status))
+    return _municipality_info(row)
 
 
 # --- maintenance calendar (HRS-5) ----------------------------------------------------------------------

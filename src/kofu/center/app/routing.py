@@ -26,6 +26,9 @@ from kofu.db import reading, table_of
 
 Role = Literal["jushochi", "honsekichi"]
 ROLES: tuple[Role, ...] = ("jushochi", "honsekichi")
+# plain Core on the tables: routes are read at every menu and quote, cards at every authentication
+_ROUTES = table_of(CardRoute).c
+_CARDS = table_of(CenterCard).c
 
 
 def record_card(
@@ -108,7 +111,7 @@ def card_routes(session: Session, auth_serial: int | str) -> list[tuple[str, Rol
 
 def route_role(session: Session, auth_serial: int | str, municipality_code: str) -> Role | None:
     """The card's role at `municipality_code`, or None when it may not be routed there at all."""
-    routes = table_of(CardRoute).c  # plain Core: read at every menu and quote
+    routes = _ROUTES
     role = session.scalar(
         select(routes.role).where(
             routes.auth_serial == serial_hex(auth_serial), routes.municipality_code == municipality_code
@@ -126,7 +129,7 @@ class CenterCardRecords:
         self.factory = factory
 
     def lookup(self, auth_serial: int) -> CardRecord | None:
-        cards = table_of(CenterCard).c  # plain Core: read at every authentication
+        cards = _CARDS
         query = select(cards.person_id, cards.issued_on, cards.continued_use_on, cards.credential)
         with reading(self.factory) as session:
             row = session.execute(query.where(cards.auth_serial == serial_hex(auth_serial))).first()

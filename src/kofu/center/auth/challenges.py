@@ -18,6 +18,7 @@ from kofu.db import table_of
 from kofu.rules.reasons import Reason
 
 CHALLENGE_BYTES = 32
+_CHALLENGES = table_of(AuthChallenge)  # plain Core: no ORM objects are loaded to spend a challenge
 CHALLENGE_LIFETIME = timedelta(seconds=60)
 
 
@@ -60,7 +61,7 @@ def consume_challenge(
 
     None when this call consumed it; otherwise why not (unknown, replayed, expired, wrong session).
     """
-    table = table_of(AuthChallenge)  # plain Core: no ORM objects are loaded to spend a challenge
+    table = _CHALLENGES
     result = session.execute(
         update(table)
         .where(
