@@ -2,7 +2,9 @@
 
 Every lookup goes through an index (persons by id, card links by serial, persons by household, members by
 register, tax records by person and year). `read_snapshot` takes one consistent read of everything a
-certificate needs: REPEATABLE READ on PostgreSQL, one read transaction (BEGIN … ROLLBACK) on SQLite.
+certificate needs: REPEATABLE READ on PostgreSQL, one read transaction (BEGIN … COMMIT) on SQLite.
+The statements are plain Core on the tables: loading ORM objects only to copy them into records cost
+more CPU than the SQL (two snapshots a certificate at the municipal server).
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, select
+from sqlalchemy import Executable, Result, Row, bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from kofu.db import table_of
 from kofu.registry.cards import storable_serial
 from kofu.registry.models import (
     Address,
@@ -48,38 +51,135 @@ from kofu.registry.records import (
 
 T = TypeVar("T")
 
+_PERSONS = table_of(Person)
+_HOUSEHOLDS = table_of(Household)
+_ADDRESSES = table_of(Address)
+_CARD_LINKS = table_of(CardLink)
+_SEALS = table_of(Seal)
+_IMPRESSIONS = table_of(SealImpression)
+_TAX = table_of(TaxRecord)
+_KOSEKI = table_of(Koseki)
+_MEMBERS = table_of(KosekiMember)
+_EVENTS = table_of(KosekiEvent)
+_FUHYO = table_of(FuhyoEntry)
+_USAGE = table_of(UsageRegistration)
+_CHANGES = table_of(Change)
+
 _PERSON_COLUMNS = (
-    Person.id,
-    Person.person_id,
-    Person.family_name,
-    Person.given_name,
-    Person.family_kana,
-    Person.given_kana,
-    Person.former_surname,
-    Person.former_surname_kana,
-    Person.birth_date,
-    Person.sex,
-    Person.status,
-    Household.household_no,
-    Person.relationship,
-    Person.became_resident_on,
-    Person.honseki,
-    Person.hittousha,
-    Address.address,
-    Address.since,
-    Address.notified_on,
-    Address.previous_address,
-    Address.reason,
+    *(
+        _PERSONS.c[name]
+        for name in (
+            "id",
+            "person_id",
+            "family_name",
+            "given_name",
+            "family_kana",
+            "given_kana",
+            "former_surname",
+            "former_surname_kana",
+            "birth_date",
+            "sex",
+            "status",
+        )
+    ),
+    _HOUSEHOLDS.c.household_no,
+    *(_PERSONS.c[name] for name in ("relationship", "became_resident_on", "honseki", "hittousha")),
+    *(_ADDRESSES.c[name] for name in ("address", "since", "notified_on", "previous_address", "reason")),
 )
 
 
-def _person_select() -> Any:
-    # Only the current address joins: a pending change lives in the journal, never in `addresses`.
-    return (
-        select(*_PERSON_COLUMNS)
-        .outerjoin(Household, Household.id == Person.household_fk)
-        .outerjoin(Address, (Address.person_fk == Person.id) & Address.current.is_(True))
+def _execute(session: Session, statement: Executable, params: dict[str, Any]) -> Result[Any]:
+    """A Core statement in the session's transaction, after what the session holds unflushed."""
+    if session.autoflush:  # as an ORM query would: a caller's pending changes are seen
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
+# Only the current address joins: a pending change lives in the journal, never in `addresses`.
+_PERSON_SELECT = (
+    select(*_PERSON_COLUMNS)
+    .outerjoin(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _PERSONS.c.household_fk)
+    .outerjoin(_ADDRESSES, (_ADDRESSES.c.person_fk == _PERSONS.c.id) & _ADDRESSES.c.current.is_(True))
+)
+# The statements are built once: building one cost more than running it (person_id etc. are bound)
+_IS_PERSON = _PERSONS.c.person_id == bindparam("person_id")
+_PK = select(_PERSONS.c.id).where(_IS_PERSON)
+_PERSON = _PERSON_SELECT.where(_IS_PERSON)
+_BY_SERIAL = _PERSON_SELECT.join(_CARD_LINKS, _CARD_LINKS.c.person_fk == _PERSONS.c.id).where(
+    _CARD_LINKS.c.auth_serial == bindparam("serial")
+)
+# the household id from an indexed subquery, the members from the household index
+_HOUSEHOLD_MEMBERS = _PERSON_SELECT.where(
+    _PERSONS.c.household_fk == select(_PERSONS.c.household_fk).where(_IS_PERSON).scalar_subquery(),
+    _PERSONS.c.status == "resident",
+).order_by(_PERSONS.c.id)
+_SEALS_OF = (
+    select(
+        *(_SEALS.c[name] for name in ("registration_no", "status", "registered_on", "abolished_on")),
+        _IMPRESSIONS.c.png,
+        _IMPRESSIONS.c.size_mm,
     )
+    .join(_PERSONS, _PERSONS.c.id == _SEALS.c.person_fk)
+    .join(_IMPRESSIONS, _IMPRESSIONS.c.id == _SEALS.c.impression_fk)
+    .where(_IS_PERSON)
+    .order_by(_SEALS.c.registered_on, _SEALS.c.id)
+)
+# the record's fields, so a row builds it by name
+_TAX_OF = (
+    select(*(_TAX.c[f] for f in TaxYearRecord.__dataclass_fields__))
+    .join(_PERSONS, _PERSONS.c.id == _TAX.c.person_fk)
+    .where(_IS_PERSON)
+)
+_TAX_YEARS = _TAX_OF.order_by(_TAX.c.fiscal_year)
+_TAX_YEAR = _TAX_OF.where(_TAX.c.fiscal_year == bindparam("fiscal_year"))
+_REGISTERS_OF = (
+    select(_KOSEKI.c.id, _KOSEKI.c.status, _MEMBERS.c.removed)
+    .join(_MEMBERS, _MEMBERS.c.koseki_fk == _KOSEKI.c.id)
+    .join(_PERSONS, _PERSONS.c.id == _MEMBERS.c.person_fk)
+    .where(_IS_PERSON)
+)
+_MEMBER_FIELDS = (
+    "seq",
+    "given_name",
+    "birth_date",
+    "sex",
+    "father_name",
+    "mother_name",
+    "relationship",
+    "spouse_role",
+    "removed",
+    "removed_on",
+    "removed_reason",
+)
+_KOSEKI_ROW = select(_KOSEKI).where(_KOSEKI.c.id == bindparam("koseki"))
+_KOSEKI_MEMBERS = (
+    select(_MEMBERS.c.id, _PERSONS.c.person_id, *(_MEMBERS.c[f] for f in _MEMBER_FIELDS))
+    .outerjoin(_PERSONS, _PERSONS.c.id == _MEMBERS.c.person_fk)
+    .where(_MEMBERS.c.koseki_fk == bindparam("koseki"))
+    .order_by(_MEMBERS.c.seq)
+)
+_MEMBERS_EVENTS = (
+    select(_EVENTS.c.member_fk, *(_EVENTS.c[f] for f in KosekiEventRecord.__dataclass_fields__))
+    .where(_EVENTS.c.member_fk.in_(bindparam("members", expanding=True)))
+    .order_by(_EVENTS.c.member_fk, _EVENTS.c.seq)
+)
+_MEMBERS_FUHYO = (
+    select(_FUHYO.c.member_fk, _FUHYO.c.address, _FUHYO.c.since)
+    .where(_FUHYO.c.member_fk.in_(bindparam("members", expanding=True)))
+    .order_by(_FUHYO.c.member_fk, _FUHYO.c.seq)
+)
+_PENDING_OF = (
+    select(_CHANGES.c.id, _PERSONS.c.person_id, _CHANGES.c.kind, _CHANGES.c.filed_on, _CHANGES.c.payload)
+    .join(_PERSONS, _PERSONS.c.id == _CHANGES.c.person_fk)
+    .where(_PERSONS.c.person_id.in_(bindparam("persons", expanding=True)), _CHANGES.c.status == "pending")
+    .order_by(_CHANGES.c.id)
+)
+_USAGE_OF = (
+    select(_USAGE.c.status, _USAGE.c.filed_on, _USAGE.c.decided_on)
+    .join(_PERSONS, _PERSONS.c.id == _USAGE.c.person_fk)
+    .where(_IS_PERSON)
+    .order_by(_USAGE.c.filed_on.desc(), _USAGE.c.id.desc())
+)
 
 
 def _person_record(row: Row[Any]) -> PersonRecord:
@@ -109,12 +209,12 @@ def _person_record(row: Row[Any]) -> PersonRecord:
 
 
 def _pk(session: Session, person_id: str) -> int | None:
-    return session.scalar(select(Person.id).where(Person.person_id == person_id))
+    return _execute(session, _PK, {"person_id": person_id}).scalar()
 
 
 def person(session: Session, person_id: str) -> PersonRecord | None:
     """A person by public id."""
-    row = session.execute(_person_select().where(Person.person_id == person_id)).first()
+    row = _execute(session, _PERSON, {"person_id": person_id}).first()
     return _person_record(row) if row else None
 
 
@@ -122,19 +222,13 @@ def person_by_serial(session: Session, serial: int) -> PersonRecord | None:
     """The person whose card or phone user-authentication certificate has `serial`."""
     if not storable_serial(serial):
         return None
-    row = session.execute(
-        _person_select().join(CardLink, CardLink.person_fk == Person.id).where(CardLink.auth_serial == serial)
-    ).first()
+    row = _execute(session, _BY_SERIAL, {"serial": serial}).first()
     return _person_record(row) if row else None
 
 
 def household_members(session: Session, person_id: str) -> tuple[PersonRecord, ...]:
     """The current residents of the person's household, head first (empty when not in one)."""
-    # One statement: the household id comes from an indexed subquery, members from the household index.
-    hh = select(Person.household_fk).where(Person.person_id == person_id).scalar_subquery()
-    rows = session.execute(
-        _person_select().where(Person.household_fk == hh, Person.status == "resident").order_by(Person.id)
-    ).all()
+    rows = _execute(session, _HOUSEHOLD_MEMBERS, {"person_id": person_id}).all()
     members = [_person_record(r) for r in rows]
     members.sort(key=lambda p: not p.is_head)
     return tuple(members)
@@ -157,42 +251,23 @@ def household(session: Session, person_id: str) -> HouseholdRecord | None:
 
 def seal(session: Session, person_id: str) -> SealRecord | None:
     """The person's registration: the registered one if any, else the latest abolished one."""
-    rows = session.execute(
-        select(Seal, SealImpression.png, SealImpression.size_mm)
-        .join(Person, Person.id == Seal.person_fk)
-        .join(SealImpression, SealImpression.id == Seal.impression_fk)
-        .where(Person.person_id == person_id)
-        .order_by(Seal.registered_on, Seal.id)
-    ).all()
+    rows = _execute(session, _SEALS_OF, {"person_id": person_id}).all()
     if not rows:
         return None
-    registered = [r for r in rows if r[0].status == "registered"]
-    s, png, size = (registered or rows)[-1]
-    return SealRecord(s.registration_no, s.status, s.registered_on, s.abolished_on, png, size)
-
-
-_TAX_FIELDS = tuple(TaxYearRecord.__dataclass_fields__)
+    registered = [r for r in rows if r.status == "registered"]
+    return SealRecord(**(registered or rows)[-1]._mapping)
 
 
 def tax_years(session: Session, person_id: str) -> tuple[TaxYearRecord, ...]:
     """All the person's tax records, oldest first."""
-    rows = session.scalars(
-        select(TaxRecord)
-        .join(Person, Person.id == TaxRecord.person_fk)
-        .where(Person.person_id == person_id)
-        .order_by(TaxRecord.fiscal_year)
-    ).all()
-    return tuple(TaxYearRecord(**{f: getattr(t, f) for f in _TAX_FIELDS}) for t in rows)
+    rows = _execute(session, _TAX_YEARS, {"person_id": person_id})
+    return tuple(TaxYearRecord(**t._mapping) for t in rows)
 
 
 def tax_year(session: Session, person_id: str, fiscal_year: int) -> TaxYearRecord | None:
     """One fiscal year's record (indexed by person and year)."""
-    t = session.scalar(
-        select(TaxRecord)
-        .join(Person, Person.id == TaxRecord.person_fk)
-        .where(Person.person_id == person_id, TaxRecord.fiscal_year == fiscal_year)
-    )
-    return TaxYearRecord(**{f: getattr(t, f) for f in _TAX_FIELDS}) if t else None
+    t = _execute(session, _TAX_YEAR, {"person_id": person_id, "fiscal_year": fiscal_year}).first()
+    return TaxYearRecord(**t._mapping) if t else None
 
 
 _STATUS_ORDER = {"current": 0, "closed": 1, "pre_conversion": 2}
@@ -200,12 +275,7 @@ _STATUS_ORDER = {"current": 0, "closed": 1, "pre_conversion": 2}
 
 def register_of(session: Session, person_id: str) -> KosekiRecord | None:
     """The register the person is recorded in: a current one where not removed, else the latest other."""
-    rows = session.execute(
-        select(Koseki.id, Koseki.status, KosekiMember.removed)
-        .join(KosekiMember, KosekiMember.koseki_fk == Koseki.id)
-        .join(Person, Person.id == KosekiMember.person_fk)
-        .where(Person.person_id == person_id)
-    ).all()
+    rows = _execute(session, _REGISTERS_OF, {"person_id": person_id}).all()
     if not rows:
         return None
     best = min(rows, key=lambda r: (r.removed, _STATUS_ORDER[r.status], -r.id))
@@ -213,41 +283,18 @@ def register_of(session: Session, person_id: str) -> KosekiRecord | None:
 
 
 def register(session: Session, koseki_pk: int) -> KosekiRecord | None:
-    """A register with every member, event and 附票 line (three indexed queries)."""
-    k = session.get(Koseki, koseki_pk)
+    """A register with every member, event and 附票 line (four indexed queries)."""
+    k = _execute(session, _KOSEKI_ROW, {"koseki": koseki_pk}).first()
     if k is None:
         return None
-    members = session.execute(
-        select(KosekiMember, Person.person_id)
-        .outerjoin(Person, Person.id == KosekiMember.person_fk)
-        .where(KosekiMember.koseki_fk == k.id)
-        .order_by(KosekiMember.seq)
-    ).all()
-    ids = [m.id for m, _ in members]
+    members = _execute(session, _KOSEKI_MEMBERS, {"koseki": k.id}).all()
+    ids = [m.id for m in members]
     events: dict[int, list[KosekiEventRecord]] = {i: [] for i in ids}
     fuhyo: dict[int, list[FuhyoRecord]] = {i: [] for i in ids}
     if ids:
-        for e in session.scalars(
-            select(KosekiEvent)
-            .where(KosekiEvent.member_fk.in_(ids))
-            .order_by(KosekiEvent.member_fk, KosekiEvent.seq)
-        ):
-            events[e.member_fk].append(
-                KosekiEventRecord(
-                    e.kind,
-                    e.event_date,
-                    e.place,
-                    e.notified_on,
-                    e.notifier,
-                    e.spouse_name,
-                    e.previous_register,
-                )
-            )
-        for f in session.scalars(
-            select(FuhyoEntry)
-            .where(FuhyoEntry.member_fk.in_(ids))
-            .order_by(FuhyoEntry.member_fk, FuhyoEntry.seq)
-        ):
+        for e in _execute(session, _MEMBERS_EVENTS, {"members": ids}):
+            events[e.member_fk].append(KosekiEventRecord(*tuple(e)[1:]))
+        for f in _execute(session, _MEMBERS_FUHYO, {"members": ids}):
             fuhyo[f.member_fk].append(FuhyoRecord(f.address, f.since))
     return KosekiRecord(
         koseki_no=k.koseki_no,
@@ -262,23 +309,13 @@ def register(session: Session, koseki_pk: int) -> KosekiRecord | None:
         closed_on=k.closed_on,
         members=tuple(
             KosekiMemberRecord(
-                seq=m.seq,
-                person_id=pid,
+                person_id=m.person_id,
                 family_name=k.hittousha_family,
-                given_name=m.given_name,
-                birth_date=m.birth_date,
-                sex=m.sex,
-                father_name=m.father_name,
-                mother_name=m.mother_name,
-                relationship=m.relationship,
-                spouse_role=m.spouse_role,
-                removed=m.removed,
-                removed_on=m.removed_on,
-                removed_reason=m.removed_reason,
                 events=tuple(events[m.id]),
                 fuhyo=tuple(fuhyo[m.id]),
+                **{f: m._mapping[f] for f in _MEMBER_FIELDS},
             )
-            for m, pid in members
+            for m in members
         ),
     )
 
@@ -301,12 +338,7 @@ def pending_changes(session: Session, person_ids: Iterable[str]) -> tuple[Pendin
     ids = sorted(set(person_ids))
     if not ids:
         return ()
-    rows = session.execute(
-        select(Change.id, Person.person_id, Change.kind, Change.filed_on, Change.payload)
-        .join(Person, Person.id == Change.person_fk)
-        .where(Person.person_id.in_(ids), Change.status == "pending")
-        .order_by(Change.id)
-    ).all()
+    rows = _execute(session, _PENDING_OF, {"persons": ids}).all()
     out = []
     for r in rows:
         fy = json.loads(r.payload).get("fiscal_year") if r.kind == "tax_declaration" else None
@@ -321,13 +353,8 @@ def has_pending_change(session: Session, person_id: str, kind: str | None = None
 
 def usage_registration(session: Session, person_id: str) -> UsageRecord | None:
     """The person's latest usage registration (REG-1)."""
-    u = session.scalar(
-        select(UsageRegistration)
-        .join(Person, Person.id == UsageRegistration.person_fk)
-        .where(Person.person_id == person_id)
-        .order_by(UsageRegistration.filed_on.desc(), UsageRegistration.id.desc())
-    )
-    return UsageRecord(u.status, u.filed_on, u.decided_on) if u else None
+    u = _execute(session, _USAGE_OF, {"person_id": person_id}).first()
+    return UsageRecord(**u._mapping) if u else None
 
 
 def snapshot(session: Session, person_id: str) -> PersonSnapshot | None:
