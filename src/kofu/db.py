@@ -21,6 +21,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kofu.liveness import check_at_checkout
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -98,7 +100,9 @@ def make_engine(url: str, *, threads: int = WORKER_THREADS, **kwargs: Any) -> En
         return engine
     kwargs.setdefault("pool_size", threads)
     kwargs.setdefault("max_overflow", _POOL_OVERFLOW)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    check_at_checkout(engine)  # the pool's pre-ping, without its round trip a checkout
+    return engine
 
 
 def worker_threads(value: object, section: str) -> int:

@@ -1,4 +1,4 @@
-"""The background thread that moves recorded decisions into the audit chain, a few times a second.
+"""The background thread that moves recorded decisions into the audit chain, once a second.
 
 One per center worker process: workers that find the head locked skip, the holder picks up their rows.
 Every TIDY_EVERY rows it has chained, it vacuums the pending table (PostgreSQL), which holds only rows
@@ -19,6 +19,9 @@ log = get_logger("audit.chainer")
 
 # Chained rows between two vacuums of the pending table: it never holds more dead rows than a few pages.
 TIDY_EVERY = 2000
+# A round's fixed cost (lock the head, read, delete, move the head) is shared by the rows of a second:
+# 60 rows take 2.2 times the CPU of 12, not 5 times
+INTERVAL_S = 1.0
 
 
 class AuditChainer:
@@ -28,7 +31,7 @@ class AuditChainer:
         self,
         audit: AuditLog,
         factory: sessionmaker[Session],
-        interval_s: float = 0.2,
+        interval_s: float = INTERVAL_S,
         tidy_every: int = TIDY_EVERY,
     ) -> None:
         self.audit = audit
@@ -58,7 +61,7 @@ class AuditChainer:
         try:
             moved = self.audit.chain(self.factory)
         except Exception as exc:  # the database may be down during a fault: log, retry next round
-            if not self._failing:  # once per outage, not five times a second
+            if not self._failing:  # once per outage, not at every round
                 log.error("audit_chain_failed", error=type(exc).__name__, detail=str(exc)[:200])
             self._failing = True
             return 0

@@ -2,10 +2,10 @@
 
 A decision's transaction only inserts its event into `audit_pending`, so the entry exists exactly when
 the decision commits, and no lock is held. The center's chainer (`kofu.audit.chainer`) moves pending
-rows into the hash chain a fraction of a second later, in the order they became visible: it locks the
+rows into the hash chain within about a second, in the order they became visible: it locks the
 single head row (PostgreSQL: FOR UPDATE; SQLite: the database write lock), so only one chainer extends
 the chain at a time, and the unique seq and prev_hash refuse a fork. A pending row could be altered
-unnoticed only during that fraction of a second; `kofu audit verify` reports how many are pending.
+unnoticed only during that second; `kofu audit verify` reports how many are pending.
 
 Wiring: `attach_audit(factory, AuditLog(key))` makes every session of `factory` record; code that decides
 calls `record(session, ...)`, which does nothing when no log is attached.
@@ -83,7 +83,7 @@ class AuditLog:
     def tidy(self, factory: sessionmaker[Session]) -> bool:
         """PostgreSQL: VACUUM `audit_pending`, whose every row is deleted a moment after its insert.
 
-        Its dead rows are all the table holds: until a vacuum they are read by every poll (ten a second)
+        Its dead rows are all the table holds: until a vacuum they are read by every poll (two a second)
         and every batch, a cost that grows with each decision ever recorded. Autovacuum does this where
         it is on; kofu does not rely on it. False on SQLite, which reuses freed pages by itself.
         """
