@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from concurrency_support import at_once
 from kofu.db import (
     WORKER_THREADS,
     make_engine,
     normalise_url,
+    reading,
     session_factory,
     sqlite_writer_lock,
     transaction,
@@ -106,3 +108,29 @@ def test_an_engine_pools_as_many_connections_as_its_worker_threads(postgres_url:
     fourth = _backends_of_one_burst(engine, 4)
     engine.dispose()
     assert len(fourth - first) == 1 and engine.pool.size() == 3  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+def test_a_read_on_postgresql_sends_no_begin_and_a_transaction_after_it_still_does(postgres_url: str) -> None:
+    """`reading` runs in autocommit (no BEGIN, no COMMIT round trip); the pooled connection goes back to
+    transactions for the next `transaction` on it."""
+    from psycopg.pq import TransactionStatus
+
+    engine = make_engine(postgres_url, threads=1)
+    factory = session_factory(engine)
+
+    def status(session: Session) -> TransactionStatus:
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        return TransactionStatus(raw.info.transaction_status)
+
+    with reading(factory) as session:
+        assert session.execute(text("SELECT 1")).scalar() == 1
+        assert status(session) is TransactionStatus.IDLE
+    with transaction(factory) as session:
+        session.execute(text("SELECT 1"))
+        assert status(session) is TransactionStatus.INTRANS
+    with reading(factory) as session:
+        session.execute(text("SELECT 1"))
+        assert status(session) is TransactionStatus.IDLE
+    engine.dispose()

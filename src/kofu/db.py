@@ -145,13 +145,27 @@ def sqlite_writer_lock(factory: sessionmaker[Session]) -> threading.RLock | None
         return _SQLITE_WRITERS.setdefault(key, threading.RLock())
 
 
+def isolation_view(engine: Engine, level: str) -> Engine:
+    """`engine` with every connection at isolation `level`, made once and kept on the engine (a cache
+    keyed by engine would keep dropped engines and their pools alive)."""
+    views: dict[str, Engine] = engine.__dict__.setdefault("_kofu_isolation_views", {})
+    view = views.get(level)
+    if view is None:
+        view = views[level] = engine.execution_options(isolation_level=level)
+    return view
+
+
 @contextmanager
 def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A read that ends with COMMIT, not ROLLBACK; an error still rolls it back.
-
-    psycopg forgets every statement it prepared on a connection at each ROLLBACK, so reads that rolled
-    back kept the hot statements from ever staying prepared (PostgreSQL parsed and planned them anew).
+    """A read. On PostgreSQL outside any transaction (autocommit): no BEGIN and no COMMIT round trip,
+    and nothing lost, as a READ COMMITTED transaction gives each statement its own snapshot anyway.
+    Elsewhere it ends with COMMIT, not ROLLBACK; an error still rolls it back.
     """
+    bind = factory.kw.get("bind")
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        with factory(bind=isolation_view(bind, "AUTOCOMMIT")) as session:
+            yield session
+        return
     with factory() as session:
         yield session
         session.commit()

@@ -33,6 +33,7 @@ INFO_KEY = "kofu.audit"
 _HEAD = cast(Table, AuditHead.__table__)
 _RECORDS = cast(Table, AuditRecord.__table__)
 _PENDING = cast(Table, AuditPending.__table__)
+_APPEND = insert(_PENDING)  # built once: every decision appends
 
 
 class AuditError(RuntimeError):
@@ -54,13 +55,14 @@ class AuditLog:
     def append(self, session: Session, event: AuditEvent, now: datetime) -> None:
         """Record `event` at `now` in `session`'s transaction: one INSERT, no lock; chained after commit."""
         session.connection().execute(
-            insert(_PENDING).values(
-                at=utc_text(now),
-                actor=event.actor,
-                action=event.action,
-                subject=event.subject,
-                outcome=event.outcome,
-            )
+            _APPEND,
+            {
+                "at": utc_text(now),
+                "actor": event.actor,
+                "action": event.action,
+                "subject": event.subject,
+                "outcome": event.outcome,
+            },
         )
 
     def chain(self, factory: sessionmaker[Session], limit: int = 500) -> int:

@@ -18,17 +18,16 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 
 from kofu.audit.entry import subject as audit_subject
 from kofu.audit.entry import tagged
 from kofu.audit.log import attached as audit_attached
 from kofu.audit.log import record as audit_record
-from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent, Terminal
-from kofu.center.registers import check_access
+from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent
+from kofu.center.registers import check_access, terminal_info
 from kofu.db import reading, table_of, transaction
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
@@ -47,6 +46,17 @@ _ORDERS_TABLE = table_of(Order)
 _ANSWERS_TABLE = table_of(IdempotencyRecord)
 _ANSWERS = _ANSWERS_TABLE.c
 _EVENTS_TABLE = table_of(OrderEvent)
+# built once, values bound at each call (bind names are not column names: an UPDATE sets those)
+_STORED = select(_ANSWERS.session_id, _ANSWERS.operation, _ANSWERS.order_id, _ANSWERS.response).where(
+    _ANSWERS.terminal_id == bindparam("tid"), _ANSWERS.request_key == bindparam("key")
+)
+_REMEMBER = insert(_ANSWERS_TABLE)
+_MOVE = update(_ORDERS_TABLE).where(
+    _ORDERS_TABLE.c.order_id == bindparam("oid"), _ORDERS_TABLE.c.state == bindparam("expected")
+)
+_ADD_EVENTS = insert(_EVENTS_TABLE)
+_ADD_ORDER = insert(_ORDERS_TABLE)
+_ADD_LEDGER = insert(table_of(LedgerEntry))
 
 Factory = sessionmaker[Session]
 # A caller's check run first in the step's own transaction (the kiosk session is live): no read of its own
@@ -90,11 +100,40 @@ class Receipt:
         )
 
 
+@dataclass
+class OrderRow:
+    """An order as a step reads it (plain Core, no ORM object), and as the step's UPDATE left it."""
+
+    order_id: uuid.UUID
+    session_id: str
+    terminal_id: str
+    municipality_code: str
+    kind: str
+    copies: int
+    unit_fee: int
+    fee: int
+    cash: int | None
+    state: str
+    requester_cert_digest: str
+    document_number: str | None
+    document_digest: str | None
+    void_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    charged_at: datetime | None
+
+
+_ORDER = select(*(_ORDERS_TABLE.c[f] for f in OrderRow.__dataclass_fields__)).where(
+    _ORDERS_TABLE.c.order_id == bindparam("oid")
+)
+_LOCKED = _ORDER.with_for_update()
+
+
 class _LostRace(Exception):
     """Another transaction moved the order first: run the use case again from a fresh read."""
 
 
-def _receipt(order: Order, *, replay: bool = False) -> Receipt:
+def _receipt(order: OrderRow, *, replay: bool = False) -> Receipt:
     state = State(order.state)
     paid = order.cash is not None
     return Receipt(
@@ -184,11 +223,11 @@ def _transient(exc: DBAPIError) -> bool:
     return any(word in text for word in ("locked", "busy", "deadlock", "could not serialize", "connection"))
 
 
-def _load(session: Session, order_id: uuid.UUID) -> Order | None:
-    query = select(Order).where(Order.order_id == order_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+def _load(session: Session, order_id: uuid.UUID, *, lock: bool = True) -> OrderRow | None:
+    """The order, its row locked on PostgreSQL (`lock`) so a twin step waits for this one's commit."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    row = session.execute(_LOCKED if lock and postgresql else _ORDER, {"oid": order_id}).first()
+    return None if row is None else OrderRow(**row._mapping)
 
 
 def _stored(
@@ -201,11 +240,8 @@ def _stored(
     order_id: uuid.UUID | None,
 ) -> Receipt | Refused | None:
     """The stored answer to this exact request, if it was already answered."""
-    record = session.execute(
-        select(_ANSWERS.session_id, _ANSWERS.operation, _ANSWERS.order_id, _ANSWERS.response).where(
-            _ANSWERS.terminal_id == terminal_id, _ANSWERS.request_key == request_key
-        )
-    ).first()  # plain columns, read fresh: every step looks for its stored answer first
+    # plain columns, read fresh: every step looks for its stored answer first
+    record = session.execute(_STORED, {"tid": terminal_id, "key": request_key}).first()
     if record is None:
         return None
     if record.session_id != session_id:
@@ -226,21 +262,22 @@ def _remember(
     now: datetime,
 ) -> None:
     session.execute(  # a concurrent twin with the same key fails here and is retried into the stored answer
-        insert(_ANSWERS_TABLE).values(
-            terminal_id=terminal_id,
-            request_key=request_key,
-            operation=operation,
-            session_id=session_id,
-            order_id=receipt.order_id,
-            response=receipt.to_json(),
-            created_at=now,
-        )
+        _REMEMBER,
+        {
+            "terminal_id": terminal_id,
+            "request_key": request_key,
+            "operation": operation,
+            "session_id": session_id,
+            "order_id": receipt.order_id,
+            "response": receipt.to_json(),
+            "created_at": now,
+        },
     )
 
 
 def _move(
     session: Session,
-    order: Order,
+    order: OrderRow,
     transition: Transition,
     events: tuple[Event, ...],
     actor: str,
@@ -248,11 +285,8 @@ def _move(
     **values: Any,
 ) -> None:
     """Apply a transition with a conditional UPDATE: exactly one row must still be in the expected state."""
-    result = session.execute(
-        update(_ORDERS_TABLE)
-        .where(_ORDERS_TABLE.c.order_id == order.order_id, _ORDERS_TABLE.c.state == transition.before.value)
-        .values(state=transition.after.value, updated_at=now, **values)
-    )
+    written = {"state": transition.after.value, "updated_at": now, **values}
+    result = session.execute(_MOVE, {"oid": order.order_id, "expected": transition.before.value, **written})
     if getattr(result, "rowcount", 0) != 1:
         raise _LostRace
     state: State = transition.before
@@ -270,10 +304,9 @@ def _move(
             }
         )
         state = after
-    session.execute(insert(_EVENTS_TABLE), rows)  # plain rows: no ORM objects to flush
-    written = {"state": transition.after.value, "updated_at": now, **values}
+    session.execute(_ADD_EVENTS, rows)  # plain rows: no ORM objects to flush
     for key, value in written.items():  # what the UPDATE wrote: no SELECT to read the row back
-        set_committed_value(order, key, value)
+        setattr(order, key, value)
 
 
 def _after(state: State, event: Event) -> State:
@@ -292,9 +325,9 @@ def _step(
     terminal_id: str,
     request_key: str,
     now: datetime,
-    check: Callable[[Order], Refused | None] | None = None,
-    values: Callable[[Order], dict[str, Any]] | None = None,
-    after: Callable[[Session, Order, Transition], None] | None = None,
+    check: Callable[[OrderRow], Refused | None] | None = None,
+    values: Callable[[OrderRow], dict[str, Any]] | None = None,
+    after: Callable[[Session, OrderRow, Transition], None] | None = None,
     guard: Guard | None = None,
 ) -> Receipt | Refused:
     """The common shape of every step after the quote."""
@@ -393,7 +426,7 @@ def quote(
         access = check_access(session, terminal_id=terminal_id, municipality_code=municipality_code, now=now)
         if isinstance(access, Refused):
             return access
-        order = Order(
+        order = OrderRow(
             order_id=uuid.uuid4(),
             session_id=session_id,
             terminal_id=terminal_id,
@@ -402,22 +435,20 @@ def quote(
             copies=copies,
             unit_fee=unit_fee,
             fee=unit_fee * copies,
+            cash=None,
             state=State.QUOTED.value,
             requester_cert_digest=requester_cert_digest,
+            document_number=None,
+            document_digest=None,
+            void_reason=None,
             created_at=now,
             updated_at=now,
+            charged_at=None,
         )
-        session.add(order)
-        session.flush()
-        session.add(
-            OrderEvent(
-                order_id=order.order_id,
-                event="quote",
-                from_state=None,
-                to_state=State.QUOTED.value,
-                at=now,
-                actor=terminal_id,
-            )
+        session.execute(_ADD_ORDER, asdict(order))
+        quoted = {"event": "quote", "from_state": None, "to_state": State.QUOTED.value}
+        session.execute(
+            _ADD_EVENTS, [{"order_id": order.order_id, **quoted, "at": now, "actor": terminal_id}]
         )
         if keep is not None:
             keep(session, order.order_id)
@@ -450,7 +481,7 @@ def pay(
 ) -> Receipt | Refused:
     """The kiosk took `cash` yen: the fee goes into escrow, the rest is change."""
 
-    def check(order: Order) -> Refused | None:
+    def check(order: OrderRow) -> Refused | None:
         return Refused(Reason.CASH_INSUFFICIENT) if cash < order.fee else None
 
     return _step(
@@ -491,7 +522,7 @@ def mark_rendered(
             factory, Refused(Reason.BAD_REQUEST), operation="render", terminal_id=terminal_id, now=now
         )
 
-    def check(order: Order) -> Refused | None:
+    def check(order: OrderRow) -> Refused | None:
         if bound_order_id != order.order_id or bound_requester_digest != order.requester_cert_digest:
             log.warning("document_not_bound", order_id=str(order.order_id))
             return Refused(Reason.DOCUMENT_NOT_BOUND)
@@ -529,7 +560,7 @@ def order_binding(
 ) -> Binding | Refused:
     """The binding of an order, for its own session and terminal only."""
     with reading(factory) as session:
-        order = session.get(Order, order_id)
+        order = _load(session, order_id, lock=False)
         if order is None:
             return Refused(Reason.ORDER_UNKNOWN)
         if order.session_id != session_id or order.terminal_id != terminal_id:
@@ -545,25 +576,25 @@ def order_binding(
         )
 
 
-def _write_ledger(session: Session, order: Order, transition: Transition) -> None:
+def _write_ledger(session: Session, order: OrderRow, transition: Transition) -> None:
     """FEE-1: the one ledger entry of a charged order, in the same transaction as the charge."""
     if Effect.CHARGE_FEE not in transition.effects:
         return
-    terminal = session.get(Terminal, order.terminal_id)
-    session.add(
-        LedgerEntry(
-            order_id=order.order_id,
-            municipality_code=order.municipality_code,
-            chain=terminal.chain if terminal else "unknown",
-            store_code=terminal.store_code if terminal else "unknown",
-            terminal_id=order.terminal_id,
-            kind=order.kind,
-            copies=order.copies,
-            fee=order.fee,
-            charged_at=order.updated_at,
-        )
+    terminal = terminal_info(session, order.terminal_id)
+    session.execute(
+        _ADD_LEDGER,
+        {
+            "order_id": order.order_id,
+            "municipality_code": order.municipality_code,
+            "chain": terminal.chain if terminal else "unknown",
+            "store_code": terminal.store_code if terminal else "unknown",
+            "terminal_id": order.terminal_id,
+            "kind": order.kind,
+            "copies": order.copies,
+            "fee": order.fee,
+            "charged_at": order.updated_at,
+        },
     )
-    session.flush()
 
 
 def confirm_print(
@@ -630,7 +661,7 @@ def order_status_in(
     session: Session, *, order_id: uuid.UUID, session_id: str, terminal_id: str
 ) -> Receipt | Refused:
     """`order_status` in the caller's session, so it can share one read with the caller's other checks."""
-    order = session.get(Order, order_id)
+    order = _load(session, order_id, lock=False)
     if order is None:
         return Refused(Reason.ORDER_UNKNOWN)
     if order.session_id != session_id or order.terminal_id != terminal_id:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Float, MetaData, String, delete, select, update
+from sqlalchemy import Float, MetaData, String, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -126,6 +126,15 @@ class RateBucket(Base):
 
 
 _BUCKETS = table_of(RateBucket)  # plain Core: no ORM object to load, change and flush for one row
+# built once, values bound at each call ("k": a bind name that is not a column, which an UPDATE sets)
+_HELD = (
+    select(_BUCKETS.c.tokens, _BUCKETS.c.updated_at).where(_BUCKETS.c.key == bindparam("k")).with_for_update()
+)
+_TAKE = update(_BUCKETS).where(_BUCKETS.c.key == bindparam("k"))
+_CREATE = {
+    "postgresql": pg_insert(_BUCKETS).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(_BUCKETS).on_conflict_do_nothing(),
+}
 
 
 def migrate_ratelimit(url: str) -> None:
@@ -143,29 +152,18 @@ def check_and_take(
     at = now.timestamp()
     with transaction(factory) as session:
         _lock(session, key, rule, at)
-        buckets = _BUCKETS.c
-        row = session.execute(
-            select(buckets.tokens, buckets.updated_at).where(buckets.key == key).with_for_update()
-        ).one()
+        row = session.execute(_HELD, {"k": key}).one()
         allowed, after = take(Bucket(row.tokens, row.updated_at), rule, at)
-        session.execute(
-            update(_BUCKETS)
-            .where(buckets.key == key)
-            .values(tokens=after.tokens, updated_at=after.updated_at)
-        )
+        session.execute(_TAKE, {"k": key, "tokens": after.tokens, "updated_at": after.updated_at})
     return Allowed() if allowed else Refused(Reason.RATE_LIMITED)
 
 
 def _lock(session: Session, key: str, limit: Limit, at: float) -> None:
     """Make sure the row exists, writing first so this transaction holds the write lock before reading."""
-    values = {"key": key, "tokens": float(limit.capacity), "updated_at": at}
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(pg_insert(RateBucket).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite_insert(RateBucket).values(values).on_conflict_do_nothing())
-    else:
+    if dialect not in _CREATE:
         raise NotImplementedError(f"rate limits need PostgreSQL or SQLite, not {dialect}")
+    session.execute(_CREATE[dialect], {"key": key, "tokens": float(limit.capacity), "updated_at": at})
 
 
 def prune(factory: sessionmaker[Session], now: datetime, idle_seconds: float = 3600.0) -> int:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, or_, select
+from sqlalchemy import Row, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from kofu.center.models import MaintenanceWindow, Municipality, Terminal
@@ -150,18 +150,20 @@ def revoke_terminal(session: Session, terminal_id: str, *, now: datetime) -> boo
 _TERMINALS = table_of(Terminal).c
 
 
+_TERMINAL = select(
+    _TERMINALS.terminal_id,
+    _TERMINALS.chain,
+    _TERMINALS.store_code,
+    _TERMINALS.store_name,
+    _TERMINALS.hours,
+    _TERMINALS.cert_serial,
+    _TERMINALS.status,
+).where(_TERMINALS.terminal_id == bindparam("terminal_id"))  # built once: read at every session and order
+
+
 def terminal_info(session: Session, terminal_id: str) -> TerminalInfo | None:
     """The register's entry for a terminal, or None (plain columns: read at every session and order)."""
-    query = select(
-        _TERMINALS.terminal_id,
-        _TERMINALS.chain,
-        _TERMINALS.store_code,
-        _TERMINALS.store_name,
-        _TERMINALS.hours,
-        _TERMINALS.cert_serial,
-        _TERMINALS.status,
-    ).where(_TERMINALS.terminal_id == terminal_id)
-    row = session.execute(query).first()
+    row = session.execute(_TERMINAL, {"terminal_id": terminal_id}).first()
     return None if row is None else _terminal_info(row)
 
 
@@ -215,8 +217,7 @@ def set_municipality_status(
 
 
 def list_municipalities(session: Session) -> list[MunicipalityInfo]:
-    rows = session.scalars(select(Municipality).order_by(Municipality.code))
-    return [_municipality_info(r) for r in rows]
+    return [_municipality_info(r) for r in session.execute(_ALL_MUNICIPALITIES)]
 
 
 def route(session: Session, code: str, *, now: datetime) -> MunicipalityInfo | Refused:
@@ -228,24 +229,33 @@ _MUNICIPALITIES = table_of(Municipality).c
 _WINDOWS = table_of(MaintenanceWindow).c
 
 
+# plain Core, built once: every authentication lists them
+_ALL_MUNICIPALITIES = select(
+    _MUNICIPALITIES.code,
+    _MUNICIPALITIES.name_ja,
+    _MUNICIPALITIES.name_en,
+    _MUNICIPALITIES.base_url,
+    _MUNICIPALITIES.status,
+).order_by(_MUNICIPALITIES.code)
+_IN_FORCE = and_(_WINDOWS.starts_at <= bindparam("now"), _WINDOWS.ends_at > bindparam("now"))
+# built once (every order step routes), `code` and `now` bound at each call
+_MUNICIPALITY_NOW = select(
+    _MUNICIPALITIES.code,
+    _MUNICIPALITIES.name_ja,
+    _MUNICIPALITIES.name_en,
+    _MUNICIPALITIES.base_url,
+    _MUNICIPALITIES.status,
+    exists().where(_WINDOWS.municipality_code == bindparam("code"), _IN_FORCE).label("own_window"),
+    exists().where(_WINDOWS.municipality_code.is_(None), _IN_FORCE).label("service_window"),
+).where(_MUNICIPALITIES.code == bindparam("code"))
+
+
 def _municipality_now(session: Session, code: str, now: datetime) -> Row[*tuple[Any, ...]] | None:
     """The municipality's row with whether a window of its own, or of the whole service, is in force.
 
     One statement of plain columns: every order step routes, and ORM objects are not needed to read.
     """
-    in_force = and_(_WINDOWS.starts_at <= now, _WINDOWS.ends_at > now)
-    own = exists().where(_WINDOWS.municipality_code == code, in_force)
-    service_wide = exists().where(_WINDOWS.municipality_code.is_(None), in_force)
-    query = select(
-        _MUNICIPALITIES.code,
-        _MUNICIPALITIES.name_ja,
-        _MUNICIPALITIES.name_en,
-        _MUNICIPALITIES.base_url,
-        _MUNICIPALITIES.status,
-        own.label("own_window"),
-        service_wide.label("service_window"),
-    ).where(_MUNICIPALITIES.code == code)
-    return session.execute(query).first()
+    return session.execute(_MUNICIPALITY_NOW, {"code": code, "now": now}).first()
 
 
 def _routed(row: Row[*tuple[Any, ...]] | None) -> MunicipalityInfo | Refused:

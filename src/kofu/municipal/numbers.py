@@ -12,11 +12,11 @@ import hashlib
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kofu.db import transaction
+from kofu.db import table_of, transaction
 from kofu.logs import get_logger
 from kofu.municipal.models import DocumentNumber
 from kofu.rules.paging import make_document_number
@@ -24,6 +24,14 @@ from kofu.rules.paging import make_document_number
 ATTEMPTS = 20
 
 log = get_logger("municipal.numbers")
+_NUMBERS = table_of(DocumentNumber)
+# plain Core, built once: every render allocates or finds its number
+_TURN = text("SELECT pg_advisory_xact_lock(:key)")
+_FOUND = select(_NUMBERS.c.unique_number).where(_NUMBERS.c.order_id == bindparam("oid"))
+_LAST = select(func.max(_NUMBERS.c.serial)).where(
+    _NUMBERS.c.municipality_code == bindparam("code"), _NUMBERS.c.issued_on == bindparam("day")
+)
+_ADD = insert(_NUMBERS)
 
 
 def day_lock_key(code: str, issued_on: date) -> int:
@@ -34,7 +42,7 @@ def day_lock_key(code: str, issued_on: date) -> int:
 
 def _take_turns(session: Session, code: str, issued_on: date) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": day_lock_key(code, issued_on)})
+        session.execute(_TURN, {"key": day_lock_key(code, issued_on)})
 
 
 def number_for(
@@ -45,26 +53,19 @@ def number_for(
         try:
             with transaction(factory) as session:
                 _take_turns(session, code, issued_on)
-                found = session.get(DocumentNumber, order_id)
+                found = session.scalar(_FOUND, {"oid": order_id})
                 if found is not None:
-                    return found.unique_number
-                last = session.scalar(
-                    select(func.max(DocumentNumber.serial)).where(
-                        DocumentNumber.municipality_code == code, DocumentNumber.issued_on == issued_on
-                    )
-                )
+                    return str(found)
+                last = session.scalar(_LAST, {"code": code, "day": issued_on})
                 serial = (last or 0) + 1
                 number = make_document_number(code, issued_on, serial)
-                session.add(
-                    DocumentNumber(
-                        order_id=order_id,
-                        municipality_code=code,
-                        issued_on=issued_on,
-                        serial=serial,
-                        unique_number=number,
-                        created_at=now,
-                    )
-                )
+                row = {
+                    "order_id": order_id,
+                    "municipality_code": code,
+                    "issued_on": issued_on,
+                    "serial": serial,
+                }
+                session.execute(_ADD, {**row, "unique_number": number, "created_at": now})
             return number
         except IntegrityError:
             log.debug("document_number_retry", order_id=str(order_id))

@@ -17,7 +17,7 @@ from sqlalchemy import Executable, Result, Row, bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from kofu.db import table_of
+from kofu.db import isolation_view, table_of
 from kofu.registry.cards import storable_serial
 from kofu.registry.models import (
     Address,
@@ -385,20 +385,10 @@ def read_snapshot(engine: Engine, person_id: str) -> PersonSnapshot | None:
     return read_consistently(engine, lambda session: snapshot(session, person_id))
 
 
-def _repeatable_read(engine: Engine) -> Engine:
-    """The engine's REPEATABLE READ view, made once and kept on the engine: every menu and render reads
-    through it (a cache keyed by engine would keep dropped engines and their pools alive)."""
-    view: Engine | None = getattr(engine, "_kofu_repeatable_read", None)
-    if view is None:
-        view = engine.execution_options(isolation_level="REPEATABLE READ")
-        engine._kofu_repeatable_read = view  # type: ignore[attr-defined]
-    return view
-
-
 def read_consistently(engine: Engine, work: Callable[[Session], T]) -> T:
     """`work` in one read transaction that sees one moment of the registry (REPEATABLE READ, WAL)."""
     if engine.dialect.name == "postgresql":
-        engine = _repeatable_read(engine)
+        engine = isolation_view(engine, "REPEATABLE READ")
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             # pysqlite does not open a transaction for SELECTs; BEGIN pins one read snapshot (WAL).

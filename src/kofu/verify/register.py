@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from kofu.db import make_engine, migrate, session_factory, transaction
+from kofu.db import make_engine, migrate, session_factory, table_of, transaction
 from kofu.verify.models import IssuedDocument
 
 if TYPE_CHECKING:
@@ -24,6 +24,9 @@ VERSION_TABLE = "alembic_version_verify"
 def migrate_verify(url: str) -> None:
     """Bring the verification register at `url` to its current schema."""
     migrate(url, MIGRATIONS, VERSION_TABLE)
+
+
+_RECORD = insert(table_of(IssuedDocument))  # plain Core, built once: every issued document is recorded
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,7 @@ class Register:
         """Record an issued document; False if its number is already recorded (numbers are unique)."""
         try:
             with transaction(self._sessions) as session:
-                session.add(
-                    IssuedDocument(
-                        unique_number=entry.unique_number,
-                        municipality_code=entry.municipality_code,
-                        kind=entry.kind,
-                        issued_on=entry.issued_on,
-                        content_digest=entry.content_digest,
-                        revoked=False,
-                    )
-                )
+                session.execute(_RECORD, {**asdict(entry), "revoked": False})
         except IntegrityError:
             return False
         return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,11 +90,16 @@ def _from_json(data: dict[str, Any]) -> Offer:
     }
 
 
+# built once, values bound at each call; "items" by key: a column collection has an items() method
+_MINE = (_OFFERS.session_id == bindparam("sid"), _OFFERS.municipality_code == bindparam("code"))
+_LOAD = select(_OFFERS["items"]).where(*_MINE)
+_DROP = delete(_OFFER_TABLE).where(*_MINE)
+_ADD = insert(_OFFER_TABLE)
+
+
 def load(session: Session, session_id: str, code: str) -> Offer | None:
     """The offer the session was last served from this municipality, if any."""
-    items = session.scalar(  # "items" by key: a column collection has an items() method
-        select(_OFFERS["items"]).where(_OFFERS.session_id == session_id, _OFFERS.municipality_code == code)
-    )
+    items = session.scalar(_LOAD, {"sid": session_id, "code": code})
     return None if items is None else _from_json(items)
 
 
@@ -104,13 +109,10 @@ def store(factory: sessionmaker[Session], session_id: str, code: str, offer: Off
         with transaction(factory) as session:
             # the session row first (as a close takes it): an offer is never stored for a closed session
             live = hold_live(session, session_id)
-            mine = (_OFFERS.session_id == session_id, _OFFERS.municipality_code == code)
-            session.execute(delete(_OFFER_TABLE).where(*mine))
+            session.execute(_DROP, {"sid": session_id, "code": code})
             if offer is not None and live:
                 session.execute(
-                    insert(_OFFER_TABLE).values(
-                        session_id=session_id, municipality_code=code, items=_to_json(offer)
-                    )
+                    _ADD, {"session_id": session_id, "municipality_code": code, "items": _to_json(offer)}
                 )
     except IntegrityError:
         pass  # a twin of this retried menu request stored its offer, as fresh as this one, first

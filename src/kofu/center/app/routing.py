@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center.app.models import CardRoute, CenterCard
@@ -29,6 +29,14 @@ ROLES: tuple[Role, ...] = ("jushochi", "honsekichi")
 # plain Core on the tables: routes are read at every menu and quote, cards at every authentication
 _ROUTES = table_of(CardRoute).c
 _CARDS = table_of(CenterCard).c
+# built once, values bound at each call: every authentication and order step reads them
+_ROLE = select(_ROUTES.role).where(
+    _ROUTES.auth_serial == bindparam("serial"), _ROUTES.municipality_code == bindparam("code")
+)
+_ROUTES_OF = select(_ROUTES.municipality_code, _ROUTES.role).where(_ROUTES.auth_serial == bindparam("serial"))
+_CARD = select(_CARDS.person_id, _CARDS.issued_on, _CARDS.continued_use_on, _CARDS.credential).where(
+    _CARDS.auth_serial == bindparam("serial")
+)
 
 
 def record_card(
@@ -98,11 +106,7 @@ def remove_card_route(session: Session, *, auth_serial: int | str, municipality_
 
 def card_routes(session: Session, auth_serial: int | str) -> list[tuple[str, Role]]:
     """(municipality code, role) of every route of a card, 住所地 first."""
-    rows = session.execute(
-        select(CardRoute.municipality_code, CardRoute.role).where(
-            CardRoute.auth_serial == serial_hex(auth_serial)
-        )
-    ).all()
+    rows = session.execute(_ROUTES_OF, {"serial": serial_hex(auth_serial)}).all()
     routes: list[tuple[str, Role]] = [
         (code, "jushochi" if role == "jushochi" else "honsekichi") for code, role in rows
     ]
@@ -111,12 +115,7 @@ def card_routes(session: Session, auth_serial: int | str) -> list[tuple[str, Rol
 
 def route_role(session: Session, auth_serial: int | str, municipality_code: str) -> Role | None:
     """The card's role at `municipality_code`, or None when it may not be routed there at all."""
-    routes = _ROUTES
-    role = session.scalar(
-        select(routes.role).where(
-            routes.auth_serial == serial_hex(auth_serial), routes.municipality_code == municipality_code
-        )
-    )
+    role = session.scalar(_ROLE, {"serial": serial_hex(auth_serial), "code": municipality_code})
     if role is None:
         return None
     return "jushochi" if role == "jushochi" else "honsekichi"
@@ -129,10 +128,8 @@ class CenterCardRecords:
         self.factory = factory
 
     def lookup(self, auth_serial: int) -> CardRecord | None:
-        cards = _CARDS
-        query = select(cards.person_id, cards.issued_on, cards.continued_use_on, cards.credential)
         with reading(self.factory) as session:
-            row = session.execute(query.where(cards.auth_serial == serial_hex(auth_serial))).first()
+            row = session.execute(_CARD, {"serial": serial_hex(auth_serial)}).first()
         if row is None:
             return None
         return CardRecord(row.person_id, row.issued_on, row.continued_use_on, row.credential)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from kofu.center.app.models import KioskSession, MenuOffer, OrderChoice
@@ -68,6 +68,18 @@ _SESSION_STATE = select(
     _SESSIONS.requester_cert_digest,
     _SESSIONS.expires_at,
 )
+# The per-step statements are built once, their values bound at each call: building one cost about as
+# much CPU as running it
+_IS_SESSION = _SESSIONS.session_id == bindparam("sid")  # not a column name: UPDATE sets those
+_LIVE = _SESSION_STATE.where(_IS_SESSION)
+_MARK = update(_SESSION_TABLE).where(_IS_SESSION)
+_FORGET = delete(_SESSION_TABLE).where(_IS_SESSION, _SESSIONS.terminal_id == bindparam("tid"))
+_FORGET_CHOICES = delete(_CHOICE_TABLE).where(
+    _CHOICE_TABLE.c.session_id.in_(bindparam("ids", expanding=True))
+)
+_FORGET_OFFERS = delete(_OFFER_TABLE).where(_OFFER_TABLE.c.session_id.in_(bindparam("ids", expanding=True)))
+_STORE = insert(_SESSION_TABLE)
+_HOLD = select(_SESSIONS.session_id).where(_IS_SESSION).with_for_update(read=True)
 
 
 def _state(row: KioskSession | Row[*tuple[Any, ...]]) -> SessionState:
@@ -110,25 +122,26 @@ def store_session(
     lifetime: timedelta,
 ) -> SessionState:
     """Record a new session with its first challenge."""
-    row = KioskSession(
-        session_id=session_id,
-        terminal_id=terminal_id,
-        request_key=request_key,
-        challenge=challenge,
-        challenge_expires_at=challenge_expires_at,
-        created_at=now,
-        expires_at=now + lifetime,
+    row = {
+        "session_id": session_id,
+        "terminal_id": terminal_id,
+        "request_key": request_key,
+        "challenge": challenge,
+        "challenge_expires_at": challenge_expires_at,
+        "created_at": now,
+        "expires_at": now + lifetime,
+    }
+    session.execute(_STORE, row)  # a twin request with the same key fails here (unique), as before
+    return SessionState(
+        session_id, terminal_id, challenge, challenge_expires_at, None, None, None, None, now + lifetime
     )
-    session.add(row)
-    session.flush()
-    return _state(row)
 
 
 def live_session(
     session: Session, session_id: str, terminal_id: str, now: datetime
 ) -> SessionState | Refused:
     """The session if it exists, belongs to this terminal and has not expired."""
-    row = session.execute(_SESSION_STATE.where(_SESSIONS.session_id == session_id)).first()
+    row = session.execute(_LIVE, {"sid": session_id}).first()
     if row is None or row.expires_at <= now:
         return Refused(Reason.SESSION_UNKNOWN)
     if row.terminal_id != terminal_id:
@@ -151,17 +164,19 @@ def mark_authenticated(
 ) -> None:
     """Record who authenticated; the session's challenge is spent."""
     session.execute(
-        update(_SESSION_TABLE)
-        .where(_SESSIONS.session_id == session_id)
-        .values(auth_serial=auth_serial, credential=credential, requester_cert_digest=digest)
+        _MARK,
+        {
+            "sid": session_id,
+            "auth_serial": auth_serial,
+            "credential": credential,
+            "requester_cert_digest": digest,
+        },
     )
 
 
 def set_sign_challenge(session: Session, session_id: str, challenge: bytes) -> None:
     """Remember the challenge of the next signing step (REG-1)."""
-    session.execute(
-        update(_SESSION_TABLE).where(_SESSIONS.session_id == session_id).values(sign_challenge=challenge)
-    )
+    session.execute(_MARK, {"sid": session_id, "sign_challenge": challenge})
 
 
 def forget_session(session: Session, session_id: str, terminal_id: str) -> None:
@@ -171,9 +186,7 @@ def forget_session(session: Session, session_id: str, terminal_id: str) -> None:
     waits and finds it gone (`hold_live`) or is committed before and deleted here. Another terminal's
     session is left alone, with its offers and choices.
     """
-    gone = session.execute(
-        delete(_SESSION_TABLE).where(_SESSIONS.session_id == session_id, _SESSIONS.terminal_id == terminal_id)
-    )
+    gone = session.execute(_FORGET, {"sid": session_id, "tid": terminal_id})
     if not getattr(gone, "rowcount", 0):
         return
     _forget_rows(session, [session_id])
@@ -183,15 +196,13 @@ def _forget_rows(session: Session, session_ids: list[str]) -> None:
     """The offers and choices of sessions just deleted."""
     if not session_ids:
         return
-    session.execute(delete(_CHOICE_TABLE).where(_CHOICE_TABLE.c.session_id.in_(session_ids)))
-    session.execute(delete(_OFFER_TABLE).where(_OFFER_TABLE.c.session_id.in_(session_ids)))
+    session.execute(_FORGET_CHOICES, {"ids": session_ids})
+    session.execute(_FORGET_OFFERS, {"ids": session_ids})
 
 
 def hold_live(session: Session, session_id: str) -> bool:
     """Whether the session still exists; its row is held (shared) so no close deletes it meanwhile."""
-    found = session.scalar(
-        select(_SESSIONS.session_id).where(_SESSIONS.session_id == session_id).with_for_update(read=True)
-    )
+    found = session.scalar(_HOLD, {"sid": session_id})
     return found is not None
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from kofu.center import orders, registers
@@ -22,7 +23,7 @@ from kofu.center.app.models import OrderChoice
 from kofu.center.app.municipal_client import Fetched
 from kofu.center.app.offers import Offer, Offered
 from kofu.center.app.steps_sessions import SessionSteps, who_and_route
-from kofu.db import reading
+from kofu.db import reading, table_of
 from kofu.documents.binding import check_binding
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
@@ -40,6 +41,12 @@ from kofu.wire.orders import (
 )
 
 log = get_logger("center.app")
+_CHOICES = table_of(OrderChoice)
+# plain Core, built once: every order keeps its choice and reads it back at render
+_KEEP_CHOICE = insert(_CHOICES)
+_CHOICE = select(_CHOICES.c.persons, _CHOICES.c.fiscal_year, _CHOICES.c.option).where(
+    _CHOICES.c.order_id == bindparam("oid")
+)
 
 
 def check_choice(item: Offered, request: QuoteRequest) -> Reason | None:
@@ -130,14 +137,13 @@ class OrderSteps(SessionSteps):
             return None if kiosk.hold_live(session, request.session_id) else Refused(Reason.SESSION_UNKNOWN)
 
         def keep_choice(session: Session, order_id: uuid.UUID) -> None:
-            session.add(
-                OrderChoice(
-                    order_id=order_id,
-                    session_id=request.session_id,
-                    persons=list(request.persons),
-                    fiscal_year=request.fiscal_year,
-                    option=request.option,
-                )
+            choice = {
+                "order_id": order_id,
+                "session_id": request.session_id,
+                "persons": list(request.persons),
+            }
+            session.execute(
+                _KEEP_CHOICE, {**choice, "fiscal_year": request.fiscal_year, "option": request.option}
             )
 
         receipt = orders.quote(
@@ -225,7 +231,7 @@ class OrderSteps(SessionSteps):
                 return status
             if status.state not in (State.PAID, State.RENDERED):
                 return Refused(Reason.ORDER_STATE_CONFLICT)
-            choice = session.get(OrderChoice, order_id)
+            choice = session.execute(_CHOICE, {"oid": order_id}).first()
             if choice is None:
                 return Refused(Reason.ORDER_UNKNOWN)
             municipality = registers.route(session, status.municipality_code, now=now)

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from kofu.center.auth.models import AuthChallenge
@@ -19,6 +19,19 @@ from kofu.rules.reasons import Reason
 
 CHALLENGE_BYTES = 32
 _CHALLENGES = table_of(AuthChallenge)  # plain Core: no ORM objects are loaded to spend a challenge
+# built once, values bound at each call (bind names that are not columns, which an UPDATE sets)
+_ISSUE = insert(_CHALLENGES)
+_SPEND = (
+    update(_CHALLENGES)
+    .where(
+        _CHALLENGES.c.challenge == bindparam("c"),
+        _CHALLENGES.c.used.is_(False),
+        _CHALLENGES.c.expires_at > bindparam("now"),
+        _CHALLENGES.c.session_id == bindparam("sid"),
+        _CHALLENGES.c.terminal_id == bindparam("tid"),
+    )
+    .values(used=True)
+)
 CHALLENGE_LIFETIME = timedelta(seconds=60)
 
 
@@ -41,15 +54,16 @@ def issue_challenge(session: Session, *, session_id: str, terminal_id: str, now:
     """Store and return a fresh random 32-byte challenge for this session and terminal."""
     value = secrets.token_bytes(CHALLENGE_BYTES)
     expires_at = now + CHALLENGE_LIFETIME
-    session.add(
-        AuthChallenge(
-            challenge=value,
-            session_id=session_id,
-            terminal_id=terminal_id,
-            created_at=now,
-            expires_at=expires_at,
-            used=False,
-        )
+    session.execute(
+        _ISSUE,
+        {
+            "challenge": value,
+            "session_id": session_id,
+            "terminal_id": terminal_id,
+            "created_at": now,
+            "expires_at": expires_at,
+            "used": False,
+        },
     )
     return Challenge(value, session_id, terminal_id, expires_at)
 
@@ -61,18 +75,7 @@ def consume_challenge(
 
     None when this call consumed it; otherwise why not (unknown, replayed, expired, wrong session).
     """
-    table = _CHALLENGES
-    result = session.execute(
-        update(table)
-        .where(
-            table.c.challenge == challenge,
-            table.c.used.is_(False),
-            table.c.expires_at > now,
-            table.c.session_id == session_id,
-            table.c.terminal_id == terminal_id,
-        )
-        .values(used=True)
-    )
+    result = session.execute(_SPEND, {"c": challenge, "now": now, "sid": session_id, "tid": terminal_id})
     if getattr(result, "rowcount", 0) == 1:
         return None
     row = session.get(AuthChallenge, challenge)
