@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kofu.db import table_of
 from kofu.registry.errors import RegistryError
 from kofu.registry.models import CREDENTIALS, CardLink, Person
 
@@ -71,26 +72,22 @@ def storable_serial(serial: int) -> bool:
     return 0 <= serial <= MAX_SERIAL
 
 
+_LINKS = table_of(CardLink)
+_PERSONS = table_of(Person)
+# plain Core, built once: the municipal server looks a card up at every menu and render
+_BY_SERIAL = (
+    select(_PERSONS.c.person_id, *(_LINKS.c[f] for f in CardRecord.__dataclass_fields__ if f != "person_id"))
+    .join(_PERSONS, _PERSONS.c.id == _LINKS.c.person_fk)
+    .where(_LINKS.c.auth_serial == bindparam("serial"))
+)
+
+
 def card_record(session: Session, auth_serial: int) -> CardRecord | None:
     """The credential whose user-authentication certificate has `auth_serial` (indexed lookup)."""
     if not storable_serial(auth_serial):
         return None
-    row = session.execute(
-        select(CardLink, Person.person_id)
-        .join(Person, Person.id == CardLink.person_fk)
-        .where(CardLink.auth_serial == auth_serial)
-    ).first()
-    if row is None:
-        return None
-    link, person_id = row
-    return CardRecord(
-        person_id=person_id,
-        issued_on=link.issued_on,
-        continued_use_on=link.continued_use_on,
-        credential=link.credential,
-        auth_serial=link.auth_serial,
-        sign_serial=link.sign_serial,
-    )
+    row = session.execute(_BY_SERIAL, {"serial": auth_serial}).first()
+    return None if row is None else CardRecord(**row._mapping)
 
 
 def cards_of(session: Session, person_id: str) -> tuple[CardRecord, ...]:
