@@ -446,9 +446,18 @@ def quote(
             charged_at=None,
         )
         session.execute(_ADD_ORDER, asdict(order))
-        quoted = {"event": "quote", "from_state": None, "to_state": State.QUOTED.value}
         session.execute(
-            _ADD_EVENTS, [{"order_id": order.order_id, **quoted, "at": now, "actor": terminal_id}]
+            _ADD_EVENTS,
+            [
+                {
+                    "order_id": order.order_id,
+                    "event": "quote",
+                    "from_state": None,
+                    "to_state": State.QUOTED.value,
+                    "at": now,
+                    "actor": terminal_id,
+                }
+            ],
         )
         if keep is not None:
             keep(session, order.order_id)

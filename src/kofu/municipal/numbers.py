@@ -59,13 +59,17 @@ def number_for(
                 last = session.scalar(_LAST, {"code": code, "day": issued_on})
                 serial = (last or 0) + 1
                 number = make_document_number(code, issued_on, serial)
-                row = {
-                    "order_id": order_id,
-                    "municipality_code": code,
-                    "issued_on": issued_on,
-                    "serial": serial,
-                }
-                session.execute(_ADD, {**row, "unique_number": number, "created_at": now})
+                session.execute(
+                    _ADD,
+                    {
+                        "order_id": order_id,
+                        "municipality_code": code,
+                        "issued_on": issued_on,
+                        "serial": serial,
+                        "unique_number": number,
+                        "created_at": now,
+                    },
+                )
             return number
         except IntegrityError:
             log.debug("document_number_retry", order_id=str(order_id))

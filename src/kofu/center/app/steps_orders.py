@@ -137,13 +137,15 @@ class OrderSteps(SessionSteps):
             return None if kiosk.hold_live(session, request.session_id) else Refused(Reason.SESSION_UNKNOWN)
 
         def keep_choice(session: Session, order_id: uuid.UUID) -> None:
-            choice = {
-                "order_id": order_id,
-                "session_id": request.session_id,
-                "persons": list(request.persons),
-            }
             session.execute(
-                _KEEP_CHOICE, {**choice, "fiscal_year": request.fiscal_year, "option": request.option}
+                _KEEP_CHOICE,
+                {
+                    "order_id": order_id,
+                    "session_id": request.session_id,
+                    "persons": list(request.persons),
+                    "fiscal_year": request.fiscal_year,
+                    "option": request.option,
+                },
             )
 
         receipt = orders.quote(
