@@ -216,6 +216,26 @@ def set_municipality_status(
     return True
 
 
+_MUNICIPALITIES = table_of(Municipality).c
+_WINDOWS = table_of(MaintenanceWindow).c
+# what `_municipality_info` reads; plain Core statements built once (every authentication lists the
+# municipalities, every order step routes), their values bound at each call
+_MUNICIPALITY_COLUMNS = (
+    _MUNICIPALITIES.code,
+    _MUNICIPALITIES.name_ja,
+    _MUNICIPALITIES.name_en,
+    _MUNICIPALITIES.base_url,
+    _MUNICIPALITIES.status,
+)
+_ALL_MUNICIPALITIES = select(*_MUNICIPALITY_COLUMNS).order_by(_MUNICIPALITIES.code)
+_IN_FORCE = and_(_WINDOWS.starts_at <= bindparam("now"), _WINDOWS.ends_at > bindparam("now"))
+_MUNICIPALITY_NOW = select(
+    *_MUNICIPALITY_COLUMNS,
+    exists().where(_WINDOWS.municipality_code == bindparam("code"), _IN_FORCE).label("own_window"),
+    exists().where(_WINDOWS.municipality_code.is_(None), _IN_FORCE).label("service_window"),
+).where(_MUNICIPALITIES.code == bindparam("code"))
+
+
 def list_municipalities(session: Session) -> list[MunicipalityInfo]:
     return [_municipality_info(r) for r in session.execute(_ALL_MUNICIPALITIES)]
 
@@ -223,31 +243,6 @@ def list_municipalities(session: Session) -> list[MunicipalityInfo]:
 def route(session: Session, code: str, *, now: datetime) -> MunicipalityInfo | Refused:
     """HRS-5: the server for `code`, unless unknown, down or under maintenance (only that one closes)."""
     return _routed(_municipality_now(session, code, now))
-
-
-_MUNICIPALITIES = table_of(Municipality).c
-_WINDOWS = table_of(MaintenanceWindow).c
-
-
-# plain Core, built once: every authentication lists them
-_ALL_MUNICIPALITIES = select(
-    _MUNICIPALITIES.code,
-    _MUNICIPALITIES.name_ja,
-    _MUNICIPALITIES.name_en,
-    _MUNICIPALITIES.base_url,
-    _MUNICIPALITIES.status,
-).order_by(_MUNICIPALITIES.code)
-_IN_FORCE = and_(_WINDOWS.starts_at <= bindparam("now"), _WINDOWS.ends_at > bindparam("now"))
-# built once (every order step routes), `code` and `now` bound at each call
-_MUNICIPALITY_NOW = select(
-    _MUNICIPALITIES.code,
-    _MUNICIPALITIES.name_ja,
-    _MUNICIPALITIES.name_en,
-    _MUNICIPALITIES.base_url,
-    _MUNICIPALITIES.status,
-    exists().where(_WINDOWS.municipality_code == bindparam("code"), _IN_FORCE).label("own_window"),
-    exists().where(_WINDOWS.municipality_code.is_(None), _IN_FORCE).label("service_window"),
-).where(_MUNICIPALITIES.code == bindparam("code"))
 
 
 def _municipality_now(session: Session, code: str, now: datetime) -> Row[*tuple[Any, ...]] | None:
