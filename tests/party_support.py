@@ -3,6 +3,7 @@ kiosk terminals and Ōhira registered at the center (the hostile, issuance and r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from kofu.jpki.server import create_app as create_jpki
 from kofu.municipal import MunicipalConfig
 from kofu.municipal.app import create_app as create_municipal
 from kofu.rules.calendar import office_offset
+from kofu.wire.orders import RenderRequest
+from kofu.wire.sessions import MenuQuery, RegistrationFiling
+from kofu.wire.statements import center_key_path, signing_key
 
 OHIRA = "044245"
 
@@ -62,6 +66,8 @@ def in_process_parties(
     municipal_kw: dict[str, Any] = {"clock": municipal_clock}
     center_kw: dict[str, Any] = {} if center_clock is None else {"clock": center_clock}
     keys = home / "keys" / "jpki"
+    statement_key = center_key_path(home)
+    signing_key(statement_key)  # the center's, before Ōhira loads its public key
     municipal_app = create_municipal(
         MunicipalConfig(registry_url=db_url, rulebook="ohira", home=home, migrate=migrate), **municipal_kw
     )
@@ -72,6 +78,7 @@ def in_process_parties(
             jpki_auth_ca=keys / "auth-ca.pem",
             jpki_sign_ca=keys / "sign-ca.pem",
             migrate=migrate,
+            statement_key=statement_key,
         ),
         status=HttpStatusChecker("http://testserver/ocsp", client=ocsp),
         municipal_transports={OHIRA: httpx.ASGITransport(app=municipal_app)},
@@ -95,3 +102,18 @@ def in_process_parties(
         center_app.state.service.factory.kw["bind"].dispose()
         municipal_app.state.service.close()
         engine.dispose()
+
+
+_MUNICIPAL_REQUESTS: dict[str, type[MenuQuery | RenderRequest | RegistrationFiling]] = {
+    "/v1/menu": MenuQuery,
+    "/v1/render": RenderRequest,
+    "/v1/registrations": RegistrationFiling,
+}
+
+
+def center_statement(home: Path, path: str, body: dict[str, Any], *, session_id: str = "test-session") -> Any:
+    """The JSON body the center sends to a municipal server's `path`: `body` in a statement signed with
+    the center's key under `home` (a fresh one each call, as the center makes)."""
+    request = _MUNICIPAL_REQUESTS[path].model_validate(body)
+    signed = signing_key(center_key_path(home)).sign(request, session_id=session_id, challenge=b"test")
+    return json.loads(signed.model_dump_json())

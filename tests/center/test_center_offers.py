@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kofu.center import registers
 from kofu.center.app import sessions as kiosk
 from kofu.center.app.models import MenuOffer
+from kofu.center.app.municipal_client import Vouch
 from kofu.center.app.routing import register_issued_card
 from kofu.center.app.schema import migrate_center_all
 from kofu.center.app.service import CenterService
@@ -71,7 +72,7 @@ class StubMunicipal:
     answer: MenuResponse | Refused = field(default_factory=_menu)
     calls: list[MenuQuery] = field(default_factory=list)
 
-    async def menu(self, code: str, base_url: str, query: MenuQuery) -> MenuResponse | Refused:
+    async def menu(self, code: str, base_url: str, query: MenuQuery, vouch: Vouch) -> MenuResponse | Refused:
         self.calls.append(query)
         return self.answer
 
@@ -261,9 +262,11 @@ def test_sec4_a_menu_answered_after_its_session_closed_leaves_no_offer(center: C
     sid = center.signed_in()
     closing = StubMunicipal()
 
-    async def answer_after_close(code: str, base_url: str, query: MenuQuery) -> MenuResponse | Refused:
+    async def answer_after_close(
+        code: str, base_url: str, query: MenuQuery, vouch: Vouch
+    ) -> MenuResponse | Refused:
         center.service.close_session(sid, TERMINAL)
-        return await closing.menu(code, base_url, query)
+        return await closing.menu(code, base_url, query, vouch)
 
     center.service.municipal.menu = answer_after_close  # type: ignore[method-assign]
     center.menu(sid)

@@ -128,6 +128,7 @@ def serve_deployment(home: Path) -> Iterator[Deployment]:
     from kofu.municipal.app import create_app as municipal_app
     from kofu.municipal.config import MunicipalConfig
     from kofu.rules.rulebook import load_rulebook
+    from kofu.wire.statements import center_key_path, signing_key
 
     settings = Settings(home=home)
     paths = build_world(settings, Console(file=io.StringIO()))
@@ -140,6 +141,7 @@ def serve_deployment(home: Path) -> Iterator[Deployment]:
         jpki = keys_dir(settings)
         servers.start("jpki", jpki_app(paths.jpki, load_authorities(jpki)), jpki_sock)
         entries = []
+        signing_key(center_key_path(paths.home))  # before the municipal servers load its public key
         for rulebook, _, _ in MUNICIPALITIES:
             book = load_rulebook(rulebook)
             config = MunicipalConfig(
@@ -158,6 +160,7 @@ def serve_deployment(home: Path) -> Iterator[Deployment]:
             ocsp_url=f"{url_of(jpki_sock)}/ocsp",
             municipalities=tuple(entries),
             verify_db_url=settings.db_url,
+            statement_key=center_key_path(paths.home),
         )
         center_sock = bound_socket()
         servers.start("center", center_app(center), center_sock)

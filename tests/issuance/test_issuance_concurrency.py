@@ -7,7 +7,7 @@ must carry its own order and requester, and print its own requester's name and n
 from __future__ import annotations
 
 import asyncio
-import json
+import base64
 import subprocess
 import uuid
 from pathlib import Path
@@ -22,6 +22,8 @@ from kofu.db import transaction
 from kofu.documents.binding import bound_to
 from kofu.municipal.models import DocumentNumber
 from kofu.registry.models import Person
+from kofu.wire.orders import RenderRequest
+from kofu.wire.statements import Signed, Statement, StatementSigner
 
 
 def _text(pdf: bytes, path: Path) -> str:
@@ -110,17 +112,26 @@ def test_issuance_routes_synced_from_registry(sqlite_world: World) -> None:
 
 
 class CrossedTransport(httpx.AsyncBaseTransport):
-    """A faulty link to the municipal server that renders another order than the one asked (INC-2)."""
+    """A center that asks the municipal server for another order than the one the kiosk asked (INC-2):
+    its statement names the other order, signed with the center's own key."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, swap: dict[str, str]) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, swap: dict[str, str], signer: StatementSigner
+    ) -> None:
         self.inner = inner
         self.swap = swap
+        self.signer = signer
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/render":
-            body = json.loads(request.content)
-            body["order_id"] = self.swap.get(body["order_id"], body["order_id"])
-            request = httpx.Request(request.method, request.url, headers=request.headers, json=body)
+            signed = Signed.model_validate_json(request.content)
+            stated = Statement[RenderRequest].model_validate_json(base64.urlsafe_b64decode(signed.statement))
+            order = str(stated.request.order_id)
+            crossed = stated.request.model_copy(update={"order_id": uuid.UUID(self.swap.get(order, order))})
+            again = self.signer.sign(crossed, session_id=stated.session_id, challenge=b"crossed")
+            request = httpx.Request(
+                request.method, request.url, headers=request.headers, content=again.model_dump_json()
+            )
         return await self.inner.handle_async_request(request)
 
 
@@ -138,7 +149,9 @@ def test_issuance_crossed_document_refused_inc2(sqlite_world: World) -> None:
         orders.append((order_id, step))
     (mine, my_step), (theirs, _) = orders
     municipal = world.center_app.state.service.municipal
-    municipal.transports["044245"] = CrossedTransport(municipal.transports["044245"], {mine: theirs})
+    municipal.transports["044245"] = CrossedTransport(
+        municipal.transports["044245"], {mine: theirs}, municipal.signer
+    )
     reply = world.center.post(f"/v1/orders/{mine}/document", json=my_step.steps())
     assert reply.status_code == 422 and reply.json()["reason"] == "document_not_bound"
     assert reply.headers["content-type"] == "application/json"

@@ -13,6 +13,7 @@ from kofu.center.ratelimit import CARD_LIMIT, Limit
 from kofu.db import WORKER_THREADS
 from kofu.municipal import build_config_from_settings as municipal_config
 from kofu.settings import Settings
+from party_support import center_statement
 
 
 def test_issuance_center_config_from_settings(tmp_path: Path) -> None:
@@ -83,9 +84,7 @@ def test_issuance_internal_error_leaks_nothing(sqlite_world: World, monkeypatch:
 
     monkeypatch.setattr(service, "menu", broken)
     client = TestClient(sqlite_world.municipal_app, raise_server_exceptions=False)
-    reply = client.post(
-        "/v1/menu",
-        json={"auth_serial": "ab", "credential": "card", "municipality_code": OHIRA, "role": "jushochi"},
-    )
+    query = {"auth_serial": "ab", "credential": "card", "municipality_code": OHIRA, "role": "jushochi"}
+    reply = client.post("/v1/menu", json=center_statement(sqlite_world.home, "/v1/menu", query))
     assert reply.status_code == 500 and reply.json()["reason"] == "internal_error"
     assert "平林" not in reply.text and "Traceback" not in reply.text

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from kofu.db import make_engine
 from kofu.rules.reasons import Reason
+from party_support import center_statement
 
 NOWHERE = "postgresql+psycopg://kofu@127.0.0.1:9/kofu?connect_timeout=2"
 
@@ -41,10 +42,8 @@ def test_issuance_municipal_database_down_is_503(
     """The municipal server without its registry answers 503 service_unavailable, not 500."""
     monkeypatch.setattr(sqlite_world.municipal_app.state.service, "registry", dead_engine)
     client = TestClient(sqlite_world.municipal_app, raise_server_exceptions=False)
-    reply = client.post(
-        "/v1/menu",
-        json={"auth_serial": "ab", "credential": "card", "municipality_code": OHIRA, "role": "jushochi"},
-    )
+    query = {"auth_serial": "ab", "credential": "card", "municipality_code": OHIRA, "role": "jushochi"}
+    reply = client.post("/v1/menu", json=center_statement(sqlite_world.home, "/v1/menu", query))
     _unavailable(reply)
     assert "503" in sqlite_world.municipal_app.openapi()["paths"]["/v1/menu"]["post"]["responses"]
 

@@ -99,9 +99,8 @@ def test_issuance_juminhyo_end_to_end_sec1_crt1_inc1_nrf1_fee1(world: World, tmp
     assert document.headers["content-type"] == "application/pdf"
     assert document.headers["x-kofu-order-id"] == order_id
     pdf = document.content
-    retried = world.center.post(f"/v1/orders/{order_id}/document", json=doc_body)
-    assert retried.status_code == 200, retried.text
-    assert retried.headers["x-kofu-document-number"] == document.headers["x-kofu-document-number"]
+    retried = world.center.post(f"/v1/orders/{order_id}/document", json=doc_body)  # T2: delivered once
+    assert retried.status_code == 409 and retried.json()["reason"] == "order_state_conflict"
 
     printed = _squeeze(_pdf_text(pdf, tmp_path))
     with world.factory() as session:

@@ -22,6 +22,7 @@ from kofu.center.app.routing import add_card_route
 from kofu.center.auth.challenges import challenge_message
 from kofu.db import transaction
 from kofu.registry.records import PersonSnapshot
+from party_support import center_statement
 
 
 def _any(_snap: PersonSnapshot) -> bool:
@@ -61,22 +62,30 @@ def test_issuance_municipal_refuses_menu_and_render(
     municipal = TestClient(world.municipal_app)
     menu = municipal.post(
         "/v1/menu",
-        json={"auth_serial": serial, "credential": "card", "municipality_code": OHIRA, "role": "jushochi"},
+        json=center_statement(
+            world.home,
+            "/v1/menu",
+            {"auth_serial": serial, "credential": "card", "municipality_code": OHIRA, "role": "jushochi"},
+        ),
     )
     assert menu.status_code == 200, menu.text
     item = next(i for i in menu.json()["items"] if i["kind"] == kind)
     assert item["allowed"] is False and item["reason"] == reason, rules
     render = municipal.post(
         "/v1/render",
-        json={
-            "order_id": str(uuid.uuid4()),
-            "municipality_code": OHIRA,
-            "kind": kind,
-            "copies": 1,
-            "requester_serial": serial,
-            "requester_cert_digest": "0" * 64,
-            "option": option,
-        },
+        json=center_statement(
+            world.home,
+            "/v1/render",
+            {
+                "order_id": str(uuid.uuid4()),
+                "municipality_code": OHIRA,
+                "kind": kind,
+                "copies": 1,
+                "requester_serial": serial,
+                "requester_cert_digest": "0" * 64,
+                "option": option,
+            },
+        ),
     )
     assert render.status_code == 422 and render.json()["reason"] == reason, rules
     assert render.headers["content-type"] == "application/json"
@@ -93,15 +102,19 @@ def test_issuance_municipal_render_refuses_other_household_crt1(sqlite_world: Wo
     card = world.issue(requester, issued_at=LONG_AGO)
     render = TestClient(world.municipal_app).post(
         "/v1/render",
-        json={
-            "order_id": str(uuid.uuid4()),
-            "municipality_code": OHIRA,
-            "kind": "juminhyo",
-            "copies": 1,
-            "requester_serial": format(card.issued.auth_serial, "x"),
-            "requester_cert_digest": "0" * 64,
-            "persons": [stranger],
-        },
+        json=center_statement(
+            world.home,
+            "/v1/render",
+            {
+                "order_id": str(uuid.uuid4()),
+                "municipality_code": OHIRA,
+                "kind": "juminhyo",
+                "copies": 1,
+                "requester_serial": format(card.issued.auth_serial, "x"),
+                "requester_cert_digest": "0" * 64,
+                "persons": [stranger],
+            },
+        ),
     )
     assert render.status_code == 422 and render.json()["reason"] == "not_in_household"
 
@@ -111,10 +124,12 @@ def test_issuance_municipal_unknown_card_and_health(sqlite_world: World) -> None
     municipal = TestClient(sqlite_world.municipal_app)
     assert municipal.get("/v1/health").json() == {"status": "ok"}
     query = {"auth_serial": "abc123", "credential": "card", "municipality_code": OHIRA, "role": "jushochi"}
-    unknown = municipal.post("/v1/menu", json=query)
+    home = sqlite_world.home
+    unknown = municipal.post("/v1/menu", json=center_statement(home, "/v1/menu", query))
     assert unknown.status_code == 422 and unknown.json()["reason"] == "card_unknown"
-    other = municipal.post("/v1/menu", json={**query, "municipality_code": "993018"})
-    assert other.status_code == 404 and other.json()["reason"] == "municipality_unknown"
+    other = center_statement(home, "/v1/menu", {**query, "municipality_code": "993018"})
+    other_reply = municipal.post("/v1/menu", json=other)
+    assert other_reply.status_code == 404 and other_reply.json()["reason"] == "municipality_unknown"
     bad = municipal.post("/v1/menu", json={**query, "auth_serial": "XYZ"})
     assert bad.status_code == 400 and bad.json()["reason"] == "bad_request"
 
@@ -177,21 +192,26 @@ def test_issuance_municipal_tax_year_pending_refused_lag2(sqlite_world: World) -
     serial = format(card.issued.auth_serial, "x")
     municipal = TestClient(world.municipal_app)
     query = {"auth_serial": serial, "credential": "card", "municipality_code": OHIRA, "role": "jushochi"}
-    kazei = next(i for i in municipal.post("/v1/menu", json=query).json()["items"] if i["kind"] == "kazei")
+    stated = center_statement(world.home, "/v1/menu", query)
+    kazei = next(i for i in municipal.post("/v1/menu", json=stated).json()["items"] if i["kind"] == "kazei")
     assert pending not in kazei["fiscal_years"]
     # LAG-2 is said, not silent: a note (with its sentences) under the years still offered
     assert kazei["allowed"] and kazei["note"] == "tax_year_pending" and kazei["note_ja"] and kazei["note_en"]
     render = municipal.post(
         "/v1/render",
-        json={
-            "order_id": str(uuid.uuid4()),
-            "municipality_code": OHIRA,
-            "kind": "kazei",
-            "copies": 1,
-            "requester_serial": serial,
-            "requester_cert_digest": "0" * 64,
-            "fiscal_year": pending,
-        },
+        json=center_statement(
+            world.home,
+            "/v1/render",
+            {
+                "order_id": str(uuid.uuid4()),
+                "municipality_code": OHIRA,
+                "kind": "kazei",
+                "copies": 1,
+                "requester_serial": serial,
+                "requester_cert_digest": "0" * 64,
+                "fiscal_year": pending,
+            },
+        ),
     )
     assert render.status_code == 422 and render.json()["reason"] == "tax_declaration_pending"
 

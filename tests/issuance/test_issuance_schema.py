@@ -63,8 +63,14 @@ def test_issuance_apps_migrate_their_databases_at_start(
     from kofu.center.app import CenterConfig, create_app
     from kofu.municipal import MunicipalConfig
     from kofu.municipal import create_app as create_municipal
+    from kofu.wire.statements import center_key_path
 
-    create_app(CenterConfig(db_url=sqlite_url, jpki_auth_ca=ca_keys / "auth-ca.pem", jpki_sign_ca=None))
+    key = center_key_path(tmp_path)
+    create_app(
+        CenterConfig(
+            db_url=sqlite_url, jpki_auth_ca=ca_keys / "auth-ca.pem", jpki_sign_ca=None, statement_key=key
+        )
+    )
     municipal_url = f"sqlite:///{tmp_path / 'municipal.db'}"
     create_municipal(MunicipalConfig(registry_url=municipal_url, home=tmp_path))
     for url, expected in (

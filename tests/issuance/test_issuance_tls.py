@@ -66,10 +66,11 @@ def test_issuance_center_to_municipal_over_mutual_tls_sec5(sqlite_world: World, 
     world = sqlite_world
     service = world.center_app.state.service
     step = world.signed_in(world.issue(world.person("adult_resident")))
-    service.municipal = MunicipalClient(ssl_context=client_context(world.home, server_name="center"))
+    signer = service.municipal.signer
+    service.municipal = MunicipalClient(signer, ssl_context=client_context(world.home, server_name="center"))
     items = {i["kind"]: i for i in world.menu(step).json()["items"]}
     assert items["juminhyo"]["allowed"] is True
 
-    service.municipal = MunicipalClient(ssl_context=client_context(world.home), timeout=5)  # no certificate
+    service.municipal = MunicipalClient(signer, ssl_context=client_context(world.home), timeout=5)  # no cert
     refused = {i["reason"] for i in world.menu(step).json()["items"]}
     assert refused == {"municipality_unavailable"}

@@ -114,7 +114,8 @@ def test_sec5_client_refuses_a_server_outside_the_network_ca(
 
 
 def test_netpki_files_private_and_certificates_shaped(pki: Path) -> None:
-    """Keys are 0600; a terminal certificate names its ID in CN and SAN URI; servers cover loopback."""
+    """Keys are 0600; a terminal certificate names its role and ID in CN and SAN URIs; a server's names its
+    role and covers loopback."""
     paths = NetPaths.under(pki)
     assert stat.S_IMODE(paths.root.stat().st_mode) == 0o700
     for key in [paths.ca_key, paths.server("center")[1], paths.terminal("T-A-0001")[1]]:
@@ -122,10 +123,14 @@ def test_netpki_files_private_and_certificates_shaped(pki: Path) -> None:
     terminal = x509.load_pem_x509_certificate(paths.terminal("T-A-0001")[0].read_bytes())
     assert authority.terminal_id_from_cert(terminal) == "T-A-0001"
     san = terminal.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert san.get_values_for_type(x509.UniformResourceIdentifier) == ["urn:kofu:terminal:T-A-0001"]
+    assert san.get_values_for_type(x509.UniformResourceIdentifier) == [
+        "urn:kofu:role:terminal",
+        "urn:kofu:terminal:T-A-0001",
+    ]
     server = x509.load_pem_x509_certificate(paths.server("center")[0].read_bytes())
     assert authority.terminal_id_from_cert(server) is None
     names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.UniformResourceIdentifier) == ["urn:kofu:role:center"]
     assert names.get_values_for_type(x509.DNSName) == ["localhost"]
     assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
 

@@ -89,6 +89,7 @@ def prepare(home: Path, *, persons: int, seed: int, tls: bool) -> Layout:
     from kofu.registry.village import generate_village
     from kofu.rules.rulebook import load_rulebook
     from kofu.verify.register import migrate_verify
+    from kofu.wire.statements import center_key_path, signing_key
 
     (home / "db").mkdir(parents=True, exist_ok=True)
     layout = Layout(home, tls, {p: free_port() for p in ("jpki", "municipal", "center", "verify")})
@@ -101,6 +102,7 @@ def prepare(home: Path, *, persons: int, seed: int, tls: bool) -> Layout:
     migrate_verify(layout.db("center"))
     book = load_rulebook("ohira")
     document_keys(home, book.code, book.name)  # made once here, not raced by worker processes
+    signing_key(center_key_path(home))  # the center's statement key, before Ōhira loads its public key
     if tls:
         from kofu.netpki.authority import create_ca, issue_server
 
@@ -208,7 +210,9 @@ class Servers:
 def office_clock_env(layout: Layout) -> dict[str, str]:
     """The environment that puts a server's wall clock in office hours whatever the hour (kofu.chaos.clock).
 
-    The municipal server gets it: HRS-1 and HRS-2 would otherwise refuse a test run at night.
+    Every server gets it, as one deployment on one clock: HRS-1 and HRS-2 would otherwise refuse a test
+    run at night, and the center's statements and the responder's OCSP answers are checked against the
+    clocks of their readers.
     """
     from kofu.chaos.clock import build_library, clock_env, set_offset
     from kofu.rules.calendar import office_offset
@@ -265,7 +269,7 @@ def running(
                     ),
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env=clean_env() | (office_clock_env(layout) if party == "municipal" else {}),
+                    env=clean_env() | office_clock_env(layout),
                     start_new_session=True,  # its own process group: stopped with its workers
                 )
         for party in parties:

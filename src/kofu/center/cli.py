@@ -80,6 +80,9 @@ def settle(
         for line in lines:
             counts = f"{line.orders:>6} {line.copies:>6} {line.yen:>10,}"
             typer.echo(f"  {title:<12} {line.group:<14} {line.kind:<9} {counts}")
+    for v in statement.voided_after_delivery:
+        counts = f"{v.documents:>6} {v.copies:>6} {0:>10,}"
+        typer.echo(f"  {'voided':<12} {v.municipality_code:<14} {v.kind:<9} {counts}  (delivered, revoked)")
     typer.echo(f"CSV: {csv_path}\nchart: {png_path}")
     if not statement.reconciled:
         for problem in statement.discrepancies:
@@ -92,13 +95,29 @@ def recover(
     ctx: typer.Context,
     minutes: Annotated[int, typer.Option("--minutes", min=1, help="age of a stale order")] = 15,
 ) -> None:
-    """NRF-1: void orders stuck before their print was confirmed, returning escrowed cash."""
-    from kofu.center.orders import recover_stale
+    """NRF-1: void orders stuck before their print was confirmed, returning escrowed cash; revoke every
+    document delivered for an order voided in the last week (T2: none stays genuine unpaid)."""
+    from kofu.center.app.config import build_config_from_settings
+    from kofu.center.orders import recover_stale, voided_documents
+    from kofu.verify.register import Register, migrate_verify
 
-    voided = recover_stale(_factory(ctx), datetime.now(UTC), stale_after=timedelta(minutes=minutes))
+    now = datetime.now(UTC)
+    factory = _factory(ctx)
+    voided = recover_stale(factory, now, stale_after=timedelta(minutes=minutes))
     for receipt in voided:
         typer.echo(f"voided {receipt.order_id} (cash returned {receipt.cash_returned} yen)")
     typer.echo(f"{len(voided)} stale orders voided")
+    config = build_config_from_settings(_settings(ctx))
+    url = config.verify_db_url or _settings(ctx).db_url
+    migrate_verify(url)
+    register = Register(url)
+    try:
+        numbers = voided_documents(factory, now - timedelta(days=7))
+        for number in numbers:
+            register.revoke(number, at=now)
+    finally:
+        register.close()
+    typer.echo(f"{len(numbers)} documents of voided orders revoked")
 
 
 @terminal_app.command("add")

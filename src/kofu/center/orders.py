@@ -82,6 +82,7 @@ class Receipt:
     cash_returned: int = 0  # yen handed back by a void (the escrowed fee)
     charged: int = 0  # yen charged (FEE-1), only in state charged
     replay: bool = False
+    document_number: str | None = None  # once rendered: the document's number (a voided one is revoked)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -149,6 +150,7 @@ def _receipt(order: OrderRow, *, replay: bool = False) -> Receipt:
         cash_returned=order.fee if state is State.VOIDED and paid else 0,
         charged=order.fee if state is State.CHARGED else 0,
         replay=replay,
+        document_number=order.document_number,
     )
 
 
@@ -713,6 +715,20 @@ def recover_stale(factory: Factory, now: datetime, *, stale_after: timedelta = S
         if isinstance(result, Receipt):
             voided.append(result)
     return voided
+
+
+def voided_documents(factory: Factory, since: datetime) -> list[str]:
+    """The numbers of documents delivered for orders voided since `since` (each must be revoked)."""
+    with reading(factory) as session:
+        return list(
+            session.scalars(
+                select(Order.document_number).where(
+                    Order.state == State.VOIDED.value,
+                    Order.document_number.is_not(None),
+                    Order.updated_at >= since,
+                )
+            )
+        )
 
 
 def purge_idempotency(factory: Factory, before: datetime) -> int:

@@ -180,10 +180,11 @@ AUTHENTICATE_PATH = re.compile(r"/v1/sessions/[^/]+/authenticate")
 class TerminalRateLimit:
     """ASGI middleware: each POST …/authenticate takes a token from its terminal's bucket first.
 
-    The terminal is the mutual-TLS peer's (STR-1) when there is one, else the body's `terminal_id`
-    (a body without one passes on, to be refused by the route as bad_request). An empty bucket is
-    answered at once with 429 rate_limited and a Retry-After, before any challenge, certificate or
-    database row of the center is touched.
+    The terminal is the one `kofu.netpki.gate` proved (its mutual-TLS certificate, STR-1). Only on the
+    demo's plain-HTTP loopback, where no certificate proves anyone, is it the body's `terminal_id` (a
+    body without a well-formed one passes on, to be refused by the route as bad_request). An empty
+    bucket is answered at once with 429 rate_limited and a Retry-After, before any challenge,
+    certificate or database row of the center is touched.
     """
 
     def __init__(
@@ -207,7 +208,7 @@ class TerminalRateLimit:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        terminal = _peer_terminal(scope) or _body_terminal(body)
+        terminal = _terminal(scope, body)
         if terminal is not None:
             decision = await anyio.to_thread.run_sync(
                 check_and_take, self.factory, terminal_key(terminal), self.clock(), self.limit
@@ -241,16 +242,20 @@ def _replay(body: bytes, receive: Any) -> Callable[[], Awaitable[dict[str, Any]]
     return replayed
 
 
-def _peer_terminal(scope: Any) -> str | None:
-    from kofu.netpki.tls import scope_terminal_id
+def _terminal(scope: Any, body: bytes) -> str | None:
+    """The terminal whose bucket pays: the proven one, else (plain HTTP only) the body's."""
+    from kofu.netpki.gate import scope_peer
 
-    return scope_terminal_id(scope)
+    peer = scope_peer(scope)
+    if peer is not None and peer.proven:
+        return peer.name
+    return _body_terminal(body) if scope.get("scheme") == "http" else None
 
 
 def _body_terminal(body: bytes) -> str | None:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a body nested past the parser's depth is the route's 400
         return None
     terminal = data.get("terminal_id") if isinstance(data, dict) else None
     # only a well-formed id names a bucket; anything else is the route's bad_request

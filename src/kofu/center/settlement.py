@@ -1,7 +1,8 @@
 """FEE-1: the monthly settlement statement, per municipality and per store chain, from the fee ledger.
 
 It reconciles every charged order with exactly one ledger entry of the same fee, and lists every
-mismatch. Months and days are Japan time. Output as data, CSV, and a PNG chart of daily totals.
+mismatch; documents delivered for orders then voided (no fee, the document revoked) are counted apart.
+Months and days are Japan time. Output as data, CSV, and a PNG chart of daily totals.
 """
 
 from __future__ import annotations
@@ -46,6 +47,16 @@ class Day:
 
 
 @dataclass(frozen=True)
+class Voided:
+    """Documents delivered for orders then voided, of one kind for one municipality: revoked, not charged."""
+
+    municipality_code: str
+    kind: str
+    documents: int
+    copies: int
+
+
+@dataclass(frozen=True)
 class Discrepancy:
     """A charged order and the ledger disagreeing (should never happen; the statement says so if it does)."""
 
@@ -65,6 +76,7 @@ class Statement:
     copies: int
     yen: int
     discrepancies: tuple[Discrepancy, ...]
+    voided_after_delivery: tuple[Voided, ...] = ()
 
     @property
     def reconciled(self) -> bool:
@@ -114,6 +126,21 @@ def settle(
             o = o.join(Terminal, Terminal.terminal_id == Order.terminal_id).where(Terminal.chain == chain)
         entries = list(session.scalars(q.order_by(LedgerEntry.charged_at, LedgerEntry.id)))
         charged = {order.order_id: order for order in session.scalars(o)}
+        v = select(Order).where(
+            Order.state == State.VOIDED.value,
+            Order.document_number.is_not(None),
+            Order.updated_at >= start,
+            Order.updated_at < end,
+        )
+        if municipality_code is not None:
+            v = v.where(Order.municipality_code == municipality_code)
+        if chain is not None:
+            v = v.join(Terminal, Terminal.terminal_id == Order.terminal_id).where(Terminal.chain == chain)
+        voided: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for order in session.scalars(v):
+            acc = voided[(order.municipality_code, order.kind)]
+            acc[0] += 1
+            acc[1] += order.copies
     problems: list[Discrepancy] = []
     by_order: dict[uuid.UUID, LedgerEntry] = {}
     for e in entries:
@@ -137,6 +164,7 @@ def settle(
         copies=sum(e.copies for e in entries),
         yen=sum(e.fee for e in entries),
         discrepancies=tuple(sorted(problems, key=lambda p: (p.problem, str(p.order_id)))),
+        voided_after_delivery=tuple(Voided(m, k, n, c) for (m, k), (n, c) in sorted(voided.items())),
     )
 
 
@@ -151,6 +179,8 @@ def statement_csv(statement: Statement) -> str:
     for day in statement.daily:
         writer.writerow(["day", day.day.isoformat(), "", day.orders, "", day.yen])
     writer.writerow(["total", statement.month, "", statement.orders, statement.copies, statement.yen])
+    for v in statement.voided_after_delivery:  # delivered, then voided: revoked, no fee
+        writer.writerow(["voided_after_delivery", v.municipality_code, v.kind, v.documents, v.copies, 0])
     for problem in statement.discrepancies:
         writer.writerow(["discrepancy", str(problem.order_id), problem.problem, "", "", ""])
     return out.getvalue()

@@ -47,6 +47,7 @@ from kofu.registry.holders import card_holder
 from kofu.registry.village import generate_village
 from kofu.rules.rulebook import bundled_path
 from kofu.verify.register import migrate_verify
+from kofu.wire.statements import center_key_path, signing_key
 
 CARD_RATE_CAPACITY = 10_000
 OHIRA = "044245"
@@ -250,6 +251,7 @@ class Stack:
         """Village, every party's tables, JPKI and document keys, terminals."""
         shutil.copytree(ca_keys, self.home / "keys" / "jpki")
         shutil.copytree(document_keys, self.home / "keys" / "documents")
+        signing_key(center_key_path(self.home))  # the center's statement key, before the municipal server
         generate_village(
             self.registry_url, self.persons, SEED, "ohira", today=date.today(), count_cases=False
         )

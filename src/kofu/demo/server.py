@@ -45,7 +45,9 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
     from kofu.municipal.app import create_app as municipal_app
     from kofu.municipal.config import MunicipalConfig
     from kofu.rules.rulebook import load_rulebook
+    from kofu.wire.statements import center_key_path, signing_key
 
+    signing_key(center_key_path(paths.home))  # made before the municipal servers load its public key
     port = ports(base_port)
     url = {name: f"http://{host}:{p}" for name, p in port.items()}
     jpki = keys_dir(settings)
@@ -68,6 +70,7 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
         ocsp_url=f"{url['jpki']}/ocsp",
         municipalities=tuple(entries),
         verify_db_url=settings.db_url,  # where `kofu verify` looks with the same KOFU_HOME
+        statement_key=center_key_path(paths.home),
     )
     parties.append(Party("center", port["center"], center_app(center)))
     kiosk = KioskConfig(home=paths.home, terminal_id=TERMINAL_ID, center_url=url["center"])

@@ -1,7 +1,9 @@
 """The municipal server's HTTP API (`/v1`): menu, render, usage registration, health.
 
-Called by the center only (mutual TLS in production). Thin handlers: each translates HTTP to one
-`MunicipalService` call; the PDF goes back in the response body and is kept nowhere (SEC-4).
+Called by the center only: every route admits the center's role (its network certificate under mutual
+TLS, `kofu.netpki.gate`), and menus, renders and filings also need the center's signed statement
+(`kofu.wire.statements`). Thin handlers: each translates HTTP to one `MunicipalService` call; the PDF
+goes back in the response body and is kept nowhere (SEC-4).
 """
 
 from __future__ import annotations
@@ -9,24 +11,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from kofu.center.app.http import documented, install_error_handlers, refusal_response
 from kofu.db import limit_worker_threads
 from kofu.municipal.config import MunicipalConfig
+from kofu.municipal.numbers import purge_spent
 from kofu.municipal.service import Clock, MunicipalService, utc_now
+from kofu.netpki.gate import Gate, allow, install_gate, network_gate
+from kofu.netpki.roles import Role
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.wire.bodylimit import BodySizeLimit
-from kofu.wire.orders import RenderRequest
-from kofu.wire.sessions import (
-    HealthResponse,
-    MenuQuery,
-    MenuResponse,
-    RegistrationFiling,
-    RegistrationResponse,
-)
+from kofu.wire.sessions import HealthResponse, MenuResponse, RegistrationResponse
+from kofu.wire.statements import Signed
+
+PURGE_EVERY_S = 60.0  # spent statements expire within a minute; their rows go a minute or two later
 
 PDF = "application/pdf"
 
@@ -36,6 +38,7 @@ _RULE_REFUSALS = (
     Reason.UNDER_15,
 )
 _DECISIONS = (*_RULE_REFUSALS, Reason.MAINTENANCE)  # a decision at render/filing time may meet maintenance
+_CENTER_ONLY = (Reason.CALLER_NOT_ALLOWED, Reason.STATEMENT_INVALID)
 
 
 def _pdf_response(schema: str) -> dict[int | str, dict[str, object]]:
@@ -45,9 +48,16 @@ def _pdf_response(schema: str) -> dict[int | str, dict[str, object]]:
 
 
 def create_app(
-    config: MunicipalConfig, *, clock: Clock = utc_now, service: MunicipalService | None = None
+    config: MunicipalConfig,
+    *,
+    clock: Clock = utc_now,
+    service: MunicipalService | None = None,
+    gate: Gate | None = None,
 ) -> FastAPI:
-    """The municipal server app for `config` (its tables migrated first when `config.migrate`)."""
+    """The municipal server app for `config` (its tables migrated first when `config.migrate`).
+
+    `gate`: who may call (default: the center, by its network certificate, or on plain HTTP).
+    """
     if config.migrate:
         from kofu.center.app.schema import migration_lock
         from kofu.municipal.schema import migrate_municipal
@@ -61,10 +71,18 @@ def create_app(
     if service is None:
         svc.warm()
 
+    async def purge_spent_statements() -> None:
+        while True:
+            await anyio.sleep(PURGE_EVERY_S)
+            await anyio.to_thread.run_sync(purge_spent, svc.own_sessions, svc.statement_clock())
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         limit_worker_threads(svc.config.worker_threads)  # no more threads than pooled connections
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(purge_spent_statements)
+            yield
+            tasks.cancel_scope.cancel()
 
     app = FastAPI(
         title=f"kofu municipal server ({svc.rulebook.name_en}, {svc.rulebook.code})",
@@ -73,10 +91,10 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit)
     app.state.service = svc
 
-    @app.get("/v1/health", response_model=HealthResponse)
+    @app.get("/v1/health", response_model=HealthResponse, responses=documented(Reason.CALLER_NOT_ALLOWED))
+    @allow(Role.CENTER)
     def health() -> HealthResponse:
         """The server answers."""
         return HealthResponse()
@@ -84,11 +102,13 @@ def create_app(
     @app.post(
         "/v1/menu",
         response_model=MenuResponse,
-        responses=documented(*_RULE_REFUSALS),
+        responses=documented(*_RULE_REFUSALS, *_CENTER_ONLY),
     )
-    def menu(query: MenuQuery) -> MenuResponse | JSONResponse:
-        """Every kind for this certificate serial's holder, allowed or refused, at the current JST time."""
-        answer = svc.menu(query)
+    @allow(Role.CENTER)
+    def menu(signed: Signed) -> MenuResponse | JSONResponse:
+        """Every kind for the stated certificate serial's holder, allowed or refused, at the current JST
+        time."""
+        answer = svc.menu(signed)
         return refusal_response(answer) if isinstance(answer, Refused) else answer
 
     @app.post(
@@ -96,12 +116,15 @@ def create_app(
         response_class=Response,
         responses={
             **_pdf_response("the sealed PDF; X-Kofu-* headers bind it to its order"),
-            **documented(*_DECISIONS, Reason.NOT_IN_HOUSEHOLD, Reason.SEAL_ABOLISHED),
+            **documented(*_DECISIONS, *_CENTER_ONLY, Reason.NOT_IN_HOUSEHOLD, Reason.SEAL_ABOLISHED),
         },
     )
-    def render(request: RenderRequest) -> Response:
-        """Compose from one consistent read, render and seal in memory; the bytes are not kept."""
-        answer = svc.render(request)
+    @allow(Role.CENTER)
+    def render(signed: Signed) -> Response:
+        """Compose from one consistent read, render and seal in memory; the bytes are not kept.
+
+        Once per statement of the center: a replayed statement renders nothing."""
+        answer = svc.render(signed)
         if isinstance(answer, Refused):
             return refusal_response(answer)
         h = answer.headers
@@ -121,13 +144,18 @@ def create_app(
     @app.post(
         "/v1/registrations",
         response_model=RegistrationResponse,
-        responses=documented(*_DECISIONS, Reason.ALREADY_REGISTERED, Reason.WRONG_CERTIFICATE_TYPE),
+        responses=documented(
+            *_DECISIONS, *_CENTER_ONLY, Reason.ALREADY_REGISTERED, Reason.WRONG_CERTIFICATE_TYPE
+        ),
     )
-    def registrations(filing: RegistrationFiling) -> RegistrationResponse | JSONResponse:
+    @allow(Role.CENTER)
+    def registrations(signed: Signed) -> RegistrationResponse | JSONResponse:
         """REG-1: file the usage registration of a card holder whose 本籍 is here (pending until approved)."""
-        answer = svc.file_registration(filing)
+        answer = svc.file_registration(signed)
         return refusal_response(answer) if isinstance(answer, Refused) else answer
 
+    install_gate(app, gate or network_gate(config.home, plain_role=Role.CENTER))
+    app.add_middleware(BodySizeLimit)  # outermost: a body past the cap is refused before anything reads it
     return app
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from kofu.db import WORKER_THREADS, worker_threads
 from kofu.settings import Settings
+from kofu.wire.statements import PUBLIC_FILE, center_key_path
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,8 @@ class MunicipalConfig:
 
     `registry_url`: its registry copy (kofu.registry); `db_url`: its own tables (document numbers),
     the registry's database by default; `home`: where its document keys live (keys/documents/CODE);
-    `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections.
+    `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections;
+    `center_key`: the center's public statement key (default: the center's, under `home`).
     """
 
     registry_url: str
@@ -26,20 +28,25 @@ class MunicipalConfig:
     migrate: bool = True  # bring its own tables (and the registry's) to head at start
     render_slots: int = 4  # documents rendered at once per worker process
     worker_threads: int = WORKER_THREADS
+    center_key: Path | None = None
 
     @property
     def own_db_url(self) -> str:
         return self.db_url or self.registry_url
+
+    @property
+    def center_key_path(self) -> Path:
+        return self.center_key or center_key_path(self.home).with_name(PUBLIC_FILE)
 
 
 def build_config_from_settings(settings: Settings, section: str = "municipal") -> MunicipalConfig:
     """A config from the `[municipal]` table of the settings file (unknown keys are refused).
 
     Keys: registry_url (default: the settings' database), rulebook, db_url, migrate, render_slots,
-    worker_threads.
+    worker_threads, center_key.
     """
     raw: dict[str, Any] = dict(settings.extra.get(section) or {})
-    known = {"registry_url", "rulebook", "db_url", "migrate", "render_slots", "worker_threads"}
+    known = {"registry_url", "rulebook", "db_url", "migrate", "render_slots", "worker_threads", "center_key"}
     unknown = set(raw) - known
     if unknown:
         raise ValueError(f"unknown keys in [{section}]: {', '.join(sorted(unknown))}")
@@ -51,6 +58,7 @@ def build_config_from_settings(settings: Settings, section: str = "municipal") -
         migrate=bool(raw.get("migrate", True)),
         render_slots=_positive(raw.get("render_slots", 4), "render_slots"),
         worker_threads=worker_threads(raw.get("worker_threads", WORKER_THREADS), section),
+        center_key=Path(raw["center_key"]) if raw.get("center_key") else None,
     )
 
 

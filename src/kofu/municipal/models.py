@@ -36,3 +36,15 @@ class DocumentNumber(Base):
     __table_args__ = (
         Index("ux_municipal_document_numbers_day", "municipality_code", "issued_on", "serial", unique=True),
     )
+
+
+class UsedStatement(Base):
+    """A center statement already served (a render or a filing is made once per statement).
+
+    Kept until it has expired (after that it is refused as expired anyway), then purged.
+    """
+
+    __tablename__ = "municipal_used_statements"
+
+    statement_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

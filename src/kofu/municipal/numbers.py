@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.db import table_of, transaction
 from kofu.logs import get_logger
-from kofu.municipal.models import DocumentNumber
+from kofu.municipal.models import DocumentNumber, UsedStatement
 from kofu.rules.paging import make_document_number
 
 ATTEMPTS = 20
@@ -32,6 +35,37 @@ _LAST = select(func.max(_NUMBERS.c.serial)).where(
     _NUMBERS.c.municipality_code == bindparam("code"), _NUMBERS.c.issued_on == bindparam("day")
 )
 _ADD = insert(_NUMBERS)
+_USED = table_of(UsedStatement)
+_SPEND = {  # a statement already spent inserts nothing: its row count tells, no exception aborts the work
+    "postgresql": pg_insert(_USED).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(_USED).on_conflict_do_nothing(),
+}
+_PURGE = delete(_USED).where(_USED.c.expires_at < bindparam("before"))
+
+
+@dataclass(frozen=True)
+class Spent:
+    """A center statement to be served once: its ID, and when it expires (its row may go then)."""
+
+    statement_id: uuid.UUID
+    expires_at: datetime
+
+
+def spend(session: Session, spent: Spent) -> bool:
+    """Mark a statement served, in the caller's transaction; False if it was served before."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _SPEND:
+        raise NotImplementedError(f"used statements need PostgreSQL or SQLite, not {dialect}")
+    result = session.execute(
+        _SPEND[dialect], {"statement_id": spent.statement_id, "expires_at": spent.expires_at}
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def purge_spent(factory: sessionmaker[Session], now: datetime) -> int:
+    """Forget statements that have expired (they are refused as expired now); how many."""
+    with transaction(factory) as session:
+        return int(getattr(session.execute(_PURGE, {"before": now}), "rowcount", 0) or 0)
 
 
 def day_lock_key(code: str, issued_on: date) -> int:
@@ -46,12 +80,24 @@ def _take_turns(session: Session, code: str, issued_on: date) -> None:
 
 
 def number_for(
-    factory: sessionmaker[Session], *, order_id: uuid.UUID, code: str, issued_on: date, now: datetime
-) -> str:
-    """The unique number of `order_id`'s document, allocated on first call."""
+    factory: sessionmaker[Session],
+    *,
+    order_id: uuid.UUID,
+    code: str,
+    issued_on: date,
+    now: datetime,
+    spent: Spent | None = None,
+) -> str | None:
+    """The unique number of `order_id`'s document, allocated on first call.
+
+    With `spent`, the statement asking for it is marked served in the same transaction; None when it
+    was served before (a replay gets no number, so nothing is rendered).
+    """
     for _ in range(ATTEMPTS):
         try:
             with transaction(factory) as session:
+                if spent is not None and not spend(session, spent):
+                    return None
                 _take_turns(session, code, issued_on)
                 found = session.scalar(_FOUND, {"oid": order_id})
                 if found is not None:

@@ -19,7 +19,7 @@ from kofu.documents.keys import DocumentKeys, document_keys
 from kofu.logs import get_logger
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.facts import card_facts, member_labels, person_facts, seal_change_pending
-from kofu.municipal.numbers import number_for
+from kofu.municipal.numbers import Spent, number_for
 from kofu.municipal.slots import FairSlots
 from kofu.registry.cards import CardRecord, card_record
 from kofu.registry.records import PersonSnapshot
@@ -40,6 +40,7 @@ from kofu.wire.sessions import (
     RegistrationResponse,
     RegistrationStatus,
 )
+from kofu.wire.statements import R, Signed, Statement, StatementKeys, trusted_keys
 
 log = get_logger("municipal")
 
@@ -144,9 +145,20 @@ def registration_status(
 class MunicipalService:
     """One municipality's server: its registry, its rulebook, its keys and its document numbers."""
 
-    def __init__(self, config: MunicipalConfig, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        config: MunicipalConfig,
+        *,
+        clock: Clock = utc_now,
+        statement_clock: Clock = utc_now,
+        statement_keys: StatementKeys | None = None,
+    ) -> None:
+        """`clock`: the time the rules see; `statement_clock`: the time the center's statements are
+        checked against (the center's own wall clock, which tests do not move)."""
         self.config = config
         self.rulebook = load_rulebook(config.rulebook)
+        self.statement_keys = statement_keys or trusted_keys(config.center_key_path)
+        self.statement_clock = statement_clock
         threads = config.worker_threads
         self.registry = make_engine(config.registry_url, threads=threads)
         self.registry_sessions = session_factory(self.registry)
@@ -187,8 +199,19 @@ class MunicipalService:
 
         return read_consistently(self.registry, holder)  # the card and its holder at one moment
 
-    def menu(self, query: MenuQuery) -> MenuResponse | Refused:
+    def _open(self, signed: Signed, kind: type[R]) -> Statement[R] | Refused:
+        """The center's statement for this call, checked (signature, purpose, validity now)."""
+        statement = self.statement_keys.open(signed, kind, now=self.statement_clock())
+        if isinstance(statement, Refused):
+            log.warning("statement_refused", purpose=kind.__name__)
+        return statement
+
+    def menu(self, signed: Signed) -> MenuResponse | Refused:
         """Every kind, allowed with its choices or refused with its reason, for this card now."""
+        statement = self._open(signed, MenuQuery)
+        if isinstance(statement, Refused):
+            return statement
+        query = statement.request
         found = self._holder(query.auth_serial, query.municipality_code)
         if isinstance(found, Refused):
             return found
@@ -200,8 +223,15 @@ class MunicipalService:
             registration=registration_status(self.rulebook, snap, card, at),
         )
 
-    def render(self, request: RenderRequest) -> Rendered | Refused:
-        """Decide again, compose from one consistent read, render and seal in memory (SEC-4)."""
+    def render(self, signed: Signed) -> Rendered | Refused:
+        """Decide again, compose from one consistent read, render and seal in memory (SEC-4).
+
+        Only for a statement of the center, once: a replayed statement gets no number and no document.
+        """
+        statement = self._open(signed, RenderRequest)
+        if isinstance(statement, Refused):
+            return statement
+        request = statement.request
         found = self._holder(request.requester_serial, request.municipality_code)
         if isinstance(found, Refused):
             return found
@@ -229,8 +259,16 @@ class MunicipalService:
             return Refused(pending_seal)
         issued_on = today_jst(at)
         number = number_for(
-            self.own_sessions, order_id=request.order_id, code=self.rulebook.code, issued_on=issued_on, now=at
+            self.own_sessions,
+            order_id=request.order_id,
+            code=self.rulebook.code,
+            issued_on=issued_on,
+            now=at,
+            spent=Spent(statement.statement_id, statement.expires_at),
         )
+        if number is None:
+            log.warning("statement_replayed", order_id=str(request.order_id))
+            return Refused(Reason.STATEMENT_INVALID)
         issuance = Issuance(
             rulebook=self.rulebook,
             issued_on=issued_on,
@@ -256,11 +294,20 @@ class MunicipalService:
         log.info("rendered", order_id=str(request.order_id), kind=request.kind.value, number=number)
         return Rendered(pdf, headers)
 
-    def file_registration(self, filing: RegistrationFiling) -> RegistrationResponse | Refused:
-        """REG-1: record a usage registration as pending, when the rules allow filing it now."""
+    def file_registration(self, signed: Signed) -> RegistrationResponse | Refused:
+        """REG-1: record a usage registration as pending, when the rules allow filing it now (once per
+        statement of the center)."""
+        from kofu.municipal.numbers import spend
         from kofu.registry.errors import RegistryError
         from kofu.registry.usage import file_usage_registration
 
+        statement = self._open(signed, RegistrationFiling)
+        if isinstance(statement, Refused):
+            return statement
+        filing = statement.request
+        with transaction(self.own_sessions) as session:
+            if not spend(session, Spent(statement.statement_id, statement.expires_at)):
+                return Refused(Reason.STATEMENT_INVALID)
         found = self._holder(filing.auth_serial, filing.municipality_code)
         if isinstance(found, Refused):
             return found

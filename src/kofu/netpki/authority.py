@@ -2,7 +2,8 @@
 
 Everything lives under `$KOFU_HOME/keys/net/` (private keys 0600):
   ca.key, ca.pem, crl.pem, servers/<name>.{pem,key}, terminals/<terminal id>.{pem,key}.
-A terminal's certificate names its terminal ID in the subject CN and in a SAN URI `urn:kofu:terminal:<id>`.
+Every certificate names its role in a SAN URI `urn:kofu:role:<role>` (`kofu.netpki.roles`); a terminal's
+also names its terminal ID in the subject CN and in a SAN URI `urn:kofu:terminal:<id>`.
 Revoking re-signs the CRL; TLS contexts built afterwards refuse the revoked certificate.
 """
 
@@ -20,9 +21,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from kofu.netpki.roles import TERMINAL_URN, Role, peer_of_certificate, role_uri
 from kofu.x509ca import self_signed_ca
 
-TERMINAL_URN = "urn:kofu:terminal:"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # also a file name: no path tricks
 CA_YEARS = 10
 LEAF_DAYS = 825
@@ -212,20 +213,29 @@ def _issue(
     return Issued(common_name, serial, cert_path, key_path)
 
 
+def server_role(name: str) -> Role:
+    """The role a server certificate gets when none is given: the center's, or a municipal server's."""
+    return Role.CENTER if name == "center" else Role.MUNICIPAL
+
+
 def issue_server(
     home: Path,
     name: str,
     *,
+    role: Role | None = None,
     hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
     now: datetime | None = None,
 ) -> Issued:
-    """A certificate for the center or a municipal server, valid for `hosts` (DNS names or IP addresses).
+    """A certificate for a server speaking for `role` (by default `server_role(name)`), valid for `hosts`.
 
     It may also authenticate as a client, since the center calls municipal servers with it.
     """
+    role = role or server_role(name)
+    if role is Role.TERMINAL:
+        raise NetPkiError("a terminal's certificate is issued with issue_terminal")
     paths = NetPaths.under(home)
     cert_path, key_path = paths.server(name)
-    san: list[x509.GeneralName] = []
+    san: list[x509.GeneralName] = [role_uri(role)]
     for host in hosts:
         try:
             san.append(x509.IPAddress(ipaddress.ip_address(host)))
@@ -249,7 +259,7 @@ def issue_terminal(home: Path, terminal_id: str, *, now: datetime | None = None)
     return _issue(
         paths,
         common_name=terminal_id,
-        san=[x509.UniformResourceIdentifier(TERMINAL_URN + terminal_id)],
+        san=[role_uri(Role.TERMINAL), x509.UniformResourceIdentifier(TERMINAL_URN + terminal_id)],
         usages=[ExtendedKeyUsageOID.CLIENT_AUTH],
         cert_path=cert_path,
         key_path=key_path,
@@ -320,21 +330,13 @@ def is_revoked(home: Path, serial: int) -> bool:
 
 
 def terminal_id_from_cert(cert: x509.Certificate | bytes) -> str | None:
-    """The terminal ID a peer certificate (object or DER) names, when CN and SAN URI agree; else None."""
+    """The terminal ID a peer certificate (object or DER) names, when it is a terminal's; else None."""
     if isinstance(cert, bytes):
         try:
             cert = x509.load_der_x509_certificate(cert)
         except ValueError:
             return None
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
+    peer = peer_of_certificate(cert)
+    if peer is None or peer.role is not Role.TERMINAL or peer.name is None or not _NAME.match(peer.name):
         return None
-    uris = [u for u in san.get_values_for_type(x509.UniformResourceIdentifier) if u.startswith(TERMINAL_URN)]
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if len(uris) != 1 or len(names) != 1:
-        return None
-    terminal_id = uris[0][len(TERMINAL_URN) :]
-    if names[0].value != terminal_id or not _NAME.match(terminal_id):
-        return None
-    return terminal_id
+    return peer.name

@@ -5,12 +5,23 @@ Mount with `app.add_typer(kofu.netpki.cli.app, name="net")`; files go to `$KOFU_
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+class ServerRole(StrEnum):
+    """The roles a server certificate may name (a terminal's is issued by `kofu net terminal`)."""
+
+    CENTER = "center"
+    MUNICIPAL = "municipal"
+    OFFICE = "office"
+    VERIFY = "verify"
+
 
 app = typer.Typer(help="The network CA for mutual TLS between kiosk, center and municipal servers.")
 
@@ -36,14 +47,22 @@ def server(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="center, or a municipal server's name")],
     host: Annotated[list[str] | None, typer.Option("--host", help="DNS name or IP (repeatable)")] = None,
+    role: Annotated[
+        ServerRole | None,
+        typer.Option(help="Whom it speaks for (default: center for 'center', else municipal)."),
+    ] = None,
 ) -> None:
-    """Issue a server certificate (default hosts: localhost, 127.0.0.1)."""
+    """Issue a server certificate naming its role (default hosts: localhost, 127.0.0.1)."""
     from kofu.netpki import authority
+    from kofu.netpki.roles import Role
 
     try:
         authority.ensure_ca(_home(ctx))
         issued = authority.issue_server(
-            _home(ctx), name, hosts=tuple(host) if host else ("localhost", "127.0.0.1")
+            _home(ctx),
+            name,
+            role=Role(role.value) if role else None,
+            hosts=tuple(host) if host else ("localhost", "127.0.0.1"),
         )
     except authority.NetPkiError as exc:
         typer.echo(f"bad_request: {exc}", err=True)

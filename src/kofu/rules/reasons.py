@@ -364,6 +364,16 @@ class Reason(StrEnum):
         "システムが一時的に利用できません。しばらくしてからもう一度お試しください。",
         "The system is briefly unavailable; please try again in a moment.",
     )
+    CALLER_NOT_ALLOWED = (
+        "caller_not_allowed",
+        "この接続元からはこの操作を行うことができません。",
+        "This caller is not allowed to use this service.",
+    )
+    STATEMENT_INVALID = (
+        "statement_invalid",
+        "センターによる認証の証明を確認できないため、この要求には応じられません。",
+        "The center's statement for this request is missing, invalid, expired or already used.",
+    )
 
 
 def reasons_markdown() -> str:

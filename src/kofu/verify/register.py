@@ -82,13 +82,14 @@ class Register:
         return max((int(n.split("-")[2]) for n in numbers), default=0) + 1
 
     def revoke(self, unique_number: str, *, at: dt.datetime | None = None) -> bool:
-        """Mark a document revoked; False if the number is unknown."""
+        """Mark a document revoked (kept as it was if it already is); False if the number is unknown."""
         with transaction(self._sessions) as session:
             row = session.get(IssuedDocument, unique_number)
             if row is None:
                 return False
-            row.revoked = True
-            row.revoked_at = at or dt.datetime.now(dt.UTC)
+            if not row.revoked:
+                row.revoked = True
+                row.revoked_at = at or dt.datetime.now(dt.UTC)
         return True
 
     def close(self) -> None:

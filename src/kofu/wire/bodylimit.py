@@ -1,26 +1,46 @@
-"""A cap on request bodies for the parties' APIs: past it the body is refused unread (413 bad_request).
+"""Bounds on request bodies for the parties' APIs: their size and how deeply their JSON nests.
 
-Every message between kiosk, center and municipal server is small (a certificate is the largest part),
-so anything bigger is refused before it costs memory or parsing time.
+Every message between kiosk, center and municipal server is small (a certificate is the largest part)
+and shallow (a few levels), so a bigger body is refused unread (413 bad_request) and one nested past
+`MAX_DEPTH` is refused (400 bad_request) before any middleware or route parses it: Python's JSON
+parser would recurse until RecursionError.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kofu.rules.reasons import Reason
 
 MAX_BODY = 64 * 1024
+MAX_DEPTH = 32
+# a JSON string (skipped whole, brackets inside it count for nothing) or one bracket
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply a JSON text nests (0 for a scalar); a malformed text is measured as far as it goes."""
+    depth = deepest = 0
+    for token in _TOKENS.finditer(body):
+        bracket = token.group()
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in (b"]", b"}"):
+            depth -= 1
+    return deepest
 
 
 class BodySizeLimit:
     """ASGI middleware: a request whose body passes `max_bytes` gets 413 and never reaches the app."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY, max_depth: int = MAX_DEPTH) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,6 +64,9 @@ class BodySizeLimit:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if json_depth(body) > self.max_depth:
+            await _refuse(send, status=400)
+            return
         sent = False
 
         async def replay() -> Message:
@@ -56,11 +79,11 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send) -> None:
+async def _refuse(send: Send, status: int = 413) -> None:
     reason = Reason.BAD_REQUEST
     payload = json.dumps(
         {"reason": reason.value, "message_ja": reason.ja, "message_en": reason.en}, ensure_ascii=False
     ).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -1,7 +1,9 @@
 """The center's kiosk-facing HTTP API (`/v1`, mutual TLS in production): thin handlers over `CenterService`.
 
-Every handler checks only that the caller is the terminal it claims to be (when mutual TLS says who
-it is, STR-1), calls one service method, and turns a refusal into its `ErrorBody`.
+Every route admits terminals only (`kofu.netpki.gate`: their network certificate under mutual TLS, or
+the demo's plain-HTTP loopback); every handler checks that the caller is the terminal it claims to be
+(when mutual TLS says who it is, STR-1), calls one service method, and turns a refusal into its
+`ErrorBody`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from fastapi import FastAPI, Path, Query, Request, Response
 from kofu.center.app.http import documented, refusal_response
 from kofu.center.app.service import CenterService
 from kofu.center.ratelimit import retry_after_header
-from kofu.netpki.tls import scope_terminal_id
+from kofu.netpki.gate import allow, scope_peer
+from kofu.netpki.roles import Role
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason as R
 from kofu.wire.orders import ConfirmRequest, OrderResponse, PayRequest, QuoteRequest, Steps, VoidRequest
@@ -35,7 +38,8 @@ SessionPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 TerminalQuery = Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
 CodeQuery = Annotated[str, Query(pattern=r"^[0-9]{6}$")]
 
-_SESSION = (R.SESSION_UNKNOWN, R.ORDER_WRONG_SESSION, R.TERMINAL_UNKNOWN)
+_TERMINAL = (R.TERMINAL_UNKNOWN, R.CALLER_NOT_ALLOWED)
+_SESSION = (R.SESSION_UNKNOWN, R.ORDER_WRONG_SESSION, R.TERMINAL_UNKNOWN, R.CALLER_NOT_ALLOWED)
 _ORDER = (*_SESSION, R.ORDER_UNKNOWN, R.ORDER_STATE_CONFLICT)
 _AUTH = (
     R.SIGNATURE_INVALID,
@@ -51,20 +55,25 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
     """Mount the kiosk → center routes of api.md on `app`."""
 
     def peer(request: Request, terminal_id: str) -> Refused | None:
-        """STR-1 over mutual TLS: the body's terminal id must be the one of the client certificate."""
-        if not require_terminal_cert:
-            return None
-        return None if scope_terminal_id(request.scope) == terminal_id else Refused(R.TERMINAL_UNKNOWN)
+        """STR-1: the body's terminal id must be the one its client certificate proves (if any)."""
+        caller = scope_peer(request.scope)
+        if caller is None or caller.role is not Role.TERMINAL:
+            return Refused(R.CALLER_NOT_ALLOWED)  # the gate let no one else in; said again where it counts
+        if caller.proven:
+            return None if caller.name == terminal_id else Refused(R.TERMINAL_UNKNOWN)
+        return Refused(R.TERMINAL_UNKNOWN) if require_terminal_cert else None
 
     def answer(result: object) -> object:
         return refusal_response(result) if isinstance(result, Refused) else result
 
-    @app.get("/v1/notices", response_model=NoticesResponse, responses=documented(R.TERMINAL_UNKNOWN))
+    @app.get("/v1/notices", response_model=NoticesResponse, responses=documented(*_TERMINAL))
+    @allow(Role.TERMINAL)
     def notices(request: Request, terminal_id: TerminalQuery) -> object:
         """HRS-5: maintenance notices for the idle screen."""
         return answer(peer(request, terminal_id) or svc.notices(terminal_id))
 
-    @app.post("/v1/sessions", response_model=SessionOpened, responses=documented(R.TERMINAL_UNKNOWN))
+    @app.post("/v1/sessions", response_model=SessionOpened, responses=documented(*_TERMINAL))
+    @allow(Role.TERMINAL)
     def open_session(request: Request, body: SessionOpen) -> object:
         """Open a kiosk session; its single-use challenge is for the card to sign (SEC-1)."""
         return answer(peer(request, body.terminal_id) or svc.open_session(body))
@@ -74,6 +83,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         response_model=AuthenticatedResponse,
         responses=documented(*_SESSION, *_AUTH),
     )
+    @allow(Role.TERMINAL)
     async def authenticate(request: Request, session_id: SessionPath, body: AuthenticateRequest) -> object:
         """SEC-1, DAY-1: check the card's signature of the challenge; answer where the card may go."""
         result = peer(request, body.terminal_id) or await svc.authenticate(session_id, body)
@@ -89,6 +99,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         response_model=MenuResponse,
         responses=documented(*_SESSION, R.MUNICIPALITY_UNKNOWN, R.CARD_UNKNOWN),
     )
+    @allow(Role.TERMINAL)
     async def menu(
         request: Request, session_id: SessionPath, terminal_id: TerminalQuery, municipality_code: CodeQuery
     ) -> object:
@@ -109,6 +120,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
             R.NOT_IN_HOUSEHOLD,
         ),
     )
+    @allow(Role.TERMINAL)
     async def quote(request: Request, body: QuoteRequest) -> object:
         """Price the choice (from the menu served to this session) and open the order (quoted)."""
         return answer(peer(request, body.terminal_id) or await svc.quote(body))
@@ -118,6 +130,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         response_model=OrderResponse,
         responses=documented(*_ORDER, R.CASH_INSUFFICIENT),
     )
+    @allow(Role.TERMINAL)
     def pay(request: Request, order_id: uuid.UUID, body: PayRequest) -> object:
         """The cash went into escrow (paid); the change is in the answer."""
         return answer(peer(request, body.terminal_id) or svc.pay(order_id, body))
@@ -133,6 +146,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
             **documented(*_ORDER, R.DOCUMENT_NOT_BOUND, R.MUNICIPALITY_UNAVAILABLE, R.NOT_IN_HOUSEHOLD),
         },
     )
+    @allow(Role.TERMINAL)
     async def document(request: Request, order_id: uuid.UUID, body: Steps) -> Response:
         """Fetch the order's document from the municipal server, check its binding, pass it on (rendered)."""
         result = peer(request, body.terminal_id) or await svc.document(order_id, body)
@@ -153,11 +167,13 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         )
 
     @app.post("/v1/orders/{order_id}/confirm", response_model=OrderResponse, responses=documented(*_ORDER))
+    @allow(Role.TERMINAL)
     def confirm(request: Request, order_id: uuid.UUID, body: ConfirmRequest) -> object:
         """NRF-1, FEE-1: the print completed; the fee is charged exactly once."""
         return answer(peer(request, body.terminal_id) or svc.confirm(order_id, body))
 
     @app.post("/v1/orders/{order_id}/void", response_model=OrderResponse, responses=documented(*_ORDER))
+    @allow(Role.TERMINAL)
     def void(request: Request, order_id: uuid.UUID, body: VoidRequest) -> object:
         """NRF-1: abandon the order before its print completed; escrowed cash is returned."""
         return answer(peer(request, body.terminal_id) or svc.void(order_id, body))
@@ -167,6 +183,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         response_model=ChallengeIssued,
         responses=documented(*_SESSION),
     )
+    @allow(Role.TERMINAL)
     def challenge(request: Request, session_id: SessionPath, body: Steps) -> object:
         """A fresh challenge for a signing step (the usage registration)."""
         return answer(peer(request, body.terminal_id) or svc.signing_challenge(session_id, body))
@@ -183,6 +200,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
             R.MUNICIPALITY_UNAVAILABLE,
         ),
     )
+    @allow(Role.TERMINAL)
     async def registration(request: Request, session_id: SessionPath, body: RegistrationRequest) -> object:
         """REG-1 (ELG-6: refused for phones): file the usage registration at a 本籍地."""
         return answer(peer(request, body.terminal_id) or await svc.register(session_id, body))
@@ -191,8 +209,9 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         "/v1/sessions/{session_id}",
         status_code=204,
         response_class=Response,
-        responses=documented(R.TERMINAL_UNKNOWN),
+        responses=documented(*_TERMINAL),
     )
+    @allow(Role.TERMINAL)
     def close_session(request: Request, session_id: SessionPath, terminal_id: TerminalQuery) -> Response:
         """Forget the session's data (SEC-4, INC-8)."""
         refused = peer(request, terminal_id)

@@ -9,6 +9,7 @@ from typing import Any
 from kofu.center.ratelimit import CARD_LIMIT, Limit
 from kofu.db import WORKER_THREADS, worker_threads
 from kofu.settings import Settings
+from kofu.wire.statements import KEY_FILE, center_key_path
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class CenterConfig:
     home (`kofu.netpki`) for mutual TLS to the municipal servers as `tls_server_name`; None = plain HTTP.
     `card_limit`: authentications per card (a burst of `capacity`, refilled over `per_seconds`).
     `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections.
+    `statement_key`: the center's key that signs its statements to municipal servers (made on first use).
     """
 
     db_url: str
@@ -49,6 +51,7 @@ class CenterConfig:
     card_limit: Limit = CARD_LIMIT  # a resident never meets it; a card tried over and over does
     migrate: bool = True
     worker_threads: int = WORKER_THREADS
+    statement_key: Path = Path("var") / "keys" / "center" / KEY_FILE
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,6 +72,7 @@ _KNOWN = {
     "card_rate_seconds",
     "migrate",
     "worker_threads",
+    "statement_key",
 }
 
 
@@ -79,7 +83,8 @@ def build_config_from_settings(settings: Settings, section: str = "center") -> C
     keys under the home), ocsp_url, municipalities (a list of {code, name_ja, name_en, base_url}),
     card_records_url, verify_db_url, tls (bool: mutual TLS with the network PKI under the home),
     tls_server_name, require_terminal_cert, session_minutes, municipal_timeout, card_rate_capacity /
-    card_rate_seconds (the per-card authentication limit, default 5 per 60 s), migrate, worker_threads.
+    card_rate_seconds (the per-card authentication limit, default 5 per 60 s), migrate, worker_threads,
+    statement_key.
     """
     raw: dict[str, Any] = dict(settings.extra.get(section) or {})
     unknown = set(raw) - _KNOWN
@@ -107,6 +112,7 @@ def build_config_from_settings(settings: Settings, section: str = "center") -> C
         card_limit=_card_limit(raw),
         migrate=bool(raw.get("migrate", True)),
         worker_threads=worker_threads(raw.get("worker_threads", WORKER_THREADS), section),
+        statement_key=Path(raw.get("statement_key") or center_key_path(settings.home)),
     )
 
 

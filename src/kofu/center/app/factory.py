@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -26,8 +27,11 @@ from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.revocation import HttpStatusChecker, StatusChecker
 from kofu.center.ratelimit import TerminalRateLimit
 from kofu.db import limit_worker_threads, make_engine, session_factory, transaction
+from kofu.netpki.gate import Gate, install_gate, network_gate
+from kofu.netpki.roles import Role
 from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.orders import RenderRequest
+from kofu.wire.statements import signing_key
 
 Clock = Callable[[], datetime]
 
@@ -36,10 +40,17 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _verify_recorder(
-    url: str, *, migrate: bool, engine: Engine | None = None
-) -> Callable[[RenderRequest, Fetched], None]:
-    """Record each passed-on document in the verification register (number, kind, day, digest only).
+@dataclass(frozen=True)
+class DocumentRegister:
+    """The verification register as the center writes it: each document passed on, each one voided."""
+
+    record: Callable[[RenderRequest, Fetched], None]
+    revoke: Callable[[str, datetime], None]
+
+
+def _verify_register(url: str, *, migrate: bool, engine: Engine | None = None) -> DocumentRegister:
+    """Record each passed-on document in the verification register (number, kind, day, digest only),
+    and revoke one whose order was voided after it was delivered.
 
     `engine`: the center's own, when the register is in the center's database (one pool, not two).
     """
@@ -65,7 +76,10 @@ def _verify_recorder(
             )
         )
 
-    return record
+    def revoke(number: str, at: datetime) -> None:
+        register.revoke(number, at=at)
+
+    return DocumentRegister(record, revoke)
 
 
 def build_service(
@@ -109,7 +123,10 @@ def build_service(
 
         ssl_context = client_context(config.tls_home, server_name=config.tls_server_name)
     municipal = MunicipalClient(
-        timeout=config.municipal_timeout, ssl_context=ssl_context, transports=municipal_transports
+        signing_key(config.statement_key),
+        timeout=config.municipal_timeout,
+        ssl_context=ssl_context,
+        transports=municipal_transports,
     )
     if config.municipalities:
         from kofu.center.registers import add_municipality
@@ -124,6 +141,11 @@ def build_service(
                     base_url=m.base_url,
                     now=clock(),
                 )
+    register = _verify_register(
+        config.verify_db_url or config.db_url,
+        migrate=config.migrate,
+        engine=None if config.verify_db_url else factory.kw["bind"],
+    )
     return CenterService(
         factory,
         authenticator,
@@ -132,11 +154,8 @@ def build_service(
         status=status,
         clock=clock,
         session_lifetime=timedelta(minutes=config.session_minutes),
-        record_document=_verify_recorder(
-            config.verify_db_url or config.db_url,
-            migrate=config.migrate,
-            engine=None if config.verify_db_url else factory.kw["bind"],
-        ),
+        record_document=register.record,
+        revoke_document=register.revoke,
     )
 
 
@@ -147,8 +166,12 @@ def create_app(
     clock: Clock = _utc_now,
     status: StatusChecker | None = None,
     municipal_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    gate: Gate | None = None,
 ) -> FastAPI:
-    """The center's FastAPI app (the kiosk → center API of api.md)."""
+    """The center's FastAPI app (the kiosk → center API of api.md).
+
+    `gate`: who may call (default: terminals, by their network certificate, or on plain HTTP).
+    """
     svc = service or build_service(
         config, clock=clock, status=status, municipal_transports=municipal_transports
     )
@@ -178,8 +201,17 @@ def create_app(
     app.state.service = svc
     add_routes(app, svc, require_terminal_cert=config.require_terminal_cert)
     app.add_middleware(TerminalRateLimit, factory=svc.factory, clock=svc.clock)
+    # the gate before the limiter (which keys on the caller it proved), the body cap before both
+    install_gate(app, gate or _gate(config))
     app.add_middleware(BodySizeLimit)
     return app
+
+
+def _gate(config: CenterConfig) -> Gate:
+    """Terminals: over mutual TLS by their certificate (checked against the CRL at every request)."""
+    if config.tls_home is not None:
+        return network_gate(config.tls_home, plain_role=Role.TERMINAL)
+    return Gate(plain_role=Role.TERMINAL)
 
 
 def app_from_settings() -> FastAPI:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -25,10 +25,19 @@ from kofu.rules.reasons import Reason
 from kofu.wire.common import ErrorBody
 from kofu.wire.orders import RenderedHeaders, RenderRequest
 from kofu.wire.sessions import MenuQuery, MenuResponse, RegistrationFiling, RegistrationResponse
+from kofu.wire.statements import R, StatementSigner
 
 log = get_logger("center.municipal")
 
 UNAVAILABLE = Refused(Reason.MUNICIPALITY_UNAVAILABLE)
+
+
+@dataclass(frozen=True)
+class Vouch:
+    """What the center's statements for one session's calls name: the session and its sign-in challenge."""
+
+    session_id: str
+    challenge: bytes
 
 
 @dataclass(frozen=True)
@@ -75,11 +84,13 @@ class MunicipalClient:
 
     def __init__(
         self,
+        signer: StatementSigner,
         *,
         timeout: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     ) -> None:
+        self.signer = signer
         self.timeout = timeout
         self.ssl_context = ssl_context
         self.transports = dict(transports or {})  # code → transport (tests: the municipal app in process)
@@ -105,13 +116,22 @@ class MunicipalClient:
         for poster in self._pools.pop(asyncio.get_running_loop(), {}).values():
             await poster.aclose()
 
+    def _statement(self, request: R, vouch: Vouch) -> Callable[[], str]:
+        """The body of each attempt: a statement of its own (a municipal server serves each once)."""
+
+        def body() -> str:
+            signed = self.signer.sign(request, session_id=vouch.session_id, challenge=vouch.challenge)
+            return signed.model_dump_json()
+
+        return body
+
     async def _post(
-        self, code: str, base_url: str, path: str, body: str, *, idempotent: bool = False
+        self, code: str, base_url: str, path: str, body: Callable[[], str], *, idempotent: bool = False
     ) -> Reply | Refused:
         """One POST; an idempotent one is asked once more when it failed without a timeout (`ask_again`)."""
         for attempt in (1, 2):
             try:
-                reply = await self._poster(code, base_url).post(path, body)
+                reply = await self._poster(code, base_url).post(path, body())
             except Unreachable as exc:
                 log.warning("municipal_unreachable", municipality=code, error=str(exc), attempt=attempt)
                 if idempotent and attempt == 1 and ask_again(exc):
@@ -123,9 +143,9 @@ class MunicipalClient:
             return reply
         raise AssertionError("unreachable")
 
-    async def menu(self, code: str, base_url: str, query: MenuQuery) -> MenuResponse | Refused:
+    async def menu(self, code: str, base_url: str, query: MenuQuery, vouch: Vouch) -> MenuResponse | Refused:
         """The menu of one municipality for this card, or why not."""
-        reply = await self._post(code, base_url, "/v1/menu", query.model_dump_json(), idempotent=True)
+        reply = await self._post(code, base_url, "/v1/menu", self._statement(query, vouch), idempotent=True)
         if isinstance(reply, Refused):
             return reply
         if reply.status != 200:
@@ -135,9 +155,12 @@ class MunicipalClient:
         except ValidationError:
             return UNAVAILABLE
 
-    async def render(self, code: str, base_url: str, request: RenderRequest) -> Fetched | Refused:
+    async def render(
+        self, code: str, base_url: str, request: RenderRequest, vouch: Vouch
+    ) -> Fetched | Refused:
         """The sealed PDF of one order and its binding headers, or why not (kept only in memory)."""
-        reply = await self._post(code, base_url, "/v1/render", request.model_dump_json(), idempotent=True)
+        body = self._statement(request, vouch)
+        reply = await self._post(code, base_url, "/v1/render", body, idempotent=True)
         if isinstance(reply, Refused):
             return reply
         if reply.status != 200:
@@ -157,10 +180,10 @@ class MunicipalClient:
         return Fetched(reply.content, headers)
 
     async def file_registration(
-        self, code: str, base_url: str, filing: RegistrationFiling
+        self, code: str, base_url: str, filing: RegistrationFiling, vouch: Vouch
     ) -> RegistrationResponse | Refused:
         """REG-1: hand a checked usage registration to the municipality."""
-        reply = await self._post(code, base_url, "/v1/registrations", filing.model_dump_json())
+        reply = await self._post(code, base_url, "/v1/registrations", self._statement(filing, vouch))
         if isinstance(reply, Refused):
             return reply
         if reply.status != 200:

@@ -15,6 +15,8 @@ from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from kofu.center.app.models import KioskSession, MenuOffer, OrderChoice
+from kofu.center.models import Terminal
+from kofu.center.registers import TerminalStatus
 from kofu.db import table_of
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
@@ -48,11 +50,13 @@ class Who:
     auth_serial: str  # hex
     credential: str  # card | phone
     requester_cert_digest: str  # hex SHA-256 of the user-authentication certificate
+    challenge: bytes  # the challenge the card signed to sign in (the center's statements name it)
 
 
 # Every statement on sessions is plain Core on the tables: no ORM objects are loaded in these short
 # transactions, so the ORM's bulk-statement path (and its identity-map search) would be pure cost.
 _SESSION_TABLE = table_of(KioskSession)
+_TERMINALS = table_of(Terminal)
 _CHOICE_TABLE = table_of(OrderChoice)
 _OFFER_TABLE = table_of(MenuOffer)
 _SESSIONS = _SESSION_TABLE.c
@@ -71,7 +75,13 @@ _SESSION_STATE = select(
 # The per-step statements are built once, their values bound at each call: building one cost about as
 # much CPU as running it
 _IS_SESSION = _SESSIONS.session_id == bindparam("sid")  # not a column name: UPDATE sets those
-_LIVE = _SESSION_STATE.where(_IS_SESSION)
+# T7: every step reads its terminal's standing with its session, so a terminal revoked at the center
+# is refused at its next step, whichever connection carries it (one statement, no extra round trip)
+_LIVE = (
+    _SESSION_STATE.add_columns(_TERMINALS.c.status.label("terminal_status"))
+    .outerjoin(_TERMINALS, _TERMINALS.c.terminal_id == _SESSIONS.terminal_id)
+    .where(_IS_SESSION)
+)
 _MARK = update(_SESSION_TABLE).where(_IS_SESSION)
 _FORGET = delete(_SESSION_TABLE).where(_IS_SESSION, _SESSIONS.terminal_id == bindparam("tid"))
 _FORGET_CHOICES = delete(_CHOICE_TABLE).where(
@@ -138,14 +148,17 @@ def store_session(
 
 
 def live_session(
-    session: Session, session_id: str, terminal_id: str, now: datetime
+    session: Session, session_id: str, terminal_id: str, now: datetime, *, revoked_ok: bool = False
 ) -> SessionState | Refused:
-    """The session if it exists, belongs to this terminal and has not expired."""
+    """The session if it exists, belongs to this terminal, has not expired, and its terminal is still
+    active at the center (STR-1, at every step; `revoked_ok`: a void, which only hands the cash back)."""
     row = session.execute(_LIVE, {"sid": session_id}).first()
     if row is None or row.expires_at <= now:
         return Refused(Reason.SESSION_UNKNOWN)
     if row.terminal_id != terminal_id:
         return Refused(Reason.ORDER_WRONG_SESSION)
+    if row.terminal_status != TerminalStatus.ACTIVE.value and not revoked_ok:
+        return Refused(Reason.TERMINAL_UNKNOWN)
     return _state(row)
 
 
@@ -156,7 +169,7 @@ def authenticated(session: Session, session_id: str, terminal_id: str, now: date
         return state
     if state.auth_serial is None or state.credential is None or state.requester_cert_digest is None:
         return Refused(Reason.SESSION_UNKNOWN)
-    return Who(state.auth_serial, state.credential, state.requester_cert_digest)
+    return Who(state.auth_serial, state.credential, state.requester_cert_digest, state.challenge)
 
 
 def mark_authenticated(

@@ -56,6 +56,7 @@ class CenterBase:
         clock: Clock = _utc_now,
         session_lifetime: timedelta = timedelta(minutes=15),
         record_document: Callable[[RenderRequest, Fetched], None] | None = None,
+        revoke_document: Callable[[str, datetime], None] | None = None,
     ) -> None:
         self.factory = factory
         self.authenticator = authenticator
@@ -65,6 +66,7 @@ class CenterBase:
         self.clock = clock
         self.session_lifetime = session_lifetime
         self.record_document = record_document
+        self.revoke_document = revoke_document
 
     async def _db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)

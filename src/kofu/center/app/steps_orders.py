@@ -9,9 +9,7 @@ and passed on in memory only.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
@@ -20,7 +18,7 @@ from kofu.center import orders, registers
 from kofu.center.app import offers
 from kofu.center.app import sessions as kiosk
 from kofu.center.app.models import OrderChoice
-from kofu.center.app.municipal_client import Fetched
+from kofu.center.app.municipal_client import Fetched, Vouch
 from kofu.center.app.offers import Offer, Offered
 from kofu.center.app.steps_sessions import SessionSteps, who_and_route
 from kofu.db import reading, table_of
@@ -166,14 +164,16 @@ class OrderSteps(SessionSteps):
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
     def _session_check(self, steps: Steps, *, signed_in: bool = True) -> orders.Guard:
-        """The step's session check, run in the step's own transaction: live, and signed in unless told."""
+        """The step's session check, run in the step's own transaction: live, its terminal active, and
+        signed in; unless told otherwise (a void: live, even for a terminal revoked meanwhile)."""
         now = self.clock()
-        check: Callable[[Session, str, str, datetime], object] = (
-            kiosk.authenticated if signed_in else kiosk.live_session
-        )
 
         def guard(session: Session) -> Refused | None:
-            found = check(session, steps.session_id, steps.terminal_id, now)
+            found = (
+                kiosk.authenticated(session, steps.session_id, steps.terminal_id, now)
+                if signed_in
+                else kiosk.live_session(session, steps.session_id, steps.terminal_id, now, revoked_ok=True)
+            )
             return found if isinstance(found, Refused) else None
 
         return guard
@@ -206,21 +206,34 @@ class OrderSteps(SessionSteps):
         return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
 
     def void(self, order_id: uuid.UUID, request: VoidRequest) -> OrderResponse | Refused:
-        """NRF-1: abandon before the print completed; the escrow goes back. Needs only a live session."""
+        """NRF-1: abandon before the print completed; the escrow goes back. Needs only a live session.
+
+        A document already delivered for the order is revoked in the verification register at once
+        (T2: no genuine certificate without its fee)."""
+        now = self.clock()
         receipt = orders.void(
             self.factory,
             order_id=order_id,
             session_id=request.session_id,
             terminal_id=request.terminal_id,
             request_key=request.request_key,
-            now=self.clock(),
+            now=now,
             reason=request.reason.value,
             guard=self._session_check(request, signed_in=False),  # a void needs no sign-in
         )
-        return receipt if isinstance(receipt, Refused) else OrderResponse.of(receipt)
+        if isinstance(receipt, Refused):
+            return receipt
+        if receipt.document_number is not None and self.revoke_document is not None:
+            self.revoke_document(receipt.document_number, now)  # idempotent: a replay heals a lost revoke
+        return OrderResponse.of(receipt)
 
-    def _render_request(self, order_id: uuid.UUID, steps: Steps) -> tuple[RenderRequest, str] | Refused:
-        """The render request of a paid (or, on a retry, rendered) order of this session, and its server."""
+    def _render_request(
+        self, order_id: uuid.UUID, steps: Steps
+    ) -> tuple[RenderRequest, str, Vouch] | Refused:
+        """The render request of a paid order of this session, its server, and what its statement names.
+
+        An order already rendered is refused: its document is delivered once (a lost one is voided, and
+        a voided document is revoked)."""
         now = self.clock()
         with reading(self.factory) as session:  # one read: the session, the order, its choice and its server
             who = kiosk.authenticated(session, steps.session_id, steps.terminal_id, now)
@@ -231,7 +244,7 @@ class OrderSteps(SessionSteps):
             )
             if isinstance(status, Refused):
                 return status
-            if status.state not in (State.PAID, State.RENDERED):
+            if status.state is not State.PAID:
                 return Refused(Reason.ORDER_STATE_CONFLICT)
             choice = session.execute(_CHOICE, {"oid": order_id}).first()
             if choice is None:
@@ -250,7 +263,7 @@ class OrderSteps(SessionSteps):
             fiscal_year=choice.fiscal_year,
             option=choice.option,
         )
-        return request, municipality.base_url
+        return request, municipality.base_url, Vouch(steps.session_id, who.challenge)
 
     async def document(self, order_id: uuid.UUID, steps: Steps) -> Document | Refused:
         """Fetch the sealed PDF from the municipal server, check its binding, mark the order rendered.
@@ -260,8 +273,8 @@ class OrderSteps(SessionSteps):
         prepared = await self._db(self._render_request, order_id, steps)
         if isinstance(prepared, Refused):
             return prepared
-        request, base_url = prepared
-        fetched = await self.municipal.render(request.municipality_code, base_url, request)
+        request, base_url, vouch = prepared
+        fetched = await self.municipal.render(request.municipality_code, base_url, request, vouch)
         if isinstance(fetched, Refused):
             return fetched
         refused = await self._db(self._accept_document, order_id, steps, request, fetched)
@@ -289,7 +302,10 @@ class OrderSteps(SessionSteps):
         )
         if isinstance(receipt, Refused):
             return receipt
-        if self.record_document is not None and not receipt.replay:
+        if receipt.replay:  # a twin request (or a retry) was handed this order's document already
+            log.warning("document_delivered_before", order_id=str(order_id))
+            return Refused(Reason.ORDER_STATE_CONFLICT)
+        if self.record_document is not None:
             self.record_document(request, fetched)
         return None
 

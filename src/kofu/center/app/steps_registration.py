@@ -11,6 +11,7 @@ import base64
 from kofu.center import registers
 from kofu.center.app import routing
 from kofu.center.app import sessions as kiosk
+from kofu.center.app.municipal_client import Vouch
 from kofu.center.app.signing import check_signed_filing
 from kofu.center.app.steps_base import CenterBase, decode_b64
 from kofu.center.auth.challenges import challenge_message, consume_challenge
@@ -48,7 +49,9 @@ class RegistrationSteps(CenterBase):
             challenge_b64=base64.b64encode(challenge.challenge).decode(), expires_at=challenge.expires_at
         )
 
-    def _check_filing(self, session_id: str, request: RegistrationRequest) -> RegistrationFiling | Refused:
+    def _check_filing(
+        self, session_id: str, request: RegistrationRequest
+    ) -> tuple[RegistrationFiling, Vouch] | Refused:
         now = self.clock()
         with reading(self.factory) as session:
             state = kiosk.live_session(session, session_id, request.terminal_id, now)
@@ -76,13 +79,14 @@ class RegistrationSteps(CenterBase):
         )
         if isinstance(checked, Refused):
             return checked
-        return RegistrationFiling(
+        filing = RegistrationFiling(
             auth_serial=who.auth_serial,
             sign_serial=registers.serial_hex(checked.sign_serial),
             credential="card",
             municipality_code=request.municipality_code,
             signing_certificate_digest=checked.digest,
         )
+        return filing, Vouch(session_id, who.challenge)
 
     def _registration_target(self, code: str) -> registers.MunicipalityInfo | Refused:
         with reading(self.factory) as session:
@@ -90,14 +94,15 @@ class RegistrationSteps(CenterBase):
 
     async def register(self, session_id: str, request: RegistrationRequest) -> RegistrationResponse | Refused:
         """REG-1: file the usage registration at the 本籍地; the card is routed there from now on."""
-        filing = await self._db(self._check_filing, session_id, request)
-        if isinstance(filing, Refused):
-            return filing
+        checked = await self._db(self._check_filing, session_id, request)
+        if isinstance(checked, Refused):
+            return checked
+        filing, vouch = checked
         municipality = await self._db(self._registration_target, request.municipality_code)
         if isinstance(municipality, Refused):
             return municipality
         answer = await self.municipal.file_registration(
-            request.municipality_code, municipality.base_url, filing
+            request.municipality_code, municipality.base_url, filing, vouch
         )
         if isinstance(answer, Refused):
             return answer

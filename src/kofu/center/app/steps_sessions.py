@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from kofu.center import registers
 from kofu.center.app import offers, routing
 from kofu.center.app import sessions as kiosk
+from kofu.center.app.municipal_client import Vouch
 from kofu.center.app.steps_base import CenterBase, decode_b64
 from kofu.center.auth.authenticator import Authenticated, AuthResponse
 from kofu.db import reading, transaction
@@ -248,7 +249,9 @@ class SessionSteps(CenterBase):
             municipality_code=code,
             role=role,
         )
-        answer = await self.municipal.menu(code, municipality.base_url, query)
+        answer = await self.municipal.menu(
+            code, municipality.base_url, query, Vouch(session_id, who.challenge)
+        )
         offer = offers.offer_of(answer) if isinstance(answer, MenuResponse) else None
         await self._db(offers.store, self.factory, session_id, code, offer)
         if isinstance(answer, Refused) and answer.reason is Reason.MUNICIPALITY_UNAVAILABLE:
