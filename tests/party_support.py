@@ -26,6 +26,7 @@ from kofu.jpki.authority import Authorities
 from kofu.jpki.server import create_app as create_jpki
 from kofu.municipal import MunicipalConfig
 from kofu.municipal.app import create_app as create_municipal
+from kofu.netpki.tls import PEER_CERT_STATE
 from kofu.rules.calendar import office_offset
 from kofu.wire.orders import RenderRequest
 from kofu.wire.sessions import MenuQuery, RegistrationFiling
@@ -117,3 +118,17 @@ def center_statement(home: Path, path: str, body: dict[str, Any], *, session_id:
     request = _MUNICIPAL_REQUESTS[path].model_validate(body)
     signed = signing_key(center_key_path(home)).sign(request, session_id=session_id, challenge=b"test")
     return json.loads(signed.model_dump_json())
+
+
+class PeerCertificate:
+    """What `kofu.netpki.serving` does for a mutual-TLS connection: the peer's DER in the request state
+    (`der` None: a TLS connection without a client certificate)."""
+
+    def __init__(self, app: Any, der: bytes | None) -> None:
+        self.app, self.der = app, der
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            state = {**(scope.get("state") or {}), PEER_CERT_STATE: self.der}
+            scope = {**scope, "scheme": "https", "state": state}
+        await self.app(scope, receive, send)

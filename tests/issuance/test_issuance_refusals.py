@@ -10,14 +10,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
-from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, OTHER_TERMINAL, TERMINAL, World
 from sqlalchemy import func, select
 
+from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, OTHER_TERMINAL, TERMINAL, World
 from kofu.center.app import CenterConfig
 from kofu.center.app.factory import create_app as create_center
 from kofu.center.app.models import OrderChoice
@@ -26,10 +25,10 @@ from kofu.center.models import Order
 from kofu.center.registers import MunicipalityStatus, add_municipality, set_municipality_status
 from kofu.db import transaction
 from kofu.netpki.authority import create_ca, issue_terminal
-from kofu.netpki.tls import PEER_CERT_STATE
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
+from party_support import PeerCertificate
 
 KITAYAMA = "993018"
 
@@ -301,18 +300,6 @@ def test_issuance_notices_for_registered_terminals_hrs5(sqlite_world: World) -> 
     ]
     unknown = world.center.get("/v1/notices", params={"terminal_id": "T-9999"})
     assert unknown.status_code == 403 and unknown.json()["reason"] == "terminal_unknown"
-
-
-class PeerCertificate:
-    """What `kofu.netpki.serving` does for a mutual-TLS connection: the peer's DER in the request state."""
-
-    def __init__(self, app: Any, der: bytes) -> None:
-        self.app, self.der = app, der
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            scope = {**scope, "state": {**(scope.get("state") or {}), PEER_CERT_STATE: self.der}}
-        await self.app(scope, receive, send)
 
 
 def test_issuance_terminal_must_be_its_certificate_str1(sqlite_world: World, tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ from kofu.jpki.ocsp import respond, unsuccessful
 from kofu.jpki.policies import CertificateType
 from kofu.jpki.status import CertStatus, certificate_status, revocation_entries
 from kofu.logs import get_logger
+from kofu.netpki.gate import ANYONE, Gate, allow, install_gate
+from kofu.netpki.roles import Role
 
 OCSP_REQUEST = "application/ocsp-request"
 OCSP_RESPONSE = "application/ocsp-response"
@@ -47,8 +49,11 @@ async def _bounded_body(request: Request) -> bytes:
     return bytes(body)
 
 
-def create_app(db_url: str, authorities: Authorities) -> Starlette:
-    """The OCSP + CRL app over the jpki database at `db_url`."""
+def create_app(db_url: str, authorities: Authorities, *, gate: Gate | None = None) -> Starlette:
+    """The OCSP + CRL app over the jpki database at `db_url`.
+
+    OCSP answers the center (by its network certificate, or on plain HTTP: `gate`); the CRLs, the CA
+    certificates and the health check are public."""
     factory = session_factory(make_engine(db_url))
 
     def lookup(ca: CertificateType, serial: int) -> CertStatus:
@@ -63,9 +68,11 @@ def create_app(db_url: str, authorities: Authorities) -> Starlette:
             body = unsuccessful(x509_ocsp.OCSPResponseStatus.INTERNAL_ERROR)
         return Response(body, media_type=OCSP_RESPONSE)
 
+    @allow(Role.CENTER)
     async def ocsp_post(request: Request) -> Response:
         return await run_in_threadpool(answer, await _bounded_body(request))
 
+    @allow(Role.CENTER)
     async def ocsp_get(request: Request) -> Response:
         encoded = unquote(request.path_params["encoded"])
         try:
@@ -80,12 +87,14 @@ def create_app(db_url: str, authorities: Authorities) -> Starlette:
         crl = build_crl(authorities.get(ca), revoked, datetime.now(UTC))
         return crl.public_bytes(serialization.Encoding.DER)
 
+    @allow(ANYONE)
     async def crl(request: Request) -> Response:
         ca = request.path_params["ca"]
         if ca not in ("auth", "sign"):
             return Response("unknown authority (auth or sign)\n", status_code=404, media_type="text/plain")
         return Response(await run_in_threadpool(crl_der, ca), media_type="application/pkix-crl")
 
+    @allow(ANYONE)
     async def ca_cert(request: Request) -> Response:
         ca = request.path_params["ca"]
         if ca not in ("auth", "sign"):
@@ -93,10 +102,11 @@ def create_app(db_url: str, authorities: Authorities) -> Starlette:
         pem = authorities.get(ca).cert.public_bytes(serialization.Encoding.PEM)
         return Response(pem, media_type="application/x-pem-file")
 
+    @allow(ANYONE)
     async def health(_request: Request) -> Response:
         return Response("ok\n", media_type="text/plain")
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", ocsp_post, methods=["POST"]),
             Route("/ocsp", ocsp_post, methods=["POST"]),
@@ -107,3 +117,5 @@ def create_app(db_url: str, authorities: Authorities) -> Starlette:
             Route("/health", health, methods=["GET"]),
         ]
     )
+    install_gate(app, gate or Gate(plain_role=Role.CENTER))
+    return app

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from kofu.kiosk.messages import Code
 from kofu.rules.kinds import Kind
-from kofu.wire.common import MunicipalityCode, PersonId, Strict
+from kofu.wire.common import Count, MunicipalityCode, PersonId, Strict
 from kofu.wire.sessions import MenuResponse, MunicipalityChoice
 
 Lang = Literal["ja", "en"]
@@ -43,7 +43,7 @@ class LangRequest(Strict):
 
 
 class TrayPlaceRequest(Strict):
-    index: int = Field(ge=0, le=99)
+    index: Count = Field(ge=0, le=99)
 
 
 class PinRequest(Strict):
@@ -60,13 +60,13 @@ class KindRequest(Strict):
 
 class DetailsRequest(Strict):
     persons: tuple[PersonId, ...] = Field(default=(), max_length=20)
-    fiscal_year: int | None = Field(default=None, ge=1989, le=2200)
+    fiscal_year: Count | None = Field(default=None, ge=1989, le=2200)
     option: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")] | None = None
-    copies: int = Field(default=1, ge=1, le=10)
+    copies: Count = Field(default=1, ge=1, le=10)
 
 
 class CashInsertRequest(Strict):
-    yen: int = Field(ge=1, le=10000)
+    yen: Count = Field(ge=1, le=10000)
 
 
 class RegisterRequest(Strict):

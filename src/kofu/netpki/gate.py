@@ -187,3 +187,17 @@ def install_gate(app: Any, gate: Gate) -> None:
     docs = (getattr(app, name, None) for name in ("openapi_url", "docs_url", "redoc_url"))
     oauth = getattr(app, "swagger_ui_oauth2_redirect_url", None) if getattr(app, "docs_url", None) else None
     app.add_middleware(RoleGate, routes=app.router.routes, gate=gate, open_paths=[*docs, oauth])
+
+
+def route_table(app: Any) -> list[tuple[str, str, frozenset[str] | None]]:
+    """(methods, path, roles) of each route an app serves (its API docs aside): the README's table."""
+    docs = {getattr(app, n, None) for n in ("openapi_url", "docs_url", "redoc_url")}
+    docs.add(getattr(app, "swagger_ui_oauth2_redirect_url", None))
+    rows = []
+    for route in app.router.routes:
+        path = getattr(route, "path", None)
+        if path is None or path in docs:
+            continue
+        methods = " ".join(sorted(set(getattr(route, "methods", None) or ()) - {"HEAD"}))
+        rows.append((methods, path, declared_roles(route)))
+    return rows

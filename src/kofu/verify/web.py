@@ -24,6 +24,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from kofu.logs import get_logger
+from kofu.netpki.gate import ANYONE, Gate, allow, install_gate
 from kofu.rules.reasons import Reason
 from kofu.verify.register import Register
 from kofu.verify.trust import Trust
@@ -178,18 +179,22 @@ def create_app(
     )
 
     @app.get("/", include_in_schema=False)
+    @allow(ANYONE)
     def root() -> RedirectResponse:
         return RedirectResponse("/verify")
 
     @app.get("/healthz", include_in_schema=False)
+    @allow(ANYONE)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/verify", response_class=HTMLResponse)
+    @allow(ANYONE)
     def page() -> HTMLResponse:
         return HTMLResponse(templates.get_template("verify.html").render(result=None, refusal=None))
 
     @app.post("/verify", response_class=HTMLResponse)
+    @allow(ANYONE)
     async def verify_page(request: Request) -> HTMLResponse:
         upload = await _upload(request, max_bytes)
         template = templates.get_template("verify.html")
@@ -208,12 +213,15 @@ def create_app(
             415: {"description": "unsupported: not a PDF, PNG or JPEG."},
         },
     )
+    @allow(ANYONE)
     async def verify_api(request: Request) -> Response:
         upload = await _upload(request, max_bytes)
         if isinstance(upload, Refusal):
             return JSONResponse(upload.body(), status_code=upload.status)
         result = await run_in_threadpool(checker, upload)
         return JSONResponse(_summary(result))
+
+    install_gate(app, Gate())  # public: every route is declared open to anyone
 
     @app.exception_handler(Exception)
     async def never_500(_request: Request, exc: Exception) -> JSONResponse:

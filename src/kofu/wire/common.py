@@ -1,7 +1,8 @@
 """What every API message shares: strict validation, identifier patterns, and the error body.
 
-Every model forbids unknown fields, bounds every length, and takes identifiers only in their pattern,
-so a malformed request is refused (bad_request) before any service runs.
+Every model forbids unknown fields, bounds every length, takes identifiers only in their pattern and
+numbers only as numbers (`Yen`, `Count`: strict), so a malformed request is refused (bad_request) before
+any service runs.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ PersonId = Annotated[
     str, Field(pattern=r"^[0-9]{6}-[0-9]{7}$", description="a person's public id in a registry")
 ]
 Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="a SHA-256 digest, lowercase hex")]
-Yen = Annotated[int, Field(ge=0, le=1_000_000)]
+Yen = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
+# a number of copies or a year is a JSON number: "1", true and 1.0 are not 1
+Count = Annotated[int, Field(strict=True)]
 StoreCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
 Chain = Annotated[
     str, Field(pattern=r"^[a-z0-9_]{1,32}$", description="store chain, e.g. seven_eleven, lawson")

@@ -15,6 +15,7 @@ from pydantic import Field
 from kofu.rules.kinds import Kind
 from kofu.rules.order import State
 from kofu.wire.common import (
+    Count,
     Digest,
     MunicipalityCode,
     PersonId,
@@ -41,11 +42,11 @@ class QuoteRequest(Steps):
 
     municipality_code: MunicipalityCode
     kind: Kind
-    copies: int = Field(ge=1, le=MAX_COPIES)
+    copies: Count = Field(ge=1, le=MAX_COPIES)
     persons: tuple[PersonId, ...] = Field(
         default=(), max_length=20, description="whose certificates (own first)"
     )
-    fiscal_year: int | None = Field(default=None, ge=1989, le=2200, description="kazei only")
+    fiscal_year: Count | None = Field(default=None, ge=1989, le=2200, description="kazei only")
     option: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$", description="e.g. whole / individual")
 
 
@@ -78,7 +79,7 @@ class OrderResponse(Strict):
     state: State
     municipality_code: MunicipalityCode
     kind: Kind
-    copies: int = Field(ge=1, le=MAX_COPIES)
+    copies: Count = Field(ge=1, le=MAX_COPIES)
     unit_fee: Yen
     fee: Yen
     cash: Yen | None = None
@@ -99,11 +100,11 @@ class RenderRequest(Strict):
     order_id: uuid.UUID
     municipality_code: MunicipalityCode
     kind: Kind
-    copies: int = Field(ge=1, le=MAX_COPIES)
+    copies: Count = Field(ge=1, le=MAX_COPIES)
     requester_serial: str = Field(pattern=r"^[0-9a-f]{1,40}$", description="the card certificate serial, hex")
     requester_cert_digest: Digest
     persons: tuple[PersonId, ...] = Field(default=(), max_length=20)
-    fiscal_year: int | None = Field(default=None, ge=1989, le=2200)
+    fiscal_year: Count | None = Field(default=None, ge=1989, le=2200)
     option: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
 
 

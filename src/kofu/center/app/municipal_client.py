@@ -173,7 +173,8 @@ class MunicipalClient:
                     "document_number": reply.headers.get("x-kofu-document-number", ""),
                     "document_digest": reply.headers.get("x-kofu-document-digest", ""),
                     "pages": reply.headers.get("x-kofu-pages", "0"),
-                }
+                },
+                strict=False,  # a header is text: its number is read from its digits
             )
         except ValidationError:
             return Refused(Reason.DOCUMENT_NOT_BOUND)

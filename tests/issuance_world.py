@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,16 +22,23 @@ from kofu.card.client import JpkiClient
 from kofu.card.phone import PhoneReader
 from kofu.card.reader import InProcessReader
 from kofu.center.app.routing import remove_card_route
+from kofu.center.app.schema import migrate_center_all
 from kofu.center.auth.challenges import challenge_message
 from kofu.chaos.stack import SIGN_PASSWORD as SIGN_PASSWORD  # what issue_card writes; tests sign with it
 from kofu.chaos.stack import issue_card
-from kofu.db import transaction
+from kofu.db import session_factory, transaction
+from kofu.jpki.authority import init_authorities
 from kofu.jpki.issuance import IssuedCredential
 from kofu.jpki.policies import CredentialKind
+from kofu.jpki.schema import migrate_jpki
+from kofu.municipal.schema import migrate_municipal
 from kofu.registry.cases import find_person, find_persons
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import snapshot
-from kofu.rules.calendar import JST, is_office_day
+from kofu.registry.village import generate_village
+from kofu.rules.calendar import JST, is_office_day, office_offset
+from kofu.verify.register import migrate_verify
+from party_support import in_process_parties
 
 OHIRA = "044245"
 TERMINAL = "T-0001"
@@ -203,3 +212,79 @@ def _face(person_id: str) -> bytes:
 
 def _key() -> str:
     return uuid.uuid4().hex
+
+
+def populate(db_url: str) -> None:
+    """The village, and every party's tables (each chain to head) on one database."""
+    generate_village(db_url, PERSONS, SEED, "ohira", today=date.today(), count_cases=False)
+    migrate_jpki(db_url)
+    migrate_center_all(db_url)
+    migrate_municipal(db_url)
+    migrate_verify(db_url)
+
+
+def world_on(kofu_home: Path, ca_keys: Path, db_url: str, *, populated: bool = False) -> Iterator[World]:
+    """Every party on `db_url` in this process, under `kofu_home` (the village made unless `populated`)."""
+    shutil.copytree(ca_keys, kofu_home / "keys" / "jpki")
+    if not populated:
+        populate(db_url)
+    from kofu.jpki.authority import load_authorities
+
+    authorities = load_authorities(kofu_home / "keys" / "jpki")
+    clock, municipal_clock = Clock(), Clock(offset=office_offset(datetime.now(UTC)))
+    with (
+        in_process_parties(
+            db_url,
+            kofu_home,
+            authorities,
+            terminals=(TERMINAL, OTHER_TERMINAL),
+            center_clock=clock,
+            municipal_clock=municipal_clock,
+        ) as p,
+        TestClient(p.center_app) as center,
+    ):
+        yield World(
+            db_url,
+            kofu_home,
+            center,
+            p.center_app,
+            p.municipal_app,
+            p.factory,
+            authorities,
+            clock,
+            municipal_clock,
+            session_factory(p.engine),
+        )
+
+
+# --- fixtures: import them into a folder's conftest to use them there ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def ca_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The JPKI authorities, made once per test worker (RSA key generation is slow)."""
+    folder = tmp_path_factory.mktemp("issuance-jpki") / "keys" / "jpki"
+    init_authorities(folder)
+    return folder
+
+
+@pytest.fixture
+def world(kofu_home: Path, ca_keys: Path, db_url: str) -> Iterator[World]:
+    """A village of 200 on `db_url` (SQLite and PostgreSQL), its municipal server, the JPKI and the center."""
+    yield from world_on(kofu_home, ca_keys, db_url)
+
+
+@pytest.fixture(scope="session")
+def village_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated village (and empty jpki tables) in an SQLite file, made once per test worker."""
+    path = tmp_path_factory.mktemp("issuance-village") / "village.db"
+    populate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_world(kofu_home: Path, ca_keys: Path, village_file: Path, tmp_path: Path) -> Iterator[World]:
+    """The same on SQLite only (a copy of the worker's village), for tests whose subject is a rule."""
+    path = tmp_path / "world.db"
+    shutil.copyfile(village_file, path)
+    yield from world_on(kofu_home, ca_keys, f"sqlite:///{path}", populated=True)

@@ -1,0 +1,101 @@
+"""T8 and "every body bounded, every error ours": deep, large and loosely typed bodies at every route.
+
+T8: `[` × 1200 as the body of POST /v1/sessions/x/authenticate was a 500 with a RecursionError (the rate
+limiter's body reading caught only ValueError); a municipal server's certificate sending authentications
+that named a kiosk's terminal ID in the body emptied that kiosk's bucket (the limiter fell back to the
+body's terminal ID).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from fastapi.testclient import TestClient
+
+from issuance_world import TERMINAL, World
+from kofu.netpki import authority
+from kofu.netpki.gate import route_table
+from kofu.wire.bodylimit import MAX_BODY, MAX_DEPTH
+from party_support import PeerCertificate
+
+DEEP = b"[" * 1200
+
+
+def _filled(path: str) -> str:
+    return re.sub(r"\{(\w+)(:\w+)?\}", "x", path).replace("/x/", "/s1/")
+
+
+def _posts(app: Any) -> list[str]:
+    return [_filled(path) for methods, path, _roles in route_table(app) if "POST" in methods.split()]
+
+
+def test_t8_deep_json_is_400_at_the_rate_limited_route(sqlite_world: World) -> None:
+    """T8: the body the rate limiter reads first, nested 1,200 deep, is bad_request, not a 500."""
+    client = TestClient(sqlite_world.center_app, raise_server_exceptions=False)
+    reply = client.post(
+        "/v1/sessions/x/authenticate", content=DEEP, headers={"content-type": "application/json"}
+    )
+    assert reply.status_code == 400 and reply.json()["reason"] == "bad_request"
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1200, 50_000])
+def test_deep_json_is_400_at_every_post_route(sqlite_world: World, depth: int) -> None:
+    """Item 6: nesting past MAX_DEPTH is refused before any middleware or route parses it."""
+    body = b'{"a":' * depth + b"1" + b"}" * depth
+    for app in (sqlite_world.center_app, sqlite_world.municipal_app):
+        client = TestClient(app, raise_server_exceptions=False)
+        for path in _posts(app):
+            reply = client.post(path, content=body[:MAX_BODY], headers={"content-type": "application/json"})
+            assert reply.status_code in (400, 413), (path, reply.status_code, reply.text)
+            assert reply.json()["reason"] == "bad_request"
+
+
+def test_every_post_route_caps_its_body(sqlite_world: World) -> None:
+    """Item 6: a body past the cap is 413 bad_request at every route, unread."""
+    big = b'{"x":"' + b"a" * (MAX_BODY + 1) + b'"}'
+    for app in (sqlite_world.center_app, sqlite_world.municipal_app):
+        client = TestClient(app, raise_server_exceptions=False)
+        for path in _posts(app):
+            reply = client.post(path, content=big, headers={"content-type": "application/json"})
+            assert reply.status_code == 413 and reply.json()["reason"] == "bad_request", path
+
+
+@pytest.mark.parametrize(("field", "value"), [("copies", "1"), ("copies", True), ("copies", 1.0)])
+def test_numbers_are_numbers_in_a_quote(sqlite_world: World, field: str, value: Any) -> None:
+    """Item 6: strict types: "1", true and 1.0 are not the number of copies."""
+    world = sqlite_world
+    step = world.signed_in(world.issue(world.person("adult_resident")))
+    body = {**step.steps(), "municipality_code": "044245", "kind": "juminhyo", "copies": 1, field: value}
+    reply = world.center.post("/v1/orders/quote", json=body)
+    assert reply.status_code == 400 and reply.json()["reason"] == "bad_request"
+
+
+def test_cash_as_text_is_not_cash(sqlite_world: World) -> None:
+    """Item 6: "400" is not 400 yen."""
+    world = sqlite_world
+    step = world.signed_in(world.issue(world.person("adult_resident")))
+    order_id = world.quote(step, "juminhyo").json()["order_id"]
+    reply = world.center.post(f"/v1/orders/{order_id}/pay", json={**step.steps(), "cash": "400"})
+    assert reply.status_code == 400 and reply.json()["reason"] == "bad_request"
+
+
+def test_t8_another_partys_certificate_cannot_spend_a_terminals_bucket(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """T8: a municipal server's certificate naming a kiosk's terminal ID in forty authentications is
+    refused each time, and the kiosk's own sign-in still goes through (its bucket was not touched)."""
+    world = sqlite_world
+    authority.create_ca(tmp_path)
+    pem = authority.issue_server(tmp_path, "ohira").cert_path.read_bytes()
+    der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+    intruder = TestClient(PeerCertificate(world.center_app, der), raise_server_exceptions=False)
+    body = {"terminal_id": TERMINAL, "certificate_b64": "AAAA", "signature_b64": "AAAA"}
+    for _ in range(40):
+        reply = intruder.post("/v1/sessions/s1/authenticate", json=body)
+        assert reply.status_code == 403 and reply.json()["reason"] == "caller_not_allowed"
+    world.signed_in(world.issue(world.person("adult_resident")))  # not rate_limited
