@@ -26,6 +26,7 @@ from kofu.jpki.server import create_app as create_jpki
 from kofu.municipal import MunicipalConfig
 from kofu.municipal.app import create_app as create_municipal
 from kofu.rules.calendar import office_offset
+from kofu.verify.key import verifier_key
 
 OHIRA = "044245"
 
@@ -62,6 +63,7 @@ def in_process_parties(
     municipal_kw: dict[str, Any] = {"clock": municipal_clock}
     center_kw: dict[str, Any] = {} if center_clock is None else {"clock": center_clock}
     keys = home / "keys" / "jpki"
+    verifier_key(home)  # the verification service's pair: the municipal server finds its public key here
     municipal_app = create_municipal(
         MunicipalConfig(registry_url=db_url, rulebook="ohira", home=home, migrate=migrate), **municipal_kw
     )

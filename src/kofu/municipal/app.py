@@ -1,4 +1,4 @@
-"""The municipal server's HTTP API (`/v1`): menu, render, usage registration, health.
+"""The municipal server's HTTP API (`/v1`): menu, render, usage registration, health; its published keys.
 
 Called by the center only (mutual TLS in production). Thin handlers: each translates HTTP to one
 `MunicipalService` call; the PDF goes back in the response body and is kept nowhere (SEC-4).
@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from kofu.center.app.http import documented, install_error_handlers, refusal_response
 from kofu.db import limit_worker_threads
+from kofu.documents.published import keyset_document
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.service import Clock, MunicipalService, utc_now
 from kofu.rules.decision import Refused
@@ -75,6 +76,11 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.state.service = svc
+
+    @app.get("/.well-known/kofu/keys")
+    def published_keys() -> JSONResponse:
+        """This municipality's published key set (certificates, COSE public key): public, for verifiers."""
+        return JSONResponse(keyset_document([svc.keys.published]))
 
     @app.get("/v1/health", response_model=HealthResponse)
     def health() -> HealthResponse:

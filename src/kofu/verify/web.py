@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from kofu.documents.published import KeySetError
 from kofu.logs import get_logger
 from kofu.rules.reasons import Reason
 from kofu.verify.register import Register
@@ -135,12 +136,14 @@ def create_app(
     *,
     trust: Trust | None = None,
     home: Path | None = None,
+    keyset: Path | None = None,
     register_url: str | None = None,
     register_url_migrate: bool = True,
     max_bytes: int = MAX_UPLOAD,
     today: Callable[[], dt.date] | None = None,
 ) -> FastAPI:
-    """The verification page over `trust` (or every municipality's keys under `home`).
+    """The verification page over `trust`, or over the key set at `keyset` (default: `home`/keys/published)
+    and the verifier's own key under `home` (see `kofu.verify.trust`).
 
     With `register_url` the verification register is consulted (unknown / revoked documents);
     `today` fixes the day (tests); by default it is today in Japan.
@@ -153,13 +156,17 @@ def create_app(
     reload: Callable[[], Trust] | None = None
     if trust is None:
         if home is None:
-            raise ValueError("give the trusted keys (trust) or the home folder that holds them")
+            raise ValueError("give the trusted keys (trust) or the verification service's home folder")
         folder = home.resolve()
+        trust = Trust.from_home(folder, keyset)  # a broken key set stops the start, saying which file
 
         def reload() -> Trust:
-            return Trust.from_home(folder)
+            try:
+                return Trust.from_home(folder, keyset)
+            except KeySetError as exc:  # a set broken since: what was trusted stays trusted
+                log.warning("key set not reloaded", error=str(exc))
+                return checker.trust
 
-        trust = reload()
     register = None
     if register_url:
         if register_url_migrate:
@@ -239,7 +246,7 @@ class _Checker:
         result = self._check(data)
         if self.reload is not None and Reason.KEY_UNKNOWN in result.reasons:
             fresh = self.reload()
-            if set(fresh.by_code) != set(self.trust.by_code):
+            if fresh.kids != self.trust.kids:
                 self.trust = fresh
                 result = self._check(data)
         return result
