@@ -318,3 +318,121 @@ def test_t5_a_running_verify_service_holds_no_private_key_but_its_own(homes: tup
     assert isinstance(own, ec.EllipticCurvePublicKey)
     assert json.loads(xs) == [own.public_numbers().x] and count == "1"
     assert modules == "[]"
+
+
+def test_t5_settings_name_the_key_set_and_the_verifiers_public_key(
+    homes: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`[verify] keyset` (a file here) for the page and `kofu verify`; `[municipal] verifier_public_key`."""
+    from kofu.municipal.config import build_config_from_settings
+    from kofu.verify.cli import verify
+
+    municipal, verifier = homes
+    pdf = tmp_path / "inkan.pdf"
+    _sample(municipal, pdf, "inkan")
+    elsewhere = tmp_path / "elsewhere.json"
+    (verifier / "keys" / "published" / "044245.json").rename(elsewhere)
+    app = typer.Typer()
+    app.command("verify")(verify)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    def check(settings: Settings) -> str:
+        result = CliRunner().invoke(app, ["verify", str(pdf), "--json"], obj=settings)
+        return str(json.loads(result.output.strip().splitlines()[-1])["reasons"][:1])
+
+    told = Settings(home=verifier, extra={"verify": {"keyset": str(elsewhere)}})
+    assert "key_unknown" in check(Settings(home=verifier))  # the default folder is empty now
+    assert "key_unknown" not in check(told)  # document_unknown: this verifier's register is empty
+    from kofu.verify import verify_bytes
+    from kofu.verify.trust import Trust, keyset_location
+
+    assert verify_bytes(pdf.read_bytes(), trust=Trust.from_home(verifier, keyset_location(told))).genuine
+    given = tmp_path / "given.pem"
+    config = build_config_from_settings(
+        Settings(home=municipal, extra={"municipal": {"verifier_public_key": str(given)}})
+    )
+    assert config.verifier_public_path == given
+    assert build_config_from_settings(Settings(home=municipal)).verifier_public_path == (
+        municipal / "keys" / "verify" / "verifier.pub.pem"
+    )
+
+
+def test_t5_a_broken_set_stops_the_page_and_a_later_break_keeps_what_was_trusted(
+    homes: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from kofu.documents.published import KeySetError
+    from kofu.verify.web import create_app
+
+    municipal, verifier = homes
+    pdf = _sample(municipal, tmp_path / "fuhyo.pdf", "fuhyo")
+    page = TestClient(create_app(home=verifier), raise_server_exceptions=False)
+    (verifier / "keys" / "published" / "broken.json").write_text("{", encoding="utf-8")
+    with pytest.raises(KeySetError, match=r"broken\.json"):
+        create_app(home=verifier)
+    impostor = tmp_path / "impostor"
+    (impostor / "keys" / "verify").mkdir(parents=True)
+    shutil.copy(municipal / "keys" / "verify" / "verifier.pub.pem", impostor / "keys" / "verify")
+    forged = _sample(impostor, tmp_path / "forged.pdf", "fuhyo")
+    post = {"files": {"file": ("d.pdf", forged, "application/pdf")}}
+    assert page.post("/api/verify", **post).json()["reasons"][0]["code"] == "key_unknown"  # type: ignore[arg-type]
+    post = {"files": {"file": ("d.pdf", pdf, "application/pdf")}}
+    assert page.post("/api/verify", **post).json()["status"] == "genuine"  # type: ignore[arg-type]
+
+
+def test_t5_the_demo_on_a_home_made_by_an_older_kofu_starts_and_says_what_to_do(tmp_path: Path) -> None:
+    """The old layout: sealing keys with a verifier key in each municipality's folder, no keys/verify,
+    no published sets. What is missing is made, the old keys are kept, the left-over file is named."""
+    import io
+
+    from rich.console import Console
+
+    from kofu.demo.world import ensure_document_keys
+    from kofu.documents import samples
+    from kofu.documents.issue import render_and_seal
+    from kofu.documents.keys import generate, sealing_keys
+    from kofu.verify import verify_bytes
+
+    home = tmp_path / "var"
+    for code, name in ((OHIRA, "大衡村"), ("993018", "北山町")):
+        folder = home / "keys" / "documents" / code
+        generate(folder, code, name)
+        old = ec.generate_private_key(ec.SECP256R1())
+        pem = old.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        (folder / "verifier.key.pem").write_bytes(pem)
+    kept = x509.load_pem_x509_certificate(
+        (home / "keys" / "documents" / OHIRA / "signer.cert.pem").read_bytes()
+    )
+    out = io.StringIO()
+    ensure_document_keys(home, Console(file=out, width=400))
+    said = out.getvalue()
+    assert "keys/documents/044245/verifier.key.pem" in said and "Delete" in said
+    assert sorted(p.name for p in (home / "keys" / "published").iterdir()) == ["044245.json", "993018.json"]
+    book = load_rulebook("ohira")
+    keys = sealing_keys(home, book.code, book.name)
+    assert keys.signer_cert == kept  # the municipality's keys are kept, not replaced
+    given = serialization.load_pem_public_key((home / "keys" / "verify" / "verifier.pub.pem").read_bytes())
+    assert isinstance(given, ec.EllipticCurvePublicKey)
+    pdf = render_and_seal(samples.inkan(book), keys, given)
+    verdict = verify_bytes(pdf, home=home)
+    assert verdict.genuine and verdict.content is not None, verdict.reasons
+    ensure_document_keys(home, Console(file=io.StringIO()))  # a second start changes nothing it needs
+    assert verify_bytes(pdf, home=home).genuine
+
+
+def test_an_unknown_key_rereads_the_sets_only_when_they_changed(homes: tuple[Path, Path]) -> None:
+    """Each upload with an unknown key asks for a reload: the sets are parsed again only if a file changed."""
+    from kofu.verify.trust import KeySource
+
+    _, verifier = homes
+    source = KeySource(verifier)
+    first = source.load()
+    assert source.reload(first) is first
+    path = verifier / "keys" / "published" / "044245.json"
+    path.write_bytes(path.read_bytes() + b"\n")
+    again = source.reload(first)
+    assert again is not first and again.kids == first.kids

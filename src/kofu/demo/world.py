@@ -179,9 +179,9 @@ def ensure_document_keys(home: Path, console: Console) -> None:
     the sets are written afresh at each start. Keys left by an older kofu are named with what to do.
     """
     from kofu.documents.keys import legacy_verifier_keys, sealing_keys
-    from kofu.documents.published import published_dir, write_keyset
+    from kofu.documents.published import published_dir, verifier_dir, write_keyset
     from kofu.rules.rulebook import load_rulebook
-    from kofu.verify.key import verifier_key
+    from kofu.verify.key import PRIVATE_FILE, verifier_key
 
     verifier_key(home)
     for rulebook, _, _ in MUNICIPALITIES:
@@ -191,7 +191,7 @@ def ensure_document_keys(home: Path, console: Console) -> None:
     for legacy in legacy_verifier_keys(home):
         console.print(
             f"[yellow]{legacy} was made by an older kofu and is no longer used:[/] the verification "
-            f"service's own key is now {home / 'keys' / 'verify' / 'verifier.key.pem'}. Certificates "
+            f"service's own key is now {verifier_dir(home) / PRIVATE_FILE}. Certificates "
             "printed before cannot show their content at /verify. Delete the old file (or start with an "
             "empty KOFU_HOME) to keep no verifier key in a municipality's folder."
         )

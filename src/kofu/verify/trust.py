@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kofu.documents.published import PublishedKeys, published_dir, read_keyset
+from kofu.documents.published import KeySetError, PublishedKeys, published_dir, read_keyset
+from kofu.logs import get_logger
 from kofu.verify.key import VerifierKey, verifier_key
+
+log = get_logger("kofu.verify.trust")
 
 if TYPE_CHECKING:
     from kofu.settings import Settings
@@ -73,6 +76,47 @@ class Trust:
         The verifier's own key pair is made on first use; municipalities' keys are never made here.
         """
         return cls(tuple(read_keyset(keyset or published_dir(home))), verifier_key(home))
+
+
+@dataclass
+class KeySource:
+    """Where a verification service's trust comes from (`home`, `keyset`), re-read only when it changed.
+
+    `load` raises `KeySetError` naming the file (a service does not start on a broken set); `reload`
+    keeps what was trusted when nothing changed or when a set broke since.
+    """
+
+    home: Path
+    keyset: Path | None = None
+    _stamp: tuple[tuple[str, int, int], ...] = ()
+
+    @property
+    def location(self) -> Path:
+        return self.keyset or published_dir(self.home)
+
+    def stamp(self) -> tuple[tuple[str, int, int], ...]:
+        """Name, size and modification time of each set file (an upload with an unknown key asks)."""
+        path = self.location
+        try:
+            files = sorted(path.iterdir()) if path.is_dir() else [path]
+            return tuple((f.name, s.st_size, s.st_mtime_ns) for f in files for s in [f.stat()])
+        except OSError:
+            return ()
+
+    def load(self) -> Trust:
+        stamp = self.stamp()
+        trust = Trust.from_home(self.home, self.keyset)
+        self._stamp = stamp
+        return trust
+
+    def reload(self, current: Trust) -> Trust:
+        if self.stamp() == self._stamp:
+            return current
+        try:
+            return self.load()
+        except KeySetError as exc:  # a set broken since: what was trusted stays trusted
+            log.warning("key set not reloaded", error=str(exc))
+            return current
 
 
 def keyset_location(settings: Settings) -> Path:

@@ -23,11 +23,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from kofu.documents.published import KeySetError
 from kofu.logs import get_logger
 from kofu.rules.reasons import Reason
 from kofu.verify.register import Register
-from kofu.verify.trust import Trust
+from kofu.verify.trust import KeySource, Trust
 from kofu.verify.verdict import Status, Verdict, verdict
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -157,15 +156,11 @@ def create_app(
     if trust is None:
         if home is None:
             raise ValueError("give the trusted keys (trust) or the verification service's home folder")
-        folder = home.resolve()
-        trust = Trust.from_home(folder, keyset)  # a broken key set stops the start, saying which file
+        source = KeySource(home.resolve(), keyset)
+        trust = source.load()  # a broken key set stops the start, saying which file
 
         def reload() -> Trust:
-            try:
-                return Trust.from_home(folder, keyset)
-            except KeySetError as exc:  # a set broken since: what was trusted stays trusted
-                log.warning("key set not reloaded", error=str(exc))
-                return checker.trust
+            return source.reload(checker.trust)
 
     register = None
     if register_url:
