@@ -12,8 +12,10 @@ import pytest
 from kofu.documents import samples
 from kofu.documents.content import Content
 from kofu.documents.issue import render_and_seal
-from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.documents.keys import SealingKeys, sealing_keys
+from kofu.documents.published import PublishedKeys
 from kofu.rules.rulebook import Rulebook, load_rulebook
+from kofu.verify.key import VerifierKey, verifier_key
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -88,9 +90,21 @@ def rulebook() -> Rulebook:
 
 
 @pytest.fixture(scope="session")
-def doc_keys(tmp_path_factory: pytest.TempPathFactory, rulebook: Rulebook) -> DocumentKeys:
-    """The municipality's document keys, generated once per test session (per xdist worker)."""
-    return document_keys(tmp_path_factory.mktemp("dochome"), rulebook.code, rulebook.name)
+def doc_keys(tmp_path_factory: pytest.TempPathFactory, rulebook: Rulebook) -> SealingKeys:
+    """The municipality's sealing keys, generated once per test session (per xdist worker)."""
+    return sealing_keys(tmp_path_factory.mktemp("dochome"), rulebook.code, rulebook.name)
+
+
+@pytest.fixture(scope="session")
+def verifier(tmp_path_factory: pytest.TempPathFactory) -> VerifierKey:
+    """The verification service's key pair (in a home of its own), made once per test session."""
+    return verifier_key(tmp_path_factory.mktemp("verifyhome"))
+
+
+@pytest.fixture(scope="session")
+def published(doc_keys: SealingKeys) -> PublishedKeys:
+    """What the municipality publishes of its keys: all the verification service trusts."""
+    return doc_keys.published
 
 
 @pytest.fixture(scope="session")
@@ -99,13 +113,15 @@ def contents(rulebook: Rulebook) -> dict[str, Content]:
 
 
 @pytest.fixture(scope="session")
-def rendered(doc_keys: DocumentKeys, contents: dict[str, Content]) -> Callable[[str], bytes]:
+def rendered(
+    doc_keys: SealingKeys, verifier: VerifierKey, contents: dict[str, Content]
+) -> Callable[[str], bytes]:
     """The sealed PDF of a variant, rendered once per session."""
     cache: dict[str, bytes] = {}
 
     def get(name: str) -> bytes:
         if name not in cache:
-            cache[name] = render_and_seal(contents[name], doc_keys)
+            cache[name] = render_and_seal(contents[name], doc_keys, verifier.public)
         return cache[name]
 
     return get

@@ -28,6 +28,7 @@ from kofu.municipal import MunicipalConfig
 from kofu.municipal.app import create_app as create_municipal
 from kofu.netpki.tls import PEER_CERT_STATE
 from kofu.rules.calendar import office_offset
+from kofu.verify.key import verifier_key
 from kofu.wire.orders import RenderRequest
 from kofu.wire.sessions import MenuQuery, RegistrationFiling
 from kofu.wire.statements import center_key_path, signing_key
@@ -69,6 +70,7 @@ def in_process_parties(
     keys = home / "keys" / "jpki"
     statement_key = center_key_path(home)
     signing_key(statement_key)  # the center's, before Ōhira loads its public key
+    verifier_key(home)  # the verification service's pair: the municipal server finds its public key here
     municipal_app = create_municipal(
         MunicipalConfig(registry_url=db_url, rulebook="ohira", home=home, migrate=migrate), **municipal_kw
     )

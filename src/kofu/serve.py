@@ -66,20 +66,23 @@ def verify_app() -> Any:
     """The public verification page from the settings' `[verify]` table.
 
     Keys: register_url (the verification register; default: the settings' database, where the center
-    records what it passes on), max_upload_mb (default 10). The trusted keys are every municipality's
-    document keys under the home folder.
+    records what it passes on), max_upload_mb (default 10), keyset (the municipalities' published key
+    sets: a file or a folder of them; default $KOFU_HOME/keys/published). Its own decryption key is
+    $KOFU_HOME/keys/verify/verifier.key.pem, made on first start.
     """
     from kofu.settings import load_settings
+    from kofu.verify.trust import keyset_location
     from kofu.verify.web import MAX_UPLOAD, create_app
 
     settings = load_settings()
     raw: dict[str, Any] = dict(settings.extra.get("verify") or {})
-    unknown = set(raw) - {"register_url", "max_upload_mb"}
+    unknown = set(raw) - {"register_url", "max_upload_mb", "keyset"}
     if unknown:
         raise ValueError(f"unknown keys in [verify]: {', '.join(sorted(unknown))}")
     max_mb = raw.get("max_upload_mb")
     return create_app(
         home=settings.home,
+        keyset=keyset_location(settings),
         register_url=str(raw.get("register_url") or settings.db_url),
         max_bytes=int(float(max_mb) * 1024 * 1024) if max_mb is not None else MAX_UPLOAD,
     )

@@ -22,7 +22,7 @@ from kofu.db import make_engine
 from kofu.documents.compose import Choice, Issuance, compose
 from kofu.documents.content import FuhyoContent, JuminhyoContent, KazeiContent, KosekiContent
 from kofu.documents.issue import render_and_seal
-from kofu.documents.keys import DocumentKeys
+from kofu.documents.keys import SealingKeys
 from kofu.registry.cases import find_person
 from kofu.registry.models import Person
 from kofu.registry.records import PersonSnapshot
@@ -34,6 +34,7 @@ from kofu.rules.kinds import Kind
 from kofu.rules.paging import make_document_number
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook
+from kofu.verify.key import VerifierKey
 
 TODAY = date(2026, 11, 20)
 
@@ -82,7 +83,7 @@ def codes_in_registry(url: str) -> set[str]:
 
 
 def test_juminhyo_matches_the_registry_field_by_field_with_kyuuji_inc6_crt1(
-    village: str, rulebook: Rulebook, doc_keys: DocumentKeys, tmp_path: Path
+    village: str, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey, tmp_path: Path
 ) -> None:
     person_id = person_for(village, "former_surname")
     s = snap(village, person_id)
@@ -98,7 +99,7 @@ def test_juminhyo_matches_the_registry_field_by_field_with_kyuuji_inc6_crt1(
     me = next(m for m in content.members if m.name == s.person.name)
     assert me.kyuuji  # the case's point: a registered 旧氏
 
-    pdf = write(tmp_path, "j.pdf", render_and_seal(content, doc_keys))
+    pdf = write(tmp_path, "j.pdf", render_and_seal(content, doc_keys, verifier.public))
     text = re.sub(r"\s+", "", run("pdftotext", "-layout", str(pdf), "-").stdout.decode())
     assert re.sub(r"\s+", "", f"{me.name}（旧氏　{me.kyuuji}）") in text
     codes = codes_in_registry(village)
@@ -171,7 +172,7 @@ def test_pending_tax_declaration_refuses_that_year_only_lag2(village: str, ruleb
 
 
 def test_a_large_register_composes_every_member_and_spans_sheets_pag1(
-    village: str, rulebook: Rulebook, doc_keys: DocumentKeys, tmp_path: Path
+    village: str, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey, tmp_path: Path
 ) -> None:
     s = snap(village, person_for(village, "large_register"))
     content = compose(s, Choice(Kind.KOSEKI), issue(rulebook, 2))
@@ -179,5 +180,5 @@ def test_a_large_register_composes_every_member_and_spans_sheets_pag1(
     assert s.koseki is not None
     assert [p.name for p in content.persons] == [m.given_name for m in s.koseki.members]
     assert content.hittousha == s.koseki.hittousha
-    pdf = write(tmp_path, "k.pdf", render_and_seal(content, doc_keys))
+    pdf = write(tmp_path, "k.pdf", render_and_seal(content, doc_keys, verifier.public))
     assert "Signature is Valid" in run("pdfsig", str(pdf)).stdout.decode()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from kofu.documents import codec, content, fonts, text
 from kofu.documents.content import Content
-from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.documents.keys import SealingKeys, sealing_keys
 from kofu.documents.sealed import SealedError, open_sealed, seal
 
 
@@ -107,9 +107,9 @@ def test_glyph_coverage_of_everything_the_village_generator_can_print() -> None:
     assert fonts.runs("𠮷田", fonts.MINCHO) == [(fonts.IPAMJ, "𠮷"), (fonts.MINCHO, "田")]
 
 
-def test_keys_are_owner_only_and_loaded_once(tmp_path: Path, doc_keys: DocumentKeys) -> None:
-    first = document_keys(tmp_path, "044245", "大衡村")
-    assert document_keys(tmp_path, "044245", "大衡村") is first
+def test_keys_are_owner_only_and_loaded_once(tmp_path: Path, doc_keys: SealingKeys) -> None:
+    first = sealing_keys(tmp_path, "044245", "大衡村")
+    assert sealing_keys(tmp_path, "044245", "大衡村") is first
     folder = tmp_path / "keys" / "documents" / "044245"
     for path in folder.glob("*.pem"):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -17,8 +17,9 @@ from doc_support import ARTIFACTS, PERSON_CODES, page_texts, run, write
 from kofu.documents import samples
 from kofu.documents.content import Content
 from kofu.documents.issue import render_and_seal
-from kofu.documents.keys import DocumentKeys
+from kofu.documents.keys import SealingKeys
 from kofu.rules.rulebook import Rulebook
+from kofu.verify.key import VerifierKey
 
 VARIANTS = [
     "juminhyo_whole",
@@ -189,7 +190,7 @@ def test_write_100dpi_artifacts_of_each_kind(name: str, pdf_of: Callable[[str], 
 
 
 def test_long_content_keeps_dates_and_numbers_on_one_line(
-    tmp_path: Path, rulebook: Rulebook, doc_keys: DocumentKeys
+    tmp_path: Path, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey
 ) -> None:
     long_address = (
         "宮城県黒川郡大衡村大衡字平林" * 6 + "１２３４５番地の６７８９" + "ハイツ大衡" * 5 + "１０２号"
@@ -197,7 +198,7 @@ def test_long_content_keeps_dates_and_numbers_on_one_line(
     base = samples.juminhyo(rulebook, members=(0,))
     member = dataclasses.replace(base.members[0], previous_address=long_address + "から" + long_address)
     content = dataclasses.replace(base, address=long_address, members=(member,))
-    pdf = write(tmp_path, "long.pdf", render_and_seal(content, doc_keys))
+    pdf = write(tmp_path, "long.pdf", render_and_seal(content, doc_keys, verifier.public))
     lines = run("pdftotext", "-layout", str(pdf), "-").stdout.decode().splitlines()
     assert sum("１２３４５番地の６７８９" in line for line in lines) >= 3  # address and both previous ones
     for d in ("昭和53年4月1日", "平成22年10月5日", "平成22年10月1日"):

@@ -14,8 +14,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from kofu.documents import samples
 from kofu.documents.issue import render_and_seal
-from kofu.documents.keys import DocumentKeys
+from kofu.documents.keys import SealingKeys
 from kofu.rules.rulebook import Rulebook
+from kofu.verify.key import VerifierKey
 
 
 def _signed_attributes(pdf: bytes) -> dict[str, object]:
@@ -24,10 +25,12 @@ def _signed_attributes(pdf: bytes) -> dict[str, object]:
 
 
 def test_every_seal_names_the_signer_certificate_in_signing_certificate_v2_sec6(
-    rulebook: Rulebook, doc_keys: DocumentKeys
+    rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey
 ) -> None:
     der = doc_keys.signer_cert.public_bytes(serialization.Encoding.DER)
-    first, second = (render_and_seal(samples.juminhyo(rulebook, members=(0,)), doc_keys) for _ in range(2))
+    first, second = (
+        render_and_seal(samples.juminhyo(rulebook, members=(0,)), doc_keys, verifier.public) for _ in range(2)
+    )
     for pdf in (first, second):
         attrs = _signed_attributes(pdf)
         assert set(attrs) == {"content_type", "message_digest", "signing_certificate_v2"}

@@ -8,10 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from incident_stack import OHIRA, Stack, open_all_day_rulebook
+from incident_stack import Stack, open_all_day_rulebook
 
-from kofu.chaos.stack import scratch_databases
-from kofu.documents.keys import document_keys
+from kofu.chaos.stack import make_document_keys, scratch_databases
 from kofu.jpki.authority import init_authorities
 
 PG_SKIP = (
@@ -30,10 +29,9 @@ def incident_ca_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def incident_document_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Ōhira's document keys, made once per test worker (copied into each stack's home)."""
-    home = tmp_path_factory.mktemp("incident-docs")
-    document_keys(home, OHIRA, "大衡村")
-    return home / "keys" / "documents"
+    """Ōhira's sealing keys and a verifier's key pair, made once per test worker (each stack's home gets
+    the sealing keys and the verifier's public key)."""
+    return make_document_keys(tmp_path_factory.mktemp("incident-docs"))
 
 
 @contextmanager

@@ -11,15 +11,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, PIN, World
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, PIN, World
 from kofu.card.client import JpkiClient, PinRefused
 from kofu.card.reader import InProcessReader
 from kofu.center.models import LedgerEntry, Order
 from kofu.documents.binding import bound_to
+from kofu.documents.published import parse_keyset
 from kofu.registry.models import Person
 from kofu.verify import verify_bytes
+from kofu.verify.key import verifier_key
 from kofu.verify.register import Register
 from kofu.verify.trust import Trust
 
@@ -110,13 +113,18 @@ def test_issuance_juminhyo_end_to_end_sec1_crt1_inc1_nrf1_fee1(world: World, tmp
     others = [f + g for pid, f, g in people if pid != person_id and f + g != own]
     assert [name for name in others if name in printed] == []  # CRT-1, INC-1: nobody else's record
     assert "Signature Validation: Signature is Valid." in _pdfsig(pdf, tmp_path)
-    # the center recorded the document (number and digest only): kofu.verify finds it genuine
+    # the center recorded the document (number and digest only): kofu.verify finds it genuine, trusting
+    # the key set the municipal server publishes and its own key (in the world's home) only
+    published = TestClient(world.municipal_app).get("/.well-known/kofu/keys")
+    assert published.status_code == 200
+    trust = Trust.of(*parse_keyset(published.content), verifier=verifier_key(world.home))
     register = Register(world.db_url)
     try:
-        verdict = verify_bytes(pdf, trust=Trust.from_home(world.home.resolve()), register=register)
+        verdict = verify_bytes(pdf, trust=trust, register=register)
     finally:
         register.close()
     assert verdict.genuine, verdict.reasons
+    assert verdict.content is not None
 
     confirm_body = step.steps("confirm-key-01")
     confirmed = world.center.post(f"/v1/orders/{order_id}/confirm", json=confirm_body)

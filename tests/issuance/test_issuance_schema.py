@@ -71,7 +71,10 @@ def test_issuance_apps_migrate_their_databases_at_start(
             db_url=sqlite_url, jpki_auth_ca=ca_keys / "auth-ca.pem", jpki_sign_ca=None, statement_key=key
         )
     )
+    from kofu.verify.key import verifier_key
+
     municipal_url = f"sqlite:///{tmp_path / 'municipal.db'}"
+    verifier_key(tmp_path)  # a municipal server does not start without the verifier's public key
     create_municipal(MunicipalConfig(registry_url=municipal_url, home=tmp_path))
     for url, expected in (
         (sqlite_url, {"center_orders", "auth_challenges", "center_kiosk_sessions", "center_card_routes"}),

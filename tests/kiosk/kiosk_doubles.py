@@ -250,8 +250,9 @@ class FakeCenterApi:
     def _document(self, oid: str) -> httpx.Response:
         from kofu.documents import samples
         from kofu.documents.issue import render_and_seal
-        from kofu.documents.keys import document_keys
+        from kofu.documents.keys import sealing_keys
         from kofu.rules.rulebook import load_rulebook
+        from kofu.verify.key import verifier_key
 
         order = self.orders[oid]
         requester = self.sessions[order["session_id"]]["auth"]
@@ -260,7 +261,8 @@ class FakeCenterApi:
             requester = b"somebody else's certificate"
         rulebook = load_rulebook("ohira")
         content = samples.juminhyo(rulebook, order_id=bound_order, requester=requester)
-        pdf = render_and_seal(content, document_keys(self.home, rulebook.code, rulebook.name))
+        keys = sealing_keys(self.home, rulebook.code, rulebook.name)
+        pdf = render_and_seal(content, keys, verifier_key(self.home).public)
         headers = {
             "content-type": "application/pdf",
             "x-kofu-order-id": oid,

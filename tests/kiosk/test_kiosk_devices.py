@@ -11,13 +11,14 @@ from pydantic import BaseModel
 
 from kofu.documents import samples
 from kofu.documents.issue import render_and_seal
-from kofu.documents.keys import document_keys
+from kofu.documents.keys import sealing_keys
 from kofu.kiosk.devices.cash import CashError, SimulatedCashDevice
 from kofu.kiosk.devices.printer import Binding, CupsPrinter, Printed, PrintFailed, SpoolPrinter
 from kofu.kiosk.store import KioskStore
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import load_rulebook
+from kofu.verify.key import verifier_key
 
 REQUESTER = b"the requester's certificate (DER)"
 
@@ -28,8 +29,9 @@ def bound_pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
     rulebook = load_rulebook("ohira")
     order_id = str(uuid.uuid4())
     content = samples.inkan(rulebook, order_id=order_id, requester=REQUESTER)
-    keys = document_keys(tmp_path_factory.mktemp("dockeys"), rulebook.code, rulebook.name)
-    return render_and_seal(content, keys), order_id
+    home = tmp_path_factory.mktemp("dockeys")
+    keys = sealing_keys(home, rulebook.code, rulebook.name)
+    return render_and_seal(content, keys, verifier_key(home).public), order_id
 
 
 def _binding(order_id: str, requester: bytes = REQUESTER) -> Binding:

@@ -40,14 +40,24 @@ class Layout:
     def config(self, party: str) -> Path:
         return self.home / "etc" / f"{party}.toml"
 
+    @property
+    def verify_home(self) -> Path:
+        """The verification service's own home: its key pair and the published key sets, nothing else."""
+        return self.home / "verify"
+
     def url(self, party: str) -> str:
         scheme = "https" if self.tls and party in {"center", "municipal"} else "http"
         return f"{scheme}://127.0.0.1:{self.ports[party]}"
 
 
 def write_settings(layout: Layout) -> None:
-    """One TOML settings file per party (home, its database, its table)."""
+    """One TOML settings file per party (home, its database, its table).
+
+    The verification service has a home of its own (`Layout.verify_home`); the municipal server is
+    given the verifier's public key from it.
+    """
     from kofu.chaos.stack import write_settings_file
+    from kofu.documents.published import verifier_public_path
 
     files: dict[str, tuple[str, dict[str, dict[str, object]]]] = {
         "jpki": (layout.db("jpki"), {}),
@@ -58,6 +68,7 @@ def write_settings(layout: Layout) -> None:
                     "registry_url": layout.db("registry"),
                     "db_url": layout.db("municipal"),
                     "rulebook": "ohira",
+                    "verifier_public_key": str(verifier_public_path(layout.verify_home)),
                 }
             },
         ),
@@ -74,20 +85,24 @@ def write_settings(layout: Layout) -> None:
         "verify": (layout.db("center"), {"verify": {"max_upload_mb": 10}}),
     }
     for party, (database_url, tables) in files.items():
-        write_settings_file(layout.config(party), home=layout.home, database_url=database_url, tables=tables)
+        home = layout.verify_home if party == "verify" else layout.home
+        write_settings_file(layout.config(party), home=home, database_url=database_url, tables=tables)
 
 
 def prepare(home: Path, *, persons: int, seed: int, tls: bool) -> Layout:
-    """Village, JPKI authorities, document keys, databases migrated, network PKI (with `tls`), settings."""
+    """Village, JPKI authorities, document keys (the municipality's published set given to the
+    verification service), databases migrated, network PKI (with `tls`), settings."""
     from kofu.center.app.schema import migrate_center_all
     from kofu.chaos.stack import free_port
-    from kofu.documents.keys import document_keys
+    from kofu.documents.keys import sealing_keys
+    from kofu.documents.published import published_dir, write_keyset
     from kofu.jpki.authority import init_authorities
     from kofu.jpki.schema import migrate_jpki
     from kofu.municipal.schema import migrate_municipal
     from kofu.registry.schema import migrate_registry
     from kofu.registry.village import generate_village
     from kofu.rules.rulebook import load_rulebook
+    from kofu.verify.key import verifier_key
     from kofu.verify.register import migrate_verify
     from kofu.wire.statements import center_key_path, signing_key
 
@@ -101,7 +116,9 @@ def prepare(home: Path, *, persons: int, seed: int, tls: bool) -> Layout:
     migrate_center_all(layout.db("center"))
     migrate_verify(layout.db("center"))
     book = load_rulebook("ohira")
-    document_keys(home, book.code, book.name)  # made once here, not raced by worker processes
+    verifier_key(layout.verify_home)  # the verification service's pair, in its own home
+    keys = sealing_keys(home, book.code, book.name)  # made once here, not raced by worker processes
+    write_keyset(published_dir(layout.verify_home) / f"{book.code}.json", [keys.published])
     signing_key(center_key_path(home))  # the center's statement key, before Ōhira loads its public key
     if tls:
         from kofu.netpki.authority import create_ca, issue_server

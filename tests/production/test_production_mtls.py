@@ -134,7 +134,7 @@ def test_production_mtls_session_issues_a_verifiable_document_sec5_str1(
     assert _code(done) == "issued"
     assert out.read_bytes().startswith(b"%PDF")
 
-    checked = kofu(layout, "center", "verify", str(out), "--json")
+    checked = kofu(layout, "verify", "verify", str(out), "--json")  # the verification service's home
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert json.loads(checked.stdout)["status"] == "genuine"
     public = httpx.post(

@@ -30,7 +30,12 @@ def _root(ctx: typer.Context) -> None:
 
 @pytest.fixture
 def runner(kofu_home: Path) -> CliRunner:
-    return CliRunner()
+    """A home set up as the demo sets one up: the verifier's key pair, Ōhira's keys and published set."""
+    cli = CliRunner()
+    for command in (["keys", "verifier"], ["keys", "export", "--rulebook", "ohira"]):
+        done = cli.invoke(app, ["documents", *command])
+        assert done.exit_code == 0, done.output
+    return cli
 
 
 def test_sample_then_verify_is_genuine_with_exit_0(runner: CliRunner, tmp_path: Path) -> None:
@@ -106,7 +111,7 @@ def test_package_level_verify_trusts_the_home_keys(runner: CliRunner, tmp_path: 
 
     out = tmp_path / "kazei.pdf"
     assert runner.invoke(app, ["documents", "sample", "--kind", "kazei", "--out", str(out)]).exit_code == 0
-    assert verify_bytes(out.read_bytes()).genuine  # keys found under KOFU_HOME
+    assert verify_bytes(out.read_bytes()).genuine  # the published set found under KOFU_HOME
     assert verify_bytes(out.read_bytes(), home=tmp_path / "elsewhere").status.value == "unknown"
 
 

@@ -17,9 +17,11 @@ from doc_support import run, write
 from kofu.documents.claims import VERIFIABLE_DAYS
 from kofu.documents.content import Content
 from kofu.documents.info import SIGNED_KEY
-from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.documents.keys import sealing_keys
+from kofu.documents.published import PublishedKeys
 from kofu.rules.reasons import Reason
 from kofu.verify.core import verify_bytes, verify_codes
+from kofu.verify.key import VerifierKey
 from kofu.verify.pdf import info_entries
 from kofu.verify.register import Register, entry_for, migrate_verify
 from kofu.verify.trust import Trust
@@ -40,8 +42,8 @@ def register(tmp_path_factory: pytest.TempPathFactory, contents: dict[str, Conte
 
 
 @pytest.fixture(scope="session")
-def trust(doc_keys: DocumentKeys) -> Trust:
-    return Trust.of(doc_keys)
+def trust(published: PublishedKeys, verifier: VerifierKey) -> Trust:
+    return Trust.of(published, verifier=verifier)
 
 
 def today(item: Content) -> dt.date:
@@ -214,7 +216,7 @@ def test_a_document_missing_from_the_register_is_unknown(
 def test_keys_of_another_municipality_are_unknown(
     tmp_path: Path, rendered: Callable[[str], bytes], contents: dict[str, Content]
 ) -> None:
-    stranger = Trust.of(document_keys(tmp_path, "044245", "大衡村"))  # same code, other keys
+    stranger = Trust.of(sealing_keys(tmp_path, "044245", "大衡村").published)  # same code, other keys
     result = verify_bytes(rendered("inkan"), trust=stranger, today=today(contents["inkan"]))
     assert result.status is Status.UNKNOWN and result.reasons == (Reason.KEY_UNKNOWN,)
 

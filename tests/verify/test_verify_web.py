@@ -17,7 +17,9 @@ from fastapi.testclient import TestClient
 from doc_support import run
 from kofu.documents.claims import VERIFIABLE_DAYS
 from kofu.documents.content import Content
-from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.documents.keys import sealing_keys
+from kofu.documents.published import PublishedKeys, published_dir, write_keyset
+from kofu.verify.key import VerifierKey, verifier_key
 from kofu.verify.register import Register, entry_for, migrate_verify
 from kofu.verify.trust import Trust
 from kofu.verify.web import create_app
@@ -38,17 +40,20 @@ def register_url(tmp_path: Path, contents: dict[str, Content]) -> Iterator[str]:
 
 
 def _client(
-    doc_keys: DocumentKeys, register_url: str | None, day: dt.date, max_bytes: int = 10 * 1024 * 1024
+    trust: Trust, register_url: str | None, day: dt.date, max_bytes: int = 10 * 1024 * 1024
 ) -> TestClient:
-    app = create_app(
-        trust=Trust.of(doc_keys), register_url=register_url, today=lambda: day, max_bytes=max_bytes
-    )
+    app = create_app(trust=trust, register_url=register_url, today=lambda: day, max_bytes=max_bytes)
     return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture
-def client(doc_keys: DocumentKeys, register_url: str, contents: dict[str, Content]) -> TestClient:
-    return _client(doc_keys, register_url, contents[NAME].header.issued_on)
+def trust(published: PublishedKeys, verifier: VerifierKey) -> Trust:
+    return Trust.of(published, verifier=verifier)
+
+
+@pytest.fixture
+def client(trust: Trust, register_url: str, contents: dict[str, Content]) -> TestClient:
+    return _client(trust, register_url, contents[NAME].header.issued_on)
 
 
 def _post(client: TestClient, data: bytes, media: str = "application/pdf", path: str = "/api/verify") -> Any:
@@ -109,28 +114,28 @@ def test_verify_web_unknown_key_and_unregistered_document(
     rulebook: object,
 ) -> None:
     """A document sealed by keys the page does not trust, or not in the register, is unknown."""
-    other = document_keys(tmp_path / "other", "044245", "大衡村")
-    strange = _client(other, register_url, contents[NAME].header.issued_on)
+    other = sealing_keys(tmp_path / "other", "044245", "大衡村").published
+    strange = _client(Trust.of(other), register_url, contents[NAME].header.issued_on)
     body = _post(strange, rendered(NAME)).json()
     assert body["status"] == "unknown"
     assert body["reasons"][0]["code"] == "key_unknown" and body["reasons"][0]["ja"]
 
 
 def test_verify_web_document_missing_from_register_is_unknown(
-    doc_keys: DocumentKeys, rendered: Callable[[str], bytes], contents: dict[str, Content], tmp_path: Path
+    trust: Trust, rendered: Callable[[str], bytes], contents: dict[str, Content], tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    empty = _client(doc_keys, url, contents[NAME].header.issued_on)
+    empty = _client(trust, url, contents[NAME].header.issued_on)
     body = _post(empty, rendered(NAME)).json()
     assert (body["status"], body["reasons"][0]["code"]) == ("unknown", "document_unknown")
 
 
 def test_verify_web_expired_and_revoked(
-    doc_keys: DocumentKeys, register_url: str, rendered: Callable[[str], bytes], contents: dict[str, Content]
+    trust: Trust, register_url: str, rendered: Callable[[str], bytes], contents: dict[str, Content]
 ) -> None:
     """Past the verification period: expired; revoked in the register: revoked; both with sentences."""
     issued = contents[NAME].header.issued_on
-    late = _client(doc_keys, register_url, issued + dt.timedelta(days=VERIFIABLE_DAYS + 1))
+    late = _client(trust, register_url, issued + dt.timedelta(days=VERIFIABLE_DAYS + 1))
     body = _post(late, rendered(NAME)).json()
     assert (body["status"], body["reasons"][0]["code"]) == ("expired", "document_expired")
     assert "content" not in body
@@ -138,16 +143,16 @@ def test_verify_web_expired_and_revoked(
     reg = Register(register_url)
     reg.revoke(contents[NAME].header.unique_number)
     reg.close()
-    client = _client(doc_keys, register_url, issued)
+    client = _client(trust, register_url, issued)
     page = _post(client, rendered(NAME), path="/verify")
     assert 'data-status="revoked"' in page.text and "この証明書は無効とされています。" in page.text
     assert "This document has been revoked." in page.text
 
 
 def test_verify_web_upload_too_large_is_413(
-    doc_keys: DocumentKeys, register_url: str, contents: dict[str, Content]
+    trust: Trust, register_url: str, contents: dict[str, Content]
 ) -> None:
-    client = _client(doc_keys, register_url, contents[NAME].header.issued_on, max_bytes=1000)
+    client = _client(trust, register_url, contents[NAME].header.issued_on, max_bytes=1000)
     big = b"%PDF-1.7\n" + b"0" * 5000
     for path in ("/api/verify", "/verify"):
         answer = _post(client, big, path=path)
@@ -241,7 +246,7 @@ def test_verify_web_large_upload_never_touches_the_disk_sec4(
 def test_verify_web_learns_keys_of_a_municipality_that_joined_later(
     tmp_path: Path, contents: dict[str, Content], rulebook: Any
 ) -> None:
-    """Built from a home without keys; keys made there afterwards are trusted at the next upload."""
+    """Built from a home without key sets; a set given to it afterwards is trusted at the next upload."""
     from kofu.documents.issue import render_and_seal
 
     home = tmp_path / "home"
@@ -249,7 +254,9 @@ def test_verify_web_learns_keys_of_a_municipality_that_joined_later(
     item = contents[NAME]
     app = create_app(home=home, today=lambda: item.header.issued_on)
     client = TestClient(app, raise_server_exceptions=False)
-    keys = document_keys(home, rulebook.code, rulebook.name)
-    pdf = render_and_seal(item, keys)
+    keys = sealing_keys(tmp_path / "municipal", rulebook.code, rulebook.name)
+    pdf = render_and_seal(item, keys, verifier_key(home).public)
+    assert _post(client, pdf).json()["reasons"][0]["code"] == "key_unknown"
+    write_keyset(published_dir(home) / f"{rulebook.code}.json", [keys.published])
     body = _post(client, pdf).json()
     assert body["status"] == "genuine", body["reasons"]

@@ -30,7 +30,7 @@ from kofu.chaos.clock import build_library, clock_env, set_offset
 from kofu.chaos.faults import Outage, cpu_seconds, postgres_cpu_seconds, proxy_delayed, wait_workers
 from kofu.chaos.kiosk import Result, Site, Task
 from kofu.chaos.plan import CHANGES, FAULT_EVERY, Plan, Visit, make_plan, storm_day
-from kofu.chaos.stack import OHIRA, Stack, free_port, scratch_databases
+from kofu.chaos.stack import Stack, free_port, scratch_databases
 from kofu.chaos.storm import KioskProcesses, Share
 
 INVARIANTS = (
@@ -166,14 +166,13 @@ def run_chaos(options: Options, progress: Progress | None = None) -> Run:
 def _prepare(
     options: Options, progress: Progress, root: Path, stack: Stack
 ) -> tuple[Cast, Plan, dict[str, Path]]:
-    from kofu.documents.keys import document_keys
+    from kofu.chaos.stack import make_document_keys
     from kofu.jpki.authority import init_authorities
     from kofu.rules.calendar import is_office_day, today_jst
 
     progress.status("keys, village, every party's tables")
     init_authorities(root / "keys" / "jpki")
-    document_keys(root / "keys-documents", OHIRA, "大衡村")
-    stack.prepare(root / "keys" / "jpki", root / "keys-documents" / "keys" / "documents")
+    stack.prepare(root / "keys" / "jpki", make_document_keys(root / "keys-documents"))
     changes = min(MAX_CHANGES, max(len(CHANGES), options.issuances // FAULT_EVERY["change"]))
     cast = choose_cast(stack.registry_sessions(), changes=changes, requesters=max(48, 3 * options.kiosks))
     plan = make_plan(

@@ -35,6 +35,7 @@ from kofu.center.app.schema import migrate_center_all
 from kofu.center.registers import add_municipality, add_terminal
 from kofu.chaos.clock import clock_env
 from kofu.db import make_engine, session_factory, transaction
+from kofu.documents.published import verifier_public_path
 from kofu.jpki.authority import Authorities, load_authorities
 from kofu.jpki.cardwriter import write_card
 from kofu.jpki.holder import Holder
@@ -218,6 +219,17 @@ def issue_card(
     return IssuedCard(path, issued, holder)
 
 
+def make_document_keys(home: Path) -> Path:
+    """Ōhira's sealing keys and a verification service's key pair under `home` (made once, then copied
+    into each stack by `Stack.prepare`); `home` returned."""
+    from kofu.documents.keys import sealing_keys
+    from kofu.verify.key import verifier_key
+
+    sealing_keys(home, OHIRA, "大衡村")
+    verifier_key(home)
+    return home
+
+
 @dataclass(frozen=True)
 class CardOf:
     """A real JPKI card file of a village person."""
@@ -247,10 +259,17 @@ class Stack:
     terminals: tuple[str, ...] = TERMINALS
 
     # --- databases ----------------------------------------------------------------------------
-    def prepare(self, ca_keys: Path, document_keys: Path) -> None:
-        """Village, every party's tables, JPKI and document keys, terminals."""
+    def prepare(self, ca_keys: Path, key_home: Path) -> None:
+        """Village, every party's tables, JPKI and document keys, terminals.
+
+        `key_home` (see `make_document_keys`): Ōhira's sealing keys are copied; of the verification
+        service's pair, only the public key, which is what a municipal server is given.
+        """
         shutil.copytree(ca_keys, self.home / "keys" / "jpki")
-        shutil.copytree(document_keys, self.home / "keys" / "documents")
+        shutil.copytree(key_home / "keys" / "documents", self.home / "keys" / "documents")
+        given = verifier_public_path(self.home)
+        given.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(verifier_public_path(key_home), given)
         signing_key(center_key_path(self.home))  # the center's statement key, before the municipal server
         generate_village(
             self.registry_url, self.persons, SEED, "ohira", today=date.today(), count_cases=False

@@ -37,7 +37,6 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
     """Create each party's app, configured to find the others on loopback."""
     from kofu.center.app import create_app as center_app
     from kofu.center.app.config import CenterConfig, MunicipalityEntry
-    from kofu.documents.keys import document_keys
     from kofu.jpki.authority import keys_dir, load_authorities
     from kofu.jpki.server import create_app as jpki_app
     from kofu.kiosk.app import create_app as kiosk_app
@@ -59,7 +58,6 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
         config = MunicipalConfig(registry_url=paths.registry(rulebook), rulebook=rulebook, home=paths.home)
         parties.append(Party(name, port[name], municipal_app(config)))
         entries.append(MunicipalityEntry(book.code, book.name, book.name_en, url[name]))
-        document_keys(paths.home, book.code, book.name)  # before the verify page loads what it trusts
     from kofu.verify.web import create_app as verify_app
 
     parties.append(Party("verify", port["verify"], verify_app(home=paths.home, register_url=settings.db_url)))

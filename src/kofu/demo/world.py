@@ -1,4 +1,5 @@
-"""Build the demo world once under KOFU_HOME: villages, card authorities, demo cards, center registers.
+"""Build the demo world once under KOFU_HOME: villages, card authorities, demo cards, document keys,
+center registers.
 
 Every step is idempotent: a second `kofu demo` reuses what the first one made. One SQLite file per
 party, as in production each party has its own database.
@@ -169,6 +170,33 @@ def ensure_cards(settings: Settings, paths: DemoPaths, console: Console) -> list
     return entries
 
 
+def ensure_document_keys(home: Path, console: Console) -> None:
+    """The verification service's key pair, each municipality's sealing keys, and their published sets.
+
+    The demo keeps every party's keys in one home (in production each party has its own): each
+    municipal server finds the verifier's public key where it looks by default (keys/verify/), and the
+    verify page the published sets where it looks by default (keys/published/). What is missing is made;
+    the sets are written afresh at each start. Keys left by an older kofu are named with what to do.
+    """
+    from kofu.documents.keys import legacy_verifier_keys, sealing_keys
+    from kofu.documents.published import published_dir, verifier_dir, write_keyset
+    from kofu.rules.rulebook import load_rulebook
+    from kofu.verify.key import PRIVATE_FILE, verifier_key
+
+    verifier_key(home)
+    for rulebook, _, _ in MUNICIPALITIES:
+        book = load_rulebook(rulebook)
+        keys = sealing_keys(home, book.code, book.name)
+        write_keyset(published_dir(home) / f"{book.code}.json", [keys.published])
+    for legacy in legacy_verifier_keys(home):
+        console.print(
+            f"[yellow]{legacy} was made by an older kofu and is no longer used:[/] the verification "
+            f"service's own key is now {verifier_dir(home) / PRIVATE_FILE}. Certificates "
+            "printed before cannot show their content at /verify. Delete the old file (or start with an "
+            "empty KOFU_HOME) to keep no verifier key in a municipality's folder."
+        )
+
+
 def build_world(settings: Settings, console: Console) -> DemoPaths:
     """Everything the demo needs, made once under the home folder."""
     home = prepare_home(settings)
@@ -176,6 +204,7 @@ def build_world(settings: Settings, console: Console) -> DemoPaths:
     paths = DemoPaths(home)
     ensure_villages(paths, console)
     ensure_cards(settings, paths, console)
+    ensure_document_keys(home, console)
     return paths
 
 

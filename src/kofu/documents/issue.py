@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
@@ -36,7 +37,7 @@ from kofu.documents.content import (
 )
 from kofu.documents.cose import sign1
 from kofu.documents.info import NUMBER_KEY, ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY, KofuInfo
-from kofu.documents.keys import DocumentKeys
+from kofu.documents.keys import SealingKeys
 from kofu.documents.page import (
     PAGE_H,
     PAGE_W,
@@ -76,8 +77,11 @@ def _layout(content: Content) -> tuple[str, list[Row]]:
     return title(content), rows(content)
 
 
-def render_and_seal(content: Content, keys: DocumentKeys) -> bytes:
-    """The sealed PDF of `content`: duplex sheets (front, back, front, back...) certified by `keys`."""
+def render_and_seal(content: Content, keys: SealingKeys, verifier: ec.EllipticCurvePublicKey) -> bytes:
+    """The sealed PDF of `content`: duplex sheets (front, back, front, back...) certified by `keys`.
+
+    The copy of the content on the backs is encrypted to `verifier`, the verification service's key.
+    """
     fonts.register_fonts()
     rl_config.useA85 = 0  # binary Flate streams: smaller and faster than ASCII85
     pdfdoc.PDFZCompress.encode = _fast_flate
@@ -97,9 +101,7 @@ def render_and_seal(content: Content, keys: DocumentKeys) -> bytes:
         sheets=len(pages),
     )
     signed = signed_text(sign1(claims.to_cbor(), keys.cose_key, keys.cose_kid))
-    sealed = sealed_texts(
-        seal(encoded, keys.verifier_public, header.unique_number.encode()), SEALED_PART_BYTES
-    )
+    sealed = sealed_texts(seal(encoded, verifier, header.unique_number.encode()), SEALED_PART_BYTES)
     placed = plan(make_qr(signed), [make_qr(t) for t in sealed])
 
     buf = io.BytesIO()

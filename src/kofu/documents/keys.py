@@ -1,10 +1,12 @@
-"""A municipality's document keys, generated on first use under `$KOFU_HOME/keys/documents/<code>/`.
+"""A municipality's sealing keys, generated on first use under `$KOFU_HOME/keys/documents/<code>/`.
 
 - a document CA (self-signed) and the document-signing certificate it issues (PAdES seal of the PDF);
-- the COSE key (ES256) that signs the code on each back;
-- the verification service's key pair: certificates' content is encrypted to its public key.
-All are EC P-256: fast to generate and to sign. Files are owner-only (0600); each set is loaded once
+- the COSE key (ES256) that signs the code on each back.
+Both are EC P-256: fast to generate and to sign. Files are owner-only (0600); each set is loaded once
 per process. These are TEST KEYS: production keys come from the municipality's HSM, not from here.
+Only the municipal server holds them; what others may know of them is `SealingKeys.published`
+(`kofu.documents.published`). The content copy is encrypted to the verification service's public key,
+which the municipal server is given (`kofu.documents.published.load_verifier_public`).
 """
 
 from __future__ import annotations
@@ -23,42 +25,45 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kofu.documents.cose import key_id
+from kofu.documents.published import PublishedKeys
 
 if TYPE_CHECKING:
     from pyhanko.sign.signers import SimpleSigner
 
 CA_YEARS = 20
 SIGNER_YEARS = 5
-_FILES = (
-    "ca.key.pem",
-    "ca.cert.pem",
-    "signer.key.pem",
-    "signer.cert.pem",
-    "cose.key.pem",
-    "verifier.key.pem",
-)
+_FILES = ("ca.key.pem", "ca.cert.pem", "signer.key.pem", "signer.cert.pem", "cose.key.pem")
+# Made by kofu before the verification service had its own key (keys/verify/); no longer read.
+LEGACY_VERIFIER_FILE = "verifier.key.pem"
 
 
 @dataclass(frozen=True)
-class DocumentKeys:
-    """Everything one municipality needs to seal documents, and the verifier's key to open them."""
+class SealingKeys:
+    """Everything one municipality needs to seal documents: held by its municipal server only."""
 
     code: str
+    name: str
     ca_cert: x509.Certificate
     signer_key: ec.EllipticCurvePrivateKey
     signer_cert: x509.Certificate
     cose_key: ec.EllipticCurvePrivateKey
-    verifier_key: ec.EllipticCurvePrivateKey  # held by the verification service only
 
     @cached_property
     def cose_kid(self) -> bytes:
         """The key id put in each COSE_Sign1's protected header."""
         return key_id(self.cose_key.public_key())
 
-    @property
-    def verifier_public(self) -> ec.EllipticCurvePublicKey:
-        """The key certificates' content is encrypted to."""
-        return self.verifier_key.public_key()
+    @cached_property
+    def published(self) -> PublishedKeys:
+        """What the municipality publishes of these keys: certificates and the COSE public key."""
+        return PublishedKeys(
+            code=self.code,
+            name=self.name,
+            ca_cert=self.ca_cert,
+            signer_cert=self.signer_cert,
+            cose_public=self.cose_key.public_key(),
+            cose_kid=self.cose_kid,
+        )
 
     @cached_property
     def pades_signer(self) -> SimpleSigner:
@@ -69,7 +74,7 @@ class DocumentKeys:
 
 
 def keys_dir(home: Path, code: str) -> Path:
-    """Where a municipality's document keys live."""
+    """Where a municipality's sealing keys live."""
     return home / "keys" / "documents" / code
 
 
@@ -151,7 +156,7 @@ def _pem_cert(cert: x509.Certificate) -> bytes:
 
 
 def generate(folder: Path, code: str, name: str) -> None:
-    """Create a fresh set of document keys for municipality `code` (`name`) in `folder`."""
+    """Create a fresh set of sealing keys for municipality `code` (`name`) in `folder`."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -168,7 +173,6 @@ def generate(folder: Path, code: str, name: str) -> None:
         "signer.key.pem": _pem_key(signer_key),
         "signer.cert.pem": _pem_cert(signer_cert),
         "cose.key.pem": _pem_key(ec.generate_private_key(ec.SECP256R1())),
-        "verifier.key.pem": _pem_key(ec.generate_private_key(ec.SECP256R1())),
     }
     for file, data in files.items():  # the marker file last: a set is complete once it exists
         _write(folder / file, data)
@@ -181,22 +185,22 @@ def _load_key(path: Path) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def _load(folder: Path, code: str) -> DocumentKeys:
-    return DocumentKeys(
+def _load(folder: Path, code: str, name: str) -> SealingKeys:
+    return SealingKeys(
         code=code,
+        name=name,
         ca_cert=x509.load_pem_x509_certificate((folder / "ca.cert.pem").read_bytes()),
         signer_key=_load_key(folder / "signer.key.pem"),
         signer_cert=x509.load_pem_x509_certificate((folder / "signer.cert.pem").read_bytes()),
         cose_key=_load_key(folder / "cose.key.pem"),
-        verifier_key=_load_key(folder / "verifier.key.pem"),
     )
 
 
-_CACHE: dict[tuple[str, str], DocumentKeys] = {}
+_CACHE: dict[tuple[str, str], SealingKeys] = {}
 
 
-def document_keys(home: Path, code: str, name: str) -> DocumentKeys:
-    """The document keys of municipality `code`, generated on first use, loaded once per process."""
+def sealing_keys(home: Path, code: str, name: str) -> SealingKeys:
+    """The sealing keys of municipality `code`, generated on first use, loaded once per process."""
     folder = keys_dir(home, code).resolve()
     cached = _CACHE.get((str(folder), code))
     if cached is not None:
@@ -206,27 +210,12 @@ def document_keys(home: Path, code: str, name: str) -> DocumentKeys:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not all((folder / f).exists() for f in _FILES):
             generate(folder, code, name)
-        keys = _load(folder, code)
+        keys = _load(folder, code, name)
     _CACHE[(str(folder), code)] = keys
     return keys
 
 
-def known_codes(home: Path) -> list[str]:
-    """Municipality codes with a complete key set under `home`."""
+def legacy_verifier_keys(home: Path) -> list[Path]:
+    """Verifier private keys an older kofu left in municipalities' folders (never read now)."""
     root = home / "keys" / "documents"
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and all((p / f).exists() for f in _FILES))
-
-
-def load_existing(home: Path, code: str) -> DocumentKeys | None:
-    """A municipality's keys if they exist (the verifier never generates keys)."""
-    folder = keys_dir(home, code).resolve()
-    cached = _CACHE.get((str(folder), code))
-    if cached is not None:
-        return cached
-    if code not in known_codes(home):
-        return None
-    keys = _load(folder, code)
-    _CACHE[(str(folder), code)] = keys
-    return keys
+    return sorted(root.glob(f"*/{LEGACY_VERIFIER_FILE}")) if root.is_dir() else []

@@ -22,9 +22,10 @@ from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from kofu.documents.loopsafe import call_outside_loop
+from kofu.documents.published import asn1_cert
 
 if TYPE_CHECKING:
-    from kofu.documents.keys import DocumentKeys
+    from kofu.documents.keys import SealingKeys
 
 BYTES_RESERVED = 6144  # DER CMS with two EC certificates fits in well under this
 FIELD_NAME = "KofuSeal"
@@ -33,14 +34,6 @@ _HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
-
-
-def asn1_cert(cert: object) -> asn1_x509.Certificate:
-    """A cryptography certificate as asn1crypto's, which pyHanko uses."""
-    from cryptography import x509
-
-    assert isinstance(cert, x509.Certificate)
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 class EncodedSigningCertificate(attributes.SigningCertificateV2Provider):
@@ -72,7 +65,7 @@ class CachedKeySigner(signers.SimpleSigner):
             yield provider
 
 
-def make_signer(keys: DocumentKeys) -> CachedKeySigner:
+def make_signer(keys: SealingKeys) -> CachedKeySigner:
     """The pyHanko signer of a municipality's document-signing key."""
     key_info = asn1_keys.PrivateKeyInfo.load(
         keys.signer_key.private_bytes(
@@ -87,7 +80,7 @@ def make_signer(keys: DocumentKeys) -> CachedKeySigner:
     )
 
 
-def seal_pdf(pdf: bytes, keys: DocumentKeys, *, reason: str, location: str) -> bytes:
+def seal_pdf(pdf: bytes, keys: SealingKeys, *, reason: str, location: str) -> bytes:
     """Certify `pdf` with the municipality's document-signing key; nothing may change afterwards."""
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,

@@ -1,4 +1,4 @@
-"""The municipal server's HTTP API (`/v1`): menu, render, usage registration, health.
+"""The municipal server's HTTP API (`/v1`): menu, render, usage registration, health; its published keys.
 
 Called by the center only: every route admits the center's role (its network certificate under mutual
 TLS, `kofu.netpki.gate`), and menus, renders and filings also need the center's signed statement
@@ -17,10 +17,11 @@ from fastapi.responses import JSONResponse
 
 from kofu.center.app.http import documented, install_error_handlers, refusal_response
 from kofu.db import limit_worker_threads
+from kofu.documents.published import keyset_document
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.numbers import purge_spent
 from kofu.municipal.service import Clock, MunicipalService, utc_now
-from kofu.netpki.gate import Gate, allow, install_gate, network_gate
+from kofu.netpki.gate import ANYONE, Gate, allow, install_gate, network_gate
 from kofu.netpki.roles import Role
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
@@ -92,6 +93,12 @@ def create_app(
     )
     install_error_handlers(app)
     app.state.service = svc
+
+    @app.get("/.well-known/kofu/keys")
+    @allow(ANYONE)
+    def published_keys() -> JSONResponse:
+        """This municipality's published key set (certificates, COSE public key): public, for verifiers."""
+        return JSONResponse(keyset_document([svc.keys.published]))
 
     @app.get("/v1/health", response_model=HealthResponse, responses=documented(Reason.CALLER_NOT_ALLOWED))
     @allow(Role.CENTER)

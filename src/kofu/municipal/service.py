@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.db import make_engine, session_factory, transaction
 from kofu.documents.compose import Choice, Issuance, compose
-from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.documents.keys import SealingKeys, sealing_keys
+from kofu.documents.published import load_verifier_public
 from kofu.logs import get_logger
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.facts import card_facts, member_labels, person_facts, seal_change_pending
@@ -166,23 +168,34 @@ class MunicipalService:
         own = self.registry if same else make_engine(config.own_db_url, threads=threads)
         self.own_sessions: sessionmaker[Session] = session_factory(own)
         self.clock = clock
-        self._keys: DocumentKeys | None = None
+        self._keys: SealingKeys | None = None
+        self._verifier: ec.EllipticCurvePublicKey | None = None
         # A bound on renders held in memory at once; 4 kept p50/p99 best in bench/issuance.py (1: worst).
         self._render_slots = FairSlots(config.render_slots)
 
     def warm(self) -> None:
-        """Load fonts, keys and the signing code now, so the first resident does not wait for them."""
+        """Load fonts, keys and the signing code now, so the first resident does not wait for them.
+
+        Raises `KeySetError` (saying what to do) without the verification service's public key.
+        """
         from kofu.documents import fonts, issue  # noqa: F401  (imported for its side effect: loaded)
 
         fonts.load_all()
-        _ = self.keys
+        _ = self.keys, self.verifier_public
 
     @property
-    def keys(self) -> DocumentKeys:
-        """The municipality's document keys (generated under the home folder on first use)."""
+    def keys(self) -> SealingKeys:
+        """The municipality's sealing keys (generated under the home folder on first use)."""
         if self._keys is None:
-            self._keys = document_keys(self.config.home.resolve(), self.rulebook.code, self.rulebook.name)
+            self._keys = sealing_keys(self.config.home.resolve(), self.rulebook.code, self.rulebook.name)
         return self._keys
+
+    @property
+    def verifier_public(self) -> ec.EllipticCurvePublicKey:
+        """The verification service's public key, from the file this server is given (never made here)."""
+        if self._verifier is None:
+            self._verifier = load_verifier_public(self.config.verifier_public_path)
+        return self._verifier
 
     def close(self) -> None:
         self.registry.dispose()
@@ -283,7 +296,7 @@ class MunicipalService:
         from kofu.documents.issue import render_and_seal
 
         with self._render_slots:
-            pdf = render_and_seal(content, self.keys)
+            pdf = render_and_seal(content, self.keys, self.verifier_public)
         headers = RenderedHeaders(
             order_id=request.order_id,
             requester_cert_digest=request.requester_cert_digest,

@@ -22,14 +22,19 @@ def verify_bytes(
 ) -> Verdict:
     """The verdict on a PDF, PNG or JPEG (see `kofu.verify.core.verify_bytes`).
 
-    Without `trust`, the keys under `home` (default: the settings' KOFU_HOME) are trusted. Imported
-    lazily: verification pulls in pyHanko.
+    Without `trust`, the published key sets and the verifier's own key of `home` (default: the
+    settings' KOFU_HOME and `[verify] keyset`) are trusted. Imported lazily: verification pulls in pyHanko.
     """
     from kofu.verify.core import verify_bytes as _verify
     from kofu.verify.trust import Trust
 
     if trust is None:
         from kofu.settings import load_settings
+        from kofu.verify.trust import keyset_location
 
-        trust = Trust.from_home((home or load_settings().home).resolve())
+        if home is None:
+            settings = load_settings()
+            trust = Trust.from_home(settings.home.resolve(), keyset_location(settings))
+        else:
+            trust = Trust.from_home(home.resolve())
     return _verify(data, trust=trust, register=register, today=today)

@@ -17,10 +17,11 @@ def verify(
     """Check a certificate and print a verdict (exit code 0 only for a genuine document)."""
     import logging
 
+    from kofu.documents.published import KeySetError
     from kofu.settings import Settings, load_settings
     from kofu.verify.core import verify_bytes
     from kofu.verify.register import Register, migrate_verify
-    from kofu.verify.trust import Trust
+    from kofu.verify.trust import Trust, keyset_location
 
     # pyHanko logs a full traceback for an untrusted chain; the verdict already says key_unknown.
     for name in ("pyhanko", "pyhanko_certvalidator"):
@@ -29,12 +30,15 @@ def verify(
     if not file.is_file():
         typer.echo(f"unreadable: no such file {file}", err=True)
         raise typer.Exit(2)
+    try:
+        trust = Trust.from_home(settings.home.resolve(), keyset_location(settings))
+    except KeySetError as exc:
+        typer.echo(f"key set refused: {exc}", err=True)
+        raise typer.Exit(2) from None
     migrate_verify(settings.db_url)
     register = Register(settings.db_url)
     try:
-        result = verify_bytes(
-            file.read_bytes(), trust=Trust.from_home(settings.home.resolve()), register=register
-        )
+        result = verify_bytes(file.read_bytes(), trust=trust, register=register)
     finally:
         register.close()
     summary = result.to_json()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pikepdf
 
 from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY
-from kofu.documents.seal import asn1_cert
+from kofu.documents.published import asn1_cert
 from kofu.rules.reasons import Reason
 from kofu.verify.trust import Trust
 

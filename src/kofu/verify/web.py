@@ -27,7 +27,7 @@ from kofu.logs import get_logger
 from kofu.netpki.gate import ANYONE, Gate, allow, install_gate
 from kofu.rules.reasons import Reason
 from kofu.verify.register import Register
-from kofu.verify.trust import Trust
+from kofu.verify.trust import KeySource, Trust
 from kofu.verify.verdict import Status, Verdict, verdict
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -136,12 +136,14 @@ def create_app(
     *,
     trust: Trust | None = None,
     home: Path | None = None,
+    keyset: Path | None = None,
     register_url: str | None = None,
     register_url_migrate: bool = True,
     max_bytes: int = MAX_UPLOAD,
     today: Callable[[], dt.date] | None = None,
 ) -> FastAPI:
-    """The verification page over `trust` (or every municipality's keys under `home`).
+    """The verification page over `trust`, or over the key set at `keyset` (default: `home`/keys/published)
+    and the verifier's own key under `home` (see `kofu.verify.trust`).
 
     With `register_url` the verification register is consulted (unknown / revoked documents);
     `today` fixes the day (tests); by default it is today in Japan.
@@ -154,13 +156,13 @@ def create_app(
     reload: Callable[[], Trust] | None = None
     if trust is None:
         if home is None:
-            raise ValueError("give the trusted keys (trust) or the home folder that holds them")
-        folder = home.resolve()
+            raise ValueError("give the trusted keys (trust) or the verification service's home folder")
+        source = KeySource(home.resolve(), keyset)
+        trust = source.load()  # a broken key set stops the start, saying which file
 
         def reload() -> Trust:
-            return Trust.from_home(folder)
+            return source.reload(checker.trust)
 
-        trust = reload()
     register = None
     if register_url:
         if register_url_migrate:
@@ -247,7 +249,7 @@ class _Checker:
         result = self._check(data)
         if self.reload is not None and Reason.KEY_UNKNOWN in result.reasons:
             fresh = self.reload()
-            if set(fresh.by_code) != set(self.trust.by_code):
+            if fresh.kids != self.trust.kids:
                 self.trust = fresh
                 result = self._check(data)
         return result
