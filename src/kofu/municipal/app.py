@@ -19,6 +19,7 @@ from kofu.municipal.service import Clock, MunicipalService, utc_now
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.wire.bodylimit import BodySizeLimit
+from kofu.wire.docs import api_docs
 from kofu.wire.orders import RenderRequest
 from kofu.wire.sessions import (
     HealthResponse,
@@ -71,6 +72,7 @@ def create_app(
         version="1",
         description="Menu, render and usage registration for one municipality; called by the center.",
         lifespan=lifespan,
+        **api_docs(config.docs),
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-from kofu.db import WORKER_THREADS, worker_threads
-from kofu.settings import Settings
+from kofu.db import WORKER_THREADS, WorkerThreads
+from kofu.settings import Settings, Table, Whole
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,8 @@ class MunicipalConfig:
 
     `registry_url`: its registry copy (kofu.registry); `db_url`: its own tables (document numbers),
     the registry's database by default; `home`: where its document keys live (keys/documents/CODE);
-    `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections.
+    `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections;
+    `docs`: serve the API docs (`/docs`, `/redoc`, `/openapi.json`).
     """
 
     registry_url: str
@@ -26,35 +27,35 @@ class MunicipalConfig:
     migrate: bool = True  # bring its own tables (and the registry's) to head at start
     render_slots: int = 4  # documents rendered at once per worker process
     worker_threads: int = WORKER_THREADS
+    docs: bool = False
 
     @property
     def own_db_url(self) -> str:
         return self.db_url or self.registry_url
 
 
-def build_config_from_settings(settings: Settings, section: str = "municipal") -> MunicipalConfig:
-    """A config from the `[municipal]` table of the settings file (unknown keys are refused).
+class MunicipalTable(Table):
+    """The `[municipal]` table (`KOFU_MUNICIPAL__<KEY>`); each key as in `MunicipalConfig`, and:
 
-    Keys: registry_url (default: the settings' database), rulebook, db_url, migrate, render_slots,
-    worker_threads.
+    registry_url: empty for the settings' database; rulebook: empty for the settings' first rulebook.
     """
-    raw: dict[str, Any] = dict(settings.extra.get(section) or {})
-    known = {"registry_url", "rulebook", "db_url", "migrate", "render_slots", "worker_threads"}
-    unknown = set(raw) - known
-    if unknown:
-        raise ValueError(f"unknown keys in [{section}]: {', '.join(sorted(unknown))}")
-    return MunicipalConfig(
-        registry_url=str(raw.get("registry_url") or settings.db_url),
-        rulebook=str(raw.get("rulebook") or (settings.rulebooks[0] if settings.rulebooks else "ohira")),
+
+    table: ClassVar[str] = "municipal"
+    registry_url: str = ""
+    rulebook: str = ""
+    db_url: str = MunicipalConfig.db_url
+    migrate: bool = MunicipalConfig.migrate
+    render_slots: Whole = MunicipalConfig.render_slots
+    worker_threads: WorkerThreads = MunicipalConfig.worker_threads
+    docs: bool = MunicipalConfig.docs
+
+
+def build_config_from_settings(settings: Settings) -> MunicipalConfig:
+    """The server's config from the settings' `[municipal]` table (a wrong key or value: SettingsError)."""
+    table = MunicipalTable.read(settings.municipal)
+    return table.into(
+        MunicipalConfig,
+        registry_url=table.registry_url or settings.db_url,
+        rulebook=table.rulebook or (settings.rulebooks[0] if settings.rulebooks else "ohira"),
         home=settings.home,
-        db_url=str(raw.get("db_url") or ""),
-        migrate=bool(raw.get("migrate", True)),
-        render_slots=_positive(raw.get("render_slots", 4), "render_slots"),
-        worker_threads=worker_threads(raw.get("worker_threads", WORKER_THREADS), section),
     )
-
-
-def _positive(value: Any, key: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"[municipal] {key} must be a whole number of at least 1")
-    return value

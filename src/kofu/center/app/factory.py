@@ -27,6 +27,7 @@ from kofu.center.auth.revocation import HttpStatusChecker, StatusChecker
 from kofu.center.ratelimit import TerminalRateLimit
 from kofu.db import limit_worker_threads, make_engine, session_factory, transaction
 from kofu.wire.bodylimit import BodySizeLimit
+from kofu.wire.docs import api_docs
 from kofu.wire.orders import RenderRequest
 
 Clock = Callable[[], datetime]
@@ -173,6 +174,7 @@ def create_app(
         version="1",
         description="Kiosk sessions, authentication, routing, orders and the document stream (J-LIS role).",
         lifespan=lifespan,
+        **api_docs(config.docs),
     )
     install_error_handlers(app)
     app.state.service = svc
