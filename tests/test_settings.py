@@ -1,13 +1,21 @@
 """Settings: defaults, TOML file, KOFU_* variables; the CLI answers."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pytest
 from typer.testing import CliRunner
 
+from kofu.center.app.config import CenterTable
+from kofu.center.app.config import build_config_from_settings as build_center_config
 from kofu.cli import app
-from kofu.settings import load_settings
+from kofu.kiosk.config import KioskConfig, KioskTable
+from kofu.municipal.config import MunicipalTable
+from kofu.municipal.config import build_config_from_settings as build_municipal_config
+from kofu.settings import Settings, Table, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +63,40 @@ def test_cli_version_and_python_dash_m() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert "kofu" in result.output
+
+
+def _another(annotation: Any, default: Any) -> Any:
+    """A TOML value of `annotation` other than `default`."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _another(args[0], default)
+    if origin in (Union, UnionType):
+        return _another(next(a for a in args if a is not type(None)), default)
+    if origin is Literal:
+        return next(a for a in args if a != default)
+    if origin is tuple:
+        return [{"code": "044245", "name_ja": "大衡村", "name_en": "Ōhira", "base_url": "https://m:9001"}]
+    if annotation is bool:
+        return not default
+    if annotation in (int, float):
+        return default + 1
+    return "elsewhere"  # str, Path
+
+
+@pytest.mark.parametrize(
+    ("table", "build"),
+    [
+        (CenterTable, build_center_config),
+        (MunicipalTable, build_municipal_config),
+        (KioskTable, KioskConfig.from_settings),
+    ],
+)
+def test_every_key_of_a_table_reaches_its_config(
+    table: type[Table], build: Callable[[Settings], object], tmp_path: Path
+) -> None:
+    """A key the model reads but the config never gets would be a silent default: each one changes it."""
+    plain = build(Settings(home=tmp_path))
+    for key, field in table.model_fields.items():
+        value = _another(field.annotation, field.default)
+        told = build(Settings(home=tmp_path, **{table.table: {key: value}}))
+        assert told != plain, f"[{table.table}] {key} = {value!r} changed nothing"
