@@ -25,7 +25,7 @@ from kofu.municipal.cli import app as municipal_app
 from kofu.netpki.cli import app as net_app
 from kofu.registry.cli import app as village_app
 from kofu.serve import serve
-from kofu.settings import load_settings
+from kofu.settings import SettingsError, load_settings, refuse
 from kofu.verify.cli import verify
 
 app = typer.Typer(
@@ -64,7 +64,10 @@ def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
     """Load settings (defaults, TOML file, KOFU_* variables) and set up logging."""
-    settings = load_settings(config)
+    try:
+        settings = load_settings(config)
+    except SettingsError as exc:
+        refuse(exc)
     configure_logging(settings.log_level, settings.log_json)
     ctx.obj = settings
 

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from alembic import command
 from alembic.config import Config
+from pydantic import Field
 from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -78,6 +79,7 @@ def normalise_url(url: str) -> str:
 # PostgreSQL's default of 100 connections with the other parties beside them.
 WORKER_THREADS = 8
 MAX_WORKER_THREADS = 64
+WorkerThreads = Annotated[int, Field(ge=1, le=MAX_WORKER_THREADS)]  # the `worker_threads` setting
 _POOL_OVERFLOW = 4  # for threads outside the pool (the audit chainer, start-up work); these are closed
 
 
@@ -103,13 +105,6 @@ def make_engine(url: str, *, threads: int = WORKER_THREADS, **kwargs: Any) -> En
     engine = create_engine(url, **kwargs)
     check_at_checkout(engine)  # the pool's pre-ping, without its round trip a checkout
     return engine
-
-
-def worker_threads(value: object, section: str) -> int:
-    """A `worker_threads` setting: a whole number from 1 to MAX_WORKER_THREADS."""
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WORKER_THREADS:
-        raise ValueError(f"[{section}] worker_threads must be a whole number from 1 to {MAX_WORKER_THREADS}")
-    return value
 
 
 def table_of(model: type[Any]) -> Table:

@@ -25,28 +25,22 @@ class PartyName(StrEnum):
 def center_app() -> Any:
     """The center app from the settings' `[center]` table."""
     from kofu.center.app import create_app
-    from kofu.center.app.config import build_config_from_settings
-    from kofu.settings import load_settings
 
-    return create_app(build_config_from_settings(load_settings()))
+    return create_app(_center_config())
 
 
 def municipal_app() -> Any:
     """The municipal server app from the settings' `[municipal]` table."""
     from kofu.municipal.app import create_app
-    from kofu.municipal.config import build_config_from_settings
-    from kofu.settings import load_settings
 
-    return create_app(build_config_from_settings(load_settings()))
+    return create_app(_municipal_config())
 
 
 def kiosk_app() -> Any:
     """The kiosk terminal app from the settings' `[kiosk]` table."""
     from kofu.kiosk.app import create_app
-    from kofu.kiosk.config import KioskConfig
-    from kofu.settings import load_settings
 
-    return create_app(KioskConfig.from_settings(load_settings()))
+    return create_app(_kiosk_config())
 
 
 def jpki_app() -> Any:
@@ -63,29 +57,70 @@ def jpki_app() -> Any:
 
 
 def verify_app() -> Any:
-    """The public verification page from the settings' `[verify]` table.
+    """The public verification page from the settings' `[verify]` table (`kofu.verify.config`).
 
     Keys: register_url (the verification register; default: the settings' database, where the center
     records what it passes on), max_upload_mb (default 10), keyset (the municipalities' published key
     sets: a file or a folder of them; default $KOFU_HOME/keys/published). Its own decryption key is
     $KOFU_HOME/keys/verify/verifier.key.pem, made on first start.
     """
+    from kofu.verify.web import create_app
+
+    return create_app(**_verify_config())
+
+
+def _center_config() -> Any:
+    from kofu.center.app.config import build_config_from_settings
     from kofu.settings import load_settings
-    from kofu.verify.trust import keyset_location
-    from kofu.verify.web import MAX_UPLOAD, create_app
+
+    return build_config_from_settings(load_settings())
+
+
+def _municipal_config() -> Any:
+    from kofu.municipal.config import build_config_from_settings
+    from kofu.settings import load_settings
+
+    return build_config_from_settings(load_settings())
+
+
+def _kiosk_config() -> Any:
+    from kofu.kiosk.config import KioskConfig
+    from kofu.settings import load_settings
+
+    return KioskConfig.from_settings(load_settings())
+
+
+def _verify_config() -> dict[str, Any]:
+    from kofu.documents.published import published_dir
+    from kofu.settings import load_settings
+    from kofu.verify.config import VerifyTable
 
     settings = load_settings()
-    raw: dict[str, Any] = dict(settings.extra.get("verify") or {})
-    unknown = set(raw) - {"register_url", "max_upload_mb", "keyset"}
-    if unknown:
-        raise ValueError(f"unknown keys in [verify]: {', '.join(sorted(unknown))}")
-    max_mb = raw.get("max_upload_mb")
-    return create_app(
-        home=settings.home,
-        keyset=keyset_location(settings),
-        register_url=str(raw.get("register_url") or settings.db_url),
-        max_bytes=int(float(max_mb) * 1024 * 1024) if max_mb is not None else MAX_UPLOAD,
-    )
+    table = VerifyTable.read(settings.verify)
+    return {
+        "home": settings.home,
+        "keyset": table.keyset or published_dir(settings.home),
+        "register_url": table.register_url or settings.db_url,
+        "max_bytes": table.max_bytes,
+        "docs": table.docs,
+    }
+
+
+def _read_settings(party: PartyName) -> None:
+    """The settings and the party's table, read once before any worker starts: a wrong one stops here."""
+    from kofu.settings import SettingsError, load_settings, refuse
+
+    readers = {
+        PartyName.CENTER: _center_config,
+        PartyName.MUNICIPAL: _municipal_config,
+        PartyName.KIOSK: _kiosk_config,
+        PartyName.JPKI: load_settings,
+        PartyName.VERIFY: _verify_config,
+    }
+    try:
+        readers[party]()
+    except SettingsError as exc:
+        refuse(exc)
 
 
 def serve(
@@ -104,6 +139,7 @@ def serve(
     import uvicorn
 
     os.environ["KOFU_CONFIG"] = str(config.resolve())  # each worker builds its app from the same file
+    _read_settings(party)
     target = f"kofu.serve:{party.value}_app"
     if not tls:
         if host not in {"127.0.0.1", "::1", "localhost"}:

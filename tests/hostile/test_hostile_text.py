@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hostile_world import OHIRA, PIN, SQL_LIKE, TERMINAL, HostileWorld, is_refusal
 from hypothesis import HealthCheck, Phase, given, settings
-from schema_fuzz import live_ids
+from schema_fuzz import app_schema, live_ids
 from schemathesis import Case
 from schemathesis.core.result import Ok
 
@@ -93,7 +93,7 @@ def _quote(value: str) -> str:
 
 
 def _hostile_requests(app: FastAPI, ids: dict[str, str]) -> Iterator[tuple[str, Case, str, Path_]]:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema = app_schema(app)
     prepare = live_ids(ids)
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result  # the app's schema is valid

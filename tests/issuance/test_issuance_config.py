@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from issuance_world import OHIRA, World
 
+from issuance_world import OHIRA, World
 from kofu.center.app import build_config_from_settings as center_config
 from kofu.center.ratelimit import CARD_LIMIT, Limit
 from kofu.db import WORKER_THREADS
@@ -20,19 +20,17 @@ def test_issuance_center_config_from_settings(tmp_path: Path) -> None:
     """The [center] table: municipalities, TLS and defaults under the home; unknown keys refused."""
     settings = Settings(
         home=tmp_path,
-        extra={
-            "center": {
-                "municipalities": [
-                    {
-                        "code": OHIRA,
-                        "name_ja": "大衡村",
-                        "name_en": "Ōhira",
-                        "base_url": "https://m.test:9001",
-                    }
-                ],
-                "tls": True,
-                "session_minutes": 5,
-            }
+        center={
+            "municipalities": [
+                {
+                    "code": OHIRA,
+                    "name_ja": "大衡村",
+                    "name_en": "Ōhira",
+                    "base_url": "https://m.test:9001",
+                }
+            ],
+            "tls": True,
+            "session_minutes": 5,
         },
     )
     config = center_config(settings)
@@ -42,37 +40,37 @@ def test_issuance_center_config_from_settings(tmp_path: Path) -> None:
     assert config.tls_home == tmp_path and config.require_terminal_cert is True
     assert config.session_minutes == 5
     assert center_config(Settings(home=tmp_path)).tls_home is None
-    with pytest.raises(ValueError, match="unknown keys"):
-        center_config(Settings(home=tmp_path, extra={"center": {"db": "x"}}))
+    with pytest.raises(ValueError, match=r"\[center\] db: no such key"):
+        center_config(Settings(home=tmp_path, center={"db": "x"}))
 
 
 def test_issuance_center_config_card_rate_limit(tmp_path: Path) -> None:
     """The per-card authentication limit: 5 a minute unless the [center] table says otherwise."""
     assert center_config(Settings(home=tmp_path)).card_limit == CARD_LIMIT == Limit(5, 60.0)
     table = {"card_rate_capacity": 3, "card_rate_seconds": 120}
-    assert center_config(Settings(home=tmp_path, extra={"center": table})).card_limit == Limit(3, 120.0)
+    assert center_config(Settings(home=tmp_path, center=table)).card_limit == Limit(3, 120.0)
     for bad in ({"card_rate_capacity": 0}, {"card_rate_seconds": 0}):
         with pytest.raises(ValueError, match="card_rate"):
-            center_config(Settings(home=tmp_path, extra={"center": bad}))
+            center_config(Settings(home=tmp_path, center=bad))
 
 
 def test_issuance_municipal_config_from_settings(tmp_path: Path) -> None:
     """The [municipal] table: registry and rulebook; its own tables default to the registry's database."""
-    config = municipal_config(Settings(home=tmp_path, extra={"municipal": {"rulebook": "kitayama"}}))
+    config = municipal_config(Settings(home=tmp_path, municipal={"rulebook": "kitayama"}))
     assert config.rulebook == "kitayama" and config.own_db_url == config.registry_url
-    with pytest.raises(ValueError, match="unknown keys"):
-        municipal_config(Settings(home=tmp_path, extra={"municipal": {"registry": "x"}}))
+    with pytest.raises(ValueError, match=r"\[municipal\] registry: no such key"):
+        municipal_config(Settings(home=tmp_path, municipal={"registry": "x"}))
 
 
 def test_issuance_worker_threads_setting_of_both_servers(tmp_path: Path) -> None:
     """[center] and [municipal] worker_threads: 8 unless told, a whole number from 1 to 64."""
     for section, parse in (("center", center_config), ("municipal", municipal_config)):
         assert parse(Settings(home=tmp_path)).worker_threads == WORKER_THREADS == 8
-        told = Settings(home=tmp_path, extra={section: {"worker_threads": 3}})
+        told = Settings(home=tmp_path, **{section: {"worker_threads": 3}})
         assert parse(told).worker_threads == 3
         for bad in (0, 65, True, "4", 2.5):
             with pytest.raises(ValueError, match=f"\\[{section}\\] worker_threads"):
-                parse(Settings(home=tmp_path, extra={section: {"worker_threads": bad}}))
+                parse(Settings(home=tmp_path, **{section: {"worker_threads": bad}}))
 
 
 def test_issuance_internal_error_leaks_nothing(sqlite_world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -388,11 +388,11 @@ def test_config_from_settings_refuses_unknown_keys(kofu_home: Path) -> None:
     from kofu.settings import Settings
 
     raw = {"terminal_id": "T-9", "center_url": "https://center:8443", "client_cert": "t.pem", "reader": ""}
-    config = KioskConfig.from_settings(Settings(home=kofu_home, extra={"kiosk": raw}))
+    config = KioskConfig.from_settings(Settings(home=kofu_home, kiosk=raw))
     assert config.terminal_id == "T-9" and config.client_cert == Path("t.pem") and config.reader == ""
     assert config.spool_dir == kofu_home.resolve() / "spool" / "T-9"
-    with pytest.raises(ValueError, match="unknown"):
-        KioskConfig.from_settings(Settings(home=kofu_home, extra={"kiosk": {"pin": "1234"}}))
+    with pytest.raises(ValueError, match=r"\[kiosk\] pin: no such key"):
+        KioskConfig.from_settings(Settings(home=kofu_home, kiosk={"pin": "1234"}))
 
 
 def test_any_worker_serves_any_step_no_process_state_INC_8(kiosk: Kiosk) -> None:

@@ -34,7 +34,7 @@ def ports(base: int) -> dict[str, int]:
 
 
 def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: int) -> list[Party]:
-    """Create each party's app, configured to find the others on loopback."""
+    """Create each party's app, configured to find the others on loopback, each with its API docs on."""
     from kofu.center.app import create_app as center_app
     from kofu.center.app.config import CenterConfig, MunicipalityEntry
     from kofu.jpki.authority import keys_dir, load_authorities
@@ -55,12 +55,15 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
     for rulebook, _, _ in MUNICIPALITIES:
         book = load_rulebook(rulebook)
         name = f"municipal-{rulebook}"
-        config = MunicipalConfig(registry_url=paths.registry(rulebook), rulebook=rulebook, home=paths.home)
+        config = MunicipalConfig(
+            registry_url=paths.registry(rulebook), rulebook=rulebook, home=paths.home, docs=True
+        )
         parties.append(Party(name, port[name], municipal_app(config)))
         entries.append(MunicipalityEntry(book.code, book.name, book.name_en, url[name]))
     from kofu.verify.web import create_app as verify_app
 
-    parties.append(Party("verify", port["verify"], verify_app(home=paths.home, register_url=settings.db_url)))
+    verify = verify_app(home=paths.home, register_url=settings.db_url, docs=True)
+    parties.append(Party("verify", port["verify"], verify))
     center = CenterConfig(
         db_url=paths.center,
         jpki_auth_ca=jpki / "auth-ca.pem",
@@ -69,9 +72,10 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
         municipalities=tuple(entries),
         verify_db_url=settings.db_url,  # where `kofu verify` looks with the same KOFU_HOME
         statement_key=center_key_path(paths.home),
+        docs=True,  # the README points at the center's /docs
     )
     parties.append(Party("center", port["center"], center_app(center)))
-    kiosk = KioskConfig(home=paths.home, terminal_id=TERMINAL_ID, center_url=url["center"])
+    kiosk = KioskConfig(home=paths.home, terminal_id=TERMINAL_ID, center_url=url["center"], docs=True)
     parties.append(Party("kiosk", port["kiosk"], kiosk_app(kiosk)))
     return parties
 

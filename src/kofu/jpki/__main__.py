@@ -3,8 +3,11 @@ needs nothing else of kofu's command line)."""
 
 from kofu.jpki.cli import app
 from kofu.logs import configure_logging
-from kofu.settings import load_settings
+from kofu.settings import SettingsError, load_settings, refuse
 
-settings = load_settings()
+try:
+    settings = load_settings()
+except SettingsError as exc:
+    refuse(exc)
 configure_logging(settings.log_level, settings.log_json)
 app(obj=settings, prog_name="kofu jpki")

@@ -56,7 +56,7 @@ def issue_card(
     from kofu.jpki.authority import JpkiNotInitialised, keys_dir, load_authorities
     from kofu.jpki.cardwriter import write_card
     from kofu.jpki.holders import HolderUnavailable, holder_by_hand, holder_from_registry, link_in_registry
-    from kofu.jpki.issuance import DEFAULT_BASE_URL, issue_credential
+    from kofu.jpki.issuance import issue_credential
     from kofu.jpki.schema import migrate_jpki
 
     settings = ctx.obj
@@ -83,7 +83,7 @@ def issue_card(
         template = enroll(sample.encode())
     migrate_jpki(settings.db_url)
     engine = make_engine(settings.db_url)
-    base_url = str(settings.extra.get("jpki_url", DEFAULT_BASE_URL))
+    base_url = settings.jpki_url
     try:
         with transaction(session_factory(engine)) as session:
             issued = issue_credential(

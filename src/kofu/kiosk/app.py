@@ -41,6 +41,7 @@ from kofu.kiosk.store import KioskStore
 from kofu.logs import get_logger
 from kofu.rules.reasons import Reason
 from kofu.wire.common import ErrorBody, error_responses
+from kofu.wire.docs import api_docs
 
 STATIC = Path(__file__).parent / "static"
 log = get_logger("kiosk")
@@ -109,6 +110,7 @@ def create_app(config: KioskConfig, *, service: KioskService | None = None) -> F
         version="1",
         responses=error_responses(400),
         lifespan=lifespan,
+        **api_docs(config.docs),
     )
     app.state.kiosk = kiosk
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from kofu.settings import Settings
+from kofu.settings import FilePath, Positive, Settings, Table
 
 PrinterKind = Literal["spool", "cups"]
 
@@ -31,6 +31,7 @@ class KioskConfig:
     session_timeout_s: float = 120.0  # a person who walks away is timed out (INC-8)
     reap_interval_s: float = 1.0  # how often the app times out a session nobody polls any more
     center_timeout_s: float = 30.0
+    docs: bool = False  # serve the page API's docs (`/docs`, `/redoc`, `/openapi.json`)
 
     @property
     def state_dir(self) -> Path:
@@ -47,13 +48,23 @@ class KioskConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KioskConfig:
-        """From `settings.extra["kiosk"]` (a TOML table); unknown keys are an error, said plainly."""
-        raw: dict[str, Any] = dict(settings.extra.get("kiosk", {}))
-        known = {f for f in cls.__dataclass_fields__ if f != "home"}
-        unknown = set(raw) - known
-        if unknown:
-            raise ValueError(f"unknown [kiosk] settings: {sorted(unknown)}")
-        for key in ("client_cert", "client_key", "ca_cert"):
-            if raw.get(key):
-                raw[key] = Path(raw[key])
-        return cls(home=settings.home.resolve(), **raw)
+        """From the settings' `[kiosk]` table (a wrong key or value: SettingsError)."""
+        return KioskTable.read(settings.kiosk).into(cls, home=settings.home.resolve())
+
+
+class KioskTable(Table):
+    """The `[kiosk]` table (`KOFU_KIOSK__<KEY>`): each key as in `KioskConfig`."""
+
+    table: ClassVar[str] = "kiosk"
+    terminal_id: str = KioskConfig.terminal_id
+    center_url: str = KioskConfig.center_url
+    client_cert: FilePath | None = None
+    client_key: FilePath | None = None
+    ca_cert: FilePath | None = None
+    reader: str | None = None
+    printer: PrinterKind = KioskConfig.printer
+    cups_queue: str = KioskConfig.cups_queue
+    session_timeout_s: Positive = KioskConfig.session_timeout_s
+    reap_interval_s: Positive = KioskConfig.reap_interval_s
+    center_timeout_s: Positive = KioskConfig.center_timeout_s
+    docs: bool = KioskConfig.docs

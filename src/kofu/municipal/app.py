@@ -26,6 +26,7 @@ from kofu.netpki.roles import Role
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.wire.bodylimit import BodySizeLimit
+from kofu.wire.docs import api_docs
 from kofu.wire.sessions import HealthResponse, MenuResponse, RegistrationResponse
 from kofu.wire.statements import Signed
 
@@ -90,6 +91,7 @@ def create_app(
         version="1",
         description="Menu, render and usage registration for one municipality; called by the center.",
         lifespan=lifespan,
+        **api_docs(config.docs),
     )
     install_error_handlers(app)
     app.state.service = svc

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-from kofu.db import WORKER_THREADS, worker_threads
+from kofu.db import WORKER_THREADS, WorkerThreads
 from kofu.documents.published import verifier_public_path
-from kofu.settings import Settings
+from kofu.settings import FilePath, Settings, Table, Whole
 from kofu.wire.statements import PUBLIC_FILE, center_key_path
 
 
@@ -21,7 +21,7 @@ class MunicipalConfig:
     `verifier_public_key`: the verification service's public key (PEM) the content copy is encrypted
     to, by default `home`/keys/verify/verifier.pub.pem; `worker_threads`: each worker's handler threads,
     and its pooled PostgreSQL connections; `center_key`: the center's public statement key (default:
-    the center's, under `home`).
+    the center's, under `home`); `docs`: serve the API docs (`/docs`, `/redoc`, `/openapi.json`).
     """
 
     registry_url: str
@@ -33,6 +33,7 @@ class MunicipalConfig:
     worker_threads: int = WORKER_THREADS
     verifier_public_key: Path | None = None
     center_key: Path | None = None
+    docs: bool = False
 
     @property
     def own_db_url(self) -> str:
@@ -47,41 +48,30 @@ class MunicipalConfig:
         return self.center_key or center_key_path(self.home).with_name(PUBLIC_FILE)
 
 
-def build_config_from_settings(settings: Settings, section: str = "municipal") -> MunicipalConfig:
-    """A config from the `[municipal]` table of the settings file (unknown keys are refused).
+class MunicipalTable(Table):
+    """The `[municipal]` table (`KOFU_MUNICIPAL__<KEY>`); each key as in `MunicipalConfig`, and:
 
-    Keys: registry_url (default: the settings' database), rulebook, db_url, migrate, render_slots,
-    worker_threads, verifier_public_key (a PEM file; default: $KOFU_HOME/keys/verify/verifier.pub.pem),
-    center_key.
+    registry_url: empty for the settings' database; rulebook: empty for the settings' first rulebook.
     """
-    raw: dict[str, Any] = dict(settings.extra.get(section) or {})
-    known = {
-        "registry_url",
-        "rulebook",
-        "db_url",
-        "migrate",
-        "render_slots",
-        "worker_threads",
-        "verifier_public_key",
-        "center_key",
-    }
-    unknown = set(raw) - known
-    if unknown:
-        raise ValueError(f"unknown keys in [{section}]: {', '.join(sorted(unknown))}")
-    return MunicipalConfig(
-        registry_url=str(raw.get("registry_url") or settings.db_url),
-        rulebook=str(raw.get("rulebook") or (settings.rulebooks[0] if settings.rulebooks else "ohira")),
+
+    table: ClassVar[str] = "municipal"
+    registry_url: str = ""
+    rulebook: str = ""
+    db_url: str = MunicipalConfig.db_url
+    migrate: bool = MunicipalConfig.migrate
+    render_slots: Whole = MunicipalConfig.render_slots
+    worker_threads: WorkerThreads = MunicipalConfig.worker_threads
+    docs: bool = MunicipalConfig.docs
+    verifier_public_key: FilePath | None = None
+    center_key: FilePath | None = None
+
+
+def build_config_from_settings(settings: Settings) -> MunicipalConfig:
+    """The server's config from the settings' `[municipal]` table (a wrong key or value: SettingsError)."""
+    table = MunicipalTable.read(settings.municipal)
+    return table.into(
+        MunicipalConfig,
+        registry_url=table.registry_url or settings.db_url,
+        rulebook=table.rulebook or (settings.rulebooks[0] if settings.rulebooks else "ohira"),
         home=settings.home,
-        db_url=str(raw.get("db_url") or ""),
-        migrate=bool(raw.get("migrate", True)),
-        render_slots=_positive(raw.get("render_slots", 4), "render_slots"),
-        worker_threads=worker_threads(raw.get("worker_threads", WORKER_THREADS), section),
-        verifier_public_key=Path(str(raw["verifier_public_key"])) if raw.get("verifier_public_key") else None,
-        center_key=Path(raw["center_key"]) if raw.get("center_key") else None,
     )
-
-
-def _positive(value: Any, key: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"[municipal] {key} must be a whole number of at least 1")
-    return value

@@ -121,5 +121,6 @@ class KeySource:
 
 def keyset_location(settings: Settings) -> Path:
     """The `[verify] keyset` setting (a set file or a folder of them), else `$KOFU_HOME/keys/published`."""
-    raw = (settings.extra.get("verify") or {}).get("keyset")
-    return Path(str(raw)) if raw else published_dir(settings.home)
+    from kofu.verify.config import VerifyTable
+
+    return VerifyTable.read(settings.verify).keyset or published_dir(settings.home)

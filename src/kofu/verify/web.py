@@ -29,6 +29,7 @@ from kofu.rules.reasons import Reason
 from kofu.verify.register import Register
 from kofu.verify.trust import KeySource, Trust
 from kofu.verify.verdict import Status, Verdict, verdict
+from kofu.wire.docs import api_docs
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_UPLOAD = 10 * 1024 * 1024  # a 600-dpi phone photo of a back is well under this
@@ -141,12 +142,13 @@ def create_app(
     register_url_migrate: bool = True,
     max_bytes: int = MAX_UPLOAD,
     today: Callable[[], dt.date] | None = None,
+    docs: bool = False,
 ) -> FastAPI:
     """The verification page over `trust`, or over the key set at `keyset` (default: `home`/keys/published)
     and the verifier's own key under `home` (see `kofu.verify.trust`).
 
     With `register_url` the verification register is consulted (unknown / revoked documents);
-    `today` fixes the day (tests); by default it is today in Japan.
+    `today` fixes the day (tests); by default it is today in Japan; `docs` serves the API docs.
     """
     import logging
 
@@ -178,6 +180,7 @@ def create_app(
         title="kofu verify",
         version="1",
         description="Is this certificate genuine? Upload its PDF or a photo of its back.",
+        **api_docs(docs),
     )
 
     @app.get("/", include_in_schema=False)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Strict
 
 from kofu.center.ratelimit import CARD_LIMIT, Limit
-from kofu.db import WORKER_THREADS, worker_threads
-from kofu.settings import Settings
+from kofu.db import WORKER_THREADS, WorkerThreads
+from kofu.settings import FilePath, Positive, Settings, Table, Whole
 from kofu.wire.statements import KEY_FILE, center_key_path
 
 
@@ -33,6 +35,7 @@ class CenterConfig:
     home (`kofu.netpki`) for mutual TLS to the municipal servers as `tls_server_name`; None = plain HTTP.
     `card_limit`: authentications per card (a burst of `capacity`, refilled over `per_seconds`).
     `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections.
+    `docs`: serve the API docs (`/docs`, `/redoc`, `/openapi.json`); off, the schema is for code only.
     `statement_key`: the center's key that signs its statements to municipal servers (made on first use).
     """
 
@@ -51,75 +54,65 @@ class CenterConfig:
     card_limit: Limit = CARD_LIMIT  # a resident never meets it; a card tried over and over does
     migrate: bool = True
     worker_threads: int = WORKER_THREADS
+    docs: bool = False
     statement_key: Path = Path("var") / "keys" / "center" / KEY_FILE
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-_KNOWN = {
-    "db_url",
-    "jpki_auth_ca",
-    "jpki_sign_ca",
-    "ocsp_url",
-    "municipalities",
-    "card_records_url",
-    "verify_db_url",
-    "tls",
-    "tls_server_name",
-    "require_terminal_cert",
-    "session_minutes",
-    "municipal_timeout",
-    "card_rate_capacity",
-    "card_rate_seconds",
-    "migrate",
-    "worker_threads",
-    "statement_key",
-}
+class MunicipalityTable(BaseModel):
+    """One `[[center.municipalities]]` entry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    code: str
+    name_ja: str
+    name_en: str
+    base_url: str
 
 
-def build_config_from_settings(settings: Settings, section: str = "center") -> CenterConfig:
-    """A config from the `[center]` table of the settings file.
+class CenterTable(Table):
+    """The `[center]` table (`KOFU_CENTER__<KEY>`); each key as in `CenterConfig`, and:
 
-    Keys: db_url (default: the settings' database), jpki_auth_ca / jpki_sign_ca (default: the JPKI
-    keys under the home), ocsp_url, municipalities (a list of {code, name_ja, name_en, base_url}),
-    card_records_url, verify_db_url, tls (bool: mutual TLS with the network PKI under the home),
-    tls_server_name, require_terminal_cert, session_minutes, municipal_timeout, card_rate_capacity /
-    card_rate_seconds (the per-card authentication limit, default 5 per 60 s), migrate, worker_threads,
-    statement_key.
+    db_url: empty for the settings' database; jpki_auth_ca / jpki_sign_ca: unset for the JPKI
+    certificates under the home; tls: mutual TLS with the network PKI under the home;
+    require_terminal_cert: unset for as `tls`; card_rate_capacity / card_rate_seconds: the per-card
+    authentication limit; docs: serve `/docs`, `/redoc` and `/openapi.json`; statement_key: unset for
+    the center's key under the home.
     """
-    raw: dict[str, Any] = dict(settings.extra.get(section) or {})
-    unknown = set(raw) - _KNOWN
-    if unknown:
-        raise ValueError(f"unknown keys in [{section}]: {', '.join(sorted(unknown))}")
+
+    table: ClassVar[str] = "center"
+    db_url: str = ""
+    jpki_auth_ca: FilePath | None = None
+    jpki_sign_ca: FilePath | None = None
+    ocsp_url: str = CenterConfig.ocsp_url
+    municipalities: Annotated[tuple[MunicipalityTable, ...], Strict(False)] = ()
+    card_records_url: str | None = None
+    verify_db_url: str | None = None
+    tls: bool = False
+    tls_server_name: str = CenterConfig.tls_server_name
+    require_terminal_cert: bool | None = None
+    session_minutes: Whole = CenterConfig.session_minutes
+    municipal_timeout: Positive = CenterConfig.municipal_timeout
+    card_rate_capacity: Whole = CARD_LIMIT.capacity
+    card_rate_seconds: Positive = CARD_LIMIT.per_seconds
+    migrate: bool = CenterConfig.migrate
+    worker_threads: WorkerThreads = CenterConfig.worker_threads
+    docs: bool = CenterConfig.docs
+    statement_key: Path | None = None  # made on first use: need not exist yet
+
+
+def build_config_from_settings(settings: Settings) -> CenterConfig:
+    """The center's config from the settings' `[center]` table (a wrong key or value: SettingsError)."""
+    table = CenterTable.read(settings.center)
     jpki = settings.home / "keys" / "jpki"
-    municipalities = tuple(
-        MunicipalityEntry(str(m["code"]), str(m["name_ja"]), str(m["name_en"]), str(m["base_url"]))
-        for m in raw.get("municipalities", ())
+    return table.into(
+        CenterConfig,
+        db_url=table.db_url or settings.db_url,
+        jpki_auth_ca=table.jpki_auth_ca or jpki / "auth-ca.pem",
+        jpki_sign_ca=table.jpki_sign_ca or jpki / "sign-ca.pem",
+        municipalities=tuple(MunicipalityEntry(**m.model_dump()) for m in table.municipalities),
+        tls_home=settings.home if table.tls else None,
+        require_terminal_cert=table.tls
+        if table.require_terminal_cert is None
+        else table.require_terminal_cert,
+        card_limit=Limit(capacity=table.card_rate_capacity, per_seconds=table.card_rate_seconds),
+        statement_key=table.statement_key or center_key_path(settings.home),
     )
-    tls = bool(raw.get("tls", False))
-    return CenterConfig(
-        db_url=str(raw.get("db_url") or settings.db_url),
-        jpki_auth_ca=Path(raw.get("jpki_auth_ca") or jpki / "auth-ca.pem"),
-        jpki_sign_ca=Path(raw.get("jpki_sign_ca") or jpki / "sign-ca.pem"),
-        ocsp_url=str(raw.get("ocsp_url") or CenterConfig.ocsp_url),
-        municipalities=municipalities,
-        card_records_url=raw.get("card_records_url"),
-        verify_db_url=raw.get("verify_db_url"),
-        tls_home=settings.home if tls else None,
-        tls_server_name=str(raw.get("tls_server_name", "center")),
-        require_terminal_cert=bool(raw.get("require_terminal_cert", tls)),
-        session_minutes=int(raw.get("session_minutes", 15)),
-        municipal_timeout=float(raw.get("municipal_timeout", 10.0)),
-        card_limit=_card_limit(raw),
-        migrate=bool(raw.get("migrate", True)),
-        worker_threads=worker_threads(raw.get("worker_threads", WORKER_THREADS), section),
-        statement_key=Path(raw.get("statement_key") or center_key_path(settings.home)),
-    )
-
-
-def _card_limit(raw: dict[str, Any]) -> Limit:
-    """The per-card authentication limit of the settings (at least one attempt, over a positive time)."""
-    capacity = int(raw.get("card_rate_capacity", CARD_LIMIT.capacity))
-    seconds = float(raw.get("card_rate_seconds", CARD_LIMIT.per_seconds))
-    if capacity < 1 or not seconds > 0:
-        raise ValueError("card_rate_capacity must be at least 1 and card_rate_seconds above 0")
-    return Limit(capacity=capacity, per_seconds=seconds)

@@ -30,6 +30,7 @@ from kofu.db import limit_worker_threads, make_engine, session_factory, transact
 from kofu.netpki.gate import Gate, install_gate, network_gate
 from kofu.netpki.roles import Role
 from kofu.wire.bodylimit import BodySizeLimit
+from kofu.wire.docs import api_docs
 from kofu.wire.orders import RenderRequest
 from kofu.wire.statements import signing_key
 
@@ -196,6 +197,7 @@ def create_app(
         version="1",
         description="Kiosk sessions, authentication, routing, orders and the document stream (J-LIS role).",
         lifespan=lifespan,
+        **api_docs(config.docs),
     )
     install_error_handlers(app)
     app.state.service = svc

@@ -11,8 +11,6 @@ from kofu.db import make_engine, session_factory
 from kofu.jpki.keys import read_cert
 from kofu.settings import Settings
 
-DEFAULT_JPKI_URL = "http://127.0.0.1:8800"
-
 
 def authenticator_from_settings(
     settings: Settings, *, ocsp_url: str | None = None, cards: CardRecords | None = None, migrate: bool = True
@@ -26,5 +24,5 @@ def authenticator_from_settings(
     folder = settings.home / "keys" / "jpki"
     checker = CertificateChecker(read_cert(folder / "auth-ca.pem"), read_cert(folder / "sign-ca.pem"))
     factory = session_factory(make_engine(settings.db_url))
-    url = ocsp_url or str(settings.extra.get("jpki_url", DEFAULT_JPKI_URL)).rstrip("/") + "/ocsp"
+    url = ocsp_url or settings.jpki_url.rstrip("/") + "/ocsp"
     return Authenticator(factory, checker, HttpStatusChecker(url), cards or RegistryCardRecords(factory))
