@@ -30,6 +30,7 @@ import kofu
 from kofu.documents.cli import app as documents_app
 from kofu.rules.rulebook import load_rulebook
 from kofu.settings import Settings
+from kofu.wire.statements import PUBLIC_FILE, center_key_path, public_pem, signing_key
 
 OHIRA = "044245"
 SRC = Path(kofu.__file__).parent
@@ -68,6 +69,9 @@ def homes(tmp_path: Path) -> tuple[Path, Path]:
     given = municipal / "keys" / "verify" / "verifier.pub.pem"
     given.parent.mkdir(parents=True)
     shutil.copy(verifier / "keys" / "verify" / "verifier.pub.pem", given)
+    center_key = signing_key(center_key_path(tmp_path / "center")).key.public_key()
+    (municipal / "keys" / "center").mkdir(parents=True)
+    (municipal / "keys" / "center" / PUBLIC_FILE).write_bytes(public_pem(center_key))  # the center's, given
     exported = tmp_path / "ohira-keys.json"
     _run(municipal, "keys", "export", "--rulebook", "ohira", "--out", str(exported))
     (verifier / "keys" / "published").mkdir(parents=True)
@@ -343,7 +347,7 @@ def test_t5_settings_name_the_key_set_and_the_verifiers_public_key(
         result = CliRunner().invoke(app, ["verify", str(pdf), "--json"], obj=settings)
         return str(json.loads(result.output.strip().splitlines()[-1])["reasons"][:1])
 
-    told = Settings(home=verifier, extra={"verify": {"keyset": str(elsewhere)}})
+    told = Settings(home=verifier, verify={"keyset": str(elsewhere)})
     assert "key_unknown" in check(Settings(home=verifier))  # the default folder is empty now
     assert "key_unknown" not in check(told)  # document_unknown: this verifier's register is empty
     from kofu.verify import verify_bytes
@@ -351,8 +355,9 @@ def test_t5_settings_name_the_key_set_and_the_verifiers_public_key(
 
     assert verify_bytes(pdf.read_bytes(), trust=Trust.from_home(verifier, keyset_location(told))).genuine
     given = tmp_path / "given.pem"
+    given.write_bytes((municipal / "keys" / "verify" / "verifier.pub.pem").read_bytes())
     config = build_config_from_settings(
-        Settings(home=municipal, extra={"municipal": {"verifier_public_key": str(given)}})
+        Settings(home=municipal, municipal={"verifier_public_key": str(given)})
     )
     assert config.verifier_public_path == given
     assert build_config_from_settings(Settings(home=municipal)).verifier_public_path == (

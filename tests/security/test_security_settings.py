@@ -26,6 +26,8 @@ from kofu.jpki.authority import init_authorities
 from kofu.kiosk.config import KioskConfig
 from kofu.municipal import build_config_from_settings as municipal_config
 from kofu.settings import load_settings
+from kofu.verify.key import verifier_key
+from kofu.wire.statements import center_key_path, signing_key
 
 DOCS = ("/docs", "/redoc", "/openapi.json")
 
@@ -212,6 +214,8 @@ def _party_app(
     home = tmp_path / "home"
     if not home.exists():
         shutil.copytree(jpki_keys, home / "keys" / "jpki")
+        signing_key(center_key_path(home))  # the center's statement key, which a municipal server loads
+        verifier_key(home)  # the verification service's pair, whose public key a municipal server loads
     monkeypatch.setenv("KOFU_CONFIG", str(settings_file(tmp_path, body)))
     return getattr(kofu.serve, f"{party}_app")()
 
@@ -248,6 +252,7 @@ def test_T9_demo_serves_api_docs(tmp_path: Path, jpki_keys: Path) -> None:
 
     home = tmp_path / "home"
     shutil.copytree(jpki_keys, home / "keys" / "jpki")
+    verifier_key(home)
     (home / "db").mkdir()
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'kofu.db'}")
     parties = build_parties(settings, DemoPaths(home), "127.0.0.1", 8000)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
-from kofu.settings import Positive, Table
+from kofu.settings import FilePath, Positive, Table
 
 MB = 1024 * 1024
 
@@ -22,7 +21,7 @@ class VerifyTable(Table):
     table: ClassVar[str] = "verify"
     register_url: str = ""
     max_upload_mb: Positive = 10.0
-    keyset: Path | None = None
+    keyset: FilePath | None = None
     docs: bool = False
 
     @property

@@ -96,7 +96,7 @@ class CenterTable(Table):
     migrate: bool = CenterConfig.migrate
     worker_threads: WorkerThreads = CenterConfig.worker_threads
     docs: bool = CenterConfig.docs
-    statement_key: Path | None = None  # made on first use: need not exist yet
+    statement_key: FilePath | None = None  # made on first use: need not exist yet
 
 
 def build_config_from_settings(settings: Settings) -> CenterConfig:
