@@ -18,7 +18,7 @@ def verify(
     import logging
 
     from kofu.settings import Settings, load_settings
-    from kofu.verify.core import verify_bytes
+    from kofu.verify.core import verify_untrusted
     from kofu.verify.register import Register, migrate_verify
     from kofu.verify.trust import Trust
 
@@ -32,7 +32,7 @@ def verify(
     migrate_verify(settings.db_url)
     register = Register(settings.db_url)
     try:
-        result = verify_bytes(
+        result = verify_untrusted(
             file.read_bytes(), trust=Trust.from_home(settings.home.resolve()), register=register
         )
     finally:
