@@ -58,23 +58,17 @@ class Reading:
         if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
             raise ValueError("not a reading")
         source, failure, unknown_key, codes = raw["source"], raw["failure"], raw["unknown_key"], raw["codes"]
-        texts = (codes, raw["order_id"], raw["requester"])
+        order_id, requester = raw["order_id"], raw["requester"]
         if (
             source not in SOURCES
             or not (failure is None or isinstance(failure, str))
             or not isinstance(unknown_key, bool)
             or not isinstance(codes, list)
-            or not all(isinstance(t, str) for t in [*codes, *texts[1:]])
+            or not all(isinstance(t, str) for t in [*codes, order_id, requester])
         ):
             raise ValueError("not a reading")
-        return cls(
-            source,
-            None if failure is None else Reason(failure),
-            unknown_key,
-            tuple(codes),
-            raw["order_id"],
-            raw["requester"],
-        )
+        reason = None if failure is None else Reason(failure)
+        return cls(source, reason, unknown_key, tuple(codes), order_id, requester)
 
 
 _FIELDS = tuple(Reading.__dataclass_fields__)
