@@ -19,6 +19,9 @@ from kofu.rules.kinds import Kind
 VERIFIABLE_DAYS = 92  # receivers accept certificates issued within about three months
 SIGNED_PREFIX = "KF1:"  # the signed code
 SEALED_PREFIX = "KFC1:"  # one part of the encrypted copy: KFC1:<i>:<n>:<base45>
+MAX_CODE_CHARS = 4296  # the most alphanumeric characters a QR code (version 40) holds
+MAX_SEALED_PARTS = 16  # a back carries the signed code and about four parts: room to spare
+MAX_SEALED_BYTES = 32 * 1024  # joined; the parts on a back hold a few kilobytes
 _ISS, _EXP, _IAT = 1, 4, 6
 
 
@@ -108,6 +111,8 @@ def parse_signed(text: str) -> bytes:
     """The COSE bytes of a signed code's text; raise ClaimsError when it is not one."""
     if not text.startswith(SIGNED_PREFIX):
         raise ClaimsError("not a kofu signed code")
+    if len(text) > MAX_CODE_CHARS:
+        raise ClaimsError("longer than a 2D code can be")
     try:
         return b45decode(text[len(SIGNED_PREFIX) :])
     except ValueError as exc:
@@ -115,7 +120,12 @@ def parse_signed(text: str) -> bytes:
 
 
 def join_sealed(texts: list[str]) -> bytes:
-    """Reassemble the encrypted copy from its parts, in any order; ClaimsError if parts are missing."""
+    """Reassemble the encrypted copy from its parts, in any order; ClaimsError if parts are missing.
+
+    More parts, or longer ones, than a back can carry are refused before any is decoded.
+    """
+    if len(texts) > MAX_SEALED_PARTS or any(len(t) > MAX_CODE_CHARS for t in texts):
+        raise ClaimsError("more of an encrypted copy than a back can carry")
     parts: dict[int, bytes] = {}
     total = 0
     for t in texts:
@@ -131,4 +141,7 @@ def join_sealed(texts: list[str]) -> bytes:
         parts[i] = data
     if not total or sorted(parts) != list(range(1, total + 1)):
         raise ClaimsError("the encrypted copy is incomplete")
-    return b"".join(parts[i] for i in range(1, total + 1))
+    joined = b"".join(parts[i] for i in range(1, total + 1))
+    if len(joined) > MAX_SEALED_BYTES:
+        raise ClaimsError("more of an encrypted copy than a back can carry")
+    return joined

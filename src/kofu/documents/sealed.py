@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kofu.documents.sealed_dictionary import DICTIONARY_V2
 
-VERSION = 2  # 1: plain zlib; 2: zlib with the frozen preset dictionary (sealed_dictionary)
+VERSION = 2  # zlib with the frozen preset dictionary (sealed_dictionary); no kofu ever wrote version 1
+MAX_CONTENT = 1 << 20  # decompressed: a certificate's content is a few kilobytes
 _INFO = b"kofu sealed copy v1"
 _POINT = serialization.PublicFormat.UncompressedPoint
 
@@ -39,13 +40,14 @@ def _compress(data: bytes) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
-def _decompress(data: bytes, version: int) -> bytes:
-    if version == 1:
-        return zlib.decompress(data)
+def _decompress(data: bytes) -> bytes:
+    """One whole zlib stream of at most MAX_CONTENT bytes (no `flush()`: it would inflate the rest)."""
     unpacker = zlib.decompressobj(zdict=DICTIONARY_V2)
-    out = unpacker.decompress(data, 1 << 22) + unpacker.flush()
-    if unpacker.unconsumed_tail:  # more than 4 MiB: not a certificate
-        raise SealedError("sealed copy is too large")
+    out = unpacker.decompress(data, MAX_CONTENT + 1)
+    if len(out) > MAX_CONTENT or unpacker.unconsumed_tail:
+        raise SealedError("sealed copy is larger than a certificate's content")
+    if not unpacker.eof or unpacker.unused_data:
+        raise SealedError("sealed copy is not one whole compressed stream")
     return out
 
 
@@ -64,12 +66,12 @@ def open_sealed(sealed: bytes, private_key: ec.EllipticCurvePrivateKey, aad: byt
     """Decrypt and decompress a sealed copy; raise SealedError when it cannot be opened."""
     try:
         version, epk, nonce, ciphertext = cbor2.loads(sealed)
-        if version not in (1, VERSION):
+        if version != VERSION:
             raise SealedError(f"sealed copy version {version} is not supported")
         peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), epk)
         rpk = private_key.public_key().public_bytes(serialization.Encoding.X962, _POINT)
         key = _key(private_key.exchange(ec.ECDH(), peer), epk, rpk)
-        return _decompress(AESGCM(key).decrypt(nonce, ciphertext, aad), version)
+        return _decompress(AESGCM(key).decrypt(nonce, ciphertext, aad))
     except SealedError:
         raise
     except InvalidTag:

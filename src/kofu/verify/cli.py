@@ -19,7 +19,7 @@ def verify(
 
     from kofu.documents.published import KeySetError
     from kofu.settings import Settings, load_settings
-    from kofu.verify.core import verify_bytes
+    from kofu.verify.core import verify_untrusted
     from kofu.verify.register import Register, migrate_verify
     from kofu.verify.trust import Trust, keyset_location
 
@@ -38,7 +38,7 @@ def verify(
     migrate_verify(settings.db_url)
     register = Register(settings.db_url)
     try:
-        result = verify_bytes(file.read_bytes(), trust=trust, register=register)
+        result = verify_untrusted(file.read_bytes(), trust=trust, register=register)
     finally:
         register.close()
     summary = result.to_json()

@@ -2,16 +2,23 @@
 
 Order of checks: readable → signed by a known key → signature matches → in the register → not revoked
 → not past its verification period → the encrypted copy opens and matches the signed digest.
+`read_file` is the part that parses the file itself; `verify_untrusted` runs it in the box
+(`kofu.verify.sandbox`), `verify_bytes` in this process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from kofu.documents import codec
 from kofu.documents.claims import (
+    MAX_CODE_CHARS,
+    MAX_SEALED_PARTS,
     SEALED_PREFIX,
     SIGNED_PREFIX,
     ClaimsError,
@@ -21,13 +28,16 @@ from kofu.documents.claims import (
 )
 from kofu.documents.cose import CoseError, parse_sign1, verify_sign1
 from kofu.documents.sealed import SealedError, open_sealed
+from kofu.logs import get_logger
 from kofu.rules.calendar import JST
 from kofu.rules.reasons import Reason
-from kofu.verify.pdf import check_pdf, looks_like_pdf
+from kofu.verify.reading import PARSERS, Reading, read_file, read_file_json
 from kofu.verify.register import Register
-from kofu.verify.scan import ImageUnreadableError, is_image, read_codes
+from kofu.verify.sandbox import Box, Unfinished
 from kofu.verify.trust import Trust
 from kofu.verify.verdict import Status, Verdict, verdict
+
+log = get_logger("kofu.verify")
 
 
 def verify_bytes(
@@ -37,37 +47,70 @@ def verify_bytes(
     register: Register | None = None,
     today: dt.date | None = None,
 ) -> Verdict:
-    """The verdict on `data` (a PDF, PNG or JPEG).
+    """The verdict on `data` (a PDF, PNG or JPEG), parsed in this process.
 
     Without a register, only the signatures and the encrypted copy are checked (no unknown/revoked).
     """
+    return judge(read_file(data, ca_der(trust)), trust=trust, register=register, today=today)
+
+
+def verify_untrusted(
+    data: bytes,
+    *,
+    trust: Trust,
+    register: Register | None = None,
+    today: dt.date | None = None,
+    box: Box | None = None,
+) -> Verdict:
+    """`verify_bytes` with the file parsed in the box: past any of its limits, unknown / unreadable."""
+    answer = (box or parser_box()).run(read_file_json, data, ca_der(trust))
+    try:
+        if isinstance(answer, Unfinished):
+            raise ValueError(answer.why)
+        reading = Reading.from_json(answer)
+    except ValueError as exc:
+        log.warning("file not read within the box's limits", why=str(exc))  # never the file
+        return verdict(Status.UNKNOWN, Reason.UNREADABLE)
+    return judge(reading, trust=trust, register=register, today=today)
+
+
+@cache
+def parser_box() -> Box:
+    """This process's box for reading files (one zygote per process)."""
+    return Box(PARSERS)
+
+
+def ca_der(trust: Trust) -> tuple[bytes, ...]:
+    """The document CAs' certificates as DER: all the box needs of what the service trusts."""
+    return tuple(cert.public_bytes(Encoding.DER) for cert in trust.ca_certs)
+
+
+def judge(
+    reading: Reading,
+    *,
+    trust: Trust,
+    register: Register | None = None,
+    today: dt.date | None = None,
+) -> Verdict:
+    """The verdict on what a file carries: keys, register, period and the encrypted copy."""
     day = today or dt.datetime.now(JST).date()
-    if is_image(data):
-        try:
-            texts = read_codes(data)
-        except ImageUnreadableError:
-            return verdict(Status.UNKNOWN, Reason.UNREADABLE, source="image")
-        return verify_codes(texts, trust=trust, register=register, today=day, source="image")
-    if looks_like_pdf(data):
-        check = check_pdf(data, trust)
-        if check.failure is not None:
-            status = (
-                Status.UNKNOWN if check.unknown_key or check.failure is Reason.UNSUPPORTED else Status.ALTERED
-            )
-            return verdict(status, check.failure, source="pdf")
-        result = verify_codes(
-            [check.signed, *check.sealed], trust=trust, register=register, today=day, source="pdf"
+    if reading.failure is not None:
+        altered = (
+            reading.source == "pdf" and not reading.unknown_key and reading.failure is not Reason.UNSUPPORTED
         )
-        claims = result.claims
-        if claims is not None and (claims.order_id, claims.requester_cert_digest) != (
-            check.order_id,
-            check.requester,
-        ):
-            return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source="pdf", claims=claims)
-        if result.genuine and result.content is None:  # a PDF always carries its encrypted copy
-            return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source="pdf", claims=claims)
+        return verdict(Status.ALTERED if altered else Status.UNKNOWN, reading.failure, source=reading.source)
+    result = verify_codes(reading.codes, trust=trust, register=register, today=day, source=reading.source)
+    if reading.source != "pdf":
         return result
-    return verdict(Status.UNKNOWN, Reason.UNSUPPORTED)
+    claims = result.claims
+    if claims is not None and (claims.order_id, claims.requester_cert_digest) != (
+        reading.order_id,
+        reading.requester,
+    ):
+        return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source="pdf", claims=claims)
+    if result.genuine and result.content is None:  # a PDF always carries its encrypted copy
+        return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source="pdf", claims=claims)
+    return result
 
 
 def verify_codes(
@@ -79,6 +122,8 @@ def verify_codes(
     source: str,
 ) -> Verdict:
     """The verdict on the texts of a back's codes."""
+    if len(texts) > 1 + MAX_SEALED_PARTS or any(len(t) > MAX_CODE_CHARS for t in texts):
+        return verdict(Status.UNKNOWN, Reason.UNREADABLE, source=source)  # more than a back can carry
     signed = [t for t in texts if t.startswith(SIGNED_PREFIX)]
     sealed = [t for t in texts if t.startswith(SEALED_PREFIX)]
     if not signed:

@@ -7,14 +7,13 @@ a change is *altered*: a genuine kofu PDF always parses and always validates.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pikepdf
 
 from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY
-from kofu.documents.published import asn1_cert
 from kofu.rules.reasons import Reason
-from kofu.verify.trust import Trust
 
 
 def looks_like_pdf(data: bytes) -> bool:
@@ -49,8 +48,9 @@ def info_entries(data: bytes) -> dict[str, str]:
         return {key: str(value) for key, value in found.items() if isinstance(value, pikepdf.String)}
 
 
-def check_pdf(data: bytes, trust: Trust) -> PdfCheck:
-    """Validate the certification signature against the document CAs and read the codes."""
+def check_pdf(data: bytes, ca_certs: Sequence[bytes]) -> PdfCheck:
+    """Validate the certification signature against the document CAs (DER) and read the codes."""
+    from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -63,7 +63,8 @@ def check_pdf(data: bytes, trust: Trust) -> PdfCheck:
         signatures = reader.embedded_signatures
         if len(signatures) != 1:
             return PdfCheck(Reason.SIGNATURE_MISMATCH)
-        context = ValidationContext(trust_roots=[asn1_cert(c) for c in trust.ca_certs], allow_fetching=False)
+        roots = [asn1_x509.Certificate.load(der) for der in ca_certs]
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
         status = call_outside_loop(validate_pdf_signature, signatures[0], context)
     except Exception:  # a change that breaks the file's structure
         return PdfCheck(Reason.CONTENT_ALTERED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+MAX_PIXELS = 50_000_000  # a 600-dpi scan of A4 has 35 million, a phone photo 12 to 50
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -14,7 +15,7 @@ def is_image(data: bytes) -> bool:
 
 
 class ImageUnreadableError(ValueError):
-    """Image bytes that Pillow cannot open."""
+    """Image bytes that Pillow cannot open, or an image too large to be a photo of a back."""
 
 
 def read_codes(data: bytes) -> list[str]:
@@ -22,9 +23,14 @@ def read_codes(data: bytes) -> list[str]:
     import zxingcpp
     from PIL import Image
 
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow then warns past ours and refuses past twice ours
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=("PNG", "JPEG"))  # reads the header only
+        if image.width * image.height > MAX_PIXELS:
+            raise Image.DecompressionBombError(f"{image.width} × {image.height}")
         image.load()
+    except Image.DecompressionBombError:
+        raise ImageUnreadableError("too many pixels for a photo of a back") from None
     except Exception as exc:
         raise ImageUnreadableError(f"image cannot be opened: {type(exc).__name__}") from None
     gray = image.convert("L")

@@ -5,7 +5,8 @@ Japanese and English (for a genuine back or PDF, with the decrypted original to 
 `POST /api/verify` answers the same as JSON (multipart `file`, or the raw bytes with their content type).
 Uploads are held in memory only, never written, never logged: nothing of them is kept. Too large an
 upload is 413, a content type that is not PDF, PNG or JPEG is 415; a failure inside verification is the
-verdict "unknown / unreadable", never a 500.
+verdict "unknown / unreadable", never a 500. Files are parsed in the box (`kofu.verify.sandbox`): a file
+that needs more time or memory than it allows is "unknown / unreadable" too, within 2 seconds.
 """
 
 from __future__ import annotations
@@ -152,9 +153,12 @@ def create_app(
     """
     import logging
 
+    from kofu.verify.core import parser_box
+
     # pyHanko logs a full traceback for an untrusted chain; the verdict already says key_unknown.
     for name in ("pyhanko", "pyhanko_certvalidator"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    parser_box().warm()  # the zygote imports the parsers while the app starts
     reload: Callable[[], Trust] | None = None
     if trust is None:
         if home is None:
@@ -238,7 +242,7 @@ def create_app(
 
 @dataclass
 class _Checker:
-    """Runs `verify_bytes`; any failure inside it is the verdict unknown / unreadable.
+    """Runs `verify_untrusted`; any failure inside it is the verdict unknown / unreadable.
 
     With `reload`, an unknown key re-reads the trusted keys once (a municipality that joined since).
     """
@@ -258,10 +262,10 @@ class _Checker:
         return result
 
     def _check(self, data: bytes) -> Verdict:
-        from kofu.verify.core import verify_bytes
+        from kofu.verify.core import verify_untrusted
 
         try:
-            return verify_bytes(
+            return verify_untrusted(
                 data,
                 trust=self.trust,
                 register=self.register,
