@@ -42,7 +42,7 @@ OHIRA_BOOK = load_rulebook("ohira")
 
 def _choice(kiosk: Kiosk) -> dict[str, object]:
     """The kiosk's current choice (persons by id), as the page's own API reports it."""
-    view = httpx.get(f"{kiosk.url}api/state", timeout=30).json()
+    view = httpx.get(f"{kiosk.url}api/state", headers=kiosk.headers, timeout=30).json()
     choice: dict[str, object] = view["choice"]
     return choice
 

@@ -17,6 +17,8 @@ class KioskConfig:
 
     `reader` None means the demo card tray (cards from `$KOFU_HOME/demo-cards.json` on an in-process
     reader); any other value is a PC/SC reader name ("" = the first reader with a card).
+    The page answers only under `allowed_hosts` (the Host header's name, any port) and only to peers in
+    `allowed_clients` (networks): loopback unless told, as the page is the kiosk's own screen.
     """
 
     home: Path
@@ -28,6 +30,9 @@ class KioskConfig:
     reader: str | None = None
     printer: PrinterKind = "spool"
     cups_queue: str = "kofu"
+    cupsd_conf: Path = Path("/etc/cups/cupsd.conf")  # must say `PreserveJobFiles No` (printer = "cups")
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    allowed_clients: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     session_timeout_s: float = 120.0  # a person who walks away is timed out (INC-8)
     reap_interval_s: float = 1.0  # how often the app times out a session nobody polls any more
     center_timeout_s: float = 30.0
@@ -53,7 +58,12 @@ class KioskConfig:
         unknown = set(raw) - known
         if unknown:
             raise ValueError(f"unknown [kiosk] settings: {sorted(unknown)}")
-        for key in ("client_cert", "client_key", "ca_cert"):
+        for key in ("client_cert", "client_key", "ca_cert", "cupsd_conf"):
             if raw.get(key):
                 raw[key] = Path(raw[key])
+        for key in ("allowed_hosts", "allowed_clients"):
+            if key in raw:
+                if not isinstance(raw[key], list) or not all(isinstance(v, str) for v in raw[key]):
+                    raise ValueError(f"[kiosk] {key} must be a list of strings")
+                raw[key] = tuple(raw[key])
         return cls(home=settings.home.resolve(), **raw)

@@ -364,6 +364,11 @@ class Reason(StrEnum):
         "システムが一時的に利用できません。しばらくしてからもう一度お試しください。",
         "The system is briefly unavailable; please try again in a moment.",
     )
+    KIOSK_PAGE_ONLY = (
+        "kiosk_page_only",
+        "この操作は端末の画面からのみ行えます。",
+        "This is accepted only from the kiosk's own screen.",
+    )
 
 
 def reasons_markdown() -> str:
