@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -56,6 +57,15 @@ def tighten(path: Path) -> None:
     """Make an existing file 0600; nothing when it is absent."""
     with contextlib.suppress(FileNotFoundError):
         os.chmod(path, FILE_MODE)
+
+
+def open_private(path: Path, *, append: bool = False) -> BinaryIO:
+    """`path` opened for writing (truncated, or appended to), 0600, its missing folders 0700: a log."""
+    make_private_dirs(path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    return os.fdopen(fd, "ab" if append else "wb")
 
 
 def write_private(path: Path, data: bytes, *, durable: bool = True) -> None:

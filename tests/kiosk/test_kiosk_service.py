@@ -388,6 +388,12 @@ def test_config_from_settings_refuses_unknown_keys(kofu_home: Path) -> None:
     assert config.spool_dir == kofu_home.resolve() / "spool" / "T-9"
     with pytest.raises(ValueError, match="unknown"):
         KioskConfig.from_settings(Settings(home=kofu_home, extra={"kiosk": {"pin": "1234"}}))
+    page = {"allowed_hosts": ["kiosk-9.store.example"], "allowed_clients": ["10.0.0.0/8"], "cupsd_conf": "c"}
+    config = KioskConfig.from_settings(Settings(home=kofu_home, extra={"kiosk": page}))
+    assert config.allowed_hosts == ("kiosk-9.store.example",) and config.allowed_clients == ("10.0.0.0/8",)
+    assert config.cupsd_conf == Path("c")
+    with pytest.raises(ValueError, match="allowed_hosts"):
+        KioskConfig.from_settings(Settings(home=kofu_home, extra={"kiosk": {"allowed_hosts": "x"}}))
 
 
 def test_one_process_per_terminal_a_second_cannot_read_the_session_INC_8(kiosk: Kiosk) -> None:

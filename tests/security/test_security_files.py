@@ -399,6 +399,18 @@ def test_T10_the_home_and_the_kiosk_folders_are_the_owners_only(kofu_home: Path,
     assert files and {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
 
 
+@pytest.mark.usefixtures("umask")
+def test_T10_card_authority_keys_and_certificates_are_the_owners_only(kofu_home: Path) -> None:
+    """T10: the JPKI authorities' folder, keys and certificates, whatever the umask."""
+    from kofu.jpki.authority import init_authorities
+
+    folder = kofu_home / "keys" / "jpki"
+    init_authorities(folder)
+    files = sorted(folder.iterdir())
+    assert files and {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+    assert (_mode(folder), _mode(folder.parent)) == (0o700, 0o700)
+
+
 # --- access logs ------------------------------------------------------------------------------------
 
 SESSION_ID = "5f0c1d8e9a7b4c3d2e1f0a9b8c7d6e5f"

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from kofu.demo.cards import DEMO_CARDS, DemoCard
 from kofu.home import prepare_home
+from kofu.private import private_dir
 from kofu.settings import Settings
 
 TERMINAL_ID = "demo-0001"
@@ -172,7 +173,7 @@ def ensure_cards(settings: Settings, paths: DemoPaths, console: Console) -> list
 def build_world(settings: Settings, console: Console) -> DemoPaths:
     """Everything the demo needs, made once under the home folder."""
     home = prepare_home(settings)
-    (home / "db").mkdir(exist_ok=True)
+    private_dir(home / "db")
     paths = DemoPaths(home)
     ensure_villages(paths, console)
     ensure_cards(settings, paths, console)
