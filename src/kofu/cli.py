@@ -6,6 +6,7 @@ inside its commands, so that `kofu --help` stays fast.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from kofu.kiosk.cli import app as kiosk_app
 from kofu.logs import configure_logging
 from kofu.municipal.cli import app as municipal_app
 from kofu.netpki.cli import app as net_app
+from kofu.private import UMASK
 from kofu.registry.cli import app as village_app
 from kofu.serve import serve
 from kofu.settings import SettingsError, load_settings, refuse
@@ -64,6 +66,7 @@ def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
     """Load settings (defaults, TOML file, KOFU_* variables) and set up logging."""
+    os.umask(UMASK)  # whatever kofu writes (keys, cards, logs, exports) is the owner's only
     try:
         settings = load_settings(config)
     except SettingsError as exc:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.liveness import check_at_checkout
+from kofu.private import make_private_dirs, private_file, tighten
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -90,13 +91,22 @@ def limit_worker_threads(threads: int) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
+def _private_sqlite(path: Path) -> None:
+    """The database file the owner's only before SQLite opens it: its -wal and -shm files take the main
+    file's mode; those an earlier version left readable are tightened too."""
+    make_private_dirs(path.parent)  # a folder that exists is not ours to change (it may be /tmp)
+    private_file(path)  # an empty file is a new, empty SQLite database
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + suffix))
+
+
 def make_engine(url: str, *, threads: int = WORKER_THREADS, **kwargs: Any) -> Engine:
     """An engine with kofu's settings for SQLite (WAL, foreign keys) or PostgreSQL (`threads` pooled)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         path = make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_sqlite(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

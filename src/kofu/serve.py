@@ -138,6 +138,10 @@ def serve(
     """Run one party (the demo runs them all in one process: `kofu demo`)."""
     import uvicorn
 
+    from kofu.logs import uvicorn_log_config
+
+    if party is PartyName.KIOSK and workers > 1:  # its page token and session keys live in its memory
+        raise typer.BadParameter("a kiosk runs as one process (--workers 1)", param_hint="--workers")
     os.environ["KOFU_CONFIG"] = str(config.resolve())  # each worker builds its app from the same file
     _read_settings(party)
     target = f"kofu.serve:{party.value}_app"
@@ -152,6 +156,7 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=access_log,
+            log_config=uvicorn_log_config(),  # structlog's lines, identifiers in paths redacted
         )
         return
     from kofu.netpki.serving import uvicorn_config
@@ -167,6 +172,7 @@ def serve(
         factory=True,
         workers=workers,
         access_log=access_log,
+        log_config=uvicorn_log_config(),
     )
     _run(cfg)
 

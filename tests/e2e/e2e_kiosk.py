@@ -1,7 +1,7 @@
 """The kiosk terminal of an end-to-end test: the real kiosk app, its real spool printer, watched.
 
 `WatchedSpoolPrinter` is the kiosk's own `SpoolPrinter`; after the kiosk has checked the binding and
-written the spool file, it reads that very file back (what the printer would print) before the kiosk
+written the (sealed) spool file, it reads that very file back as the printer prints it, before the kiosk
 confirms the print and the file is deleted. It can also hold the print for a moment, so the page's
 "printing" screen can be photographed.
 """
@@ -47,7 +47,9 @@ class WatchedSpoolPrinter(SpoolPrinter):
         result = super().print_document(pdf, headers, binding)
         if isinstance(result, Printed):
             path = self._path(binding.order_id)
-            self.spooled.append(Spooled(binding.order_id, path, path.read_bytes()))
+            printed = self.read(binding.order_id)
+            assert printed is not None, "the spool file reads back with the print's key"
+            self.spooled.append(Spooled(binding.order_id, path, printed))
         self.printing.set()
         if self.hold is not None:
             self.hold.wait(timeout=20)
@@ -56,11 +58,17 @@ class WatchedSpoolPrinter(SpoolPrinter):
 
 @dataclass(frozen=True)
 class Kiosk:
-    """A running kiosk terminal: its page URL, config and printer."""
+    """A running kiosk terminal: its page URL, config and printer, and the page's token (T9)."""
 
     url: str
     config: KioskConfig
     printer: WatchedSpoolPrinter
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What the kiosk's own page sends with each API call."""
+        return {"X-Kofu-Page-Token": self.token}
 
 
 @contextmanager
@@ -88,11 +96,12 @@ def serve_kiosk(
     servers.start("kiosk", app, sock)
     url = url_of(sock)
     try:
-        yield Kiosk(f"{url}/", config, printer)
+        yield Kiosk(f"{url}/", config, printer, app.state.page_token)
     finally:
         printer.hold = None
         try:
-            with httpx.Client(base_url=url, timeout=30) as http:
+            headers = {"X-Kofu-Page-Token": app.state.page_token}
+            with httpx.Client(base_url=url, timeout=30, headers=headers) as http:
                 for path in ("/api/finish", "/api/tray/take", "/api/papers/take"):
                     http.post(path, json={})
         finally:

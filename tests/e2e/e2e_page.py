@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -29,6 +30,14 @@ class KioskPage:
     def expect_message(self, *parts: str) -> None:
         for part in parts:
             expect(self.page.locator("#message")).to_contain_text(part)
+
+    def wait_for_alarms(self, count: int, timeout_s: float = 15.0) -> None:
+        """Until the take-alarm sounded `count` times (polled: the page's CSP forbids the string eval
+        of `wait_for_function`)."""
+        deadline = time.monotonic() + timeout_s
+        while self.page.evaluate("window.kofuAlarms") < count:
+            assert time.monotonic() < deadline, f"the alarm did not sound {count} times"
+            self.page.wait_for_timeout(200)
 
     def shot(self, name: str) -> None:
         if self.shots is not None:

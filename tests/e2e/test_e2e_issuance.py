@@ -42,7 +42,7 @@ OHIRA_BOOK = load_rulebook("ohira")
 
 def _choice(kiosk: Kiosk) -> dict[str, object]:
     """The kiosk's current choice (persons by id), as the page's own API reports it."""
-    view = httpx.get(f"{kiosk.url}api/state", timeout=30).json()
+    view = httpx.get(f"{kiosk.url}api/state", headers=kiosk.headers, timeout=30).json()
     choice: dict[str, object] = view["choice"]
     return choice
 
@@ -158,7 +158,7 @@ def test_e2e_page_issues_juminhyo_inkan_kazei_CRT_1_CRT_2_CRT_3_NRF_1_SEC_3_SEC_
         expect(page.get_by_test_id("alarm-card")).to_be_visible()
         expect(page.get_by_test_id("alarm-papers")).to_be_visible()
         kp.shot("10-take-card-and-papers")
-        page.wait_for_function("window.kofuAlarms >= 2", timeout=15_000)  # SEC-3: the alarm repeats
+        kp.wait_for_alarms(2)  # SEC-3: the alarm repeats
 
         member = snapshot(deployment.paths.registry("ohira"), persons[1])
         chosen = [_named(requester), _named(member)]

@@ -142,3 +142,23 @@ def is_refusal(reply: Any, *statuses: int) -> bool:
     except ValueError:
         return False
     return isinstance(body, dict) and isinstance(body.get("reason"), str) and bool(body.get("message_en"))
+
+
+class AsOwnPage:
+    """The kiosk app as its own page calls it: from loopback, under a served name, with this start's
+    token and, when a POST names no type, a JSON body. The page guard (T9) has its own tests; here the
+    hostile input must reach the kiosk's validation behind it."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.token = app.state.page_token.encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            names = {name.lower() for name, _ in scope["headers"]}
+            headers = [(n, v) for n, v in scope["headers"] if n.lower() != b"host"]
+            headers += [(b"host", b"127.0.0.1:8000"), (b"x-kofu-page-token", self.token)]
+            if scope["method"] == "POST" and b"content-type" not in names:
+                headers.append((b"content-type", b"application/json"))
+            scope = {**scope, "client": ("127.0.0.1", 50000), "headers": headers}
+        await self.app(scope, receive, send)

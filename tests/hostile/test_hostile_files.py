@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hostile_world import PIN, SQL_LIKE, TERMINAL, HostileWorld, is_refusal
+from hostile_world import PIN, SQL_LIKE, TERMINAL, AsOwnPage, HostileWorld, is_refusal
 from sqlalchemy import column, func, inspect, select, table
 from typer.testing import CliRunner, Result
 
@@ -136,7 +136,9 @@ def test_kiosk_tray_refuses_file_names_and_odd_indexes(world: HostileWorld) -> N
     entry = {"card": str(card.path), "pin": PIN, "person": card.person_id, "label": "hostile"}
     (world.home / "demo-cards.json").write_text(json.dumps([entry]), encoding="utf-8")
     config = KioskConfig(home=world.home, terminal_id=TERMINAL)
-    client = TestClient(create_kiosk(config, service=build_service(config, center_http=world.center)))
+    client = TestClient(
+        AsOwnPage(create_kiosk(config, service=build_service(config, center_http=world.center)))
+    )
     client.post("/api/start")
     for index in ("../../etc/passwd", str(card.path), -1, 100, 2**70, None, 1.5, [0]):
         reply = client.post("/api/tray/place", json={"index": index})

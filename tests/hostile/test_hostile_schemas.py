@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hostile_world import OHIRA, PIN, TERMINAL, HostileWorld
+from hostile_world import OHIRA, PIN, TERMINAL, AsOwnPage, HostileWorld
 from schema_fuzz import fuzz_app, live_ids
 from schemathesis import GenerationMode
 
@@ -55,13 +55,13 @@ def test_municipal_schema_fuzz_known_card(world: HostileWorld) -> None:
     assert not report.findings, report.text()
 
 
-def _kiosk_app(world: HostileWorld) -> FastAPI:
+def _kiosk_app(world: HostileWorld) -> Any:
     """The kiosk of terminal T-0001 against the world's center, with one demo card (PIN 1234) in its tray."""
     card = world.issue(world.person())
     entry = {"card": str(card.path), "pin": PIN, "person": card.person_id, "label": "hostile"}
     (world.home / "demo-cards.json").write_text(json.dumps([entry]), encoding="utf-8")
     config = KioskConfig(home=world.home, terminal_id=TERMINAL)
-    return create_kiosk(config, service=build_service(config, center_http=world.center))
+    return AsOwnPage(create_kiosk(config, service=build_service(config, center_http=world.center)))
 
 
 def test_kiosk_schema_fuzz(world: HostileWorld) -> None:

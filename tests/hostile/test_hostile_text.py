@@ -16,7 +16,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hostile_world import OHIRA, PIN, SQL_LIKE, TERMINAL, HostileWorld, is_refusal
+from hostile_world import OHIRA, PIN, SQL_LIKE, TERMINAL, AsOwnPage, HostileWorld, is_refusal
 from hypothesis import HealthCheck, Phase, given, settings
 from schema_fuzz import app_schema, live_ids
 from schemathesis import Case
@@ -146,15 +146,15 @@ def test_municipal_text_fields_refuse_sql_like_strings(world: HostileWorld) -> N
 
 
 @pytest.fixture
-def kiosk_app(world: HostileWorld) -> FastAPI:
+def kiosk_app(world: HostileWorld) -> Any:
     card = world.issue(world.person())
     entry = {"card": str(card.path), "pin": PIN, "person": card.person_id, "label": "hostile"}
     (world.home / "demo-cards.json").write_text(json.dumps([entry]), encoding="utf-8")
     config = KioskConfig(home=world.home, terminal_id=TERMINAL)
-    return create_kiosk(config, service=build_service(config, center_http=world.center))
+    return AsOwnPage(create_kiosk(config, service=build_service(config, center_http=world.center)))
 
 
-def test_kiosk_text_fields_refuse_sql_like_strings(world: HostileWorld, kiosk_app: FastAPI) -> None:
+def test_kiosk_text_fields_refuse_sql_like_strings(world: HostileWorld, kiosk_app: Any) -> None:
     """The kiosk page API: the PIN, password, codes and options refuse hostile strings with a 4xx."""
     client = TestClient(kiosk_app)
     client.post("/api/start")

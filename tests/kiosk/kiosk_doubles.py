@@ -304,6 +304,15 @@ class Kiosk:
         return create_app(self.config, service=self.service)
 
 
+def page_client(app: Any) -> Any:
+    """A TestClient speaking as the kiosk's own page: on loopback, under a served name, with this start's
+    token and JSON bodies (the page guard refuses anything else, T9)."""
+    from fastapi.testclient import TestClient
+
+    headers = {"X-Kofu-Page-Token": app.state.page_token, "Content-Type": "application/json"}
+    return TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 50000), headers=headers)
+
+
 def write_demo_cards(home: Path, cards: list[TestCard], pins: list[str]) -> None:
     entries = [
         {

@@ -42,12 +42,14 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def _serve(config: KioskConfig, center: FakeCenterApi | None = None) -> Iterator[str]:
-    """The kiosk app (center: the test double) on uvicorn in a thread on a free port; stopped after."""
+def _serve(
+    config: KioskConfig, center: FakeCenterApi | None = None, port: int | None = None
+) -> Iterator[str]:
+    """The kiosk app (center: the test double) on uvicorn in a thread on a (free) port; stopped after."""
     center = center or FakeCenterApi(home=config.home)
     http = httpx.Client(base_url="http://center.test", transport=center.transport())
     app = create_app(config, service=build_service(config, center_http=http))
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -95,6 +97,8 @@ def _artifacts(tmp_path: Path) -> Path:
 def test_kiosk_page_full_flow_SEC_2_SEC_3_PIN_1(page: Page, kiosk_url: str, tmp_path: Path) -> None:
     shots = _artifacts(tmp_path)
     seen_text: list[str] = []
+    violations: list[str] = []  # the page's CSP (T9) must not block anything it does
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
 
     def screen(name: str, timeout: float = 5000) -> None:
         expect(page.locator("#screen")).to_have_attribute("data-screen", name, timeout=timeout)
@@ -151,7 +155,10 @@ def test_kiosk_page_full_flow_SEC_2_SEC_3_PIN_1(page: Page, kiosk_url: str, tmp_
     expect(page.get_by_test_id("alarm-card")).to_be_visible()
     expect(page.get_by_test_id("alarm-papers")).to_be_visible()
     expect(page.get_by_test_id("paid-out")).to_contain_text("¥600")  # change given
-    page.wait_for_function("window.kofuAlarms >= 2", timeout=15000)  # it repeats
+    deadline = time.monotonic() + 15  # it repeats (polled: the page's CSP forbids wait_for_function's eval)
+    while page.evaluate("window.kofuAlarms") < 2:
+        assert time.monotonic() < deadline, "the alarm does not repeat"
+        page.wait_for_timeout(200)
     page.get_by_test_id("take-papers").click()
     expect(page.get_by_test_id("alarm-papers")).to_have_count(0)
     page.wait_for_timeout(2000)
@@ -164,6 +171,33 @@ def test_kiosk_page_full_flow_SEC_2_SEC_3_PIN_1(page: Page, kiosk_url: str, tmp_
     # SEC-2: no certificate content on screen beyond the chosen members' names
     for text in seen_text:
         assert samples.ADDRESS not in text and "平林" not in text and "大衡字" not in text
+    assert violations == []
+
+
+def test_kiosk_page_under_its_csp_follows_a_restart_of_the_kiosk_T9(
+    page: Page, kofu_home: Path, jpki_testbed: Testbed
+) -> None:
+    """T9: the page runs under its Content-Security-Policy without a violation; when the kiosk restarts
+    (a new page token: the old page's calls are refused), the page loads itself again and carries on."""
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    write_demo_cards(kofu_home, [jpki_testbed.issue("044245-0000001")], ["1234"])
+    config = KioskConfig(home=kofu_home, terminal_id=TERMINAL)
+    port = free_port()
+    with _serve(config, port=port) as url:
+        page.goto(url)
+        page.get_by_test_id("start").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "card")
+        first = page.locator('meta[name="kofu-page-token"]').get_attribute("content")
+    with _serve(config, port=port):
+        # the session of the previous process is ended; the old page is refused, then reloads itself
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "idle", timeout=20_000)
+        expect(page.locator('meta[name="kofu-page-token"]')).not_to_have_attribute("content", first or "")
+        page.get_by_test_id("start").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "card")
+        page.get_by_test_id("cancel").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "idle")
+    assert violations == []
 
 
 def test_kiosk_page_walk_away_timeout_INC_8(page: Page, kofu_home: Path, jpki_testbed: Testbed) -> None:

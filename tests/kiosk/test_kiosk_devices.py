@@ -77,10 +77,11 @@ def test_spool_printer_one_owner_only_file_deleted_on_confirm_SEC_4(
     )
     assert result == Printed(order_id, 1)
     [path] = printer.pending()
-    assert path.name == f"{order_id}.pdf" and path.read_bytes() == pdf
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.name == f"{order_id}.pdf" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert b"%PDF" not in path.read_bytes()  # sealed with the print's key, in memory only (T10)
+    assert printer.read(order_id) == pdf  # what the printer prints
     printer.confirm(order_id)
-    assert printer.pending() == []
+    assert printer.pending() == [] and printer.read(order_id) is None
 
 
 def test_cups_printer_sends_bound_documents_to_lp_and_refuses_others_INC_8(
@@ -91,7 +92,9 @@ def test_cups_printer_sends_bound_documents_to_lp_and_refuses_others_INC_8(
     lp = tmp_path / "lp"
     lp.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat > {received}\n')
     lp.chmod(0o755)
-    printer = CupsPrinter("kiosk-queue", command=(str(lp),))
+    conf = tmp_path / "cupsd.conf"
+    conf.write_text("PreserveJobFiles No\n")  # CUPS deletes printed jobs' files (T10)
+    printer = CupsPrinter("kiosk-queue", command=(str(lp),), cupsd_conf=conf)
     refused = printer.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(str(uuid.uuid4())))
     assert refused == Refused(Reason.DOCUMENT_NOT_BOUND) and not received.exists()  # lp never ran
     assert printer.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(order_id)) == Printed(
@@ -99,7 +102,7 @@ def test_cups_printer_sends_bound_documents_to_lp_and_refuses_others_INC_8(
     )
     assert received.read_bytes() == pdf
     assert "-d kiosk-queue" in (tmp_path / "args").read_text()
-    failing = CupsPrinter("q", command=("false",))
+    failing = CupsPrinter("q", command=("false",), cupsd_conf=conf)
     assert isinstance(
         failing.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(order_id)), PrintFailed
     )
@@ -128,9 +131,10 @@ class _Secret(BaseModel):
 def test_store_wipe_leaves_nothing_INC_8(tmp_path: Path) -> None:
     store = KioskStore(tmp_path / "k")
     with store.locked():
+        store.begin_session()
         store.write("session", _Secret(text="大衡　太郎"))
         assert store.read("session", _Secret) == _Secret(text="大衡　太郎")
-        store.wipe("session")
+        store.end_session()
     assert store.read("session", _Secret) is None
     assert not any(
         "大衡" in p.read_text("utf-8", "replace") for p in (tmp_path / "k").iterdir() if p.is_file()

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from kiosk_doubles import FAMILY, FAMILY_LABEL, OWN_LABEL, Kiosk
+from kiosk_doubles import FAMILY, FAMILY_LABEL, OWN_LABEL, Kiosk, page_client
 
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
 from kofu.kiosk.api_models import DetailsRequest, Screen, ScreenView
 from kofu.kiosk.app import create_app
 from kofu.kiosk.devices.cash import CashRecord
-from kofu.kiosk.devices.printer import SpoolPrinter
 
 
 def _to_cash(kiosk: Kiosk, *, pin: str = "1234", card: int = 0, copies: int = 1) -> ScreenView:
@@ -67,7 +66,7 @@ def test_issue_charges_once_after_print_and_deletes_spool_NRF_1_SEC_4(kiosk: Kio
     assert len(confirms) == 1
     cash = _cash(kiosk)
     assert (cash.kept, cash.paid_out, cash.held, cash.inserted) == (400, 200, 0, 0)
-    assert SpoolPrinter(kiosk.config.spool_dir).pending() == []  # spool file deleted on confirmation
+    assert list(kiosk.config.spool_dir.iterdir()) == []  # spool file deleted on confirmation
     assert view.papers == 1 and view.paid_out == 200  # the change, told on the take screen
 
 
@@ -144,7 +143,7 @@ def test_printer_refuses_a_document_of_another_order_INC_8(kiosk: Kiosk) -> None
     assert not any(c[1].endswith("/confirm") for c in kiosk.center.calls)
     cash = _cash(kiosk)
     assert (cash.kept, cash.paid_out, cash.held) == (0, 500, 0)  # change 300 + the fee 200 returned
-    assert SpoolPrinter(kiosk.config.spool_dir).pending() == [] and view.papers == 0
+    assert list(kiosk.config.spool_dir.iterdir()) == [] and view.papers == 0
     assert view.paid_out == 500
 
 
@@ -285,9 +284,7 @@ def test_registration_refused_for_a_phone_ELG_6(kiosk: Kiosk) -> None:
 
 
 def test_page_api_refuses_bad_input_without_echoing_it(kiosk: Kiosk) -> None:
-    from fastapi.testclient import TestClient
-
-    with TestClient(kiosk.app()) as client:
+    with page_client(kiosk.app()) as client:
         assert client.get("/api/state").json()["screen"] == "idle"
         answer = client.post("/api/pin", json={"pin": "12a4"})
         assert answer.status_code == 400 and answer.json()["reason"] == "bad_request"
@@ -349,13 +346,11 @@ def test_center_unreachable_is_told_and_ends_the_session(kiosk: Kiosk) -> None:
 
 
 def test_standalone_app_without_center_or_demo_cards(kofu_home: Path) -> None:
-    from fastapi.testclient import TestClient
-
     from kofu.kiosk import create_app
     from kofu.kiosk.config import KioskConfig
 
     config = KioskConfig(home=kofu_home, center_url="http://127.0.0.1:9", center_timeout_s=2)
-    with TestClient(create_app(config)) as client:
+    with page_client(create_app(config)) as client:
         view = client.get("/api/state").json()
         assert view["screen"] == "idle" and view["tray"] == [] and view["notices"] == []
         assert client.post("/api/start").json()["screen"] == "card"
@@ -393,37 +388,44 @@ def test_config_from_settings_refuses_unknown_keys(kofu_home: Path) -> None:
     assert config.spool_dir == kofu_home.resolve() / "spool" / "T-9"
     with pytest.raises(ValueError, match=r"\[kiosk\] pin: no such key"):
         KioskConfig.from_settings(Settings(home=kofu_home, kiosk={"pin": "1234"}))
+    page = {"allowed_hosts": ["kiosk-9.store.example"], "allowed_clients": ["10.0.0.0/8"], "cupsd_conf": "c"}
+    config = KioskConfig.from_settings(Settings(home=kofu_home, kiosk=page))
+    assert config.allowed_hosts == ("kiosk-9.store.example",) and config.allowed_clients == ("10.0.0.0/8",)
+    assert config.cupsd_conf == Path("c")
+    with pytest.raises(ValueError, match="allowed_hosts"):
+        KioskConfig.from_settings(Settings(home=kofu_home, kiosk={"allowed_hosts": "x"}))
 
 
-def test_any_worker_serves_any_step_no_process_state_INC_8(kiosk: Kiosk) -> None:
-    """Two service instances (two workers) on one terminal's store: each step may land on either."""
+def test_one_process_per_terminal_a_second_cannot_read_the_session_INC_8(kiosk: Kiosk) -> None:
+    """The session's key lives in one process's memory (T10): a second kiosk app on the same terminal
+    does not start while the first runs, and a second service cannot read the first's session: it ends
+    it as a restarted kiosk would (order voided, cash returned), never showing it."""
     import httpx
 
     from kofu.kiosk.app import build_service
 
+    second = TestClient(kiosk.app())
+    with TestClient(kiosk.app()), pytest.raises(RuntimeError, match="one process"), second:
+        pass
     http = httpx.Client(base_url="http://center.test", transport=kiosk.center.transport())
     other = build_service(kiosk.config, center_http=http, clock=kiosk.clock)
-    one = kiosk.service
-    one.start()
-    assert other.place_card(0).screen is Screen.PIN
-    assert one.submit_pin("1234").screen is Screen.MUNICIPALITY
-    assert other.choose_municipality("044245").screen is Screen.KIND
-    assert one.choose_kind("kazei").screen is Screen.DETAILS
-    view = other.submit_details(DetailsRequest(fiscal_year=2025))
-    assert view.screen is Screen.FEE, view.message
-    one.accept_fee()
-    other.insert_cash(100)
-    one.insert_cash(100)
-    done = other.pay_and_print()
-    assert done.message is not None and done.message.code == "issued"
-    assert next(iter(kiosk.center.orders.values()))["state"] == "charged"
+    _to_cash(kiosk)
+    kiosk.service.insert_cash(500)
+    view = other.state()
+    assert view.screen is Screen.TAKE and view.menu is None and view.order is None
+    assert view.message is not None and view.message.code == "interrupted"
+    assert next(iter(kiosk.center.orders.values()))["state"] == "voided"
+    assert _cash(kiosk).paid_out == 500
+    assert kiosk.service.state().screen is Screen.TAKE  # the first has nothing left either
     http.close()
 
 
-def test_print_failure_voids_and_returns_all_cash_NRF_1(kiosk: Kiosk) -> None:
+def test_print_failure_voids_and_returns_all_cash_NRF_1(kiosk: Kiosk, tmp_path: Path) -> None:
     from kofu.kiosk.devices.printer import CupsPrinter
 
-    kiosk.service.printer = CupsPrinter("broken", command=("false",))
+    conf = tmp_path / "cupsd.conf"
+    conf.write_text("PreserveJobFiles No\n")
+    kiosk.service.printer = CupsPrinter("broken", command=("false",), cupsd_conf=conf)
     _to_cash(kiosk)
     kiosk.service.insert_cash(1000)
     view = kiosk.service.pay_and_print()
@@ -462,11 +464,12 @@ def test_cash_and_orders_reach_the_disk_before_the_screen_answers_taps_do_not_NR
     assert step(lambda: s.choose_municipality("044245")) == []
     assert step(lambda: s.choose_kind("juminhyo")) == []
     assert step(lambda: s.set_lang("en")) == []
-    assert step(lambda: s.submit_details(DetailsRequest(persons=(), option="setai_nushi"))) == ["session"]
+    quoted = ["recovery", "session"]  # the order, and its identifiers for a restarted kiosk
+    assert step(lambda: s.submit_details(DetailsRequest(persons=(), option="setai_nushi"))) == quoted
     assert step(s.accept_fee) == []
     assert step(lambda: s.insert_cash(100)) == ["cash"]
-    assert step(s.back) == ["cash", "session"]  # the quote voided, the coin returned
-    assert step(lambda: s.submit_details(DetailsRequest(persons=(), option="setai_nushi"))) == ["session"]
+    assert step(s.back) == ["cash", "recovery", "session"]  # the quote voided, the coin returned
+    assert step(lambda: s.submit_details(DetailsRequest(persons=(), option="setai_nushi"))) == quoted
     s.accept_fee()
     assert step(lambda: s.insert_cash(500)) == ["cash"]
     assert "session" in step(s.pay_and_print)

@@ -32,6 +32,7 @@ from kofu.chaos.kiosk import Result, Site, Task
 from kofu.chaos.plan import CHANGES, FAULT_EVERY, Plan, Visit, make_plan, storm_day
 from kofu.chaos.stack import Stack, free_port, scratch_databases
 from kofu.chaos.storm import KioskProcesses, Share
+from kofu.private import open_private, private_dir
 
 INVARIANTS = (
     "wrong_person",
@@ -121,7 +122,7 @@ class _Proxy:
     def __init__(self, home: Path, upstream: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        log = (home / "logs" / "proxy.log").open("ab")
+        log = open_private(home / "logs" / "proxy.log", append=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kofu.chaos.proxy", "--port", str(self.port), "--upstream", upstream],
             stdout=log,
@@ -155,7 +156,7 @@ def run_chaos(options: Options, progress: Progress | None = None) -> Run:
         options.workdir.mkdir(parents=True, exist_ok=True)  # a folder the operator named, made if new
     root = Path(tempfile.mkdtemp(prefix="kofu-chaos-", dir=options.workdir))
     home = root / "home"
-    (home / "logs").mkdir(parents=True)
+    private_dir(home / "logs")
     try:
         with databases(options, home) as urls:
             return _run(options, progress, root, home, urls, began)

@@ -43,6 +43,7 @@ from kofu.jpki.issuance import IssuedCredential, issue_credential
 from kofu.jpki.policies import CredentialKind
 from kofu.jpki.schema import migrate_jpki
 from kofu.municipal.schema import migrate_municipal
+from kofu.private import open_private
 from kofu.registry.cards import link_card
 from kofu.registry.holders import card_holder
 from kofu.registry.village import generate_village
@@ -340,8 +341,7 @@ class Stack:
         env["KOFU_HOME"] = str(self.home)
         env.update(clock_env(self.clock_library, self.clock_file))
         log = self.home / "logs" / f"{name}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("wb") as out:
+        with open_private(log) as out:
             process = subprocess.Popen(
                 [
                     *_serve(party, config),

@@ -80,6 +80,13 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
     return parties
 
 
+def server_config(app: Any, host: str, port: int, *, log_level: str = "warning") -> uvicorn.Config:
+    """One party's server: its lines through kofu's logs, identifiers in paths redacted."""
+    from kofu.logs import uvicorn_log_config
+
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, log_config=uvicorn_log_config())
+
+
 def serve(settings: Settings, paths: DemoPaths, console: Console, *, host: str, port: int) -> None:
     """Start every party and block until Ctrl-C."""
     from kofu.demo.banner import print_banner
@@ -87,9 +94,7 @@ def serve(settings: Settings, paths: DemoPaths, console: Console, *, host: str, 
 
     parties = build_parties(settings, paths, host, port)
     ensure_center(paths)
-    servers = [
-        uvicorn.Server(uvicorn.Config(p.app, host=host, port=p.port, log_level="warning")) for p in parties
-    ]
+    servers = [uvicorn.Server(server_config(p.app, host, p.port)) for p in parties]
     threads = [
         threading.Thread(target=s.run, name=p.name, daemon=True)
         for s, p in zip(servers, parties, strict=True)

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from kofu.demo.cards import DEMO_CARDS, DemoCard
 from kofu.home import prepare_home
+from kofu.private import private_dir
 from kofu.settings import Settings
 
 TERMINAL_ID = "demo-0001"
@@ -200,7 +201,7 @@ def ensure_document_keys(home: Path, console: Console) -> None:
 def build_world(settings: Settings, console: Console) -> DemoPaths:
     """Everything the demo needs, made once under the home folder."""
     home = prepare_home(settings)
-    (home / "db").mkdir(exist_ok=True)
+    private_dir(home / "db")
     paths = DemoPaths(home)
     ensure_villages(paths, console)
     ensure_cards(settings, paths, console)

@@ -1,4 +1,4 @@
-"""Private keys and certificates on disk: PEM files, keys owner-only (0600)."""
+"""Private keys and certificates on disk: PEM files, owner-only (0600) in owner-only folders (0700)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from kofu.private import make_private_dirs, write_private
 
 KEY_SIZE = 2048
 PUBLIC_EXPONENT = 65537
@@ -20,7 +22,7 @@ def new_key() -> rsa.RSAPrivateKey:
 
 def write_key(path: Path, key: rsa.RSAPrivateKey) -> None:
     """Write `key` as unencrypted PKCS#8 PEM, readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     data = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -39,9 +41,9 @@ def read_key(path: Path) -> rsa.RSAPrivateKey:
 
 
 def write_cert(path: Path, cert: x509.Certificate) -> None:
-    """Write a certificate as PEM."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    """Write a certificate as PEM (owner-only too: whoever needs it gets a copy)."""
+    make_private_dirs(path.parent)
+    write_private(path, cert.public_bytes(serialization.Encoding.PEM))
 
 
 def read_cert(path: Path) -> x509.Certificate:

@@ -2,12 +2,16 @@
 
 Handlers only translate HTTP to `KioskService` calls; every answer is a `ScreenView`. Malformed input
 is answered with an `ErrorBody` (bad_request) that never echoes what was sent (it may be a PIN).
-While the app runs, a reaper applies the walk-away timeout (INC-8) even when no request comes.
+`PageGuard` answers only the kiosk's own page: the token made at each start is put into the page and
+required on every API call (T9); bodies are capped. At start the app ends whatever session a previous
+process left (its key is gone) and takes the terminal for itself: a kiosk is one process. While the app
+runs, a reaper applies the walk-away timeout (INC-8) even when no request comes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
@@ -17,7 +21,7 @@ import anyio.to_thread
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from kofu.kiosk.api_models import (
@@ -36,14 +40,19 @@ from kofu.kiosk.config import KioskConfig
 from kofu.kiosk.devices.cardslot import CardSlot, DemoTray, PcscSlot, load_demo_cards
 from kofu.kiosk.devices.cash import CashDevice, SimulatedCashDevice
 from kofu.kiosk.devices.printer import CupsPrinter, Printer, SpoolPrinter
+from kofu.kiosk.pageguard import PageGuard
 from kofu.kiosk.service import KioskService
 from kofu.kiosk.store import KioskStore
 from kofu.logs import get_logger
+from kofu.private import private_dir
 from kofu.rules.reasons import Reason
+from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.common import ErrorBody, error_responses
 from kofu.wire.docs import api_docs
 
 STATIC = Path(__file__).parent / "static"
+TOKEN_PLACEHOLDER = "__KOFU_PAGE_TOKEN__"
+MAX_BODY = 16 * 1024  # the largest page call is a few hundred bytes (details, a PIN, a password)
 log = get_logger("kiosk")
 
 
@@ -56,17 +65,26 @@ def build_service(
     slot: CardSlot | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> KioskService:
-    """The service with its devices as configured (each replaceable, e.g. by tests)."""
+    """The service with its devices as configured (each replaceable, e.g. by tests).
+
+    A CUPS printer that keeps job files is refused here, with the sentence saying how to fix it.
+    """
+    for folder in (config.state_dir, config.spool_dir):
+        private_dir(folder, within=config.home)
     store = KioskStore(config.state_dir)
     if slot is None:
         if config.reader is None:
             slot = DemoTray(store, load_demo_cards(config.demo_cards_file), config.home)
         else:
             slot = PcscSlot(config.reader)
+    if printer is None and config.printer == "cups":
+        cups = CupsPrinter(config.cups_queue, cupsd_conf=config.cupsd_conf)
+        problem = cups.check()
+        if problem is not None:
+            raise ValueError(problem)
+        printer = cups
     if printer is None:
-        printer = (
-            SpoolPrinter(config.spool_dir) if config.printer == "spool" else CupsPrinter(config.cups_queue)
-        )
+        printer = SpoolPrinter(config.spool_dir)
     center = CenterClient(center_http or make_http_client(config), config.terminal_id)
     extra = {} if clock is None else {"clock": clock}
     return KioskService(
@@ -91,28 +109,43 @@ async def reap_forever(kiosk: KioskService, interval_s: float) -> None:
 
 
 def create_app(config: KioskConfig, *, service: KioskService | None = None) -> FastAPI:
-    """The kiosk app for one terminal."""
+    """The kiosk app for one terminal; `app.state.page_token` is this start's page token."""
     kiosk = service or build_service(config)
+    token = secrets.token_urlsafe(32)
+    page_html = (STATIC / "index.html").read_text(encoding="utf-8").replace(TOKEN_PLACEHOLDER, token)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        reaper = asyncio.create_task(reap_forever(kiosk, config.reap_interval_s))
-        try:
-            yield
-        finally:
-            reaper.cancel()
-            with suppress(asyncio.CancelledError):
-                await reaper
+        with kiosk.store.sole_process():
+            if await anyio.to_thread.run_sync(kiosk.recover):
+                log.warning("kiosk restarted: the session it lost was ended")
+            reaper = asyncio.create_task(reap_forever(kiosk, config.reap_interval_s))
+            try:
+                yield
+            finally:
+                reaper.cancel()
+                with suppress(asyncio.CancelledError):
+                    await reaper
 
     app = FastAPI(
         title="kofu kiosk terminal",
-        description="The touch page of one kiosk terminal and its page API (same terminal only).",
+        description="The touch page of one kiosk terminal and its page API (its own page only: the page's "
+        "token in X-Kofu-Page-Token, same origin, JSON bodies).",
         version="1",
-        responses=error_responses(400),
+        responses=error_responses(400, 403, 413, 415),
         lifespan=lifespan,
         **api_docs(config.docs),
     )
     app.state.kiosk = kiosk
+    app.state.page_token = token
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY)
+    app.add_middleware(
+        PageGuard,
+        token=token,
+        allowed_hosts=config.allowed_hosts,
+        allowed_clients=config.allowed_clients,
+        csp_exempt=[url for url in (app.docs_url, app.redoc_url) if url],
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -120,8 +153,8 @@ def create_app(config: KioskConfig, *, service: KioskService | None = None) -> F
         return JSONResponse(ErrorBody.of(Reason.BAD_REQUEST).model_dump(mode="json"), status_code=400)
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+    def page() -> HTMLResponse:
+        return HTMLResponse(page_html)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

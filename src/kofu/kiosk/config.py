@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from kofu.settings import FilePath, Positive, Settings, Table
+from kofu.settings import FilePath, Names, Positive, Settings, Table
 
 PrinterKind = Literal["spool", "cups"]
 
@@ -17,6 +17,8 @@ class KioskConfig:
 
     `reader` None means the demo card tray (cards from `$KOFU_HOME/demo-cards.json` on an in-process
     reader); any other value is a PC/SC reader name ("" = the first reader with a card).
+    The page answers only under `allowed_hosts` (the Host header's name, any port) and only to peers in
+    `allowed_clients` (networks): loopback unless told, as the page is the kiosk's own screen.
     """
 
     home: Path
@@ -28,6 +30,9 @@ class KioskConfig:
     reader: str | None = None
     printer: PrinterKind = "spool"
     cups_queue: str = "kofu"
+    cupsd_conf: Path = Path("/etc/cups/cupsd.conf")  # must say `PreserveJobFiles No` (printer = "cups")
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    allowed_clients: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     session_timeout_s: float = 120.0  # a person who walks away is timed out (INC-8)
     reap_interval_s: float = 1.0  # how often the app times out a session nobody polls any more
     center_timeout_s: float = 30.0
@@ -64,6 +69,9 @@ class KioskTable(Table):
     reader: str | None = None
     printer: PrinterKind = KioskConfig.printer
     cups_queue: str = KioskConfig.cups_queue
+    cupsd_conf: FilePath = KioskConfig.cupsd_conf
+    allowed_hosts: Names = KioskConfig.allowed_hosts
+    allowed_clients: Names = KioskConfig.allowed_clients
     session_timeout_s: Positive = KioskConfig.session_timeout_s
     reap_interval_s: Positive = KioskConfig.reap_interval_s
     center_timeout_s: Positive = KioskConfig.center_timeout_s

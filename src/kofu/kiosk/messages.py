@@ -91,6 +91,11 @@ class KioskEvent(StrEnum):
         "この操作は今はできません。",
         "This step is not available now.",
     )
+    INTERRUPTED = (
+        "interrupted",
+        "端末が再起動したため、手続きを終了しました。返金・おつりがある場合はお受け取りください。",
+        "The kiosk restarted, so your session has ended; please take any refund or change.",
+    )
 
 
 Code = Reason | KioskEvent

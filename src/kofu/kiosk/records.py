@@ -1,7 +1,9 @@
 """The kiosk's stored records: the person's session (wiped at its end) and the devices' leftovers.
 
 `session` holds only what the flow needs between taps; never the PIN or the signing password, never
-certificate content (the member labels of the menu are shown on screen and go with the session).
+certificate content (the member labels of the menu are shown on screen and go with the session). It is
+sealed with the session's key (`kofu.kiosk.store.SEALED`); `recovery` is its plain shadow of
+identifiers, for a restarted kiosk to end the session it can no longer read.
 """
 
 from __future__ import annotations
@@ -62,3 +64,13 @@ class NoticesCache(BaseModel):
 
     fetched_at: datetime
     items: tuple[tuple[str, str, bool], ...] = ()
+
+
+class Recovery(BaseModel):
+    """What a kiosk that lost its process (and the session's key) needs to end that session: the center's
+    session, the open order, and the key of a confirmation that may have gone out. No personal data."""
+
+    center_session_id: str | None = None
+    order_id: str | None = None
+    order_open: bool = False  # quoted, paid or rendered: to void (NRF-1)
+    confirm_key: str | None = None  # set just before the confirmation is sent

@@ -6,8 +6,11 @@ Every method answers the `ScreenView` to draw; refusals are its message. Rules:
 - a document is printed only if bound to this session's order and card (INC-1, 2, 3, 7, 8);
 - the fee is kept only after the print is confirmed; anything else voids the order and returns the cash
   (NRF-1);
-- when the session ends (done, cancel, refusal, card removed, walk-away timeout) its record is wiped
-  and the center's session deleted, so the next person sees nothing of it (INC-8, SEC-4);
+- when the session ends (done, cancel, refusal, card removed, walk-away timeout) its record is wiped,
+  its key dropped and the center's session deleted, so the next person sees nothing of it (INC-8, SEC-4);
+- a session this process cannot read (the kiosk restarted: the key died with the old process) is ended
+  from its plain `Recovery` record: a confirmation that went out is replayed (the fee kept only if the
+  center charged it), any other open order voided, the cash returned, the center's session closed;
 - the screen cannot return to idle while the card or the printed documents are left (SEC-3).
 """
 
@@ -43,7 +46,7 @@ from kofu.kiosk.devices.cardslot import CardSlot, DemoTray, Removable
 from kofu.kiosk.devices.cash import DENOMINATIONS, CashDevice, CashError
 from kofu.kiosk.devices.printer import Binding, Printed, Printer
 from kofu.kiosk.messages import Code, KioskEvent, code_of
-from kofu.kiosk.records import Display, KioskSession, Leftover, NoticesCache, Output
+from kofu.kiosk.records import Display, KioskSession, Leftover, NoticesCache, Output, Recovery
 from kofu.kiosk.store import KioskStore
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
@@ -51,7 +54,7 @@ from kofu.rules.order import State
 from kofu.rules.pin import PIN_MAX_TRIES, is_valid_pin
 from kofu.rules.reasons import Reason
 from kofu.wire.common import ErrorBody
-from kofu.wire.orders import QuoteRequest, VoidReason
+from kofu.wire.orders import OrderResponse, QuoteRequest, VoidReason
 from kofu.wire.sessions import RegistrationRequest
 
 log = get_logger("kiosk")
@@ -119,6 +122,7 @@ class KioskService:
             now = self.clock()
             display = self._display()
             self.store.write("display", Display(lang=display.lang), durable=False)  # nothing of anyone before
+            self.store.begin_session()
             sess = KioskSession(screen=Screen.CARD, started_at=now, last_seen=now)
             self._save(sess, durable=False)
             return self._view(sess)
@@ -355,6 +359,7 @@ class KioskService:
                 log.warning("print refused", order_id=order_id, reason=str(code))
                 return self._end(sess, code, void_reason=VoidReason.PRINT_FAILED, paid_out=change)
             key = request_key()
+            self._note(sess, confirm_key=key)  # from here a restart asks the center, not the session
             confirmed = self.center.confirm(sid, order_id, key)
             if isinstance(confirmed, Unreachable):  # one retry, same key: harmless if it got through
                 confirmed = self.center.confirm(sid, order_id, key)
@@ -462,10 +467,41 @@ class KioskService:
         """
         with self.store.locked():
             sess = self.store.read("session", KioskSession)
-            if sess is None or not self._walked_away(sess):
+            if sess is None:
+                return self._end_lost()
+            if not self._walked_away(sess):
                 return False
             self._end(sess, KioskEvent.TIMEOUT, void_reason=VoidReason.TIMEOUT)
             return True
+
+    def recover(self) -> bool:
+        """At the kiosk's start: end the session a previous process left (its key died with it); True if
+        there was one. Every request does the same, so a kiosk started without this loses nothing."""
+        with self.store.locked():
+            if self.store.read("session", KioskSession) is not None:
+                return False
+            return self._end_lost()
+
+    def _end_lost(self) -> bool:
+        """End a session whose record this process cannot read, from its `Recovery`; True if one was."""
+        rec = self.store.read("recovery", Recovery)
+        if rec is None:
+            return False
+        now = self.clock()
+        sid = rec.center_session_id
+        sess = KioskSession(screen=Screen.CARD, started_at=now, last_seen=now, center_session_id=sid)
+        if rec.order_id is not None and sid is not None and rec.order_open:
+            voided = self.center.void(sid, rec.order_id, VoidReason.CANCELLED)
+            if isinstance(voided, ErrorBody) and rec.confirm_key is not None:
+                # not voidable: charged by the confirmation that went out (same key: same answer) or voided
+                confirmed = self.center.confirm(sid, rec.order_id, rec.confirm_key)
+                if isinstance(confirmed, OrderResponse) and confirmed.state is State.CHARGED:
+                    self.cash.keep()
+            if isinstance(voided, Unreachable):  # the center's recovery voids it; the operator reconciles
+                log.error("lost session: order not voided", order_id=rec.order_id, detail=voided.detail)
+            self.printer.discard(rec.order_id)
+        self._end(sess, KioskEvent.INTERRUPTED)
+        return True
 
     # --- internals -------------------------------------------------------------------------------
     def _walked_away(self, sess: KioskSession) -> bool:
@@ -475,6 +511,7 @@ class KioskService:
         """The current session, after ending it if the person walked away or took the card out."""
         sess = self.store.read("session", KioskSession)
         if sess is None:
+            self._end_lost()
             return None
         if self._walked_away(sess):
             self._end(sess, KioskEvent.TIMEOUT, void_reason=VoidReason.TIMEOUT)
@@ -500,6 +537,19 @@ class KioskService:
 
     def _save(self, sess: KioskSession, *, durable: bool = True) -> None:
         self.store.write("session", sess, durable=durable)
+        self._note(sess, durable=durable)
+
+    def _note(self, sess: KioskSession, *, confirm_key: str | None = None, durable: bool = True) -> None:
+        """Keep the session's `Recovery` in step (written only when it changes)."""
+        order = sess.order
+        rec = Recovery(
+            center_session_id=sess.center_session_id,
+            order_id=None if order is None else str(order.order_id),
+            order_open=order is not None and order.state in _OPEN_ORDER,
+            confirm_key=confirm_key,
+        )
+        if rec != self.store.read("recovery", Recovery):
+            self.store.write("recovery", rec, durable=durable)
 
     def _touch(
         self,
@@ -545,7 +595,8 @@ class KioskService:
         paid_out += self.cash.return_all()
         if sess.center_session_id is not None:
             self.center.close(sess.center_session_id)
-        self.store.wipe("session")
+        self.store.end_session()
+        self.store.wipe("recovery")
         lang = self._display().lang
         self.store.write(
             "display",

@@ -374,6 +374,11 @@ class Reason(StrEnum):
         "センターによる認証の証明を確認できないため、この要求には応じられません。",
         "The center's statement for this request is missing, invalid, expired or already used.",
     )
+    KIOSK_PAGE_ONLY = (
+        "kiosk_page_only",
+        "この操作は端末の画面からのみ行えます。",
+        "This is accepted only from the kiosk's own screen.",
+    )
 
 
 def reasons_markdown() -> str:

@@ -3,14 +3,16 @@
 Both printers check the binding before anything is written or sent: the document's own order ID and
 requester certificate digest (inside the PDF, signed; `kofu.documents.binding.check_binding`) and the
 X-Kofu-Order-Id header must match the kiosk session's order and the certificate read from its card.
-`SpoolPrinter` writes one file per order into `$KOFU_HOME/spool/<terminal>/` and deletes it once the
-print is confirmed (or voided): nothing of a certificate stays at rest (SEC-4).
+`SpoolPrinter` writes one file per order into `$KOFU_HOME/spool/<terminal>/`, sealed with a key of that
+print held only in memory, and deletes it (and drops the key) once the print is confirmed or voided; a
+new `SpoolPrinter` (a kiosk starting) sweeps what an earlier process left: nothing of a certificate stays
+readable at rest (SEC-4), even after a power loss. `CupsPrinter` refuses a CUPS server that keeps the
+files of printed jobs (`kofu.kiosk.devices.cupsconf`).
 """
 
 from __future__ import annotations
 
 import hmac
-import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ from pathlib import Path
 from typing import Protocol
 
 from kofu.documents.binding import check_binding
+from kofu.kiosk.devices.cupsconf import CUPSD_CONF, job_files_problem
+from kofu.kiosk.sealing import SessionKey
+from kofu.private import private_dir, shred, write_private
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 
@@ -80,51 +85,81 @@ def _pages(headers: Mapping[str, str]) -> int:
 
 
 class SpoolPrinter:
-    """A spool folder as the printer: `<order_id>.pdf`, owner-only, deleted on confirm or discard."""
+    """A spool folder as the printer: `<order_id>.pdf`, sealed, owner-only, deleted on confirm or discard."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
+        self.folder = private_dir(folder)
+        self._keys: dict[str, SessionKey] = {}  # order ID → the key of its spooled print
+        self.sweep()
 
     def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
         refused = check_document(pdf, headers, binding)
         if refused is not None:
             return refused
-        path = self._path(binding.order_id)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-            fh.flush()
-            os.fsync(fh.fileno())
+        key = self._keys.setdefault(binding.order_id, SessionKey())
+        key.begin()
+        write_private(self._path(binding.order_id), key.seal(pdf, binding.order_id))
         return Printed(binding.order_id, _pages(headers))
 
+    def read(self, order_id: str) -> bytes | None:
+        """The spooled document as the printer prints it (None once confirmed, discarded or swept)."""
+        key = self._keys.get(order_id)
+        try:
+            blob = self._path(order_id).read_bytes()
+        except FileNotFoundError:
+            return None
+        return None if key is None else key.open(blob, order_id)
+
     def confirm(self, order_id: str) -> None:
-        self._path(order_id).unlink(missing_ok=True)
+        self._drop(order_id)
 
     def discard(self, order_id: str) -> None:
-        self._path(order_id).unlink(missing_ok=True)
+        self._drop(order_id)
 
     def pending(self) -> list[Path]:
         return sorted(self.folder.glob("*.pdf"))
 
+    def sweep(self) -> None:
+        """Shred every file of the folder: an earlier process's prints, whose keys died with it."""
+        for path in sorted(self.folder.iterdir()):
+            if path.is_file() and path.stem not in self._keys:
+                shred(path)
+
+    def _drop(self, order_id: str) -> None:
+        key = self._keys.pop(order_id, None)
+        if key is not None:
+            key.drop()
+        shred(self._path(order_id))
+
     def _path(self, order_id: str) -> Path:
-        if not all(ch.isalnum() or ch == "-" for ch in order_id):
+        if not order_id or not all(ch.isalnum() or ch == "-" for ch in order_id):
             raise ValueError("bad order id")
         return self.folder / f"{order_id}.pdf"
 
 
 class CupsPrinter:
-    """A CUPS queue via `lp -d QUEUE`; the document goes on stdin, never to a file of ours."""
+    """A CUPS queue via `lp -d QUEUE`; the document goes on stdin, never to a file of ours.
 
-    def __init__(self, queue: str, command: Sequence[str] = ("lp",)) -> None:
+    CUPS itself must not keep it: a server whose `cupsd.conf` does not say `PreserveJobFiles No` is
+    refused (`check`), at the kiosk's start and before every print.
+    """
+
+    def __init__(self, queue: str, command: Sequence[str] = ("lp",), cupsd_conf: Path = CUPSD_CONF) -> None:
         self.queue = queue
         self.command = tuple(command)
+        self.cupsd_conf = cupsd_conf
+
+    def check(self) -> str | None:
+        """None when CUPS deletes printed jobs' files; else the sentence saying how to make it."""
+        return job_files_problem(self.cupsd_conf)
 
     def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
         refused = check_document(pdf, headers, binding)
         if refused is not None:
             return refused
+        problem = self.check()
+        if problem is not None:
+            return PrintFailed(problem)
         args = [*self.command, "-d", self.queue, "-t", f"kofu-{binding.order_id}", "-"]
         try:
             done = subprocess.run(args, input=pdf, capture_output=True, timeout=60, check=False)
@@ -135,7 +170,7 @@ class CupsPrinter:
         return Printed(binding.order_id, _pages(headers))
 
     def confirm(self, order_id: str) -> None:
-        """CUPS removes a finished job itself; we hold nothing."""
+        """CUPS removes a finished job's file itself (PreserveJobFiles No); we hold nothing."""
 
     def discard(self, order_id: str) -> None:
         """Nothing held here; a job already handed to CUPS is the store staff's to cancel."""

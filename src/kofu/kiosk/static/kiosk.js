@@ -102,15 +102,27 @@ function call(path, body, device = false) {
   return chain;
 }
 
+// The token of this start of the kiosk, put into the page by the kiosk; every API call carries it.
+const TOKEN = document.querySelector('meta[name="kofu-page-token"]').content;
+let reloading = false;
+
 async function send(path, body) {
   const isState = path === "/api/state";
+  const headers = { "X-Kofu-Page-Token": TOKEN };
   try {
-    const res = await fetch(path, isState ? {} : {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
+    const res = await fetch(path, isState ? { headers } : {
+      method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
     });
     const data = await res.json();
     if (res.ok) show(data);
-    else showError(data);
+    else {
+      showError(data);
+      // the kiosk restarted (a new token): load the page again, once, after the person read the message
+      if (data.reason === "kiosk_page_only" && !reloading) {
+        reloading = true;
+        setTimeout(() => location.reload(), 3000);
+      }
+    }
   } catch (e) {
     showError({ message_ja: "端末の内部で通信できませんでした。", message_en: "The kiosk could not reach its own service." });
   }
