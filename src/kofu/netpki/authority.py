@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +19,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from kofu.rules.ids import NETWORK_NAME, TERMINAL_ID, Identifier
 from kofu.x509ca import self_signed_ca
 
 TERMINAL_URN = "urn:kofu:terminal:"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # also a file name: no path tricks
 CA_YEARS = 10
 LEAF_DAYS = 825
 CRL_DAYS = 30
@@ -57,12 +56,12 @@ class NetPaths:
 
     def server(self, name: str) -> tuple[Path, Path]:
         """(certificate, key) of a server (the center, a municipal server)."""
-        _check_name(name)
+        _check_name(name, NETWORK_NAME)
         return self.root / "servers" / f"{name}.pem", self.root / "servers" / f"{name}.key"
 
     def terminal(self, terminal_id: str) -> tuple[Path, Path]:
         """(certificate, key) of a kiosk terminal."""
-        _check_name(terminal_id)
+        _check_name(terminal_id, TERMINAL_ID)
         return self.root / "terminals" / f"{terminal_id}.pem", self.root / "terminals" / f"{terminal_id}.key"
 
 
@@ -76,8 +75,9 @@ class Issued:
     key_path: Path
 
 
-def _check_name(name: str) -> None:
-    if not _NAME.match(name):
+def _check_name(name: str, rule: Identifier) -> None:
+    # also a file name: the rule leaves no room for path tricks
+    if not rule.fits(name):
         raise NetPkiError(f"not a valid name for a network certificate: {name!r}")
 
 
@@ -335,6 +335,6 @@ def terminal_id_from_cert(cert: x509.Certificate | bytes) -> str | None:
     if len(uris) != 1 or len(names) != 1:
         return None
     terminal_id = uris[0][len(TERMINAL_URN) :]
-    if names[0].value != terminal_id or not _NAME.match(terminal_id):
+    if names[0].value != terminal_id or not TERMINAL_ID.fits(terminal_id):
         return None
     return terminal_id

@@ -15,7 +15,10 @@ from pydantic import Field
 from kofu.rules.kinds import Kind
 from kofu.rules.order import State
 from kofu.wire.common import (
+    CertificateSerial,
     Digest,
+    DocumentNumber,
+    MenuOption,
     MunicipalityCode,
     PersonId,
     RequestKey,
@@ -46,7 +49,7 @@ class QuoteRequest(Steps):
         default=(), max_length=20, description="whose certificates (own first)"
     )
     fiscal_year: int | None = Field(default=None, ge=1989, le=2200, description="kazei only")
-    option: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$", description="e.g. whole / individual")
+    option: MenuOption | None = None
 
 
 class PayRequest(Steps):
@@ -100,11 +103,11 @@ class RenderRequest(Strict):
     municipality_code: MunicipalityCode
     kind: Kind
     copies: int = Field(ge=1, le=MAX_COPIES)
-    requester_serial: str = Field(pattern=r"^[0-9a-f]{1,40}$", description="the card certificate serial, hex")
+    requester_serial: CertificateSerial
     requester_cert_digest: Digest
     persons: tuple[PersonId, ...] = Field(default=(), max_length=20)
     fiscal_year: int | None = Field(default=None, ge=1989, le=2200)
-    option: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
+    option: MenuOption | None = None
 
 
 class RenderedHeaders(Strict):
@@ -112,6 +115,6 @@ class RenderedHeaders(Strict):
 
     order_id: uuid.UUID
     requester_cert_digest: Digest
-    document_number: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    document_number: DocumentNumber
     document_digest: Digest
     pages: int = Field(ge=1, le=100)
