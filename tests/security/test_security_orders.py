@@ -24,7 +24,6 @@ from kofu.center.registers import revoke_terminal
 from kofu.center.settlement import settle
 from kofu.db import transaction
 from kofu.netpki import authority
-from kofu.netpki.authority import NetPaths
 from kofu.netpki.gate import CrlWatch, Gate
 from kofu.netpki.tls import client_context
 from kofu.rules.calendar import to_jst
@@ -94,7 +93,7 @@ def center_tls(sqlite_world: World) -> Iterator[str]:
     authority.create_ca(home)
     authority.issue_server(home, "center")
     authority.issue_terminal(home, TERMINAL)
-    gate = Gate(crl=CrlWatch(NetPaths.under(home).crl, check_every=0.0))
+    gate = Gate(crl=CrlWatch(home, check_every=0.0))
     config = CenterConfig(db_url=sqlite_world.db_url, jpki_auth_ca=Path("unused"))
     app = create_center(config, service=sqlite_world.center_app.state.service, gate=gate)
     with serving(app, home, crl_check_every=0.0) as url:

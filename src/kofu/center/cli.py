@@ -135,18 +135,22 @@ def terminal_add(
     ] = True,
 ) -> None:
     """STR-1: register a kiosk terminal (and issue its network certificate)."""
-    from pydantic import TypeAdapter, ValidationError
-
     from kofu.center import registers
     from kofu.db import transaction
     from kofu.netpki import authority
+    from kofu.rules import ids
     from kofu.rules.store_hours import ALWAYS_OPEN, parse_hours
-    from kofu.wire.common import TerminalId
 
+    for what, value, rule in (
+        ("terminal ID", terminal_id, ids.TERMINAL_ID),
+        ("--chain", chain, ids.CHAIN),
+        ("--store-code", store_code, ids.STORE_CODE),
+    ):
+        if not rule.fits(value):
+            raise _fail(f"bad_request: {what} {value!r} is not {rule.description} ({rule.pattern})")
     try:
-        TypeAdapter(TerminalId).validate_python(terminal_id)
         weekly = parse_hours(json.loads(hours)) if hours else ALWAYS_OPEN
-    except (ValidationError, ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise _fail(f"bad_request: {exc}") from None
     serial: int | None = None
     if certificate:
@@ -210,8 +214,9 @@ def municipality_add(
     """Register a municipality's server."""
     from kofu.center import registers
     from kofu.db import transaction
+    from kofu.rules import ids
 
-    if not (len(code) == 6 and code.isdigit() and code.isascii()):
+    if not ids.MUNICIPALITY_CODE.fits(code):
         raise _fail("bad_request: a municipality code has 6 digits")
     with transaction(_factory(ctx)) as s:
         registers.add_municipality(

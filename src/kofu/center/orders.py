@@ -10,7 +10,6 @@ UPDATE ... WHERE state = expected whose row count must be one.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent
 from kofu.center.registers import check_access, terminal_info
 from kofu.db import reading, table_of, transaction
 from kofu.logs import get_logger
+from kofu.rules import ids
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.order import Effect, Event, State, Transition, advance, can_recover
@@ -40,7 +40,6 @@ log = get_logger("center.orders")
 MAX_COPIES = 10  # per order, unless the caller's rulebook says otherwise
 STALE_AFTER = timedelta(minutes=15)  # longer than any print; recovery never touches a confirmed print
 ATTEMPTS = 8
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 # the hot statements are plain Core on the tables, past the ORM's bulk-statement machinery
 _ORDERS_TABLE = table_of(Order)
 _ANSWERS_TABLE = table_of(IdempotencyRecord)
@@ -403,7 +402,7 @@ def quote(
 
     `keep` stores what goes with a new order (the kiosk's choice) in the order's own transaction.
     """
-    if copies < 1 or unit_fee < 0 or not _DIGEST.match(requester_cert_digest):
+    if copies < 1 or unit_fee < 0 or not ids.DIGEST.fits(requester_cert_digest):
         return _refuse(
             factory, Refused(Reason.BAD_REQUEST), operation="quote", terminal_id=terminal_id, now=now
         )
@@ -528,7 +527,7 @@ def mark_rendered(
     INC-1, INC-2, INC-7: the document must name this order and this requester (`bound_*`, read from the
     document or its response headers), or it is refused (document_not_bound) and the order stays paid.
     """
-    if document_digest is not None and not _DIGEST.match(document_digest):
+    if document_digest is not None and not ids.DIGEST.fits(document_digest):
         return _refuse(
             factory, Refused(Reason.BAD_REQUEST), operation="render", terminal_id=terminal_id, now=now
         )

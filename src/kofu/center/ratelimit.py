@@ -29,13 +29,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from kofu.db import NAMING, migrate, table_of, transaction
+from kofu.rules import ids
 from kofu.rules.decision import Allowed, Refused
 from kofu.rules.reasons import Reason
 
 MIGRATIONS = Path(__file__).parent / "ratelimit_migrations"
 VERSION_TABLE = "alembic_version_center_ratelimit"
 KEY_MAX = 96
-TERMINAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")  # kofu.wire.common.TerminalId
+TERMINAL_ID = ids.TERMINAL_ID
 _EPSILON = 1e-9  # refills summed in floating point may land a hair below a whole token
 
 
@@ -259,7 +260,7 @@ def _body_terminal(body: bytes) -> str | None:
         return None
     terminal = data.get("terminal_id") if isinstance(data, dict) else None
     # only a well-formed id names a bucket; anything else is the route's bad_request
-    return terminal if isinstance(terminal, str) and TERMINAL_ID.fullmatch(terminal) else None
+    return terminal if isinstance(terminal, str) and TERMINAL_ID.fits(terminal) else None
 
 
 async def _refuse(refused: Refused, limit: Limit, scope: Any, receive: Any, send: Any) -> None:

@@ -23,7 +23,7 @@ from kofu.center.models import LedgerEntry, Order, Terminal
 from kofu.rules.calendar import JST, to_jst
 from kofu.rules.order import State
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Statement:
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
     """The UTC instants where a JST month (YYYY-MM) starts and ends; ValueError when malformed."""
-    match = _MONTH.match(month)
+    match = _MONTH.fullmatch(month)
     if match is None:
         raise ValueError(f"not a month YYYY-MM: {month!r}")
     year, mon = int(match.group(1)), int(match.group(2))

@@ -98,7 +98,7 @@ def judge_hours(result: Result, offset_s: float, rulebook: Rulebook) -> str | No
 # --- content at rest -----------------------------------------------------------------------------------
 
 WIDE_LIMIT = 64 * 1024 * 1024
-SOURCES_OF_RECORD = re.compile(r"^db/(registry|jpki)\.db(-wal|-shm|-journal)?$")
+SOURCES_OF_RECORD = re.compile(r"db/(registry|jpki)\.db(-wal|-shm|-journal)?")
 
 
 def needles(factory: sessionmaker[Session], person_ids: Iterable[str]) -> list[str]:
@@ -184,7 +184,7 @@ def content_at_rest(
     files = [
         p
         for p in sorted(home.rglob("*"))
-        if p.is_file() and not SOURCES_OF_RECORD.match(p.relative_to(home).as_posix())
+        if p.is_file() and not SOURCES_OF_RECORD.fullmatch(p.relative_to(home).as_posix())
     ]
     found = {Path(p).relative_to(home).as_posix(): "utf-8" for p in _grep(files, patterns)}
     rest = [p for p in files if p.relative_to(home).as_posix() not in found]

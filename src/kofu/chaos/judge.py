@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.registry.models import Address, Change, Koseki, KosekiMember, Person, Seal
+from kofu.rules.ids import DOCUMENT_NUMBER
 
-NUMBER = re.compile(r"[0-9]{6}-[0-9]{8}-[0-9]{6}-[0-9]")
-LABEL = re.compile(r"証明書番号([0-9]{6}-[0-9]{8}-[0-9]{6}-[0-9])([0-9]+)/([0-9]+)")
+NUMBER = re.compile(DOCUMENT_NUMBER.body)
+LABEL = re.compile(rf"証明書番号({DOCUMENT_NUMBER.body})([0-9]+)/([0-9]+)")
 GIVEN = re.compile(r"【名】\s*(\S+)")
 NAME_MIN = 3  # shorter names occur inside ordinary words and other names: not judged as strangers
 

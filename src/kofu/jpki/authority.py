@@ -20,6 +20,7 @@ from kofu.x509ca import self_signed_ca
 
 CA_YEARS = 20
 RESPONDER_DAYS = 2 * 365
+RESPONDER_RENEW = timedelta(days=30)  # `init` renews a responder certificate ending sooner than this
 CA_TITLES: dict[CertificateType, str] = {
     "auth": "kofu JPKI User Authentication CA (TEST)",
     "sign": "kofu JPKI Signing CA (TEST)",
@@ -130,12 +131,17 @@ def _paths(folder: Path, ca: CertificateType) -> tuple[Path, Path, Path, Path]:
 
 
 def init_authorities(folder: Path, now: datetime | None = None) -> tuple[Authorities, bool]:
-    """Create both authorities in `folder` unless they exist; return them and whether they were new."""
+    """Create both authorities in `folder` unless they exist; return them and whether they were new.
+
+    An existing authority's responder certificate ending within RESPONDER_RENEW (or ended) is renewed
+    with a fresh key: clients believe no answer signed under an expired responder certificate.
+    """
     now = now or datetime.now(UTC)
     created = False
     for ca in ("auth", "sign"):
         key_path, cert_path, rkey_path, rcert_path = _paths(folder, ca)
         if key_path.exists() and cert_path.exists():
+            _renew_responder(ca, folder, now)
             continue
         created = True
         key = new_key()
@@ -146,6 +152,16 @@ def init_authorities(folder: Path, now: datetime | None = None) -> tuple[Authori
         write_key(rkey_path, rkey)
         write_cert(rcert_path, _responder_cert(ca, key, cert, rkey, now))
     return load_authorities(folder), created
+
+
+def _renew_responder(ca: CertificateType, folder: Path, now: datetime) -> None:
+    key_path, cert_path, rkey_path, rcert_path = _paths(folder, ca)
+    if rcert_path.exists() and read_cert(rcert_path).not_valid_after_utc - now > RESPONDER_RENEW:
+        return
+    key, cert = read_key(key_path), read_cert(cert_path)
+    rkey = new_key()
+    write_key(rkey_path, rkey)
+    write_cert(rcert_path, _responder_cert(ca, key, cert, rkey, now))
 
 
 def _load(folder: Path, ca: CertificateType) -> Authority:

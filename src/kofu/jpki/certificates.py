@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat import asn1
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -28,50 +29,44 @@ from kofu.jpki.policies import (
 )
 
 
-def _utf8_string(value: str) -> bytes:
+def utf8_string(value: str) -> bytes:
     """DER UTF8String (tag 12) of `value`: the otherName value encoding."""
-    body = value.encode("utf-8")
-    n = len(body)
-    if n < 0x80:
-        length = bytes([n])
-    else:
-        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(raw)]) + raw
-    return b"\x0c" + length + body
+    return asn1.encode_der(value)
 
 
-def _parse_utf8_string(der: bytes) -> str:
-    if not der or der[0] != 0x0C:
-        raise ValueError("otherName value is not a UTF8String")
-    first = der[1]
-    if first < 0x80:
-        return der[2 : 2 + first].decode("utf-8")
-    width = first & 0x7F
-    n = int.from_bytes(der[2 : 2 + width], "big")
-    return der[2 + width : 2 + width + n].decode("utf-8")
+def utf8_string_value(der: bytes) -> str:
+    """The text of a DER UTF8String, by cryptography's strict DER decoder.
+
+    Raises ValueError for anything else: another tag, a constructed or indefinite-length string, a
+    truncated or non-minimal length, bytes after the value, text that is not UTF-8.
+    """
+    return asn1.decode_der(str, der)
 
 
 def holder_alt_names(holder: Holder) -> x509.SubjectAlternativeName:
     """The subjectAltName of a signing certificate: four otherName entries."""
     return x509.SubjectAlternativeName(
         [
-            x509.OtherName(NAME_OID, _utf8_string(holder.name)),
-            x509.OtherName(BIRTH_DATE_OID, _utf8_string(holder.birth_date.isoformat())),
-            x509.OtherName(SEX_OID, _utf8_string(holder.sex)),
-            x509.OtherName(ADDRESS_OID, _utf8_string(holder.address)),
+            x509.OtherName(NAME_OID, utf8_string(holder.name)),
+            x509.OtherName(BIRTH_DATE_OID, utf8_string(holder.birth_date.isoformat())),
+            x509.OtherName(SEX_OID, utf8_string(holder.sex)),
+            x509.OtherName(ADDRESS_OID, utf8_string(holder.address)),
         ]
     )
 
 
 def personal_data(cert: x509.Certificate) -> dict[str, str]:
-    """The personal data a signing certificate states, by field name ({} for none)."""
+    """The personal data a signing certificate states, by field name ({} for none).
+
+    Raises ValueError when a value is not a well-formed DER UTF8String.
+    """
     names = {NAME_OID: "name", BIRTH_DATE_OID: "birth_date", SEX_OID: "sex", ADDRESS_OID: "address"}
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return {}
     return {
-        names[o.type_id]: _parse_utf8_string(o.value)
+        names[o.type_id]: utf8_string_value(o.value)
         for o in san.get_values_for_type(x509.OtherName)
         if o.type_id in names
     }

@@ -195,9 +195,9 @@ def crl(
 
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from kofu.db import make_engine, session_factory
+    from kofu.db import make_engine, session_factory, transaction
     from kofu.jpki.authority import JpkiNotInitialised, keys_dir, load_authorities
-    from kofu.jpki.crl import build_crl
+    from kofu.jpki.crl import build_crl, next_crl_number
     from kofu.jpki.policies import CertificateType
     from kofu.jpki.schema import migrate_jpki
     from kofu.jpki.status import revocation_entries
@@ -212,12 +212,14 @@ def crl(
         raise _fail(str(exc)) from None
     migrate_jpki(settings.db_url)
     engine = make_engine(settings.db_url)
+    now = datetime.now(UTC)
     try:
-        with session_factory(engine)() as session:
+        with transaction(session_factory(engine)) as session:
             entries = revocation_entries(session, which)
+            number = next_crl_number(session, which, now)
     finally:
         engine.dispose()
-    out.write_bytes(build_crl(authorities.get(which), entries, datetime.now(UTC)).public_bytes(Encoding.DER))
+    out.write_bytes(build_crl(authorities.get(which), entries, now, number).public_bytes(Encoding.DER))
     typer.echo(f"{len(entries)} revoked serial(s) in {out}")
 
 

@@ -1,6 +1,6 @@
-"""The jpki database: every certificate the authorities issued, its revocation, and each card's
-card-management key (kept here for PIN resets, PIN-2). Own Alembic chain, version table
-`alembic_version_jpki`."""
+"""The jpki database: every certificate the authorities issued, its revocation, each card's
+card-management key (kept here for PIN resets, PIN-2), and each authority's last CRL number.
+Own Alembic chain, version table `alembic_version_jpki`."""
 
 from __future__ import annotations
 
@@ -48,3 +48,12 @@ class IssuedCard(Base):
     sign_serial: Mapped[int] = mapped_column(BigInteger, unique=True)
     management_key: Mapped[bytes] = mapped_column(LargeBinary)
     issued_on: Mapped[date] = mapped_column(Date)
+
+
+class CrlNumber(Base):
+    """The last CRL number an authority issued: the next one is above it (RFC 5280 §5.2.3)."""
+
+    __tablename__ = "jpki_crl_numbers"
+
+    ca: Mapped[str] = mapped_column(String(8), primary_key=True)  # "auth" | "sign"
+    number: Mapped[int] = mapped_column(BigInteger)

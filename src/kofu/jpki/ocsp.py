@@ -1,8 +1,10 @@
 """The OCSP responder's logic (RFC 6960): request bytes in, signed response bytes out.
 
 Responses are signed by the authority's delegated responder certificate (EKU OCSPSigning, ocsp-nocheck),
-which is included in the response. A request that cannot be parsed answers `malformedRequest`; a
-request about an issuer we do not run answers `unauthorized`.
+which is included in the response, and state a nextUpdate. A request that cannot be parsed answers
+`malformedRequest`; a request about an issuer we do not run answers `unauthorized`; a responder
+certificate not valid now signs nothing (the answer is `internalError`, and the log says to run
+`kofu jpki init`, which renews it).
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from cryptography.x509 import ocsp
 from kofu.jpki.authority import Authorities, Authority
 from kofu.jpki.policies import CertificateType
 from kofu.jpki.status import CertStatus
+from kofu.logs import get_logger
 
 NEXT_UPDATE = timedelta(minutes=10)
+
+log = get_logger("jpki.ocsp")
 
 StatusLookup = Callable[[CertificateType, int], CertStatus]
 
@@ -63,6 +68,10 @@ def respond(request_der: bytes, authorities: Authorities, lookup: StatusLookup, 
     authority = next((a for a in (authorities.auth, authorities.sign) if _matches(a, req, algorithm)), None)
     if authority is None:
         return unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+    responder = authority.responder_cert
+    if not responder.not_valid_before_utc <= now <= responder.not_valid_after_utc:
+        log.error("ocsp_responder_certificate_invalid", ca=authority.ca, hint="run `kofu jpki init`")
+        return unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
     status = lookup(authority.ca, serial)
     builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
         issuer_name_hash=req.issuer_name_hash,

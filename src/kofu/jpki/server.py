@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kofu.db import make_engine, session_factory
+from kofu.db import make_engine, session_factory, transaction
 from kofu.jpki.authority import Authorities
-from kofu.jpki.crl import build_crl
+from kofu.jpki.crl import build_crl, next_crl_number
 from kofu.jpki.ocsp import respond, unsuccessful
 from kofu.jpki.policies import CertificateType
 from kofu.jpki.status import CertStatus, certificate_status, revocation_entries
@@ -82,9 +82,11 @@ def create_app(db_url: str, authorities: Authorities, *, gate: Gate | None = Non
         return await run_in_threadpool(answer, der)
 
     def crl_der(ca: CertificateType) -> bytes:
-        with factory() as session:
+        now = datetime.now(UTC)
+        with transaction(factory) as session:
             revoked = revocation_entries(session, ca)
-        crl = build_crl(authorities.get(ca), revoked, datetime.now(UTC))
+            number = next_crl_number(session, ca, now)
+        crl = build_crl(authorities.get(ca), revoked, now, number)
         return crl.public_bytes(serialization.Encoding.DER)
 
     @allow(ANYONE)

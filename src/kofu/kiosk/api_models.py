@@ -8,13 +8,13 @@ the two requests that carry them to the card (`PinRequest`, `RegisterRequest`); 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from kofu.kiosk.messages import Code
 from kofu.rules.kinds import Kind
-from kofu.wire.common import Count, MunicipalityCode, PersonId, Strict
+from kofu.wire.common import Count, MenuOption, MunicipalityCode, PersonId, Strict
 from kofu.wire.sessions import MenuResponse, MunicipalityChoice
 
 Lang = Literal["ja", "en"]
@@ -61,7 +61,7 @@ class KindRequest(Strict):
 class DetailsRequest(Strict):
     persons: tuple[PersonId, ...] = Field(default=(), max_length=20)
     fiscal_year: Count | None = Field(default=None, ge=1989, le=2200)
-    option: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")] | None = None
+    option: MenuOption | None = None
     copies: Count = Field(default=1, ge=1, le=10)
 
 

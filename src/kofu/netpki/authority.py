@@ -1,17 +1,22 @@
 """The private network CA (SEC-5, STR-1): one CA, a certificate per server and per kiosk terminal, a CRL.
 
 Everything lives under `$KOFU_HOME/keys/net/` (private keys 0600):
-  ca.key, ca.pem, crl.pem, servers/<name>.{pem,key}, terminals/<terminal id>.{pem,key}.
+  ca.key, ca.pem, crl.pem, crl.seen, servers/<name>.{pem,key}, terminals/<terminal id>.{pem,key}.
 Every certificate names its role in a SAN URI `urn:kofu:role:<role>` (`kofu.netpki.roles`); a terminal's
 also names its terminal ID in the subject CN and in a SAN URI `urn:kofu:terminal:<id>`.
 Revoking re-signs the CRL; TLS contexts built afterwards refuse the revoked certificate.
+
+CRL numbers only go up: `crl.seen` holds the number and digest of the newest CRL this home has issued or
+read, and every reader (`load_crl`) refuses a CRL numbered below it, another CRL under its number, or one
+the network CA did not sign: a CRL file rolled back (a restored backup) would forget revocations.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import ipaddress
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kofu.netpki.roles import TERMINAL_URN, Role, peer_of_certificate, role_uri
+from kofu.rules.ids import NETWORK_NAME, TERMINAL_ID, Identifier
 from kofu.x509ca import self_signed_ca
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # also a file name: no path tricks
 CA_YEARS = 10
 LEAF_DAYS = 825
 CRL_DAYS = 30
@@ -56,14 +61,19 @@ class NetPaths:
     def crl(self) -> Path:
         return self.root / "crl.pem"
 
+    @property
+    def crl_seen(self) -> Path:
+        """ "<number> <sha256 hex>" of the newest CRL this home has issued or read."""
+        return self.root / "crl.seen"
+
     def server(self, name: str) -> tuple[Path, Path]:
         """(certificate, key) of a server (the center, a municipal server)."""
-        _check_name(name)
+        _check_name(name, NETWORK_NAME)
         return self.root / "servers" / f"{name}.pem", self.root / "servers" / f"{name}.key"
 
     def terminal(self, terminal_id: str) -> tuple[Path, Path]:
         """(certificate, key) of a kiosk terminal."""
-        _check_name(terminal_id)
+        _check_name(terminal_id, TERMINAL_ID)
         return self.root / "terminals" / f"{terminal_id}.pem", self.root / "terminals" / f"{terminal_id}.key"
 
 
@@ -77,8 +87,9 @@ class Issued:
     key_path: Path
 
 
-def _check_name(name: str) -> None:
-    if not _NAME.match(name):
+def _check_name(name: str, rule: Identifier) -> None:
+    # also a file name: the rule leaves no room for path tricks
+    if not rule.fits(name):
         raise NetPkiError(f"not a valid name for a network certificate: {name!r}")
 
 
@@ -151,8 +162,63 @@ def _load_ca(paths: NetPaths) -> tuple[ec.EllipticCurvePrivateKey, x509.Certific
     return key, x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
 
 
+def crl_number(crl: x509.CertificateRevocationList) -> int | None:
+    """The CRL's number (RFC 5280 §5.2.3), None when it has none."""
+    try:
+        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _crl_digest(crl: x509.CertificateRevocationList) -> str:
+    return hashlib.sha256(crl.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def _seen(paths: NetPaths) -> tuple[int, str] | None:
+    try:
+        number, digest = paths.crl_seen.read_text(encoding="ascii").split()
+        return int(number), digest
+    except (OSError, ValueError):
+        return None
+
+
+def _record_seen(paths: NetPaths, crl: x509.CertificateRevocationList, number: int) -> None:
+    seen = _seen(paths)
+    if seen is not None and number <= seen[0]:
+        return
+    tmp = paths.crl_seen.with_name(f"{paths.crl_seen.name}.{os.getpid()}.tmp")  # readers write it too
+    tmp.write_text(f"{number} {_crl_digest(crl)}\n", encoding="ascii")
+    os.replace(tmp, paths.crl_seen)
+
+
 def load_crl(home: Path) -> x509.CertificateRevocationList:
-    return x509.load_pem_x509_crl(NetPaths.under(home).crl.read_bytes())
+    """The network CA's CRL, if it may be believed; NetPkiError otherwise.
+
+    Believed: signed by the network CA, numbered, not below the newest CRL this home has seen and not
+    another CRL under that number (the file rolled back or replaced). A newer one becomes the newest seen.
+    """
+    paths = NetPaths.under(home)
+    try:
+        crl = x509.load_pem_x509_crl(paths.crl.read_bytes())
+        ca = x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise NetPkiError(f"no readable network CRL in {paths.root}: {exc}") from None
+    ca_key = ca.public_key()
+    if not (isinstance(ca_key, ec.EllipticCurvePublicKey) and crl.issuer == ca.subject):
+        raise NetPkiError("the CRL is not the network CA's")
+    if not crl.is_signature_valid(ca_key):
+        raise NetPkiError("the CRL is not signed by the network CA")
+    number = crl_number(crl)
+    if number is None:
+        raise NetPkiError("the CRL has no number")
+    seen = _seen(paths)
+    if seen is not None and number < seen[0]:
+        raise NetPkiError(f"CRL #{number} is older than #{seen[0]} seen here: the CRL file was rolled back")
+    if seen is not None and number == seen[0] and _crl_digest(crl) != seen[1]:
+        raise NetPkiError(f"another CRL #{number} was seen here: the CRL file was replaced")
+    with contextlib.suppress(OSError):  # a reader without write access still checks against the record
+        _record_seen(paths, crl, number)
+    return crl
 
 
 def _issue(
@@ -274,13 +340,9 @@ def _write_crl(
     revoked: list[x509.RevokedCertificate],
     at: datetime,
 ) -> None:
-    number = 1
-    if paths.crl.exists():
-        old = x509.load_pem_x509_crl(paths.crl.read_bytes())
-        try:
-            number = old.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
-        except x509.ExtensionNotFound:
-            number = 1
+    # One above every CRL issued or read here, whatever the file holds now (RFC 5280 §5.2.3).
+    seen = _seen(paths)
+    number = max(seen[0] if seen else 0, _file_crl_number(paths)) + 1
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca_cert.subject)
@@ -295,6 +357,14 @@ def _write_crl(
         builder = builder.add_revoked_certificate(entry)
     crl = builder.sign(ca_key, hashes.SHA256())
     _write_public(paths.crl, crl.public_bytes(serialization.Encoding.PEM))
+    _record_seen(paths, crl, number)
+
+
+def _file_crl_number(paths: NetPaths) -> int:
+    try:
+        return crl_number(x509.load_pem_x509_crl(paths.crl.read_bytes())) or 0
+    except (OSError, ValueError):
+        return 0
 
 
 def revoke(home: Path, serial: int, *, now: datetime | None = None) -> bool:
@@ -337,6 +407,6 @@ def terminal_id_from_cert(cert: x509.Certificate | bytes) -> str | None:
         except ValueError:
             return None
     peer = peer_of_certificate(cert)
-    if peer is None or peer.role is not Role.TERMINAL or peer.name is None or not _NAME.match(peer.name):
+    if peer is None or peer.role is not Role.TERMINAL or peer.name is None or not TERMINAL_ID.fits(peer.name):
         return None
     return peer.name

@@ -38,7 +38,11 @@ def init(ctx: typer.Context) -> None:
     """Create the network CA (or keep the existing one) and a fresh CRL."""
     from kofu.netpki import authority
 
-    cert = authority.ensure_ca(_home(ctx))
+    try:
+        cert = authority.ensure_ca(_home(ctx))
+    except authority.NetPkiError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"network CA: {cert.subject.rfc4514_string()} ({authority.NetPaths.under(_home(ctx)).root})")
 
 
@@ -100,12 +104,13 @@ def revoke(ctx: typer.Context, terminal_id: Annotated[str, typer.Argument()]) ->
 @app.command()
 def crl(ctx: typer.Context) -> None:
     """Show the CRL: its number, next update, and revoked serials."""
-    from cryptography import x509
-
     from kofu.netpki import authority
 
-    current = authority.load_crl(_home(ctx))
-    number = current.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-    typer.echo(f"CRL #{number}, next update {current.next_update_utc}")
+    try:
+        current = authority.load_crl(_home(ctx))
+    except authority.NetPkiError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"CRL #{authority.crl_number(current)}, next update {current.next_update_utc}")
     for entry in current:
         typer.echo(f"  {entry.serial_number:x} revoked {entry.revocation_date_utc.isoformat()}")

@@ -59,9 +59,11 @@ def declared_roles(route: BaseRoute) -> frozenset[str] | None:
 
 @dataclass
 class CrlWatch:
-    """The network CA's CRL, read again when its file changes (looked at every `check_every` seconds)."""
+    """The network CA's CRL under `home`, read again when its file changes (looked at every `check_every`
+    seconds); a CRL that may not be believed (`authority.load_crl`: forged, rolled back) is not taken,
+    and the newest believed one stays."""
 
-    path: Path
+    home: Path
     check_every: float = 2.0
     _revoked: frozenset[int] = frozenset()
     _mtime: int = -1
@@ -75,13 +77,17 @@ class CrlWatch:
         return serial in self._revoked
 
     def _reload(self) -> None:
+        from kofu.netpki.authority import NetPaths, NetPkiError, load_crl
+
         try:
-            mtime = self.path.stat().st_mtime_ns
+            mtime = NetPaths.under(self.home).crl.stat().st_mtime_ns
         except FileNotFoundError:
-            self._revoked, self._mtime = frozenset(), -1
             return
         if mtime != self._mtime:
-            crl = x509.load_pem_x509_crl(self.path.read_bytes())
+            try:
+                crl = load_crl(self.home)
+            except NetPkiError:
+                return  # keep what was believed; the TLS layer refuses new connections meanwhile
             self._revoked, self._mtime = frozenset(r.serial_number for r in crl), mtime
 
 
@@ -177,9 +183,7 @@ async def refuse(send: Send, reason: Reason = Reason.CALLER_NOT_ALLOWED, status:
 
 def network_gate(home: Path, plain_role: Role | None) -> Gate:
     """The gate of a party under `home`: its network CA's CRL, and the role of plain-HTTP callers."""
-    from kofu.netpki.authority import NetPaths
-
-    return Gate(plain_role=plain_role, crl=CrlWatch(NetPaths.under(home).crl))
+    return Gate(plain_role=plain_role, crl=CrlWatch(home))
 
 
 def install_gate(app: Any, gate: Gate) -> None:

@@ -2,8 +2,9 @@
 
 Servers require a client certificate from the network CA and check the CRL (VERIFY_CRL_CHECK_LEAF):
 a terminal with an unknown or revoked certificate is refused at the handshake (STR-1). A context reads
-the CRL when it is built; `live_server_context` rebuilds it when the CRL file changes, so a revocation
-takes effect on running servers within seconds.
+the CRL when it is built, only once `load_crl` believes it (the network CA's, and never older than a CRL
+seen before: NetPkiError otherwise); `live_server_context` rebuilds it when the CRL file changes to a
+newer CRL, so a revocation takes effect on running servers within seconds and a rollback never does.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from typing import Any
 
 from cryptography import x509
 
-from kofu.netpki.authority import NetPaths, terminal_id_from_cert
+from kofu.logs import get_logger
+from kofu.netpki.authority import NetPaths, NetPkiError, crl_number, load_crl, terminal_id_from_cert
 
+log = get_logger("netpki.tls")
 PEER_CERT_STATE = "kofu_peer_cert"  # key in the ASGI scope's "state" holding the peer's DER certificate
 
 
-def _verify_crl(ctx: ssl.SSLContext, paths: NetPaths) -> None:
-    ctx.load_verify_locations(cafile=str(paths.crl))  # OpenSSL reads CRLs from a PEM "CA file" as well
+def _verify_crl(ctx: ssl.SSLContext, home: Path) -> None:
+    load_crl(home)  # refuses a rolled-back, replaced or foreign CRL before OpenSSL reads the file
+    # OpenSSL reads CRLs from a PEM "CA file" as well
+    ctx.load_verify_locations(cafile=str(NetPaths.under(home).crl))
     ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
 
 
@@ -34,7 +39,7 @@ def server_context(home: Path, name: str) -> ssl.SSLContext:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(certfile=str(cert), keyfile=str(key))
     ctx.load_verify_locations(cafile=str(paths.ca_cert))
-    _verify_crl(ctx, paths)
+    _verify_crl(ctx, home)
     ctx.verify_mode = ssl.CERT_REQUIRED
     return ctx
 
@@ -46,6 +51,7 @@ def live_server_context(home: Path, name: str, *, check_every: float = 2.0) -> s
     """
     paths = NetPaths.under(home)
     state: dict[str, Any] = {"ctx": server_context(home, name), "mtime": _mtime(paths.crl), "checked": 0.0}
+    state["crl"] = crl_number(load_crl(home))
 
     def pick_context(ssl_object: ssl.SSLObject, _server_name: str | None, _ctx: ssl.SSLContext) -> None:
         now = time.monotonic()
@@ -53,7 +59,13 @@ def live_server_context(home: Path, name: str, *, check_every: float = 2.0) -> s
             state["checked"] = now
             mtime = _mtime(paths.crl)
             if mtime != state["mtime"]:
-                state["ctx"], state["mtime"] = server_context(home, name), mtime
+                state["mtime"] = mtime
+                try:  # only a newer CRL replaces the one in force
+                    number = crl_number(load_crl(home))
+                    if (number or 0) > state["crl"]:
+                        state["ctx"], state["crl"] = server_context(home, name), number
+                except NetPkiError as exc:
+                    log.warning("crl_refused", error=str(exc))
         ssl_object.context = state["ctx"]
 
     base = server_context(home, name)
@@ -84,7 +96,7 @@ def client_context(
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_verify_locations(cafile=str(paths.ca_cert))
     if check_crl:
-        _verify_crl(ctx, paths)
+        _verify_crl(ctx, home)
     if terminal_id is not None:
         cert, key = paths.terminal(terminal_id)
         ctx.load_cert_chain(certfile=str(cert), keyfile=str(key))

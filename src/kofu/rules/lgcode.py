@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_CODE_RE = re.compile(r"[0-9]{6}")
+from kofu.rules.ids import MUNICIPALITY_CODE
 
 
 def check_digit(first_five: str) -> int:
@@ -17,7 +17,7 @@ def check_digit(first_five: str) -> int:
 
 def is_valid_code(code: str) -> bool:
     """Six ASCII digits whose last one is the check digit of the first five (044245 is valid)."""
-    if not isinstance(code, str) or _CODE_RE.fullmatch(code) is None:
+    if not MUNICIPALITY_CODE.fits(code):
         return False
     return check_digit(code[:5]) == int(code[5])
 

@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any, NoReturn
 
 from kofu.rules.calendar import JST
+from kofu.rules.ids import MUNICIPALITY_CODE
 from kofu.rules.kinds import Kind
 from kofu.rules.lgcode import check_digit, is_valid_code, prefecture_number
 
@@ -235,7 +236,7 @@ def parse_rulebook(data: Mapping[str, Any], *, source: Path | None = None) -> Ru
         },
     )
     code = reader.text(town, "municipality.code")
-    if not re.fullmatch(r"[0-9]{6}", code):
+    if not MUNICIPALITY_CODE.fits(code):
         reader.fail("municipality.code", f"{code!r} is not a 6-digit local government code")
     if not is_valid_code(code):
         expected = check_digit(code[:5])

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from kofu.rules.calendar import to_jst
 
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_HHMM = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
 DAY = 24 * 60
 
 
@@ -38,7 +38,7 @@ ALWAYS_OPEN: WeeklyHours = tuple(DayHours(0, DAY) for _ in range(7))
 
 
 def _minutes(text: str) -> int:
-    match = _HHMM.match(text)
+    match = _HHMM.fullmatch(text)
     if match is None:
         raise ValueError(f"not a time of day HH:MM: {text!r}")
     minutes = int(match.group(1)) * 60 + int(match.group(2))

@@ -1,16 +1,17 @@
 """What every API message shares: strict validation, identifier patterns, and the error body.
 
-Every model forbids unknown fields, bounds every length, takes identifiers only in their pattern and
-numbers only as numbers (`Yen`, `Count`: strict), so a malformed request is refused (bad_request) before
-any service runs.
+Every model forbids unknown fields, bounds every length, takes identifiers only in their pattern
+(each defined once, in `kofu.rules.ids`) and numbers only as numbers (`Yen`, `Count`: strict), so a
+malformed request is refused (bad_request) before any service runs.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kofu.rules import ids
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 
@@ -21,34 +22,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=512)
 
 
-SessionId = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a kiosk session at the center")
-]
-TerminalId = Annotated[
-    str,
-    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", description="a registered kiosk terminal (STR-1)"),
-]
-RequestKey = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
-        description="chosen by the kiosk per request; a retry with the same key gets the same answer",
-    ),
-]
-MunicipalityCode = Annotated[
-    str, Field(pattern=r"^[0-9]{6}$", description="the 6-digit local government code")
-]
-PersonId = Annotated[
-    str, Field(pattern=r"^[0-9]{6}-[0-9]{7}$", description="a person's public id in a registry")
-]
-Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="a SHA-256 digest, lowercase hex")]
+def _id(identifier: ids.Identifier) -> Any:
+    """A pydantic Field checking `identifier`'s one definition (kofu.rules.ids)."""
+    return Field(pattern=identifier.pattern, description=identifier.description)
+
+
+SessionId = Annotated[str, _id(ids.SESSION_ID)]
+TerminalId = Annotated[str, _id(ids.TERMINAL_ID)]
+RequestKey = Annotated[str, _id(ids.REQUEST_KEY)]
+MunicipalityCode = Annotated[str, _id(ids.MUNICIPALITY_CODE)]
+PersonId = Annotated[str, _id(ids.PERSON_ID)]
+Digest = Annotated[str, _id(ids.DIGEST)]
+CertificateSerial = Annotated[str, _id(ids.CERTIFICATE_SERIAL)]
+DocumentNumber = Annotated[str, _id(ids.DOCUMENT_NUMBER)]
+StoreCode = Annotated[str, _id(ids.STORE_CODE)]
+Chain = Annotated[str, _id(ids.CHAIN)]
+MenuOption = Annotated[str, _id(ids.MENU_OPTION)]
 Yen = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
 # a number of copies or a year is a JSON number: "1", true and 1.0 are not 1
 Count = Annotated[int, Field(strict=True)]
-StoreCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
-Chain = Annotated[
-    str, Field(pattern=r"^[a-z0-9_]{1,32}$", description="store chain, e.g. seven_eleven, lawson")
-]
 
 
 class ErrorBody(Strict):

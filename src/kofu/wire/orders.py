@@ -15,8 +15,11 @@ from pydantic import Field
 from kofu.rules.kinds import Kind
 from kofu.rules.order import State
 from kofu.wire.common import (
+    CertificateSerial,
     Count,
     Digest,
+    DocumentNumber,
+    MenuOption,
     MunicipalityCode,
     PersonId,
     RequestKey,
@@ -47,7 +50,7 @@ class QuoteRequest(Steps):
         default=(), max_length=20, description="whose certificates (own first)"
     )
     fiscal_year: Count | None = Field(default=None, ge=1989, le=2200, description="kazei only")
-    option: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$", description="e.g. whole / individual")
+    option: MenuOption | None = None
 
 
 class PayRequest(Steps):
@@ -101,11 +104,11 @@ class RenderRequest(Strict):
     municipality_code: MunicipalityCode
     kind: Kind
     copies: Count = Field(ge=1, le=MAX_COPIES)
-    requester_serial: str = Field(pattern=r"^[0-9a-f]{1,40}$", description="the card certificate serial, hex")
+    requester_serial: CertificateSerial
     requester_cert_digest: Digest
     persons: tuple[PersonId, ...] = Field(default=(), max_length=20)
     fiscal_year: Count | None = Field(default=None, ge=1989, le=2200)
-    option: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
+    option: MenuOption | None = None
 
 
 class RenderedHeaders(Strict):
@@ -113,6 +116,6 @@ class RenderedHeaders(Strict):
 
     order_id: uuid.UUID
     requester_cert_digest: Digest
-    document_number: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    document_number: DocumentNumber
     document_digest: Digest
     pages: int = Field(ge=1, le=100)

@@ -13,14 +13,23 @@ from pydantic import AwareDatetime, Field
 
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
-from kofu.wire.common import MunicipalityCode, PersonId, RequestKey, SessionId, Strict, TerminalId, Yen
+from kofu.wire.common import (
+    CertificateSerial,
+    Digest,
+    MenuOption,
+    MunicipalityCode,
+    PersonId,
+    RequestKey,
+    SessionId,
+    Strict,
+    TerminalId,
+    Yen,
+)
 
 Base64 = Annotated[
     str, Field(min_length=4, max_length=8192, pattern=r"^[A-Za-z0-9+/]+={0,2}$", description="base64")
 ]
-SerialHex = Annotated[
-    str, Field(pattern=r"^[0-9a-f]{1,40}$", description="a certificate serial number, lowercase hex")
-]
+SerialHex = CertificateSerial  # the name the session messages use
 CredentialKind = Literal["card", "phone"]
 Role = Literal["jushochi", "honsekichi"]  # 住所地 (resident) / 本籍地 (family register, ELG-4)
 
@@ -101,7 +110,7 @@ class MenuItem(Refusal):
     allowed: bool
     members: tuple[MemberChoice, ...] = Field(default=(), max_length=50)
     fiscal_years: tuple[int, ...] = Field(default=(), max_length=10)
-    options: tuple[Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")], ...] = Field(default=(), max_length=10)
+    options: tuple[MenuOption, ...] = Field(default=(), max_length=10)
     max_copies: int = Field(default=0, ge=0, le=10)
     note: Reason | None = None
     note_ja: str | None = Field(default=None, max_length=512)
@@ -156,7 +165,7 @@ class RegistrationFiling(Strict):
     sign_serial: SerialHex
     credential: CredentialKind
     municipality_code: MunicipalityCode
-    signing_certificate_digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    signing_certificate_digest: Digest
 
 
 class RegistrationResponse(Strict):

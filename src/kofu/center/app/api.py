@@ -18,6 +18,7 @@ from kofu.center.app.service import CenterService
 from kofu.center.ratelimit import retry_after_header
 from kofu.netpki.gate import allow, scope_peer
 from kofu.netpki.roles import Role
+from kofu.rules import ids
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason as R
 from kofu.wire.orders import ConfirmRequest, OrderResponse, PayRequest, QuoteRequest, Steps, VoidRequest
@@ -34,9 +35,9 @@ from kofu.wire.sessions import (
 )
 
 PDF = "application/pdf"
-SessionPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-TerminalQuery = Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
-CodeQuery = Annotated[str, Query(pattern=r"^[0-9]{6}$")]
+SessionPath = Annotated[str, Path(pattern=ids.SESSION_ID.pattern)]
+TerminalQuery = Annotated[str, Query(pattern=ids.TERMINAL_ID.pattern)]
+CodeQuery = Annotated[str, Query(pattern=ids.MUNICIPALITY_CODE.pattern)]
 
 _TERMINAL = (R.TERMINAL_UNKNOWN, R.CALLER_NOT_ALLOWED)
 _SESSION = (R.SESSION_UNKNOWN, R.ORDER_WRONG_SESSION, R.TERMINAL_UNKNOWN, R.CALLER_NOT_ALLOWED)

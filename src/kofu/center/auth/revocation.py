@@ -1,8 +1,9 @@
 """Asking the jpki OCSP responder whether a certificate is revoked, with a short cache.
 
-A definite answer (good or revoked) is cached for 60 s in process memory (a pure cache: each worker
-keeps its own, losing it only costs a request). Anything else (no connection, an error status, a bad
-signature, a missing or wrong nonce, a stale answer) is `None`: the authenticator then refuses with
+A believed answer (`kofu.center.auth.ocsp_response.judge`: signer, CertID, nonce, times) that is good
+or revoked is cached in process memory for 60 s, never past the response's own nextUpdate (a pure
+cache: each worker keeps its own, losing it only costs a request). Anything else (no connection, an
+error status, a response failing any check) is `None`: the authenticator then refuses with
 `ocsp_unavailable`, never accepts.
 """
 
@@ -12,21 +13,17 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 
 import httpx
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from kofu.center.auth.ocsp_response import Status, judge
 from kofu.logs import get_logger
 
-Status = Literal["good", "revoked", "unknown"]
 CACHE_TTL = timedelta(seconds=60)
-MAX_AGE = timedelta(minutes=15)  # an answer produced longer ago than this is stale
 TIMEOUT = 3.0
 
 log = get_logger("center.auth.ocsp")
@@ -44,44 +41,8 @@ class _Cached:
     until: datetime
 
 
-def _verify(
-    key: rsa.RSAPublicKey, signature: bytes, data: bytes, algorithm: hashes.HashAlgorithm | None
-) -> bool:
-    if algorithm is None:
-        return False
-    try:
-        key.verify(signature, data, padding.PKCS1v15(), algorithm)
-    except InvalidSignature:
-        return False
-    return True
-
-
-def _signer_trusted(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> bool:
-    """The response is signed by the CA itself or by a responder certificate the CA issued for OCSP."""
-    issuer_key = issuer.public_key()
-    if not isinstance(issuer_key, rsa.RSAPublicKey):
-        return False
-    candidates: list[rsa.RSAPublicKey] = [issuer_key]
-    for cert in response.certificates:
-        key = cert.public_key()
-        if not isinstance(key, rsa.RSAPublicKey):
-            continue
-        if not _verify(issuer_key, cert.signature, cert.tbs_certificate_bytes, cert.signature_hash_algorithm):
-            continue
-        try:
-            usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        except x509.ExtensionNotFound:
-            continue
-        if ExtendedKeyUsageOID.OCSP_SIGNING in usages:
-            candidates.append(key)
-    return any(
-        _verify(k, response.signature, response.tbs_response_bytes, response.signature_hash_algorithm)
-        for k in candidates
-    )
-
-
 class HttpStatusChecker:
-    """OCSP over HTTP POST to `url`, with a nonce, a verified signature and a 60 s cache."""
+    """OCSP over HTTP POST to `url`, with a nonce, a fully checked response and a 60 s cache."""
 
     def __init__(self, url: str, client: httpx.Client | None = None, ttl: timedelta = CACHE_TTL) -> None:
         self.url = url
@@ -106,12 +67,14 @@ class HttpStatusChecker:
         if cached is not None and now < cached.until:
             return cached.status
         answer = self._ask(cert, issuer, now)
-        if answer in ("good", "revoked"):
+        if answer is None:
+            return None
+        if answer.status in ("good", "revoked"):
             with self._lock:
-                self._cache[key] = _Cached(answer, now + self.ttl)
-        return answer
+                self._cache[key] = _Cached(answer.status, min(now + self.ttl, answer.until))
+        return answer.status
 
-    def _ask(self, cert: x509.Certificate, issuer: x509.Certificate, now: datetime) -> Status | None:
+    def _ask(self, cert: x509.Certificate, issuer: x509.Certificate, now: datetime) -> _Cached | None:
         nonce = os.urandom(16)
         request = (
             ocsp.OCSPRequestBuilder()
@@ -132,35 +95,8 @@ class HttpStatusChecker:
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("ocsp_unreachable", error=type(exc).__name__)
             return None
-        return self._judge(response, cert, issuer, nonce, now)
-
-    def _judge(
-        self,
-        response: ocsp.OCSPResponse,
-        cert: x509.Certificate,
-        issuer: x509.Certificate,
-        nonce: bytes,
-        now: datetime,
-    ) -> Status | None:
-        if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-            log.warning("ocsp_unsuccessful", status=response.response_status.name)
+        judged = judge(response, request, issuer, nonce, now)
+        if isinstance(judged, str):
+            log.warning("ocsp_response_rejected", problem=judged)
             return None
-        echoed = [e.value.nonce for e in response.extensions if isinstance(e.value, x509.OCSPNonce)]
-        fresh = (
-            response.this_update_utc is not None
-            and now - MAX_AGE <= response.this_update_utc <= now + MAX_AGE
-        )
-        if (
-            echoed != [nonce]
-            or response.serial_number != cert.serial_number
-            or not fresh
-            or not _signer_trusted(response, issuer)
-        ):
-            log.warning("ocsp_response_rejected")
-            return None
-        state = response.certificate_status
-        if state == ocsp.OCSPCertStatus.GOOD:
-            return "good"
-        if state == ocsp.OCSPCertStatus.REVOKED:
-            return "revoked"
-        return "unknown"
+        return _Cached(judged.status, judged.until)
