@@ -74,6 +74,8 @@ def _another(annotation: Any, default: Any) -> Any:
         return _another(next(a for a in args if a is not type(None)), default)
     if origin is Literal:
         return next(a for a in args if a != default)
+    if origin is tuple and args[0] is str:
+        return ["elsewhere"]
     if origin is tuple:
         return [{"code": "044245", "name_ja": "大衡村", "name_en": "Ōhira", "base_url": "https://m:9001"}]
     if annotation is bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kofu.documents.keys import DocumentKeys
+from kofu.documents.published import PublishedKeys
 from kofu.rules.reasons import Reason
 from kofu.verify import core
 from kofu.verify.reading import PARSERS, Reading
@@ -122,7 +122,7 @@ def test_a_reading_survives_its_json() -> None:
 
 
 def test_the_box_is_given_the_file_and_the_cas_certificates_only(
-    doc_keys: DocumentKeys, monkeypatch: pytest.MonkeyPatch
+    published: PublishedKeys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The box needs no private key: it is handed the upload and the CAs' certificates (DER), nothing else."""
     given: list[tuple[Any, ...]] = []
@@ -132,7 +132,7 @@ def test_the_box_is_given_the_file_and_the_cas_certificates_only(
         return Unfinished("time")
 
     monkeypatch.setattr(Box, "run", record)
-    trust = Trust.of(doc_keys)
+    trust = Trust.of(published)
     result = core.verify_untrusted(b"%PDF-1.7\n", trust=trust, box=Box(PARSERS))
     assert result.status is Status.UNKNOWN and result.reasons == (Reason.UNREADABLE,)
     ((fn, data, cas),) = given

@@ -329,14 +329,17 @@ def bound_document(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Bin
 
     from kofu.documents import samples
     from kofu.documents.issue import render_and_seal
-    from kofu.documents.keys import document_keys
+    from kofu.documents.keys import sealing_keys
     from kofu.rules.rulebook import load_rulebook
+    from kofu.verify.key import verifier_key
 
     rulebook = load_rulebook("ohira")
     order_id, requester = str(uuid.uuid4()), b"the requester's certificate (DER)"
     content = samples.inkan(rulebook, order_id=order_id, requester=requester)
-    keys = document_keys(tmp_path_factory.mktemp("dockeys"), rulebook.code, rulebook.name)
-    return render_and_seal(content, keys), Binding(order_id, hashlib.sha256(requester).hexdigest())
+    home = tmp_path_factory.mktemp("dockeys")
+    keys = sealing_keys(home, rulebook.code, rulebook.name)
+    pdf = render_and_seal(content, keys, verifier_key(home).public)
+    return pdf, Binding(order_id, hashlib.sha256(requester).hexdigest())
 
 
 # --- modes of files and folders ---------------------------------------------------------------------

@@ -226,12 +226,17 @@ def test_T9_api_docs_off_unless_the_table_enables_them(
 ) -> None:
     """No `/docs`, `/redoc` or `/openapi.json` by default; `docs = true` serves them; code has the schema."""
     app = _party_app(party, tmp_path, jpki_keys, "", monkeypatch)
-    client = TestClient(app)
+    client = _local(app)
     assert [client.get(path).status_code for path in DOCS] == [404, 404, 404]
     assert app.openapi()["paths"]  # the schema stays available to code (tests, schemathesis)
     app = _party_app(party, tmp_path, jpki_keys, f"[{party}]\ndocs = true\n", monkeypatch)
-    client = TestClient(app)
+    client = _local(app)
     assert [client.get(path).status_code for path in DOCS] == [200, 200, 200]
+
+
+def _local(app: Any) -> TestClient:
+    """A client on loopback under a served name: the kiosk page answers no one else (T9)."""
+    return TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 50000))
 
 
 def test_T9_jpki_responder_serves_no_docs(
@@ -256,6 +261,6 @@ def test_T9_demo_serves_api_docs(tmp_path: Path, jpki_keys: Path) -> None:
     (home / "db").mkdir()
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'kofu.db'}")
     parties = build_parties(settings, DemoPaths(home), "127.0.0.1", 8000)
-    served = {p.name: TestClient(p.app).get("/docs").status_code for p in parties if p.name != "jpki"}
+    served = {p.name: _local(p.app).get("/docs").status_code for p in parties if p.name != "jpki"}
     assert set(served.values()) == {200}, served
     assert {"center", "kiosk", "verify"} <= set(served)

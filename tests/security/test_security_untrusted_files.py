@@ -42,11 +42,13 @@ from kofu.documents.claims import ClaimsError, join_sealed, sealed_texts
 from kofu.documents.content import Content
 from kofu.documents.info import SIGNED_KEY
 from kofu.documents.issue import render_and_seal
-from kofu.documents.keys import DocumentKeys, document_keys
+from kofu.documents.keys import sealing_keys
+from kofu.documents.published import PublishedKeys, published_dir, write_keyset
 from kofu.documents.sealed_dictionary import DICTIONARY_V2
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook
 from kofu.verify.core import verify_codes
+from kofu.verify.key import VerifierKey, verifier_key
 from kofu.verify.pdf import info_entries
 from kofu.verify.register import Register, entry_for, migrate_verify
 from kofu.verify.scan import ImageUnreadableError, read_codes
@@ -152,9 +154,10 @@ def served(
     tmp_path_factory: pytest.TempPathFactory, rulebook: Rulebook, contents: dict[str, Content]
 ) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("verify-box")
-    keys = document_keys(home, rulebook.code, rulebook.name)
+    keys = sealing_keys(home, rulebook.code, rulebook.name)
+    write_keyset(published_dir(home) / f"{rulebook.code}.json", [keys.published])  # what /verify trusts
     content = contents["kazei"]
-    pdf = render_and_seal(content, keys)
+    pdf = render_and_seal(content, keys, verifier_key(home).public)
     url = f"sqlite:///{home / 'verify.db'}"
     migrate_verify(url)
     register = Register(url)
@@ -275,18 +278,25 @@ def _peak_mb(fn: Callable[[], object]) -> tuple[object, float]:
 
 
 def test_t4_an_encrypted_copy_spread_over_110_codes_is_not_inflated(
-    doc_keys: DocumentKeys, rendered: Callable[[str], bytes], contents: dict[str, Content]
+    published: PublishedKeys,
+    verifier: VerifierKey,
+    rendered: Callable[[str], bytes],
+    contents: dict[str, Content],
 ) -> None:
     """T4: a version-1 copy of ~300 KB in ~110 codes, behind a genuine signed code: refused, not inflated."""
     header = contents["kazei"].header
     signed = info_entries(rendered("kazei"))[SIGNED_KEY]
-    copy = _sealed_copy(1, _bomb(300 * MB), doc_keys.verifier_public, header.unique_number.encode())
+    copy = _sealed_copy(1, _bomb(300 * MB), verifier.public, header.unique_number.encode())
     parts = sealed_texts(copy, math.ceil(len(copy) / 110))
     assert 100 <= len(parts) <= 120 and 250_000 < len(copy) < 400_000
 
     def check() -> object:
         return verify_codes(
-            [signed, *parts], trust=Trust.of(doc_keys), register=None, today=header.issued_on, source="image"
+            [signed, *parts],
+            trust=Trust.of(published, verifier=verifier),
+            register=None,
+            today=header.issued_on,
+            source="image",
         )
 
     result, peak = _peak_mb(check)
@@ -295,25 +305,25 @@ def test_t4_an_encrypted_copy_spread_over_110_codes_is_not_inflated(
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_t4_an_encrypted_copy_inflates_to_its_cap_at_most(doc_keys: DocumentKeys, version: int) -> None:
+def test_t4_an_encrypted_copy_inflates_to_its_cap_at_most(verifier: VerifierKey, version: int) -> None:
     """T4: a sealed copy that inflates to 64 MiB is refused having inflated at most the cap (1 MiB)."""
     bomb = _bomb(64 * MB, DICTIONARY_V2 if version == 2 else None)
-    copy = _sealed_copy(version, bomb, doc_keys.verifier_public, b"number")
+    copy = _sealed_copy(version, bomb, verifier.public, b"number")
 
     def open_it() -> object:
         with pytest.raises(sealed.SealedError):
-            sealed.open_sealed(copy, doc_keys.verifier_key, b"number")
+            sealed.open_sealed(copy, verifier.private, b"number")
         return None
 
     _result, peak = _peak_mb(open_it)
     assert peak < 8, f"{peak:.0f} MB inflated"
 
 
-def test_t4_version_1_copies_are_no_longer_opened(doc_keys: DocumentKeys) -> None:
+def test_t4_version_1_copies_are_no_longer_opened(verifier: VerifierKey) -> None:
     """T4: no kofu ever wrote version 1 (plain zlib); a copy that says it is version 1 is refused."""
-    copy = _sealed_copy(1, zlib.compress(b"content"), doc_keys.verifier_public, b"number")
+    copy = _sealed_copy(1, zlib.compress(b"content"), verifier.public, b"number")
     with pytest.raises(sealed.SealedError, match="version"):
-        sealed.open_sealed(copy, doc_keys.verifier_key, b"number")
+        sealed.open_sealed(copy, verifier.private, b"number")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ a change is *altered*: a genuine kofu PDF always parses and always validates.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,34 @@ def info_entries(data: bytes) -> dict[str, str]:
         return {key: str(value) for key, value in found.items() if isinstance(value, pikepdf.String)}
 
 
+_HEX_STRING = re.compile(rb"<[0-9a-fA-F]*>")
+
+
+def _reserved_space_untouched(data: bytes, byte_range: Sequence[int]) -> bool:
+    """Whether the gap the signature's byte ranges leave holds exactly its CMS, as hex, and then zeros.
+
+    The gap is outside the signed bytes, so a change there (a padding digit, or a character a hex
+    parser skips) would otherwise go unseen."""
+    if len(byte_range) != 4:
+        return False
+    gap = data[byte_range[1] : byte_range[2]]
+    if not _HEX_STRING.fullmatch(gap) or len(gap) % 2:
+        return False
+    contents = bytes.fromhex(gap[1:-1].decode("ascii"))
+    if len(contents) < 2 or contents[0] != 0x30:
+        return False
+    first = contents[1]
+    if first < 0x80:
+        length, start = first, 2
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or len(contents) < 2 + count:
+            return False  # indefinite or absurd: not what kofu writes
+        length, start = int.from_bytes(contents[2 : 2 + count], "big"), 2 + count
+    end = start + length
+    return end <= len(contents) and not any(contents[end:])
+
+
 def check_pdf(data: bytes, ca_certs: Sequence[bytes]) -> PdfCheck:
     """Validate the certification signature against the document CAs (DER) and read the codes."""
     from asn1crypto import x509 as asn1_x509
@@ -70,7 +99,10 @@ def check_pdf(data: bytes, ca_certs: Sequence[bytes]) -> PdfCheck:
         return PdfCheck(Reason.CONTENT_ALTERED)
     if not (status.intact and status.valid):
         return PdfCheck(Reason.SIGNATURE_MISMATCH)
-    if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
+    byte_range = [int(n) for n in signatures[0].sig_object["/ByteRange"]]
+    if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE or not _reserved_space_untouched(
+        data, byte_range
+    ):
         return PdfCheck(Reason.CONTENT_ALTERED)
     if not status.trusted:
         return PdfCheck(Reason.KEY_UNKNOWN, unknown_key=True)
