@@ -418,8 +418,8 @@ def _recover(stack: Stack) -> int:
         check=True,
         timeout=600,
     )
-    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "0 stale"
-    return int(last.split()[0])
+    said = [line for line in done.stdout.splitlines() if line.endswith("stale orders voided")]
+    return int(said[-1].split()[0]) if said else 0
 
 
 def _faults(results: list[Result], delayed: int, edges: int) -> dict[str, int]:
