@@ -129,6 +129,10 @@ class PeerCertificate:
     def __init__(self, app: Any, der: bytes | None) -> None:
         self.app, self.der = app, der
 
+    def openapi(self) -> dict[str, Any]:
+        """The app's schema (schemathesis sends its cases through this peer)."""
+        return dict(self.app.openapi())
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             state = {**(scope.get("state") or {}), PEER_CERT_STATE: self.der}

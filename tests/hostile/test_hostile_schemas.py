@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 from hostile_world import OHIRA, PIN, TERMINAL, AsOwnPage, HostileWorld
 from schema_fuzz import fuzz_app, live_ids
@@ -13,6 +17,9 @@ from schemathesis import GenerationMode
 from kofu.kiosk.app import build_service
 from kofu.kiosk.app import create_app as create_kiosk
 from kofu.kiosk.config import KioskConfig
+from kofu.netpki import authority
+from kofu.netpki.roles import Role
+from party_support import PeerCertificate
 
 
 def test_center_schema_fuzz(world: HostileWorld) -> None:
@@ -73,3 +80,36 @@ def test_kiosk_schema_fuzz(world: HostileWorld) -> None:
     report = fuzz_app(app, examples=12)
     print(report.operations, dict(report.statuses))
     assert not report.findings, report.text()
+
+
+def _certificate(home: Path, role: Role) -> bytes:
+    """A network certificate (DER) of `role` from a CA of its own under `home`."""
+    authority.ensure_ca(home)
+    issued = (
+        authority.issue_terminal(home, TERMINAL)
+        if role is Role.TERMINAL
+        else authority.issue_server(home, role.value, role=role)
+    )
+    return x509.load_pem_x509_certificate(issued.cert_path.read_bytes()).public_bytes(Encoding.DER)
+
+
+@pytest.mark.parametrize(
+    ("app", "role"),
+    [
+        ("center", Role.TERMINAL),
+        ("center", Role.MUNICIPAL),
+        ("municipal", Role.CENTER),
+        ("municipal", Role.TERMINAL),
+    ],
+)
+def test_schema_fuzz_over_mutual_tls(world: HostileWorld, tmp_path: Path, app: str, role: Role) -> None:
+    """The apps as mutual TLS serves them, each case carrying a peer certificate of `role` (the caller
+    the route admits, and one it refuses): documented answers only, never a 5xx."""
+    served = world.center_app if app == "center" else world.municipal_app
+    report = fuzz_app(PeerCertificate(served, _certificate(tmp_path, role)), examples=12)
+    print(app, role, report.operations, dict(report.statuses))
+    assert not report.findings, report.text()
+    if (app, role) == ("center", Role.MUNICIPAL):
+        assert set(report.statuses) <= {403, 404, 405}, report.statuses  # refused at the door
+    if (app, role) == ("municipal", Role.TERMINAL):  # refused at the door; its published keys are public
+        assert report.statuses[200] == 1 and set(report.statuses) <= {200, 403, 404, 405}, report.statuses

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, World
 from kofu.municipal.models import DocumentNumber
 from kofu.netpki import authority
-from kofu.netpki.gate import ANYONE, route_table
+from kofu.netpki.gate import ANYONE, KIOSK_PAGE, route_table
 from kofu.netpki.roles import Role
 from kofu.netpki.tls import client_context
 from kofu.wire.statements import StatementSigner, center_key_path, signing_key
@@ -57,9 +57,11 @@ def network(sqlite_world: World) -> dict[Role, bytes]:
 
 
 @pytest.fixture
-def apps(sqlite_world: World) -> dict[str, Any]:
-    """Every app a network peer can reach (the kiosk page is its own test's)."""
+def apps(sqlite_world: World, tmp_path: Path) -> dict[str, Any]:
+    """Every app of kofu: the network parties', and the kiosk terminal's own page."""
     from kofu.jpki.server import create_app as create_jpki
+    from kofu.kiosk.app import create_app as create_kiosk
+    from kofu.kiosk.config import KioskConfig
     from kofu.verify.trust import Trust
     from kofu.verify.web import create_app as create_verify
 
@@ -67,7 +69,8 @@ def apps(sqlite_world: World) -> dict[str, Any]:
         "center": sqlite_world.center_app,
         "municipal": sqlite_world.municipal_app,
         "jpki": create_jpki(sqlite_world.db_url, sqlite_world.authorities),
-        "verify": create_verify(trust=Trust({})),
+        "verify": create_verify(trust=Trust(())),
+        "kiosk": create_kiosk(KioskConfig(home=tmp_path / "kiosk")),
     }
 
 
@@ -96,6 +99,10 @@ def test_route_role_table_every_route_every_role(apps: dict[str, Any], network: 
             for caller in CALLERS:
                 der = None if caller is None else network[caller]
                 allowed = ANYONE in roles or (caller is not None and caller.value in roles)
+                if KIOSK_PAGE in roles:  # no network peer is the kiosk's page: its guard refuses them all
+                    _refused_as_not_the_page(app, methods, path, der)
+                    checked += 1
+                    continue
                 with TestClient(PeerCertificate(app, der), raise_server_exceptions=False) as client:
                     for method in methods.split():
                         reply = client.request(method, _filled(path), json={})
@@ -103,6 +110,35 @@ def test_route_role_table_every_route_every_role(apps: dict[str, Any], network: 
                         assert refused is not allowed, (name, method, path, caller, reply.status_code)
                         checked += 1
     assert checked > 100
+
+
+def _refused_as_not_the_page(app: Any, methods: str, path: str, der: bytes | None) -> None:
+    with TestClient(PeerCertificate(app, der), raise_server_exceptions=False) as client:
+        for method in methods.split() or ["GET"]:
+            reply = client.request(method, _filled(path), json={})
+            assert reply.status_code == 403 and "kiosk_page_only" in reply.text, (method, path)
+
+
+def test_readme_lists_every_route_and_who_may_call_it(apps: dict[str, Any]) -> None:
+    """The README's route table is the apps' own declarations (on a difference the table as it should be
+    is written to artifacts/readme-routes.md, to paste)."""
+    root = Path(__file__).parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- routes:start -->\n")[1].split("<!-- routes:end -->")[0]
+    expected = routes_markdown(apps)
+    if block != expected:
+        (root / "artifacts").mkdir(exist_ok=True)
+        (root / "artifacts" / "readme-routes.md").write_text(expected, encoding="utf-8")
+    assert block == expected, "the README's route table differs: see artifacts/readme-routes.md"
+
+
+def routes_markdown(apps: dict[str, Any]) -> str:
+    lines = ["| app | route | who may call it |", "|---|---|---|"]
+    for name, app in apps.items():
+        for methods, path, roles in route_table(app):
+            who = ", ".join(sorted(roles or ())) or "no one (undeclared)"
+            lines.append(f"| {name} | `{(methods + ' ' + path).strip()}` | {who} |")
+    return "\n".join(lines) + "\n"
 
 
 def test_t1_terminal_certificate_refused_at_the_municipal_server(

@@ -120,6 +120,19 @@ def recover(
     typer.echo(f"{len(numbers)} documents of voided orders revoked")
 
 
+@app.command("statement-key")
+def statement_key(ctx: typer.Context) -> None:
+    """The center's public statement key (made with its private key on first use): copy it to each
+    municipal server (`[municipal] center_key`, default $KOFU_HOME/keys/center/statement.pub.pem)."""
+    from kofu.center.app.config import build_config_from_settings
+    from kofu.wire.statements import PUBLIC_FILE, public_pem, signing_key
+
+    path = build_config_from_settings(_settings(ctx)).statement_key
+    signer = signing_key(path)
+    typer.echo(f"# {path.with_name(PUBLIC_FILE)} (key id {signer.key_id})")
+    typer.echo(public_pem(signer.key.public_key()).decode(), nl=False)
+
+
 @terminal_app.command("add")
 def terminal_add(
     ctx: typer.Context,

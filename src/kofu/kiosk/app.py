@@ -44,6 +44,7 @@ from kofu.kiosk.pageguard import PageGuard
 from kofu.kiosk.service import KioskService
 from kofu.kiosk.store import KioskStore
 from kofu.logs import get_logger
+from kofu.netpki.gate import KIOSK_PAGE, Gate, allow, install_gate
 from kofu.private import private_dir
 from kofu.rules.reasons import Reason
 from kofu.wire.bodylimit import BodySizeLimit
@@ -153,95 +154,116 @@ def create_app(config: KioskConfig, *, service: KioskService | None = None) -> F
         return JSONResponse(ErrorBody.of(Reason.BAD_REQUEST).model_dump(mode="json"), status_code=400)
 
     @app.get("/", include_in_schema=False)
+    @allow(KIOSK_PAGE)
     def page() -> HTMLResponse:
         return HTMLResponse(page_html)
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", allow(KIOSK_PAGE)(StaticFiles(directory=STATIC)), name="static")
 
     @app.get("/api/state")
+    @allow(KIOSK_PAGE)
     def state() -> ScreenView:
         """The screen to draw now (also ends a walked-away session)."""
         return kiosk.state()
 
     @app.post("/api/lang")
+    @allow(KIOSK_PAGE)
     def lang(body: LangRequest) -> ScreenView:
         return kiosk.set_lang(body.lang)
 
     @app.post("/api/start")
+    @allow(KIOSK_PAGE)
     def start() -> ScreenView:
         """証明書交付."""
         return kiosk.start()
 
     @app.post("/api/tray/place")
+    @allow(KIOSK_PAGE)
     def tray_place(body: TrayPlaceRequest) -> ScreenView:
         """Demo: place a demo card on the reader."""
         return kiosk.place_card(body.index)
 
     @app.post("/api/tray/take")
+    @allow(KIOSK_PAGE)
     def tray_take() -> ScreenView:
         """Demo: take the card from the reader."""
         return kiosk.take_card()
 
     @app.post("/api/card/read")
+    @allow(KIOSK_PAGE)
     def card_read() -> ScreenView:
         return kiosk.read_card()
 
     @app.post("/api/pin")
+    @allow(KIOSK_PAGE)
     def pin(body: PinRequest) -> ScreenView:
         """The PIN, for the card only (VERIFY); it is never sent to any server."""
         return kiosk.submit_pin(body.pin)
 
     @app.post("/api/biometric")
+    @allow(KIOSK_PAGE)
     def biometric() -> ScreenView:
         """A phone: its sensor replaces the PIN (ELG-5)."""
         return kiosk.submit_pin(None)
 
     @app.post("/api/municipality")
+    @allow(KIOSK_PAGE)
     def municipality(body: MunicipalityRequest) -> ScreenView:
         return kiosk.choose_municipality(body.code)
 
     @app.post("/api/kind")
+    @allow(KIOSK_PAGE)
     def kind(body: KindRequest) -> ScreenView:
         return kiosk.choose_kind(body.kind)
 
     @app.post("/api/details")
+    @allow(KIOSK_PAGE)
     def details(body: DetailsRequest) -> ScreenView:
         return kiosk.submit_details(body)
 
     @app.post("/api/fee/accept")
+    @allow(KIOSK_PAGE)
     def fee_accept() -> ScreenView:
         return kiosk.accept_fee()
 
     @app.post("/api/back")
+    @allow(KIOSK_PAGE)
     def back() -> ScreenView:
         return kiosk.back()
 
     @app.post("/api/cash/insert")
+    @allow(KIOSK_PAGE)
     def cash_insert(body: CashInsertRequest) -> ScreenView:
         """Simulated cash device: a coin or bill went in."""
         return kiosk.insert_cash(body.yen)
 
     @app.post("/api/pay")
+    @allow(KIOSK_PAGE)
     def pay() -> ScreenView:
         """Pay, print the bound document, confirm: the fee is charged only after the print (NRF-1)."""
         return kiosk.pay_and_print()
 
     @app.post("/api/registration/open")
+    @allow(KIOSK_PAGE)
     def registration_open() -> ScreenView:
         return kiosk.open_registration()
 
     @app.post("/api/registration")
+    @allow(KIOSK_PAGE)
     def registration(body: RegisterRequest) -> ScreenView:
         """The signing password, for the card only (REG-1)."""
         return kiosk.register(body.password)
 
     @app.post("/api/finish")
+    @allow(KIOSK_PAGE)
     def finish() -> ScreenView:
         """終了 / 取消: end the session (any open order voided, cash returned)."""
         return kiosk.finish()
 
     @app.post("/api/papers/take")
+    @allow(KIOSK_PAGE)
     def papers_take() -> ScreenView:
         return kiosk.take_papers()
 
+    install_gate(app, Gate())  # every route is the page's own: the page guard in front proves who calls
     return app

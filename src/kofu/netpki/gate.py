@@ -28,6 +28,7 @@ from kofu.netpki.tls import PEER_CERT_STATE
 from kofu.rules.reasons import Reason
 
 ANYONE = "anyone"
+KIOSK_PAGE = "kiosk_page"  # the kiosk's own page on its screen: `kofu.kiosk.pageguard` proves it, not TLS
 ROLES_ATTRIBUTE = "__kofu_roles__"
 PEER_STATE = "kofu_peer"  # key in the ASGI scope's "state" holding the proven `Peer`
 
@@ -39,7 +40,7 @@ def allow(*roles: Role | str) -> Callable[[F], F]:
     if not roles:
         raise ValueError("a route declares at least one role, or ANYONE")
     names = frozenset(r.value if isinstance(r, Role) else r for r in roles)
-    unknown = names - {*Role.__members__.values(), ANYONE}
+    unknown = names - {*Role.__members__.values(), ANYONE, KIOSK_PAGE}
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
 
@@ -52,7 +53,7 @@ def allow(*roles: Role | str) -> Callable[[F], F]:
 
 def declared_roles(route: BaseRoute) -> frozenset[str] | None:
     """The roles a route declares (None: it declares no one, and everyone is refused)."""
-    endpoint = getattr(route, "endpoint", None)
+    endpoint = getattr(route, "endpoint", None) or getattr(route, "app", None)  # a route, or a mount
     roles = getattr(endpoint, ROLES_ATTRIBUTE, None)
     return roles if isinstance(roles, frozenset) else None
 
@@ -163,7 +164,8 @@ class RoleGate:
             return
         roles = declared_roles(route)
         peer = self.gate.peer(scope)
-        if roles is None or not (ANYONE in roles or (peer is not None and peer.role.value in roles)):
+        open_to_all = ANYONE in roles or KIOSK_PAGE in roles if roles is not None else False
+        if roles is None or not (open_to_all or (peer is not None and peer.role.value in roles)):
             await refuse(send)
             return
         if peer is not None:

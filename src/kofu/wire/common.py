@@ -68,6 +68,7 @@ class ErrorBody(Strict):
 _STATUS: dict[Reason, int] = {
     Reason.BAD_REQUEST: 400,
     Reason.TERMINAL_UNKNOWN: 403,
+    Reason.CALLER_NOT_ALLOWED: 403,
     Reason.ORDER_WRONG_SESSION: 403,
     Reason.ORDER_UNKNOWN: 404,
     Reason.MUNICIPALITY_UNKNOWN: 404,
