@@ -9,6 +9,7 @@ body's terminal ID).
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
-from issuance_world import TERMINAL, World
+from issuance_world import OTHER_TERMINAL, TERMINAL, World
+from kofu.center.ratelimit import OPEN_LIMIT, RENDER_LIMIT
 from kofu.netpki import authority
 from kofu.netpki.gate import route_table
 from kofu.wire.bodylimit import MAX_BODY, MAX_DEPTH
@@ -99,3 +101,60 @@ def test_t8_another_partys_certificate_cannot_spend_a_terminals_bucket(
         reply = intruder.post("/v1/sessions/s1/authenticate", json=body)
         assert reply.status_code == 403 and reply.json()["reason"] == "caller_not_allowed"
     world.signed_in(world.issue(world.person("adult_resident")))  # not rate_limited
+
+
+def test_session_opens_and_documents_are_limited_per_terminal(sqlite_world: World) -> None:
+    """Item 6: a terminal opening sessions (or taking documents) faster than its limit is refused 429
+    rate_limited with a Retry-After, before any session or document is made; another terminal is not."""
+    world = sqlite_world
+    opened = [
+        world.center.post("/v1/sessions", json={"terminal_id": TERMINAL, "request_key": f"flood-{i:04d}"})
+        for i in range(OPEN_LIMIT.capacity + 3)
+    ]
+    assert [r.status_code for r in opened].count(200) == OPEN_LIMIT.capacity
+    refused = opened[-1]
+    assert refused.status_code == 429 and refused.json()["reason"] == "rate_limited"
+    assert int(refused.headers["retry-after"]) >= 1
+    other = world.center.post(
+        "/v1/sessions", json={"terminal_id": OTHER_TERMINAL, "request_key": "other-0001"}
+    )
+    assert other.status_code == 200
+    steps = {"session_id": "s1", "terminal_id": OTHER_TERMINAL, "request_key": "abcdefgh"}
+    taken = [
+        world.center.post(f"/v1/orders/{uuid.uuid4()}/document", json=steps).status_code
+        for _ in range(RENDER_LIMIT.capacity + 2)
+    ]
+    assert taken.count(429) == 2 and 200 not in taken  # no such order: refused, but the bucket paid
+
+
+def test_every_app_answers_in_the_error_body_never_the_frameworks_detail(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """Item 6: an unknown path and a wrong method get the parties' error body at every app (a reason code
+    and its sentences), never FastAPI's or Starlette's own `detail`."""
+    from kofu.jpki.server import create_app as create_jpki
+    from kofu.kiosk.app import create_app as create_kiosk
+    from kofu.kiosk.config import KioskConfig
+    from kofu.verify.trust import Trust
+    from kofu.verify.web import create_app as create_verify
+
+    kiosk = create_kiosk(KioskConfig(home=tmp_path / "kiosk"))
+    clients = {
+        "center": TestClient(sqlite_world.center_app),
+        "municipal": TestClient(sqlite_world.municipal_app),
+        "jpki": TestClient(create_jpki(sqlite_world.db_url, sqlite_world.authorities)),
+        "verify": TestClient(create_verify(trust=Trust(()))),
+        "kiosk": TestClient(
+            kiosk,
+            base_url="http://127.0.0.1:8000",
+            client=("127.0.0.1", 50000),
+            headers={"X-Kofu-Page-Token": kiosk.state.page_token},
+        ),
+    }
+    wrong_method = {"center": "/v1/sessions", "municipal": "/v1/menu", "jpki": "/health"}
+    wrong_method |= {"verify": "/api/verify", "kiosk": "/api/state"}
+    for name, client in clients.items():
+        for method, path in (("GET", "/no/such/path"), ("PUT", wrong_method[name])):
+            reply = client.request(method, path)
+            assert reply.status_code in (404, 405, 415), (name, method, path)
+            assert reply.json()["reason"] == "bad_request" and "detail" not in reply.json(), (name, path)

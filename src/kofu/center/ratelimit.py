@@ -1,4 +1,5 @@
-"""Rate limits on authentication: one token bucket per terminal and per card, kept in the center database.
+"""Rate limits: token buckets per terminal (sessions opened, authentications, documents) and per card
+(authentications), kept in the center database.
 
 The decision (`take`) is pure arithmetic on a bucket; the buckets live in the table
 `center_rate_buckets` (own Alembic chain, version table `alembic_version_center_ratelimit`), so every
@@ -6,8 +7,9 @@ worker process sees the same buckets, and `check_and_take` updates one bucket at
 first (an insert that does nothing when the row exists), which takes the row lock on PostgreSQL (then
 `SELECT ... FOR UPDATE`) and the database write lock on SQLite, before it reads and decides.
 
-Defaults: a terminal may start 30 authentications a minute (bursts of 30), a card 5 a minute; a refusal
-costs nothing, so a flooding terminal is refused at once and cannot slow the others' buckets.
+Defaults: a terminal may open 30 sessions, start 30 authentications and take 20 documents a minute (each
+in bursts of as many), a card 5 authentications a minute; a refusal costs nothing, so a flooding
+terminal is refused at once and cannot slow the others' buckets.
 Times are stored as POSIX seconds (a float), the same arithmetic on every engine.
 """
 
@@ -54,6 +56,8 @@ class Limit:
 
 
 TERMINAL_LIMIT = Limit(capacity=30, per_seconds=60.0)  # one kiosk: 30 authentications a minute
+OPEN_LIMIT = Limit(capacity=30, per_seconds=60.0)  # one kiosk: 30 sessions opened a minute
+RENDER_LIMIT = Limit(capacity=20, per_seconds=60.0)  # one kiosk: 20 documents a minute (each one printed)
 CARD_LIMIT = Limit(capacity=5, per_seconds=60.0)  # one card: 5 authentications a minute
 
 
@@ -91,9 +95,9 @@ def retry_after_header(limit: Limit) -> dict[str, str]:
     return {"Retry-After": str(max(1, retry_after(Bucket(0.0, 0.0), limit)))}
 
 
-def terminal_key(terminal_id: str) -> str:
-    """The bucket of one kiosk terminal."""
-    return f"terminal:{terminal_id}"
+def terminal_key(terminal_id: str, step: str = "") -> str:
+    """The bucket of one kiosk terminal's authentications (or of its `step`: open, render)."""
+    return f"terminal{'-' + step if step else ''}:{terminal_id}"
 
 
 def card_key(auth_serial: int) -> str:
@@ -101,13 +105,20 @@ def card_key(auth_serial: int) -> str:
     return f"card:{auth_serial:x}"
 
 
+_LIMITS = {
+    "terminal": TERMINAL_LIMIT,
+    "terminal-open": OPEN_LIMIT,
+    "terminal-render": RENDER_LIMIT,
+    "card": CARD_LIMIT,
+}
+
+
 def limit_for(key: str) -> Limit:
     """The default limit of a bucket key made by `terminal_key` or `card_key`."""
-    if key.startswith("terminal:"):
-        return TERMINAL_LIMIT
-    if key.startswith("card:"):
-        return CARD_LIMIT
-    raise ValueError("a rate-limit key starts with 'terminal:' or 'card:'")
+    limit = _LIMITS.get(key.split(":", 1)[0]) if ":" in key else None
+    if limit is None:
+        raise ValueError(f"a rate-limit key starts with one of {sorted(_LIMITS)} and a colon")
+    return limit
 
 
 class Base(DeclarativeBase):
@@ -176,16 +187,23 @@ def prune(factory: sessionmaker[Session], now: datetime, idle_seconds: float = 3
 
 
 AUTHENTICATE_PATH = re.compile(r"/v1/sessions/[^/]+/authenticate")
+# what each terminal's buckets bound: POSTs of these paths (the step names the bucket)
+LIMITED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (AUTHENTICATE_PATH, ""),
+    (re.compile(r"/v1/sessions"), "open"),
+    (re.compile(r"/v1/orders/[^/]+/document"), "render"),
+)
 
 
 class TerminalRateLimit:
-    """ASGI middleware: each POST …/authenticate takes a token from its terminal's bucket first.
+    """ASGI middleware: each session opened, each authentication and each document taken by a terminal
+    takes a token from that terminal's bucket for it first.
 
     The terminal is the one `kofu.netpki.gate` proved (its mutual-TLS certificate, STR-1). Only on the
     demo's plain-HTTP loopback, where no certificate proves anyone, is it the body's `terminal_id` (a
     body without a well-formed one passes on, to be refused by the route as bad_request). An empty
     bucket is answered at once with 429 rate_limited and a Retry-After, before any challenge,
-    certificate or database row of the center is touched.
+    certificate, document or database row of the center is touched.
     """
 
     def __init__(
@@ -193,31 +211,36 @@ class TerminalRateLimit:
         app: Any,
         factory: sessionmaker[Session],
         clock: Callable[[], datetime],
-        limit: Limit = TERMINAL_LIMIT,
+        limit: Limit | None = None,
     ) -> None:
+        """`limit`: one limit for every bucket (tests); by default each step's (`limit_for`)."""
         self.app = app
         self.factory = factory
         self.clock = clock
         self.limit = limit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not AUTHENTICATE_PATH.fullmatch(scope["path"])
-        ):
+        step = _step(scope)
+        if step is None:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
         terminal = _terminal(scope, body)
         if terminal is not None:
-            decision = await anyio.to_thread.run_sync(
-                check_and_take, self.factory, terminal_key(terminal), self.clock(), self.limit
-            )
+            key = terminal_key(terminal, step)
+            limit = self.limit or limit_for(key)
+            decision = await anyio.to_thread.run_sync(check_and_take, self.factory, key, self.clock(), limit)
             if isinstance(decision, Refused):
-                await _refuse(decision, self.limit, scope, receive, send)
+                await _refuse(decision, limit, scope, receive, send)
                 return
         await self.app(scope, _replay(body, receive), send)
+
+
+def _step(scope: Any) -> str | None:
+    """The bucket a request draws on (a step name, "" for authentications), or None: not limited."""
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return None
+    return next((step for path, step in LIMITED if path.fullmatch(scope["path"])), None)
 
 
 async def _read_body(receive: Any) -> bytes:

@@ -28,6 +28,7 @@ from kofu.jpki.status import CertStatus, certificate_status, revocation_entries
 from kofu.logs import get_logger
 from kofu.netpki.gate import ANYONE, Gate, allow, install_gate
 from kofu.netpki.roles import Role
+from kofu.wire.http_errors import install_http_errors
 
 OCSP_REQUEST = "application/ocsp-request"
 OCSP_RESPONSE = "application/ocsp-response"
@@ -119,5 +120,6 @@ def create_app(db_url: str, authorities: Authorities, *, gate: Gate | None = Non
             Route("/health", health, methods=["GET"]),
         ]
     )
+    install_http_errors(app)
     install_gate(app, gate or Gate(plain_role=Role.CENTER))
     return app

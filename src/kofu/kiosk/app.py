@@ -50,6 +50,7 @@ from kofu.rules.reasons import Reason
 from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.common import ErrorBody, error_responses
 from kofu.wire.docs import api_docs
+from kofu.wire.http_errors import install_http_errors
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_PLACEHOLDER = "__KOFU_PAGE_TOKEN__"
@@ -265,5 +266,6 @@ def create_app(config: KioskConfig, *, service: KioskService | None = None) -> F
     def papers_take() -> ScreenView:
         return kiosk.take_papers()
 
+    install_http_errors(app)
     install_gate(app, Gate())  # every route is the page's own: the page guard in front proves who calls
     return app

@@ -31,6 +31,7 @@ from kofu.verify.register import Register
 from kofu.verify.trust import KeySource, Trust
 from kofu.verify.verdict import Status, Verdict, verdict
 from kofu.wire.docs import api_docs
+from kofu.wire.http_errors import install_http_errors
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_UPLOAD = 10 * 1024 * 1024  # a 600-dpi phone photo of a back is well under this
@@ -230,6 +231,7 @@ def create_app(
         result = await run_in_threadpool(checker, upload)
         return JSONResponse(_summary(result))
 
+    install_http_errors(app)
     install_gate(app, Gate())  # public: every route is declared open to anyone
 
     @app.exception_handler(Exception)

@@ -73,7 +73,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         """HRS-5: maintenance notices for the idle screen."""
         return answer(peer(request, terminal_id) or svc.notices(terminal_id))
 
-    @app.post("/v1/sessions", response_model=SessionOpened, responses=documented(*_TERMINAL))
+    @app.post("/v1/sessions", response_model=SessionOpened, responses=documented(*_TERMINAL, R.RATE_LIMITED))
     @allow(Role.TERMINAL)
     def open_session(request: Request, body: SessionOpen) -> object:
         """Open a kiosk session; its single-use challenge is for the card to sign (SEC-1)."""
@@ -144,7 +144,9 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
                 "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
                 "description": "the sealed PDF, streamed through and kept nowhere; X-Kofu-* headers bind it",
             },
-            **documented(*_ORDER, R.DOCUMENT_NOT_BOUND, R.MUNICIPALITY_UNAVAILABLE, R.NOT_IN_HOUSEHOLD),
+            **documented(
+                *_ORDER, R.DOCUMENT_NOT_BOUND, R.MUNICIPALITY_UNAVAILABLE, R.NOT_IN_HOUSEHOLD, R.RATE_LIMITED
+            ),
         },
     )
     @allow(Role.TERMINAL)

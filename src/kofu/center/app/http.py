@@ -10,13 +10,13 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kofu.db import DATABASE_FAILURES
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.wire.common import ErrorBody, error_responses, http_status
+from kofu.wire.http_errors import install_http_errors
 
 log = get_logger("api")
 
@@ -46,13 +46,6 @@ def documented(*reasons: Reason) -> dict[int | str, dict[str, object]]:
     return error_responses(*statuses)
 
 
-_HTTP_REASONS: dict[int, Reason] = {
-    404: Reason.BAD_REQUEST,
-    405: Reason.BAD_REQUEST,
-    413: Reason.BAD_REQUEST,
-}
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Malformed input → 400 bad_request; unknown paths → 404; the database failing → 503
     service_unavailable (asking again may succeed); anything else → 500 without detail."""
@@ -60,11 +53,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid(_request: Request, exc: Exception) -> JSONResponse:
         del exc  # the validation detail can echo input: not returned, not logged
         return refusal_response(Reason.BAD_REQUEST)
-
-    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
-        status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
-        body = ErrorBody.of(_HTTP_REASONS.get(status, Reason.BAD_REQUEST)).model_dump(mode="json")
-        return JSONResponse(body, status_code=status if 400 <= status < 600 else 400)
 
     async def unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
@@ -82,7 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=500)
 
     app.add_exception_handler(RequestValidationError, invalid)
-    app.add_exception_handler(StarletteHTTPException, http_error)
+    install_http_errors(app)
     for failure in DATABASE_FAILURES:
         app.add_exception_handler(failure, unavailable)
     app.add_exception_handler(Exception, unexpected)
