@@ -72,6 +72,7 @@ def in_process_parties(
             jpki_auth_ca=keys / "auth-ca.pem",
             jpki_sign_ca=keys / "sign-ca.pem",
             migrate=migrate,
+            home=home,  # the audit keys, shared with the municipal server (one database, one chain)
         ),
         status=HttpStatusChecker("http://testserver/ocsp", client=ocsp),
         municipal_transports={OHIRA: httpx.ASGITransport(app=municipal_app)},

@@ -126,10 +126,13 @@ def test_audit_key_setting_is_fixed_by_the_first_entry(sqlite_audit_url: str) ->
             AuditLog(None).append(session, event(1), T0)
         with pytest.raises(AuditError, match="keyed"):
             AuditLog(None).chain(factory)
-        assert AuditLog(bytes(32)).chain(factory) == 1  # the chain's own key chains it
+        # the chain's own key takes the row, but it carries no worker's MAC: refused, and said so (T6)
+        assert AuditLog(bytes(32)).chain(factory) == 1
     finally:
         engine.dispose()
-    assert check(sqlite_audit_url, bytes(32)).ok
+    entries, _ = chain(sqlite_audit_url)
+    assert [(e.action, e.outcome) for e in entries][1:] == [("audit.refused", "forged")]
+    assert [p.kind for p in check(sqlite_audit_url, bytes(32)).problems] == ["inserted"]
 
 
 def test_audit_no_chain_head_is_a_clear_error(sqlite_url: str) -> None:

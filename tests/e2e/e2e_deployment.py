@@ -158,6 +158,7 @@ def serve_deployment(home: Path) -> Iterator[Deployment]:
             ocsp_url=f"{url_of(jpki_sock)}/ocsp",
             municipalities=tuple(entries),
             verify_db_url=settings.db_url,
+            home=paths.home,
         )
         center_sock = bound_socket()
         servers.start("center", center_app(center), center_sock)

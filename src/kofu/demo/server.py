@@ -68,6 +68,7 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
         ocsp_url=f"{url['jpki']}/ocsp",
         municipalities=tuple(entries),
         verify_db_url=settings.db_url,  # where `kofu verify` looks with the same KOFU_HOME
+        home=paths.home,  # the audit keys
     )
     parties.append(Party("center", port["center"], center_app(center)))
     kiosk = KioskConfig(home=paths.home, terminal_id=TERMINAL_ID, center_url=url["center"])

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
+from kofu.audit.chainer import AuditChainer
 from kofu.center.app.http import documented, install_error_handlers, refusal_response
 from kofu.db import limit_worker_threads
 from kofu.municipal.config import MunicipalConfig
@@ -64,7 +66,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         limit_worker_threads(svc.config.worker_threads)  # no more threads than pooled connections
-        yield
+        chainer = AuditChainer(svc.audit, svc.own_sessions)  # this worker's recorded decisions, chained
+        chainer.start()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(chainer.stop)
 
     app = FastAPI(
         title=f"kofu municipal server ({svc.rulebook.name_en}, {svc.rulebook.code})",

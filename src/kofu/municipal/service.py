@@ -7,12 +7,17 @@ are values. The PDF is made in memory and handed back; nothing of it is written 
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kofu.audit.entry import subject as audit_subject
+from kofu.audit.log import AuditLog, attach_audit
+from kofu.audit.log import record as audit_record
 from kofu.db import make_engine, session_factory, transaction
 from kofu.documents.compose import Choice, Issuance, compose
 from kofu.documents.keys import DocumentKeys, document_keys
@@ -44,6 +49,8 @@ from kofu.wire.sessions import (
 log = get_logger("municipal")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+CALLER = "party:center"  # the only caller of the menu, render and filing routes
 
 
 def utc_now() -> datetime:
@@ -152,7 +159,9 @@ class MunicipalService:
         self.registry_sessions = session_factory(self.registry)
         same = config.own_db_url == config.registry_url
         own = self.registry if same else make_engine(config.own_db_url, threads=threads)
-        self.own_sessions: sessionmaker[Session] = session_factory(own)
+        # every menu, render and filing is appended to this server's own audit chain (its own database)
+        self.audit = AuditLog.for_home(config.home.resolve())
+        self.own_sessions: sessionmaker[Session] = attach_audit(session_factory(own), self.audit)
         self.clock = clock
         self._keys: DocumentKeys | None = None
         # A bound on renders held in memory at once; 4 kept p50/p99 best in bench/issuance.py (1: worst).
@@ -187,7 +196,34 @@ class MunicipalService:
 
         return read_consistently(self.registry, holder)  # the card and its holder at one moment
 
+    # --- audit hook (kofu.audit): each answer of the three routes, refusals too, in a transaction of its own
+    def audited(self, action: str, result: T, *, serial: str, order: uuid.UUID | None = None) -> T:
+        """`result`, after recording it in this server's audit log (ids and outcome only, SEC-4)."""
+        subject = audit_subject(order=order, serial=_serial(serial), municipality=self.rulebook.code)
+        with transaction(self.own_sessions) as session:
+            audit_record(
+                session, actor=CALLER, action=action, subject=subject, result=result, now=self.clock()
+            )
+        return result
+
     def menu(self, query: MenuQuery) -> MenuResponse | Refused:
+        """Every kind, allowed with its choices or refused with its reason, for this card now (audited)."""
+        return self.audited("municipal.menu", self._menu(query), serial=query.auth_serial)
+
+    def render(self, request: RenderRequest) -> Rendered | Refused:
+        """The order's document, sealed in memory (audited: the order, the card, the outcome)."""
+        result = self._render(request)
+        return self.audited(
+            "municipal.render", result, serial=request.requester_serial, order=request.order_id
+        )
+
+    def file_registration(self, filing: RegistrationFiling) -> RegistrationResponse | Refused:
+        """REG-1, audited."""
+        return self.audited(
+            "municipal.registration", self._file_registration(filing), serial=filing.auth_serial
+        )
+
+    def _menu(self, query: MenuQuery) -> MenuResponse | Refused:
         """Every kind, allowed with its choices or refused with its reason, for this card now."""
         found = self._holder(query.auth_serial, query.municipality_code)
         if isinstance(found, Refused):
@@ -200,7 +236,7 @@ class MunicipalService:
             registration=registration_status(self.rulebook, snap, card, at),
         )
 
-    def render(self, request: RenderRequest) -> Rendered | Refused:
+    def _render(self, request: RenderRequest) -> Rendered | Refused:
         """Decide again, compose from one consistent read, render and seal in memory (SEC-4)."""
         found = self._holder(request.requester_serial, request.municipality_code)
         if isinstance(found, Refused):
@@ -256,7 +292,7 @@ class MunicipalService:
         log.info("rendered", order_id=str(request.order_id), kind=request.kind.value, number=number)
         return Rendered(pdf, headers)
 
-    def file_registration(self, filing: RegistrationFiling) -> RegistrationResponse | Refused:
+    def _file_registration(self, filing: RegistrationFiling) -> RegistrationResponse | Refused:
         """REG-1: record a usage registration as pending, when the rules allow filing it now."""
         from kofu.registry.errors import RegistryError
         from kofu.registry.usage import file_usage_registration
@@ -279,3 +315,11 @@ class MunicipalService:
             return Refused(mapped)
         log.info("usage_registration_filed", municipality=self.rulebook.code)
         return RegistrationResponse()
+
+
+def _serial(text: str) -> int | None:
+    """A certificate serial given in hex, or None when it is not one (kept out of the subject)."""
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None

@@ -32,6 +32,8 @@ class CenterConfig:
     home (`kofu.netpki`) for mutual TLS to the municipal servers as `tls_server_name`; None = plain HTTP.
     `card_limit`: authentications per card (a burst of `capacity`, refilled over `per_seconds`).
     `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections.
+    `home`: where the audit keys live (keys/audit, created if missing); None (tests) keeps an unkeyed
+    audit chain, which anyone who can write the database can rewrite.
     """
 
     db_url: str
@@ -49,6 +51,7 @@ class CenterConfig:
     card_limit: Limit = CARD_LIMIT  # a resident never meets it; a card tried over and over does
     migrate: bool = True
     worker_threads: int = WORKER_THREADS
+    home: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -107,6 +110,7 @@ def build_config_from_settings(settings: Settings, section: str = "center") -> C
         card_limit=_card_limit(raw),
         migrate=bool(raw.get("migrate", True)),
         worker_threads=worker_threads(raw.get("worker_threads", WORKER_THREADS), section),
+        home=settings.home,
     )
 
 
