@@ -197,9 +197,11 @@ class AuditLog:
                 return None  # another worker holds the head; it looks again after its commit
             raise AuditError("no audit chain head: run the audit migration (kofu.audit.schema)")
         seq, prev_hash, keyed, at = row
-        if keyed is not None and keyed != (self.key is not None):
-            state = "keyed: this process has no key" if keyed else "not keyed"
-            raise AuditError(f"the audit chain is {state}")
+        if keyed and self.key is None:
+            raise AuditError("the audit chain is keyed: this process has no key")
+        if keyed is False and self.key is not None:
+            # a chain begun unkeyed goes on keyed; its first keyed entry pins the plain entries before it
+            log.warning("audit_chain_keyed_from", seq=seq + 1)
         return _Tip(seq, prev_hash, at or "")
 
     def _move_head(self, conn: Connection, tip: _Tip) -> None:

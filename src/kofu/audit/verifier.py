@@ -137,14 +137,17 @@ def _links(rows: Sequence[AuditEntry], key: bytes | None) -> tuple[list[Problem]
     previous: AuditEntry | None = None
     previous_ok = True
     expected = 1
+    keyed_from = _keyed_from(rows, key)
     for row in rows:
         if row.seq > expected:
             span = f"{expected}" if row.seq == expected + 1 else f"{expected}..{row.seq - 1}"
             problems.append(Problem(expected, "missing", f"entry {span} removed"))
-        own_ok = link(row.prev_hash, row.body(), key) == row.hash
+        # entries of a chain begun unkeyed, before its first keyed entry (which pins them), hash plain
+        row_key = None if row.seq < keyed_from and row.worker is None else key
+        own_ok = link(row.prev_hash, row.body(), row_key) == row.hash
         if not own_ok:
             was = positions.get(row.hash)
-            if was is not None and was != row.seq and link(row.prev_hash, row.body(was), key) == row.hash:
+            if was is not None and was != row.seq and link(row.prev_hash, row.body(was), row_key) == row.hash:
                 problems.append(Problem(row.seq, "reordered", f"holds the entry written as {was}"))
             else:
                 problems.append(Problem(row.seq, "altered", "its content does not match its hash"))
@@ -165,6 +168,13 @@ def _links(rows: Sequence[AuditEntry], key: bytes | None) -> tuple[list[Problem]
                 )
         previous, previous_ok, expected = row, own_ok, row.seq + 1
     return problems, sound
+
+
+def _keyed_from(rows: Sequence[AuditEntry], key: bytes | None) -> int:
+    """The seq of the first entry hashed under `key` (a chain begun unkeyed goes on keyed from there)."""
+    if key is None:
+        return 0
+    return next((row.seq for row in rows if link(row.prev_hash, row.body(), key) == row.hash), 0)
 
 
 def _head_problems(
