@@ -75,6 +75,11 @@ _CHAINED = select(_RECORDS.c.worker, _RECORDS.c.counter).where(
     _RECORDS.c.counter.in_(bindparam("counters", expanding=True)),
 )
 _MOVE = update(_HEAD).where(_HEAD.c.id == HEAD_ID)
+_TIP = (_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.keyed, _HEAD.c.at)
+_LOCK = select(*_TIP).where(_HEAD.c.id == HEAD_ID).with_for_update(skip_locked=True)
+# SQLite: a write first, so the database write lock is held before anything is read
+_LOCK_SQLITE = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq).returning(*_TIP)
+_HEAD_EXISTS = select(_HEAD.c.id).where(_HEAD.c.id == HEAD_ID)
 
 
 class AuditError(RuntimeError):
@@ -185,15 +190,9 @@ class AuditLog:
 
     def _lock_head(self, conn: Connection) -> _Tip | None:
         """The head, locked for this transaction; None when another worker holds it."""
-        columns = (_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.keyed, _HEAD.c.at)
-        if conn.dialect.name == "sqlite":
-            # a write first, so the database write lock is held before anything is read
-            statement: Any = update(_HEAD).values(seq=_HEAD.c.seq).returning(*columns)
-        else:
-            statement = select(*columns).with_for_update(skip_locked=True)
-        row = conn.execute(statement.where(_HEAD.c.id == HEAD_ID)).one_or_none()
+        row = conn.execute(_LOCK_SQLITE if conn.dialect.name == "sqlite" else _LOCK).one_or_none()
         if row is None:
-            if conn.execute(select(_HEAD.c.id).where(_HEAD.c.id == HEAD_ID)).first() is not None:
+            if conn.execute(_HEAD_EXISTS).first() is not None:
                 return None  # another worker holds the head; it looks again after its commit
             raise AuditError("no audit chain head: run the audit migration (kofu.audit.schema)")
         seq, prev_hash, keyed, at = row
@@ -233,16 +232,18 @@ class AuditLog:
 
     def _link(self, conn: Connection, rows: Sequence[Row[Any]], tip: _Tip) -> list[dict[str, Any]]:
         """The entries `rows` become after `tip` (which moves): refused rows become `audit.refused`."""
-        refused: dict[int, str] = {}
-        if self._record_key is not None:
-            refused = self._refusals(conn, rows)
+        if self._record_key is None:  # an unkeyed log links what it finds
+            events: dict[int, AuditEvent] = {
+                r.id: AuditEvent(r.actor, r.action, r.subject, r.outcome) for r in rows
+            }
+            refused: dict[int, str] = {}
+        else:
+            events, refused = self._checked(conn, rows, self._record_key)
         entries: list[dict[str, Any]] = []
         for r in rows:
-            if r.id in refused:
-                continue
-            at = r.at if r.at > tip.at else tip.at  # times only move forward along the chain
-            event = AuditEvent(r.actor, r.action, r.subject, r.outcome)
-            entries.append(self._next(tip, at, event, r.worker, r.counter))
+            if r.id not in refused:
+                at = r.at if r.at > tip.at else tip.at  # times only move forward along the chain
+                entries.append(self._next(tip, at, events[r.id], r.worker, r.counter))
         for r in rows:  # after the authentic ones: each refusal reported in the chain itself
             if r.id in refused:
                 log.error("audit_row_refused", pending_id=r.id, why=refused[r.id])
@@ -258,29 +259,32 @@ class AuditLog:
         tip.hash, tip.at = entry.hash, at
         return entry.__dict__
 
-    def _refusals(self, conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
-        """The rows not to link, and why: no worker's MAC (`forged`), or a number chained already
-        (`replayed`)."""
-        assert self._record_key is not None
+    @staticmethod
+    def _checked(
+        conn: Connection, rows: Sequence[Row[Any]], key: bytes
+    ) -> tuple[dict[int, AuditEvent], dict[int, str]]:
+        """The authentic rows' events, and the rows not to link with why: no worker's MAC (`forged`),
+        or a worker's number chained already (`replayed`)."""
+        events: dict[int, AuditEvent] = {}
         refused: dict[int, str] = {}
         seen: set[tuple[str, int]] = set()
         for r in rows:
-            if not _authentic(self._record_key, r):
+            event = _authentic(key, r)
+            if event is None:
                 refused[r.id] = "forged"
             elif (r.worker, r.counter) in seen:
                 refused[r.id] = "replayed"
             else:
+                events[r.id] = event
                 seen.add((r.worker, r.counter))
-        if seen:
+        if seen:  # one indexed read a batch: a copy of a row chained in an earlier batch
             workers = sorted({w for w, _ in seen})
             counters = sorted({c for _, c in seen})
-            chained_before = {
-                (w, c) for w, c in conn.execute(_CHAINED, {"workers": workers, "counters": counters})
-            }
+            earlier = {(w, c) for w, c in conn.execute(_CHAINED, {"workers": workers, "counters": counters})}
             for r in rows:
-                if r.id not in refused and (r.worker, r.counter) in chained_before:
+                if r.id in events and (r.worker, r.counter) in earlier:
                     refused[r.id] = "replayed"
-        return refused
+        return events, refused
 
     def _tally(self, factory: sessionmaker[Session], *, wait: bool = False) -> None:
         """Vouch in the chain for this worker's settled rows; when another worker holds the head, next
@@ -310,15 +314,15 @@ class AuditLog:
         return True
 
 
-def _authentic(key: bytes, r: Row[Any]) -> bool:
-    """Whether a pending row carries a worker's MAC of exactly its fields."""
+def _authentic(key: bytes, r: Row[Any]) -> AuditEvent | None:
+    """The event of a pending row that carries a worker's MAC of exactly its fields, else None."""
     if r.worker is None or r.counter is None or r.mac is None:
-        return False
+        return None
     try:
         event = AuditEvent(r.actor, r.action, r.subject, r.outcome)
     except ValueError:
-        return False
-    return hmac.compare_digest(row_mac(key, r.worker, r.counter, r.at, event), r.mac)
+        return None
+    return event if hmac.compare_digest(row_mac(key, r.worker, r.counter, r.at, event), r.mac) else None
 
 
 def _refused_subject(r: Row[Any]) -> str:
