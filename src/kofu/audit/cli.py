@@ -271,16 +271,23 @@ def reconcile(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line instead of text.")] = False,
 ) -> None:
     """Name every charged order whose quote, pay, render or confirm has no allowed entry in the chain."""
-    from kofu.center.reconcile import RENDER, STEPS, allowed_orders, charged_orders, unaudited
+    from kofu.center.reconcile import (
+        RENDER,
+        STEPS,
+        allowed_orders,
+        charged_orders,
+        recorded_decisions,
+        unaudited,
+    )
 
     key = _key(ctx, key_file)
     with _session(ctx, db) as session:
         charged = charged_orders(session)
-        allowed = allowed_orders(_decisions(session, key))
+        allowed = allowed_orders(recorded_decisions(session, key))
     steps: tuple[str, ...] = STEPS
     for url in render_db or []:
         with _session(ctx, url) as session:
-            allowed |= allowed_orders(_decisions(session, key))
+            allowed |= allowed_orders(recorded_decisions(session, key))
         steps = (*STEPS, RENDER)
     missing = unaudited(charged, allowed, steps)
     if as_json:
@@ -301,19 +308,6 @@ def reconcile(
         typer.echo(f"{len(charged)} charged orders: {state}")
     if missing:
         raise typer.Exit(1)
-
-
-def _decisions(session: Session, key: bytes | None) -> list[tuple[str, str, str]]:
-    """(action, subject, outcome) of every entry, and of every pending row a worker recorded (decided, not
-    chained yet); `kofu audit verify` vouches for the entries."""
-    from kofu.audit.log import read_chain, read_pending
-
-    entries, _ = read_chain(session)
-    found = [(e.action, e.subject, e.outcome) for e in entries]
-    for p in read_pending(session):
-        if p.event is not None and (p.authentic(key) or (key is None and p.mac is None)):
-            found.append((p.event.action, p.event.subject, p.event.outcome))
-    return found
 
 
 @app.command()

@@ -58,6 +58,7 @@ log = get_logger("audit.log")
 INFO_KEY = "kofu.audit"
 _NUMBERS_KEY = "kofu.audit.numbers"  # session.info: the (counter, worker, number) recorded in it
 TALLY_EVERY_S = 10.0  # a worker vouches for its settled rows this often (and at stop)
+BEHIND_WARN_S = 60.0  # a row dated this far behind the chain's last entry is logged
 TALLY_ATTEMPTS = 25  # at stop, tries for the head held by another worker (about 6 s in all)
 
 # Core tables: the ORM's bookkeeping cost more than the SQL here
@@ -242,7 +243,7 @@ class AuditLog:
         entries: list[dict[str, Any]] = []
         for r in rows:
             if r.id not in refused:
-                at = r.at if r.at > tip.at else tip.at  # times only move forward along the chain
+                at = r.at if r.at >= tip.at else _behind(r.at, tip.at)  # times only move forward
                 entries.append(self._next(tip, at, events[r.id], r.worker, r.counter))
         for r in rows:  # after the authentic ones: each refusal reported in the chain itself
             if r.id in refused:
@@ -323,6 +324,17 @@ def _authentic(key: bytes, r: Row[Any]) -> AuditEvent | None:
     except ValueError:
         return None
     return event if hmac.compare_digest(row_mac(key, r.worker, r.counter, r.at, event), r.mac) else None
+
+
+def _behind(at: str, last: str) -> str:
+    """`last`, for a row dated `at` before the chain's last entry; said aloud when it is far behind."""
+    try:
+        behind = (datetime.fromisoformat(last) - datetime.fromisoformat(at)).total_seconds()
+    except ValueError:
+        behind = float("inf")
+    if behind > BEHIND_WARN_S:  # a worker's clock stepped back, or the chain's last time is ahead
+        log.warning("audit_time_behind", recorded=at, chained=last, seconds=behind)
+    return last
 
 
 def _refused_subject(r: Row[Any]) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kofu.audit.entry import ALLOWED
+from kofu.audit.log import read_chain, read_pending
 from kofu.center.models import LedgerEntry, Order
 from kofu.rules.order import State
 
@@ -43,6 +44,17 @@ def charged_orders(session: Session) -> dict[str, datetime | None]:
     for order_id, at in session.execute(select(LedgerEntry.order_id, LedgerEntry.charged_at)):
         charged[str(order_id)] = at
     return charged
+
+
+def recorded_decisions(session: Session, key: bytes | None) -> list[tuple[str, str, str]]:
+    """(action, subject, outcome) of every entry, and of every pending row a worker recorded (decided,
+    not chained yet); `kofu audit verify` vouches for the entries."""
+    entries, _ = read_chain(session)
+    found = [(e.action, e.subject, e.outcome) for e in entries]
+    for p in read_pending(session):
+        if p.event is not None and (p.authentic(key) or (key is None and p.mac is None)):
+            found.append((p.event.action, p.event.subject, p.event.outcome))
+    return found
 
 
 def allowed_orders(decisions: Iterable[tuple[str, str, str]]) -> set[tuple[str, str]]:
