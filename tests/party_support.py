@@ -82,6 +82,7 @@ def in_process_parties(
             jpki_sign_ca=keys / "sign-ca.pem",
             migrate=migrate,
             statement_key=statement_key,
+            home=home,  # the audit keys, shared with the municipal server (one database, one chain)
         ),
         status=HttpStatusChecker("http://testserver/ocsp", client=ocsp),
         municipal_transports={OHIRA: httpx.ASGITransport(app=municipal_app)},

@@ -25,14 +25,23 @@ def event(i: int, actor: str = "T-SEJ-0001") -> AuditEvent:
     return AuditEvent(tagged("terminal", actor), "order.pay", subject(order=f"ord-{i:05d}"), outcome)
 
 
-def fill(url: str, n: int, *, key: bytes | None = None, actor: str = "T-SEJ-0001", start: Any = None) -> None:
+def fill(
+    url: str,
+    n: int,
+    *,
+    key: bytes | None = None,
+    actor: str = "T-SEJ-0001",
+    start: Any = None,
+    log: AuditLog | None = None,
+) -> None:
     """Record `n` events, one transaction each (as decisions arrive), each chained after its commit.
 
-    `start`: a barrier to wait at first (concurrent workers then also chain concurrently).
+    `start`: a barrier to wait at first (concurrent workers then also chain concurrently); `log`: the
+    worker's log (default: one keyed by `key`, heads unsigned).
     """
     engine = make_engine(url)
     factory = session_factory(engine)
-    log = AuditLog(key)
+    log = log or AuditLog(key)
     try:
         if start is not None:
             with engine.connect():

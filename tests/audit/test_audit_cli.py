@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from kofu.audit.cli import app
 from kofu.audit.keys import load_audit_key
+from kofu.audit.log import AuditLog
 from kofu.settings import Settings
 
 runner = CliRunner()
@@ -56,12 +57,17 @@ def test_audit_show_last_entries(sqlite_audit_url: str, kofu_home: Path) -> None
 
 
 def test_audit_home_key_is_used_by_verify(sqlite_audit_url: str, kofu_home: Path) -> None:
-    """With the home's key the chain is HMAC-keyed; verify uses that key, and without it cannot vouch."""
+    """With the home's keys the chain is HMAC-keyed and its head signed; verify uses that key, and
+    without it cannot vouch."""
     code, out = _run(kofu_home, "key")
     assert code == 0, out
     key = load_audit_key(kofu_home)
-    assert key is not None and (kofu_home / "keys/audit/chain.key").stat().st_mode & 0o077 == 0
-    fill(sqlite_audit_url, 3, key=key)
+    for name in ("chain.key", "head.key"):
+        assert (kofu_home / "keys/audit" / name).stat().st_mode & 0o077 == 0
+    assert (kofu_home / "keys/audit").stat().st_mode & 0o077 == 0
+    log = AuditLog.for_home(kofu_home)
+    assert key is not None and log.key == key
+    fill(sqlite_audit_url, 3, log=log)
     assert _run(kofu_home, "verify", "--db", sqlite_audit_url)[0] == 0
     other = kofu_home / "other"
     other.mkdir()
@@ -84,7 +90,8 @@ def test_audit_cli_bad_input_is_a_reason_not_a_traceback(
 
 
 def test_audit_anchor_catches_a_tail_cut_with_a_rewound_head(sqlite_audit_url: str, kofu_home: Path) -> None:
-    """A tail removed and the head record rewound to match is caught by an anchor noted earlier."""
+    """A tail removed and the head record rewound to match (seq, hash and time) is caught by an anchor
+    noted earlier; the head's time alone gives away a rewind that forgot it."""
     fill(sqlite_audit_url, 5)
     code, out = _run(kofu_home, "verify", "--db", sqlite_audit_url)
     anchor = out.strip().splitlines()[-1].split("--anchor ")[1]
@@ -94,7 +101,10 @@ def test_audit_anchor_catches_a_tail_cut_with_a_rewound_head(sqlite_audit_url: s
         "DELETE FROM audit_entries WHERE seq > 3",
         f"UPDATE audit_head SET seq = 3, hash = '{entries[2].hash}'",
     )
-    assert _run(kofu_home, "verify", "--db", sqlite_audit_url)[0] == 0  # the head alone cannot tell
+    code, out = _run(kofu_home, "verify", "--db", sqlite_audit_url)
+    assert code == 1 and "entry 3: head: the head records another time" in out
+    tamper(sqlite_audit_url, f"UPDATE audit_head SET at = '{entries[2].at}'")
+    assert _run(kofu_home, "verify", "--db", sqlite_audit_url)[0] == 0  # an unsigned head cannot tell
     code, out = _run(kofu_home, "verify", "--db", sqlite_audit_url, "--anchor", anchor)
     assert code == 1 and "entry 5: anchor" in out
     assert _run(kofu_home, "verify", "--db", sqlite_audit_url, "--anchor", "5:zz")[0] == 2

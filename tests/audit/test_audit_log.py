@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,10 +127,13 @@ def test_audit_key_setting_is_fixed_by_the_first_entry(sqlite_audit_url: str) ->
             AuditLog(None).append(session, event(1), T0)
         with pytest.raises(AuditError, match="keyed"):
             AuditLog(None).chain(factory)
-        assert AuditLog(bytes(32)).chain(factory) == 1  # the chain's own key chains it
+        # the chain's own key takes the row, but it carries no worker's MAC: refused, and said so (T6)
+        assert AuditLog(bytes(32)).chain(factory) == 1
     finally:
         engine.dispose()
-    assert check(sqlite_audit_url, bytes(32)).ok
+    entries, _ = chain(sqlite_audit_url)
+    assert [(e.action, e.outcome) for e in entries][1:] == [("audit.refused", "forged")]
+    assert [p.kind for p in check(sqlite_audit_url, bytes(32)).problems] == ["inserted"]
 
 
 def test_audit_no_chain_head_is_a_clear_error(sqlite_url: str) -> None:
@@ -204,3 +208,28 @@ def test_audit_decision_in_its_own_transaction(sqlite_audit_url: str) -> None:
     entries, _ = chain(sqlite_audit_url)
     assert [(e.seq, e.outcome) for e in entries] == [(1, "document_not_bound")]
     assert check(sqlite_audit_url).count == 1
+
+
+def test_audit_chain_begun_unkeyed_goes_on_keyed_and_its_plain_entries_stay_pinned(
+    sqlite_audit_url: str, kofu_home: Path
+) -> None:
+    """A home that ran without audit keys: the keyed log goes on with the same chain, and verify (with
+    the key) still names an entry of the plain part rewritten, since the first keyed entry pins it."""
+    fill(sqlite_audit_url, 3)
+    fill(sqlite_audit_url, 2, log=AuditLog.for_home(kofu_home))
+    key = AuditLog.for_home(kofu_home).key
+    assert check(sqlite_audit_url, key).ok
+    entries, _ = chain(sqlite_audit_url)
+    # entry 1 refused a step (order_state_conflict): rewritten as allowed, entries 2 and 3 recomputed
+    prev, statements = GENESIS, []
+    for e in entries[:3]:
+        e = AuditEntry(**{**e.__dict__, "outcome": "allowed"}) if e.seq == 1 else e
+        new = link(prev, AuditEntry(**{**e.__dict__, "prev_hash": prev}).body(), None)
+        statements.append(
+            f"UPDATE audit_entries SET outcome = '{e.outcome}', prev_hash = '{prev}', hash = '{new}' "
+            f"WHERE seq = {e.seq}"
+        )
+        prev = new
+    assert entries[0].outcome != "allowed"
+    tamper(sqlite_audit_url, *statements)
+    assert [(p.seq, p.kind) for p in check(sqlite_audit_url, key).problems] == [(4, "broken_link")]

@@ -161,6 +161,7 @@ def serve_deployment(home: Path) -> Iterator[Deployment]:
             municipalities=tuple(entries),
             verify_db_url=settings.db_url,
             statement_key=center_key_path(paths.home),
+            home=paths.home,
         )
         center_sock = bound_socket()
         servers.start("center", center_app(center), center_sock)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 
-from issuance_world import OHIRA, World
 from sqlalchemy import select
 
+from issuance_world import OHIRA, World
+from kofu.audit.keys import load_audit_key, load_head_public
 from kofu.audit.log import pending_count, read_chain
 from kofu.audit.verifier import verify_chain
 from kofu.registry.models import Person
@@ -44,11 +45,14 @@ def test_issuance_appends_every_decision_to_an_intact_chain_sec4(world: World) -
     with world.factory() as session:
         entries, head = read_chain(session)
         person = session.scalars(select(Person).where(Person.person_id == person_id)).one()
-    report = verify_chain(entries, head, None)
+    # keyed by the home's audit keys, the head signed (T6)
+    report = verify_chain(entries, head, load_audit_key(world.home), head_public=load_head_public(world.home))
     assert not report.problems, report.problems
+    assert head is not None and head.keyed and head.signature
     actions = [e.action for e in entries]
     assert "auth.authenticate" in actions
     assert sum(1 for a in actions if a.startswith("order.")) >= 4  # quote, pay, render, confirm
+    assert {"session.menu", "municipal.menu", "municipal.render"} <= set(actions)
     written = "".join(f"{e.actor}{e.subject}{e.outcome}" for e in entries)
     for private in (person.family_name, person.given_name, person.family_kana or ""):
         assert not private or private not in written

@@ -1,6 +1,7 @@
 """The background thread that moves recorded decisions into the audit chain, once a second.
 
-One per center worker process: workers that find the head locked skip, the holder picks up their rows.
+One per center (and municipal server) worker process: workers that find the head locked skip, the holder
+picks up their rows. A keyed log's chainer also writes its worker's tally every few seconds and at stop.
 Every TIDY_EVERY rows it has chained, it vacuums the pending table (PostgreSQL), which holds only rows
 deleted a moment after their insert: without that, every poll reads all of them.
 Errors (a database down during a fault) are logged and retried on the next round; the thread never dies.
@@ -56,10 +57,13 @@ class AuditChainer:
             self._thread.join(timeout_s)
             self._thread = None
 
-    def chain_once(self) -> int:
-        """One round; how many entries it chained (0 after an error, which is logged)."""
+    def chain_once(self, *, last: bool = False) -> int:
+        """One round; how many entries it chained (0 after an error, which is logged).
+
+        The `last` round vouches for every row this worker recorded (its tally), however recent.
+        """
         try:
-            moved = self.audit.chain(self.factory)
+            moved = self.audit.chain(self.factory, tally=True if last else None)
         except Exception as exc:  # the database may be down during a fault: log, retry next round
             if not self._failing:  # once per outage, not at every round
                 log.error("audit_chain_failed", error=type(exc).__name__, detail=str(exc)[:200])
@@ -84,4 +88,4 @@ class AuditChainer:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             self.chain_once()
-        self.chain_once()
+        self.chain_once(last=True)

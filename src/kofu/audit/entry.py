@@ -1,7 +1,9 @@
 """One audit entry and its link in the chain: pure values and hashing, no I/O.
 
 `hash = SHA-256(prev_hash ‖ canonical JSON of the entry)`, or HMAC-SHA-256 under the home's audit key
-when the log is keyed, so that someone who can edit the database cannot recompute the chain.
+when the log is keyed, so that someone who can edit the database cannot recompute the chain. In a keyed
+log each entry also names the worker that recorded it and that worker's counter, and each recorded row
+carries its worker's MAC (`row_mac`) until it is chained.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def subject(
     session: str | None = None,
     check: int | None = None,
     staff: str | None = None,
+    municipality: str | None = None,
 ) -> str:
     """The subject of a decision: order id, certificate serial (hex), person id..., space-separated."""
     parts: list[str] = []
@@ -62,6 +65,8 @@ def subject(
         parts.append(f"check:{int(check)}")
     if staff is not None:
         parts.append(tagged("staff", staff))
+    if municipality is not None:
+        parts.append(tagged("municipality", municipality))
     return " ".join(parts)
 
 
@@ -102,10 +107,12 @@ class AuditEntry:
     outcome: str
     prev_hash: str
     hash: str
+    worker: str | None = None  # keyed logs: the worker that recorded it (or the chainer that wrote it)
+    counter: int | None = None  # keyed logs: that worker's number for the row (None: written by a chainer)
 
     def body(self, seq: int | None = None) -> bytes:
         """The canonical JSON that is hashed (optionally as if the entry stood at `seq`)."""
-        fields = {
+        fields: dict[str, object] = {
             "seq": self.seq if seq is None else seq,
             "at": self.at,
             "actor": self.actor,
@@ -113,6 +120,9 @@ class AuditEntry:
             "subject": self.subject,
             "outcome": self.outcome,
         }
+        if self.worker is not None:  # entries of unkeyed logs hash as they always did
+            fields["worker"] = self.worker
+            fields["counter"] = self.counter
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -126,7 +136,55 @@ def link(prev_hash: str, body: bytes, key: bytes | None) -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
-def chained(seq: int, at: str, event: AuditEvent, prev_hash: str, key: bytes | None) -> AuditEntry:
+def chained(
+    seq: int,
+    at: str,
+    event: AuditEvent,
+    prev_hash: str,
+    key: bytes | None,
+    worker: str | None = None,
+    counter: int | None = None,
+) -> AuditEntry:
     """The entry `event` becomes at `seq` after `prev_hash`."""
-    draft = AuditEntry(seq, at, event.actor, event.action, event.subject, event.outcome, prev_hash, "")
+    draft = AuditEntry(
+        seq, at, event.actor, event.action, event.subject, event.outcome, prev_hash, "", worker, counter
+    )
     return AuditEntry(**{**draft.__dict__, "hash": link(prev_hash, draft.body(), key)})
+
+
+_RECORD_LABEL = b"kofu.audit.record/1"
+
+
+def record_key(chain_key: bytes) -> bytes:
+    """The key that authenticates recorded rows, derived from the chain key (one file to keep)."""
+    return hmac.new(chain_key, _RECORD_LABEL, hashlib.sha256).digest()
+
+
+def row_mac(key: bytes, worker: str, counter: int, at: str, event: AuditEvent) -> str:
+    """A worker's MAC of a row it records: every field, so no field can be changed nor the row made up."""
+    fields = (worker, str(counter), at, event.actor, event.action, event.subject, event.outcome)
+    return hmac.digest(key, "\x1f".join(fields).encode(), "sha256").hex()
+
+
+def head_message(seq: int, hash_: str, at: str | None) -> bytes:
+    """What the head's signature covers: the last entry's seq, hash and time."""
+    return f"kofu.audit.head/1\x1f{seq}\x1f{hash_}\x1f{at or ''}".encode()
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """A recorded row not chained yet, as `kofu audit verify` checks it."""
+
+    id: int
+    at: str
+    event: AuditEvent | None  # None: fields no worker could have recorded
+    worker: str | None
+    counter: int | None
+    mac: str | None
+
+    def authentic(self, key: bytes | None) -> bool:
+        """Whether a worker holding the chain key `key` recorded exactly this row."""
+        if key is None or self.event is None or self.worker is None or self.counter is None:
+            return False
+        expected = row_mac(record_key(key), self.worker, self.counter, self.at, self.event)
+        return self.mac is not None and hmac.compare_digest(expected, self.mac)

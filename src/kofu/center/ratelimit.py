@@ -30,6 +30,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from kofu.audit.entry import tagged
+from kofu.audit.log import record as audit_record
 from kofu.db import NAMING, migrate, table_of, transaction
 from kofu.rules import ids
 from kofu.rules.decision import Allowed, Refused
@@ -167,6 +169,15 @@ def check_and_take(
         row = session.execute(_HELD, {"k": key}).one()
         allowed, after = take(Bucket(row.tokens, row.updated_at), rule, at)
         session.execute(_TAKE, {"k": key, "tokens": after.tokens, "updated_at": after.updated_at})
+        if not allowed and key.startswith("terminal:"):  # audit hook (kofu.audit); a card's refusal is
+            audit_record(  # its authentication's entry
+                session,
+                actor=tagged("terminal", key.removeprefix("terminal:")),
+                action="auth.rate_limited",
+                subject="",
+                result=Refused(Reason.RATE_LIMITED),
+                now=now,
+            )
     return Allowed() if allowed else Refused(Reason.RATE_LIMITED)
 
 

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import httpx
 
+from kofu.chaos.audit_check import judge_audit
 from kofu.chaos.cast import Cast, choose_cast
 from kofu.chaos.checks import content_at_rest, judge_hours, judge_ledger, needles
 from kofu.chaos.clock import build_library, clock_env, set_offset
@@ -44,7 +45,14 @@ INVARIANTS = (
     "content_at_rest",
 )
 # Also checked, and also must be 0: the clock rules, duplicates, and the bench itself.
-ALSO_ZERO = ("hours_wrong", "second_documents", "duplicates_mishandled", "bench_errors")
+ALSO_ZERO = (
+    "hours_wrong",
+    "second_documents",
+    "duplicates_mishandled",
+    "bench_errors",
+    "audit_problems",  # kofu audit verify on the center's and the municipal server's chains
+    "unaudited_charges",  # kofu audit reconcile: a charge without its decisions (render included)
+)
 PG_ENV = "KOFU_TEST_DATABASE_URL"
 MAX_CHANGES = 60  # each takes a whole household (and register) out of the other pools
 
@@ -484,6 +492,9 @@ def _judge(
     bench_errors = [f"visit {r.index}: {r.code}" for r in results if r.code.startswith("bench_error")]
     mishandled = [f"visit {r.index}: {m}" for r in results for m in r.mishandled]
     second = sum(r.extra_documents for r in results)
+    shared = (stack.municipal_db_url or stack.registry_url) == stack.center_url  # then one chain
+    municipal = None if shared else stack.municipal_sessions()
+    audit_problems, unaudited = judge_audit(home, stack.center_sessions(), municipal)
     for key, cases in (
         ("charged_without_print", ledger.charged_without_print),
         ("print_without_one_charge", ledger.print_without_one_charge),
@@ -493,6 +504,8 @@ def _judge(
         ("duplicates_mishandled", mishandled),
         ("bench_errors", bench_errors),
         ("printed_number_not_registered", ledger.number_not_registered),
+        ("audit_problems", audit_problems),
+        ("unaudited_charges", unaudited),
     ):
         if cases:
             examples[key] = list(cases)
@@ -509,6 +522,8 @@ def _judge(
         "duplicates_mishandled": len(mishandled),
         "bench_errors": len(bench_errors),
         "printed_number_not_registered": len(ledger.number_not_registered),
+        "audit_problems": len(audit_problems),
+        "unaudited_charges": len(unaudited),
         "orders": ledger.orders,
         "charges": ledger.charges,
         "voided_with_cash_returned": ledger.cash_returned_orders,

@@ -298,6 +298,10 @@ class Stack:
     def center_sessions(self) -> sessionmaker[Session]:
         return self._factory(self.center_url)
 
+    def municipal_sessions(self) -> sessionmaker[Session]:
+        """The municipal server's own tables (its audit chain among them)."""
+        return self._factory(self.municipal_db_url or self.registry_url)
+
     def _factory(self, url: str) -> sessionmaker[Session]:
         cache: dict[str, sessionmaker[Session]] = self.__dict__.setdefault("_factories", {})
         if url not in cache:

@@ -73,6 +73,7 @@ def build_parties(settings: Settings, paths: DemoPaths, host: str, base_port: in
         verify_db_url=settings.db_url,  # where `kofu verify` looks with the same KOFU_HOME
         statement_key=center_key_path(paths.home),
         docs=True,  # the README points at the center's /docs
+        home=paths.home,  # the audit keys
     )
     parties.append(Party("center", port["center"], center_app(center)))
     kiosk = KioskConfig(home=paths.home, terminal_id=TERMINAL_ID, center_url=url["center"], docs=True)

@@ -15,6 +15,7 @@ import anyio
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
+from kofu.audit.chainer import AuditChainer
 from kofu.center.app.http import documented, install_error_handlers, refusal_response
 from kofu.db import limit_worker_threads
 from kofu.documents.published import keyset_document
@@ -81,10 +82,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         limit_worker_threads(svc.config.worker_threads)  # no more threads than pooled connections
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(purge_spent_statements)
-            yield
-            tasks.cancel_scope.cancel()
+        chainer = AuditChainer(svc.audit, svc.own_sessions)  # this worker's recorded decisions, chained
+        chainer.start()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(purge_spent_statements)
+                yield
+                tasks.cancel_scope.cancel()
+        finally:
+            await anyio.to_thread.run_sync(chainer.stop)
 
     app = FastAPI(
         title=f"kofu municipal server ({svc.rulebook.name_en}, {svc.rulebook.code})",

@@ -7,13 +7,18 @@ are values. The PDF is made in memory and handed back; nothing of it is written 
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.orm import Session, sessionmaker
 
+from kofu.audit.entry import subject as audit_subject
+from kofu.audit.log import AuditLog, attach_audit
+from kofu.audit.log import record as audit_record
 from kofu.db import make_engine, session_factory, transaction
 from kofu.documents.compose import Choice, Issuance, compose
 from kofu.documents.keys import SealingKeys, sealing_keys
@@ -47,6 +52,8 @@ from kofu.wire.statements import R, Signed, Statement, StatementKeys, trusted_ke
 log = get_logger("municipal")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+CALLER = "party:center"  # the only caller of the menu, render and filing routes
 
 
 def utc_now() -> datetime:
@@ -166,7 +173,9 @@ class MunicipalService:
         self.registry_sessions = session_factory(self.registry)
         same = config.own_db_url == config.registry_url
         own = self.registry if same else make_engine(config.own_db_url, threads=threads)
-        self.own_sessions: sessionmaker[Session] = session_factory(own)
+        # every menu, render and filing is appended to this server's own audit chain (its own database)
+        self.audit = AuditLog.for_home(config.home.resolve())
+        self.own_sessions: sessionmaker[Session] = attach_audit(session_factory(own), self.audit)
         self.clock = clock
         self._keys: SealingKeys | None = None
         self._verifier: ec.EllipticCurvePublicKey | None = None
@@ -219,12 +228,53 @@ class MunicipalService:
             log.warning("statement_refused", purpose=kind.__name__)
         return statement
 
+    # --- audit hook (kofu.audit): each answer of the three routes, refusals too, in a transaction of its own
+    def audited(self, action: str, result: T, *, serial: str | None, order: uuid.UUID | None = None) -> T:
+        """`result`, after recording it in this server's audit log (ids and outcome only, SEC-4).
+
+        `serial` None: the statement asking was refused, so nothing it names is believed."""
+        subject = audit_subject(
+            order=order, serial=None if serial is None else _serial(serial), municipality=self.rulebook.code
+        )
+        with transaction(self.own_sessions) as session:
+            audit_record(
+                session, actor=CALLER, action=action, subject=subject, result=result, now=self.clock()
+            )
+        return result
+
     def menu(self, signed: Signed) -> MenuResponse | Refused:
-        """Every kind, allowed with its choices or refused with its reason, for this card now."""
+        """Every kind, allowed with its choices or refused with its reason, for the stated card now
+        (audited, a refused statement too)."""
         statement = self._open(signed, MenuQuery)
         if isinstance(statement, Refused):
-            return statement
+            return self.audited("municipal.menu", statement, serial=None)
         query = statement.request
+        return self.audited("municipal.menu", self._menu(query), serial=query.auth_serial)
+
+    def render(self, signed: Signed) -> Rendered | Refused:
+        """The order's document, sealed in memory, only for a statement of the center and once per
+        statement: a replayed statement gets no number and no document (audited: the order, the card,
+        the outcome; a refused statement too)."""
+        statement = self._open(signed, RenderRequest)
+        if isinstance(statement, Refused):
+            return self.audited("municipal.render", statement, serial=None)
+        request = statement.request
+        result = self._render(request, Spent(statement.statement_id, statement.expires_at))
+        return self.audited(
+            "municipal.render", result, serial=request.requester_serial, order=request.order_id
+        )
+
+    def file_registration(self, signed: Signed) -> RegistrationResponse | Refused:
+        """REG-1, once per statement of the center, audited (a refused statement too)."""
+        statement = self._open(signed, RegistrationFiling)
+        if isinstance(statement, Refused):
+            return self.audited("municipal.registration", statement, serial=None)
+        filing = statement.request
+        result = self._file_registration(filing, Spent(statement.statement_id, statement.expires_at))
+        return self.audited("municipal.registration", result, serial=filing.auth_serial)
+
+    def _menu(self, query: MenuQuery) -> MenuResponse | Refused:
+        """Every kind, allowed with its choices or refused with its reason, for this card now."""
         found = self._holder(query.auth_serial, query.municipality_code)
         if isinstance(found, Refused):
             return found
@@ -236,15 +286,9 @@ class MunicipalService:
             registration=registration_status(self.rulebook, snap, card, at),
         )
 
-    def render(self, signed: Signed) -> Rendered | Refused:
-        """Decide again, compose from one consistent read, render and seal in memory (SEC-4).
-
-        Only for a statement of the center, once: a replayed statement gets no number and no document.
-        """
-        statement = self._open(signed, RenderRequest)
-        if isinstance(statement, Refused):
-            return statement
-        request = statement.request
+    def _render(self, request: RenderRequest, spent: Spent) -> Rendered | Refused:
+        """Decide again, compose from one consistent read, render and seal in memory (SEC-4); the
+        statement asking is `spent` with the document number (none for a statement served before)."""
         found = self._holder(request.requester_serial, request.municipality_code)
         if isinstance(found, Refused):
             return found
@@ -277,7 +321,7 @@ class MunicipalService:
             code=self.rulebook.code,
             issued_on=issued_on,
             now=at,
-            spent=Spent(statement.statement_id, statement.expires_at),
+            spent=spent,
         )
         if number is None:
             log.warning("statement_replayed", order_id=str(request.order_id))
@@ -307,19 +351,15 @@ class MunicipalService:
         log.info("rendered", order_id=str(request.order_id), kind=request.kind.value, number=number)
         return Rendered(pdf, headers)
 
-    def file_registration(self, signed: Signed) -> RegistrationResponse | Refused:
-        """REG-1: record a usage registration as pending, when the rules allow filing it now (once per
-        statement of the center)."""
+    def _file_registration(self, filing: RegistrationFiling, spent: Spent) -> RegistrationResponse | Refused:
+        """REG-1: record a usage registration as pending, when the rules allow filing it now (the
+        statement asking is `spent` first: a filing once per statement)."""
         from kofu.municipal.numbers import spend
         from kofu.registry.errors import RegistryError
         from kofu.registry.usage import file_usage_registration
 
-        statement = self._open(signed, RegistrationFiling)
-        if isinstance(statement, Refused):
-            return statement
-        filing = statement.request
         with transaction(self.own_sessions) as session:
-            if not spend(session, Spent(statement.statement_id, statement.expires_at)):
+            if not spend(session, spent):
                 return Refused(Reason.STATEMENT_INVALID)
         found = self._holder(filing.auth_serial, filing.municipality_code)
         if isinstance(found, Refused):
@@ -339,3 +379,11 @@ class MunicipalService:
             return Refused(mapped)
         log.info("usage_registration_filed", municipality=self.rulebook.code)
         return RegistrationResponse()
+
+
+def _serial(text: str) -> int | None:
+    """A certificate serial given in hex, or None when it is not one (kept out of the subject)."""
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None

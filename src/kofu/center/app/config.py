@@ -37,6 +37,8 @@ class CenterConfig:
     `worker_threads`: each worker's handler threads, and its pooled PostgreSQL connections.
     `docs`: serve the API docs (`/docs`, `/redoc`, `/openapi.json`); off, the schema is for code only.
     `statement_key`: the center's key that signs its statements to municipal servers (made on first use).
+    `home`: where the audit keys live (keys/audit, created if missing); None (tests) keeps an unkeyed
+    audit chain, which anyone who can write the database can rewrite.
     """
 
     db_url: str
@@ -56,6 +58,7 @@ class CenterConfig:
     worker_threads: int = WORKER_THREADS
     docs: bool = False
     statement_key: Path = Path("var") / "keys" / "center" / KEY_FILE
+    home: Path | None = None
 
 
 class MunicipalityTable(BaseModel):
@@ -115,4 +118,5 @@ def build_config_from_settings(settings: Settings) -> CenterConfig:
         else table.require_terminal_cert,
         card_limit=Limit(capacity=table.card_rate_capacity, per_seconds=table.card_rate_seconds),
         statement_key=table.statement_key or center_key_path(settings.home),
+        home=settings.home,
     )

@@ -95,9 +95,10 @@ def build_service(
         from kofu.center.app.schema import migrate_center_all
 
         migrate_center_all(config.db_url)
-    # every order step and authentication decision is appended to the hash-chained audit log
+    # every decision is appended to the hash-chained audit log, keyed by the home's audit keys
     threads = config.worker_threads
-    factory = attach_audit(session_factory(make_engine(config.db_url, threads=threads)), AuditLog())
+    audit = AuditLog.for_home(config.home) if config.home is not None else AuditLog()
+    factory = attach_audit(session_factory(make_engine(config.db_url, threads=threads)), audit)
     auth_ca = x509.load_pem_x509_certificate(config.jpki_auth_ca.read_bytes())
     sign_ca = (
         x509.load_pem_x509_certificate(config.jpki_sign_ca.read_bytes())

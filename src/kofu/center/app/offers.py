@@ -8,6 +8,7 @@ Never names or labels (the center keeps no certificate content); forgotten with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,8 +104,17 @@ def load(session: Session, session_id: str, code: str) -> Offer | None:
     return None if items is None else _from_json(items)
 
 
-def store(factory: sessionmaker[Session], session_id: str, code: str, offer: Offer | None) -> None:
-    """Replace the session's offer from this municipality (None: drop it, so the quote asks afresh)."""
+def store(
+    factory: sessionmaker[Session],
+    session_id: str,
+    code: str,
+    offer: Offer | None,
+    also: Callable[[Session], None] | None = None,
+) -> None:
+    """Replace the session's offer from this municipality (None: drop it, so the quote asks afresh).
+
+    `also` runs in the same transaction (the menu's audit entry).
+    """
     try:
         with transaction(factory) as session:
             # the session row first (as a close takes it): an offer is never stored for a closed session
@@ -114,5 +124,7 @@ def store(factory: sessionmaker[Session], session_id: str, code: str, offer: Off
                 session.execute(
                     _ADD, {"session_id": session_id, "municipality_code": code, "items": _to_json(offer)}
                 )
+            if also is not None:
+                also(session)
     except IntegrityError:
         pass  # a twin of this retried menu request stored its offer, as fresh as this one, first

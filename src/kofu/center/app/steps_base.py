@@ -17,9 +17,14 @@ from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from kofu.audit.entry import tagged
+from kofu.audit.log import attached
+from kofu.audit.log import record as audit_record
 from kofu.center.app.municipal_client import Fetched, MunicipalClient
 from kofu.center.auth.authenticator import Authenticator
 from kofu.center.auth.revocation import StatusChecker
+from kofu.db import transaction
+from kofu.rules.decision import Refused
 from kofu.wire.orders import (
     RenderRequest,
 )
@@ -70,3 +75,19 @@ class CenterBase:
 
     async def _db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)
+
+    # --- audit hook (kofu.audit): a refusal decided outside an order step's own transaction is
+    # --- appended in a transaction of its own; answers are appended where their step writes.
+    def _audit_refusal(self, result: T, *, action: str, terminal_id: str, subject: str) -> T:
+        """`result`, recorded first when it is a refusal (and the factory has an audit log)."""
+        if isinstance(result, Refused) and attached(self.factory) is not None:
+            with transaction(self.factory) as session:
+                audit_record(
+                    session,
+                    actor=tagged("terminal", terminal_id),
+                    action=action,
+                    subject=subject,
+                    result=result,
+                    now=self.clock(),
+                )
+        return result

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from kofu.audit.entry import subject as audit_subject
 from kofu.center import orders, registers
 from kofu.center.app import offers
 from kofu.center.app import sessions as kiosk
@@ -94,11 +95,18 @@ class OrderSteps(SessionSteps):
             return quoted
         menu = await self.menu(request.session_id, request.terminal_id, request.municipality_code)
         if isinstance(menu, Refused):
-            return menu
+            return await self._db(self._refused_quote, request, menu)
         item = priced(offers.offer_of(menu), request)
         if isinstance(item, Refused):
-            return item
+            return await self._db(self._refused_quote, request, item)
         return await self._db(self._open_order, request, item)
+
+    def _refused_quote(self, request: QuoteRequest, refused: Refused) -> Refused:
+        """A quote refused before its order opened (audit hook: the order step records its own)."""
+        subject = audit_subject(session=request.session_id, municipality=request.municipality_code)
+        return self._audit_refusal(
+            refused, action="order.quote", terminal_id=request.terminal_id, subject=subject
+        )
 
     def _quote_offered(self, request: QuoteRequest) -> OrderResponse | Refused | None:
         """The quote from the stored offer, in one hop and one read; None when there is no offer."""
@@ -107,16 +115,16 @@ class OrderSteps(SessionSteps):
                 session, request.session_id, request.terminal_id, request.municipality_code, self.clock()
             )
             if isinstance(found, Refused):
-                return found
+                return self._refused_quote(request, found)
             who, _role, municipality = found
-            if isinstance(municipality, Refused):
-                return Refused(municipality.reason)  # as its closed menu refuses every kind
+            if isinstance(municipality, Refused):  # as its closed menu refuses every kind
+                return self._refused_quote(request, Refused(municipality.reason))
             offer = offers.load(session, request.session_id, request.municipality_code)
         if offer is None:
             return None
         item = priced(offer, request)
         if isinstance(item, Refused):
-            return item
+            return self._refused_quote(request, item)
         return self._open_order(request, item, who)
 
     def _open_order(
@@ -127,7 +135,7 @@ class OrderSteps(SessionSteps):
             with reading(self.factory) as session:
                 found = kiosk.authenticated(session, request.session_id, request.terminal_id, now)
             if isinstance(found, Refused):
-                return found
+                return self._refused_quote(request, found)
             who = found
 
         def live(session: Session) -> Refused | None:
@@ -272,13 +280,20 @@ class OrderSteps(SessionSteps):
         """
         prepared = await self._db(self._render_request, order_id, steps)
         if isinstance(prepared, Refused):
-            return prepared
+            return await self._db(self._refused_document, order_id, steps, prepared)
         request, base_url, vouch = prepared
         fetched = await self.municipal.render(request.municipality_code, base_url, request, vouch)
         if isinstance(fetched, Refused):
-            return fetched
+            return await self._db(self._refused_document, order_id, steps, fetched)
         refused = await self._db(self._accept_document, order_id, steps, request, fetched)
         return refused if refused is not None else Document(fetched)
+
+    def _refused_document(self, order_id: uuid.UUID, steps: Steps, refused: Refused) -> Refused:
+        """A document step refused before the order step (audit hook: `mark_rendered` records its own)."""
+        subject = audit_subject(order=order_id)
+        return self._audit_refusal(
+            refused, action="order.render", terminal_id=steps.terminal_id, subject=subject
+        )
 
     def _accept_document(
         self, order_id: uuid.UUID, steps: Steps, request: RenderRequest, fetched: Fetched
@@ -287,7 +302,7 @@ class OrderSteps(SessionSteps):
         bound = _check_bound(fetched, request)
         if bound is not None:
             log.error("document_not_bound", order_id=str(order_id))
-            return Refused(bound)
+            return self._refused_document(order_id, steps, Refused(bound))
         receipt = orders.mark_rendered(
             self.factory,
             order_id=order_id,

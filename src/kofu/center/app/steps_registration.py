@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 
+from kofu.audit.entry import subject as audit_subject
+from kofu.audit.entry import tagged
+from kofu.audit.log import record as audit_record
 from kofu.center import registers
 from kofu.center.app import routing
 from kofu.center.app import sessions as kiosk
@@ -95,26 +98,45 @@ class RegistrationSteps(CenterBase):
     async def register(self, session_id: str, request: RegistrationRequest) -> RegistrationResponse | Refused:
         """REG-1: file the usage registration at the 本籍地; the card is routed there from now on."""
         checked = await self._db(self._check_filing, session_id, request)
+        subject = audit_subject(session=session_id, municipality=request.municipality_code)
+
+        def audited(refused: Refused) -> Refused:  # audit hook (kofu.audit): every refused filing
+            return self._audit_refusal(
+                refused, action="registration.file", terminal_id=request.terminal_id, subject=subject
+            )
+
         if isinstance(checked, Refused):
-            return checked
+            return await self._db(audited, checked)
         filing, vouch = checked
         municipality = await self._db(self._registration_target, request.municipality_code)
         if isinstance(municipality, Refused):
-            return municipality
+            return await self._db(audited, municipality)
         answer = await self.municipal.file_registration(
             request.municipality_code, municipality.base_url, filing, vouch
         )
         if isinstance(answer, Refused):
-            return answer
-        await self._db(self._route_after_filing, filing)
+            return await self._db(audited, answer)
+        await self._db(self._route_after_filing, filing, request.terminal_id, session_id)
         return answer
 
-    def _route_after_filing(self, filing: RegistrationFiling) -> None:
+    def _route_after_filing(self, filing: RegistrationFiling, terminal_id: str, session_id: str) -> None:
         with transaction(self.factory) as session:
             routing.add_card_route(
                 session,
                 auth_serial=filing.auth_serial,
                 municipality_code=filing.municipality_code,
                 role="honsekichi",
+                now=self.clock(),
+            )
+            audit_record(  # audit hook (kofu.audit): the filing, in the transaction that routes the card
+                session,
+                actor=tagged("terminal", terminal_id),
+                action="registration.file",
+                subject=audit_subject(
+                    session=session_id,
+                    serial=int(filing.auth_serial, 16),
+                    municipality=filing.municipality_code,
+                ),
+                result=None,
                 now=self.clock(),
             )

@@ -13,6 +13,9 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kofu.audit.entry import subject as audit_subject
+from kofu.audit.entry import tagged
+from kofu.audit.log import record as audit_record
 from kofu.center import registers
 from kofu.center.app import offers, routing
 from kofu.center.app import sessions as kiosk
@@ -238,10 +241,20 @@ class SessionSteps(CenterBase):
         the quote is priced from; any other answer from its server drops the offer, so the quote asks afresh.
         """
         found = await self._db(self._who_and_route, session_id, terminal_id, code)
+        subject = audit_subject(session=session_id, municipality=code)
         if isinstance(found, Refused):
-            return found
+            return await self._db(
+                self._audit_refusal, found, action="session.menu", terminal_id=terminal_id, subject=subject
+            )
         who, role, municipality = found
         if isinstance(municipality, Refused):
+            await self._db(
+                self._audit_refusal,
+                municipality,
+                action="session.menu",
+                terminal_id=terminal_id,
+                subject=subject,
+            )
             return closed_menu(code, municipality.reason)
         query = MenuQuery(
             auth_serial=who.auth_serial,
@@ -253,7 +266,15 @@ class SessionSteps(CenterBase):
             code, municipality.base_url, query, Vouch(session_id, who.challenge)
         )
         offer = offers.offer_of(answer) if isinstance(answer, MenuResponse) else None
-        await self._db(offers.store, self.factory, session_id, code, offer)
+
+        def audited(session: Session) -> None:  # audit hook: the menu served (or refused), with the offer
+            subject = audit_subject(session=session_id, serial=int(who.auth_serial, 16), municipality=code)
+            actor = tagged("terminal", terminal_id)
+            audit_record(
+                session, actor=actor, action="session.menu", subject=subject, result=answer, now=self.clock()
+            )
+
+        await self._db(offers.store, self.factory, session_id, code, offer, audited)
         if isinstance(answer, Refused) and answer.reason is Reason.MUNICIPALITY_UNAVAILABLE:
             return closed_menu(code, answer.reason)
         return answer
