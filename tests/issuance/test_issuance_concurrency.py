@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from issuance_world import OHIRA, OTHER_TERMINAL, TERMINAL, World
 from sqlalchemy import select
 
+from issuance_world import OHIRA, OTHER_TERMINAL, TERMINAL, World
 from kofu.center.app.routing import card_routes, sync_routes_from_registry
 from kofu.db import transaction
 from kofu.documents.binding import bound_to

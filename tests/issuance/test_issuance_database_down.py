@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from issuance_world import OHIRA, TERMINAL, World
 from sqlalchemy import Engine
 
+from issuance_world import OHIRA, TERMINAL, World
 from kofu.db import make_engine
 from kofu.rules.reasons import Reason
 from party_support import center_statement

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, SIGN_PASSWORD, World
 
+from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, SIGN_PASSWORD, World
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
 from kofu.center.app.routing import add_card_route

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import pytest
 import uvicorn
-from issuance_world import OHIRA, World
 
+from issuance_world import OHIRA, World
 from kofu.center.app.municipal_client import MunicipalClient
 from kofu.center.registers import add_municipality
 from kofu.chaos.stack import free_port

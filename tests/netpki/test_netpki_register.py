@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from netpki_helpers import get, serving
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center import registers
@@ -19,6 +18,7 @@ from kofu.netpki import authority
 from kofu.netpki.tls import client_context, scope_peer_certificate, scope_terminal_id
 from kofu.rules.decision import Refused
 from kofu.wire.common import ErrorBody, error_responses, http_status
+from netpki_helpers import get, serving
 
 NOW = datetime(2026, 4, 1, 3, tzinfo=UTC)
 

@@ -14,12 +14,12 @@ import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-from netpki_helpers import get, serving
 
 from kofu.netpki import authority
 from kofu.netpki.authority import NetPaths, NetPkiError
 from kofu.netpki.serving import PeerCertH11Protocol, ServerContextFactory
 from kofu.netpki.tls import client_context, scope_peer_certificate, scope_terminal_id
+from netpki_helpers import get, serving
 
 
 async def whoami(scope: dict[str, Any], receive: Any, send: Any) -> None:
