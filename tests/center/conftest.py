@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.center import registers
 from kofu.center.models import Base
+from kofu.center.ratelimit import Base as RateBase
 from kofu.center.schema import migrate_center
 from kofu.db import make_engine, normalise_url, session_factory, transaction
 
@@ -69,7 +70,7 @@ def sqlite_center(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
 
 def _empty_postgres(url: str) -> None:
     engine = make_engine(url)
-    tables = ", ".join(Base.metadata.tables)
+    tables = ", ".join([*Base.metadata.tables, *RateBase.metadata.tables])  # a payment draws on a bucket
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         for table in ("center_fee_ledger", "center_order_events"):  # a test may have disabled the guard

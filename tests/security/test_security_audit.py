@@ -319,6 +319,28 @@ def test_T6_menus_quote_and_document_refusals_and_renders_are_audited(kiosk: Kio
     assert ("order.quote", reason) in actions
     assert ("order.render", "order_state_conflict") in {(a, o) for a, s, o in decisions if order_id in s}
     assert ("municipal.render", "allowed") in {(a, o) for a, s, o in decisions if order_id in s}
+    number = document.headers["x-kofu-document-number"]
+    assert any(a == "municipal.render" and f"document:{number}" in s for a, s, _o in decisions)
+
+
+def test_T6_a_document_asked_again_is_an_audited_refusal(kiosk: Kiosk) -> None:
+    """T6: the second document of a delivered order is refused and leaves an entry saying so."""
+    session_id = kiosk.signed_in(kiosk.card(_person(kiosk)))
+    quote = kiosk.center.post(
+        "/v1/orders/quote",
+        json={**kiosk.steps(session_id), "municipality_code": OHIRA, "kind": "juminhyo", "copies": 1},
+    )
+    order_id = quote.json()["order_id"]
+    paid = kiosk.center.post(f"/v1/orders/{order_id}/pay", json={**kiosk.steps(session_id), "cash": 300})
+    assert paid.status_code == 200, paid.text
+    first = kiosk.center.post(f"/v1/orders/{order_id}/document", json=kiosk.steps(session_id))
+    assert first.status_code == 200, first.text
+    again = kiosk.center.post(f"/v1/orders/{order_id}/document", json=kiosk.steps(session_id))
+    assert again.status_code == 409 and again.json()["reason"] == "order_state_conflict"
+    refusals = [
+        o for a, s, o in kiosk.decisions() if a == "order.render" and order_id in s and o != "allowed"
+    ]
+    assert refusals == ["order_state_conflict"]
 
 
 def test_T6_rate_limit_refusals_are_audited(kiosk: Kiosk) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
-from issuance_world import OTHER_TERMINAL, TERMINAL, World
-from kofu.center.ratelimit import OPEN_LIMIT, RENDER_LIMIT
+from issuance_world import OTHER_TERMINAL, TERMINAL, World, at_jst
+from kofu.center import orders
+from kofu.center.ratelimit import OPEN_LIMIT, PAY_LIMIT
 from kofu.netpki import authority
 from kofu.netpki.gate import route_table
+from kofu.rules.calendar import JST
+from kofu.rules.decision import Refused
+from kofu.rules.order import State
 from kofu.wire.bodylimit import MAX_BODY, MAX_DEPTH
 from party_support import PeerCertificate
 
@@ -103,10 +108,19 @@ def test_t8_another_partys_certificate_cannot_spend_a_terminals_bucket(
     world.signed_in(world.issue(world.person("adult_resident")))  # not rate_limited
 
 
-def test_session_opens_and_documents_are_limited_per_terminal(sqlite_world: World) -> None:
-    """Item 6: a terminal opening sessions (or taking documents) faster than its limit is refused 429
-    rate_limited with a Retry-After, before any session or document is made; another terminal is not."""
+def test_session_opens_and_orders_paid_are_limited_per_terminal(sqlite_world: World) -> None:
+    """Item 6: a terminal opening sessions (or paying orders, each of which renders a document) faster
+    than its limit is refused 429 rate_limited with a Retry-After, and nothing is made; another terminal
+    is not. Once a card is signed in, the clocks stand still at the last noon in Japan (inside every
+    hour rule), so no bucket refills during the test."""
     world = sqlite_world
+    step = world.signed_in(
+        world.issue(world.person("adult_resident"), issued_at=datetime.now(UTC) - timedelta(days=3)),
+        OTHER_TERMINAL,
+    )
+    now = datetime.now(JST)
+    noon = at_jst(now.date() if now.hour >= 12 else now.date() - timedelta(days=1), 12)
+    world.clock.fixed = world.municipal_clock.fixed = noon  # before now: the session has not expired
     opened = [
         world.center.post("/v1/sessions", json={"terminal_id": TERMINAL, "request_key": f"flood-{i:04d}"})
         for i in range(OPEN_LIMIT.capacity + 3)
@@ -115,16 +129,23 @@ def test_session_opens_and_documents_are_limited_per_terminal(sqlite_world: Worl
     refused = opened[-1]
     assert refused.status_code == 429 and refused.json()["reason"] == "rate_limited"
     assert int(refused.headers["retry-after"]) >= 1
-    other = world.center.post(
-        "/v1/sessions", json={"terminal_id": OTHER_TERMINAL, "request_key": "other-0001"}
+    world.open(OTHER_TERMINAL)  # another terminal's bucket is its own
+    paid = []
+    for _ in range(PAY_LIMIT.capacity + 2):
+        quoted = world.quote(step, "juminhyo")
+        assert quoted.status_code == 200, quoted.text
+        order_id = quoted.json()["order_id"]
+        paid.append(world.center.post(f"/v1/orders/{order_id}/pay", json={**step.steps(), "cash": 300}))
+    assert [r.status_code for r in paid].count(200) == PAY_LIMIT.capacity
+    assert paid[-1].status_code == 429 and paid[-1].json()["reason"] == "rate_limited"
+    assert int(paid[-1].headers["retry-after"]) >= 1
+    last = orders.order_status(
+        world.factory,
+        order_id=uuid.UUID(quoted.json()["order_id"]),
+        session_id=step.session_id,
+        terminal_id=step.terminal_id,
     )
-    assert other.status_code == 200
-    steps = {"session_id": "s1", "terminal_id": OTHER_TERMINAL, "request_key": "abcdefgh"}
-    taken = [
-        world.center.post(f"/v1/orders/{uuid.uuid4()}/document", json=steps).status_code
-        for _ in range(RENDER_LIMIT.capacity + 2)
-    ]
-    assert taken.count(429) == 2 and 200 not in taken  # no such order: refused, but the bucket paid
+    assert not isinstance(last, Refused) and last.state is State.QUOTED  # the refused payment took nothing
 
 
 def test_every_app_answers_in_the_error_body_never_the_frameworks_detail(

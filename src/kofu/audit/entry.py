@@ -50,6 +50,7 @@ def subject(
     check: int | None = None,
     staff: str | None = None,
     municipality: str | None = None,
+    document: str | None = None,
 ) -> str:
     """The subject of a decision: order id, certificate serial (hex), person id..., space-separated."""
     parts: list[str] = []
@@ -67,6 +68,8 @@ def subject(
         parts.append(tagged("staff", staff))
     if municipality is not None:
         parts.append(tagged("municipality", municipality))
+    if document is not None:
+        parts.append(tagged("document", document))
     return " ".join(parts)
 
 

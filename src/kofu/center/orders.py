@@ -25,6 +25,7 @@ from kofu.audit.entry import subject as audit_subject
 from kofu.audit.entry import tagged
 from kofu.audit.log import attached as audit_attached
 from kofu.audit.log import record as audit_record
+from kofu.center import ratelimit
 from kofu.center.models import IdempotencyRecord, LedgerEntry, Order, OrderEvent
 from kofu.center.registers import check_access, terminal_info
 from kofu.db import reading, table_of, transaction
@@ -326,12 +327,12 @@ def _step(
     terminal_id: str,
     request_key: str,
     now: datetime,
-    check: Callable[[OrderRow], Refused | None] | None = None,
+    check: Callable[[Session, OrderRow], Refused | None] | None = None,
     values: Callable[[OrderRow], dict[str, Any]] | None = None,
     after: Callable[[Session, OrderRow, Transition], None] | None = None,
     guard: Guard | None = None,
 ) -> Receipt | Refused:
-    """The common shape of every step after the quote."""
+    """The common shape of every step after the quote (`check`: in its transaction, replays not checked)."""
 
     def work(session: Session) -> Receipt | Refused:
         if guard is not None and (refused := guard(session)) is not None:
@@ -356,7 +357,7 @@ def _step(
             return transition
         if transition.replay:
             return _receipt(order, replay=True)
-        if check is not None and (refused := check(order)) is not None:
+        if check is not None and (refused := check(session, order)) is not None:
             return refused
         _move(session, order, transition, events, terminal_id, now, **(values(order) if values else {}))
         if after is not None:
@@ -489,10 +490,15 @@ def pay(
     now: datetime,
     guard: Guard | None = None,
 ) -> Receipt | Refused:
-    """The kiosk took `cash` yen: the fee goes into escrow, the rest is change."""
+    """The kiosk took `cash` yen: the fee goes into escrow, the rest is change.
 
-    def check(order: OrderRow) -> Refused | None:
-        return Refused(Reason.CASH_INSUFFICIENT) if cash < order.fee else None
+    A payment takes a token from the terminal's pay bucket in this transaction: a replay is free."""
+
+    def check(session: Session, order: OrderRow) -> Refused | None:
+        if cash < order.fee:
+            return Refused(Reason.CASH_INSUFFICIENT)
+        taken = ratelimit.take_in(session, ratelimit.terminal_key(terminal_id, "pay"), now)
+        return taken if isinstance(taken, Refused) else None
 
     return _step(
         factory,
@@ -532,7 +538,7 @@ def mark_rendered(
             factory, Refused(Reason.BAD_REQUEST), operation="render", terminal_id=terminal_id, now=now
         )
 
-    def check(order: OrderRow) -> Refused | None:
+    def check(_session: Session, order: OrderRow) -> Refused | None:
         if bound_order_id != order.order_id or bound_requester_digest != order.requester_cert_digest:
             log.warning("document_not_bound", order_id=str(order.order_id))
             return Refused(Reason.DOCUMENT_NOT_BOUND)

@@ -7,9 +7,11 @@ worker process sees the same buckets, and `check_and_take` updates one bucket at
 first (an insert that does nothing when the row exists), which takes the row lock on PostgreSQL (then
 `SELECT ... FOR UPDATE`) and the database write lock on SQLite, before it reads and decides.
 
-Defaults: a terminal may open 30 sessions, start 30 authentications and take 20 documents a minute (each
-in bursts of as many), a card 5 authentications a minute; a refusal costs nothing, so a flooding
-terminal is refused at once and cannot slow the others' buckets.
+Defaults: a terminal may open 30 sessions, start 30 authentications and pay 20 orders a minute (each
+in bursts of as many; an order's document is delivered once, so this bounds renders too), a card 5
+authentications a minute; a refusal costs nothing, so a flooding terminal is refused at once and cannot
+slow the others' buckets. Authentications are limited by the middleware, before the challenge is read;
+session opens and payments inside their own step's transaction (`take_in`), which saves a transaction each.
 Times are stored as POSIX seconds (a float), the same arithmetic on every engine.
 """
 
@@ -59,7 +61,7 @@ class Limit:
 
 TERMINAL_LIMIT = Limit(capacity=30, per_seconds=60.0)  # one kiosk: 30 authentications a minute
 OPEN_LIMIT = Limit(capacity=30, per_seconds=60.0)  # one kiosk: 30 sessions opened a minute
-RENDER_LIMIT = Limit(capacity=20, per_seconds=60.0)  # one kiosk: 20 documents a minute (each one printed)
+PAY_LIMIT = Limit(capacity=20, per_seconds=60.0)  # one kiosk: 20 orders paid a minute (each one printed)
 CARD_LIMIT = Limit(capacity=5, per_seconds=60.0)  # one card: 5 authentications a minute
 
 
@@ -98,7 +100,7 @@ def retry_after_header(limit: Limit) -> dict[str, str]:
 
 
 def terminal_key(terminal_id: str, step: str = "") -> str:
-    """The bucket of one kiosk terminal's authentications (or of its `step`: open, render)."""
+    """The bucket of one kiosk terminal's authentications (or of its `step`: open, pay)."""
     return f"terminal{'-' + step if step else ''}:{terminal_id}"
 
 
@@ -110,7 +112,7 @@ def card_key(auth_serial: int) -> str:
 _LIMITS = {
     "terminal": TERMINAL_LIMIT,
     "terminal-open": OPEN_LIMIT,
-    "terminal-render": RENDER_LIMIT,
+    "terminal-pay": PAY_LIMIT,
     "card": CARD_LIMIT,
 }
 
@@ -160,25 +162,39 @@ def check_and_take(
     factory: sessionmaker[Session], key: str, now: datetime, limit: Limit | None = None
 ) -> Allowed | Refused:
     """Take one token from `key`'s bucket (limit: `limit_for(key)` unless given); refused when empty."""
+    with transaction(factory) as session:
+        return take_in(session, key, now, limit)
+
+
+# what a terminal's refusal is audited as, by its bucket (a card's refusal is its authentication's entry,
+# a payment's its order step's)
+_REFUSED_ACTION = {"terminal": "auth.rate_limited", "terminal-open": "session.open"}
+
+
+def take_in(session: Session, key: str, now: datetime, limit: Limit | None = None) -> Allowed | Refused:
+    """`check_and_take` in the caller's transaction (the step's own): the bucket's row held till it ends."""
     if not key or len(key) > KEY_MAX:
         raise ValueError(f"a rate-limit key has 1 to {KEY_MAX} characters")
     rule = limit or limit_for(key)
     at = now.timestamp()
-    with transaction(factory) as session:
-        _lock(session, key, rule, at)
-        row = session.execute(_HELD, {"k": key}).one()
-        allowed, after = take(Bucket(row.tokens, row.updated_at), rule, at)
-        session.execute(_TAKE, {"k": key, "tokens": after.tokens, "updated_at": after.updated_at})
-        if not allowed and key.startswith("terminal:"):  # audit hook (kofu.audit); a card's refusal is
-            audit_record(  # its authentication's entry
-                session,
-                actor=tagged("terminal", key.removeprefix("terminal:")),
-                action="auth.rate_limited",
-                subject="",
-                result=Refused(Reason.RATE_LIMITED),
-                now=now,
-            )
-    return Allowed() if allowed else Refused(Reason.RATE_LIMITED)
+    _lock(session, key, rule, at)
+    row = session.execute(_HELD, {"k": key}).one()
+    allowed, after = take(Bucket(row.tokens, row.updated_at), rule, at)
+    session.execute(_TAKE, {"k": key, "tokens": after.tokens, "updated_at": after.updated_at})
+    if allowed:
+        return Allowed()
+    bucket, _, terminal = key.partition(":")
+    action = _REFUSED_ACTION.get(bucket)
+    if action is not None:  # audit hook (kofu.audit)
+        audit_record(
+            session,
+            actor=tagged("terminal", terminal),
+            action=action,
+            subject="",
+            result=Refused(Reason.RATE_LIMITED),
+            now=now,
+        )
+    return Refused(Reason.RATE_LIMITED)
 
 
 def _lock(session: Session, key: str, limit: Limit, at: float) -> None:
@@ -198,23 +214,19 @@ def prune(factory: sessionmaker[Session], now: datetime, idle_seconds: float = 3
 
 
 AUTHENTICATE_PATH = re.compile(r"/v1/sessions/[^/]+/authenticate")
-# what each terminal's buckets bound: POSTs of these paths (the step names the bucket)
-LIMITED: tuple[tuple[re.Pattern[str], str], ...] = (
-    (AUTHENTICATE_PATH, ""),
-    (re.compile(r"/v1/sessions"), "open"),
-    (re.compile(r"/v1/orders/[^/]+/document"), "render"),
-)
+# what the middleware bounds: POSTs of these paths (the step names the bucket); opens and payments
+# are bounded in their steps' transactions (`take_in`)
+LIMITED: tuple[tuple[re.Pattern[str], str], ...] = ((AUTHENTICATE_PATH, ""),)
 
 
 class TerminalRateLimit:
-    """ASGI middleware: each session opened, each authentication and each document taken by a terminal
-    takes a token from that terminal's bucket for it first.
+    """ASGI middleware: each authentication started by a terminal takes a token from its bucket first.
 
     The terminal is the one `kofu.netpki.gate` proved (its mutual-TLS certificate, STR-1). Only on the
     demo's plain-HTTP loopback, where no certificate proves anyone, is it the body's `terminal_id` (a
     body without a well-formed one passes on, to be refused by the route as bad_request). An empty
     bucket is answered at once with 429 rate_limited and a Retry-After, before any challenge,
-    certificate, document or database row of the center is touched.
+    certificate or database row of the center is touched.
     """
 
     def __init__(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -87,11 +88,13 @@ def number_for(
     issued_on: date,
     now: datetime,
     spent: Spent | None = None,
+    also: Callable[[Session, str], None] | None = None,
 ) -> str | None:
     """The unique number of `order_id`'s document, allocated on first call.
 
     With `spent`, the statement asking for it is marked served in the same transaction; None when it
-    was served before (a replay gets no number, so nothing is rendered).
+    was served before (a replay gets no number, so nothing is rendered). `also` runs in that transaction
+    with the number (the render's audit entry: one commit, not two).
     """
     for _ in range(ATTEMPTS):
         try:
@@ -101,21 +104,24 @@ def number_for(
                 _take_turns(session, code, issued_on)
                 found = session.scalar(_FOUND, {"oid": order_id})
                 if found is not None:
-                    return str(found)
-                last = session.scalar(_LAST, {"code": code, "day": issued_on})
-                serial = (last or 0) + 1
-                number = make_document_number(code, issued_on, serial)
-                session.execute(
-                    _ADD,
-                    {
-                        "order_id": order_id,
-                        "municipality_code": code,
-                        "issued_on": issued_on,
-                        "serial": serial,
-                        "unique_number": number,
-                        "created_at": now,
-                    },
-                )
+                    number = str(found)
+                else:
+                    last = session.scalar(_LAST, {"code": code, "day": issued_on})
+                    serial = (last or 0) + 1
+                    number = make_document_number(code, issued_on, serial)
+                    session.execute(
+                        _ADD,
+                        {
+                            "order_id": order_id,
+                            "municipality_code": code,
+                            "issued_on": issued_on,
+                            "serial": serial,
+                            "unique_number": number,
+                            "created_at": now,
+                        },
+                    )
+                if also is not None:
+                    also(session, number)
             return number
         except IntegrityError:
             log.debug("document_number_retry", order_id=str(order_id))

@@ -260,9 +260,32 @@ class MunicipalService:
             return self.audited("municipal.render", statement, serial=None)
         request = statement.request
         result = self._render(request, Spent(statement.statement_id, statement.expires_at))
-        return self.audited(
-            "municipal.render", result, serial=request.requester_serial, order=request.order_id
-        )
+        if isinstance(result, Refused):
+            return self.audited(
+                "municipal.render", result, serial=request.requester_serial, order=request.order_id
+            )
+        return result  # its entry went in with its number's transaction (`_render_decided`)
+
+    def _render_decided(self, request: RenderRequest) -> Callable[[Session, str], None]:
+        """The audit entry of a render decided allowed, naming its document number, for `number_for`."""
+
+        def record(session: Session, number: str) -> None:
+            subject = audit_subject(
+                order=request.order_id,
+                serial=_serial(request.requester_serial),
+                municipality=self.rulebook.code,
+                document=number,
+            )
+            audit_record(
+                session,
+                actor=CALLER,
+                action="municipal.render",
+                subject=subject,
+                result=Allowed(),
+                now=self.clock(),
+            )
+
+        return record
 
     def file_registration(self, signed: Signed) -> RegistrationResponse | Refused:
         """REG-1, once per statement of the center, audited (a refused statement too)."""
@@ -322,6 +345,7 @@ class MunicipalService:
             issued_on=issued_on,
             now=at,
             spent=spent,
+            also=self._render_decided(request),
         )
         if number is None:
             log.warning("statement_replayed", order_id=str(request.order_id))

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Path, Query, Request, Response
 
 from kofu.center.app.http import documented, refusal_response
 from kofu.center.app.service import CenterService
-from kofu.center.ratelimit import retry_after_header
+from kofu.center.ratelimit import OPEN_LIMIT, PAY_LIMIT, Limit, retry_after_header
 from kofu.netpki.gate import allow, scope_peer
 from kofu.netpki.roles import Role
 from kofu.rules import ids
@@ -64,8 +64,14 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
             return None if caller.name == terminal_id else Refused(R.TERMINAL_UNKNOWN)
         return Refused(R.TERMINAL_UNKNOWN) if require_terminal_cert else None
 
-    def answer(result: object) -> object:
-        return refusal_response(result) if isinstance(result, Refused) else result
+    def answer(result: object, limit: Limit | None = None) -> object:
+        """The result, or its refusal's response (with a Retry-After when `limit`'s bucket was empty)."""
+        if not isinstance(result, Refused):
+            return result
+        refused = refusal_response(result)
+        if result.reason is R.RATE_LIMITED and limit is not None:
+            refused.headers.update(retry_after_header(limit))
+        return refused
 
     @app.get("/v1/notices", response_model=NoticesResponse, responses=documented(*_TERMINAL))
     @allow(Role.TERMINAL)
@@ -77,7 +83,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
     @allow(Role.TERMINAL)
     def open_session(request: Request, body: SessionOpen) -> object:
         """Open a kiosk session; its single-use challenge is for the card to sign (SEC-1)."""
-        return answer(peer(request, body.terminal_id) or svc.open_session(body))
+        return answer(peer(request, body.terminal_id) or svc.open_session(body), OPEN_LIMIT)
 
     @app.post(
         "/v1/sessions/{session_id}/authenticate",
@@ -88,12 +94,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
     async def authenticate(request: Request, session_id: SessionPath, body: AuthenticateRequest) -> object:
         """SEC-1, DAY-1: check the card's signature of the challenge; answer where the card may go."""
         result = peer(request, body.terminal_id) or await svc.authenticate(session_id, body)
-        limit = svc.authenticator.card_limit
-        if isinstance(result, Refused) and result.reason is R.RATE_LIMITED and limit is not None:
-            refused = refusal_response(result)  # this card's bucket is empty: say when to come back
-            refused.headers.update(retry_after_header(limit))
-            return refused
-        return answer(result)
+        return answer(result, svc.authenticator.card_limit)  # this card's bucket empty: when to come back
 
     @app.get(
         "/v1/sessions/{session_id}/menu",
@@ -129,12 +130,12 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
     @app.post(
         "/v1/orders/{order_id}/pay",
         response_model=OrderResponse,
-        responses=documented(*_ORDER, R.CASH_INSUFFICIENT),
+        responses=documented(*_ORDER, R.CASH_INSUFFICIENT, R.RATE_LIMITED),
     )
     @allow(Role.TERMINAL)
     def pay(request: Request, order_id: uuid.UUID, body: PayRequest) -> object:
         """The cash went into escrow (paid); the change is in the answer."""
-        return answer(peer(request, body.terminal_id) or svc.pay(order_id, body))
+        return answer(peer(request, body.terminal_id) or svc.pay(order_id, body), PAY_LIMIT)
 
     @app.post(
         "/v1/orders/{order_id}/document",
@@ -144,9 +145,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
                 "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
                 "description": "the sealed PDF, streamed through and kept nowhere; X-Kofu-* headers bind it",
             },
-            **documented(
-                *_ORDER, R.DOCUMENT_NOT_BOUND, R.MUNICIPALITY_UNAVAILABLE, R.NOT_IN_HOUSEHOLD, R.RATE_LIMITED
-            ),
+            **documented(*_ORDER, R.DOCUMENT_NOT_BOUND, R.MUNICIPALITY_UNAVAILABLE, R.NOT_IN_HOUSEHOLD),
         },
     )
     @allow(Role.TERMINAL)

@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 
 from kofu.audit.schema import migrate_audit
 from kofu.center.auth.schema import migrate_center_auth
-from kofu.center.ratelimit import migrate_ratelimit
 from kofu.center.schema import migrate_center
 from kofu.db import make_engine, migrate, normalise_url
 
@@ -63,4 +62,3 @@ def migrate_center_all(url: str) -> None:
         migrate_center_auth(url)
         migrate_center_sessions(url)
         migrate_audit(url)
-        migrate_ratelimit(url)

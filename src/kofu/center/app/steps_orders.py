@@ -319,7 +319,7 @@ class OrderSteps(SessionSteps):
             return receipt
         if receipt.replay:  # a twin request (or a retry) was handed this order's document already
             log.warning("document_delivered_before", order_id=str(order_id))
-            return Refused(Reason.ORDER_STATE_CONFLICT)
+            return self._refused_document(order_id, steps, Refused(Reason.ORDER_STATE_CONFLICT))
         if self.record_document is not None:
             self.record_document(request, fetched)
         return None

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from kofu.audit.entry import subject as audit_subject
 from kofu.audit.entry import tagged
 from kofu.audit.log import record as audit_record
-from kofu.center import registers
+from kofu.center import ratelimit, registers
 from kofu.center.app import offers, routing
 from kofu.center.app import sessions as kiosk
 from kofu.center.app.municipal_client import Vouch
@@ -128,7 +128,8 @@ class SessionSteps(CenterBase):
     def open_session(self, request: SessionOpen) -> SessionOpened | Refused:
         """A new session for a registered terminal, with its single-use challenge (retry: the same).
 
-        One transaction: the terminal's check, then a retry's earlier session or a new one with its challenge.
+        One transaction: the terminal's check, then a retry's earlier session, or a token of the terminal's
+        open bucket (else rate_limited) and a new session with its challenge.
         """
         now = self.clock()
         try:
@@ -139,6 +140,10 @@ class SessionSteps(CenterBase):
                 earlier = kiosk.session_by_request(session, request.terminal_id, request.request_key)
                 if earlier is not None:
                     return self._opened(earlier)
+                key = ratelimit.terminal_key(request.terminal_id, "open")  # a retry above is free
+                taken = ratelimit.take_in(session, key, now)
+                if isinstance(taken, Refused):
+                    return taken
                 session_id = kiosk.new_session_id()
                 challenge = self.authenticator.challenge_in(session, session_id, request.terminal_id)
                 kiosk.purge_expired(session, now, terminal_id=request.terminal_id)  # INC-8: nothing lingers
