@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from kofu.audit.chainer import AuditChainer
 from kofu.audit.log import AuditLog, attach_audit, attached
+from kofu.center import retention
 from kofu.center.app.api import add_routes
 from kofu.center.app.config import CenterConfig
 from kofu.center.app.http import install_error_handlers
@@ -27,6 +28,7 @@ from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.revocation import HttpStatusChecker, StatusChecker
 from kofu.center.ratelimit import TerminalRateLimit
 from kofu.db import limit_worker_threads, make_engine, session_factory, transaction
+from kofu.logs import get_logger
 from kofu.netpki.gate import Gate, install_gate, network_gate
 from kofu.netpki.roles import Role
 from kofu.wire.bodylimit import BodySizeLimit
@@ -35,6 +37,8 @@ from kofu.wire.orders import RenderRequest
 from kofu.wire.statements import signing_key
 
 Clock = Callable[[], datetime]
+
+log = get_logger("center.app")
 
 
 def _utc_now() -> datetime:
@@ -187,7 +191,10 @@ def create_app(
         if chainer is not None:
             chainer.start()
         try:
-            yield
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_sweep_forever, svc)
+                yield
+                tasks.cancel_scope.cancel()
         finally:
             await svc.municipal.aclose()
             if chainer is not None:
@@ -208,6 +215,14 @@ def create_app(
     install_gate(app, gate or _gate(config))
     app.add_middleware(BodySizeLimit)
     return app
+
+
+async def _sweep_forever(svc: CenterService) -> None:
+    """Retention in production: stored answers, challenges and idle buckets deleted when due."""
+    while True:
+        await anyio.sleep(retention.SWEEP_EVERY_S)
+        swept = await anyio.to_thread.run_sync(retention.sweep, svc.factory, svc.clock())
+        log.info("retention_swept", answers=swept.answers, challenges=swept.challenges, buckets=swept.buckets)
 
 
 def _gate(config: CenterConfig) -> Gate:
