@@ -95,7 +95,7 @@ def test_juminhyo_matches_the_registry_field_by_field_with_kyuuji_inc6_crt1(
         assert entry.kyuuji == record.former_surname
         assert entry.birth_date == record.birth_date
         assert entry.relationship == record.relationship
-    assert content.whole_household and content.honseki is None
+    assert content.whole_household and all(m.honseki is None for m in content.members)
     me = next(m for m in content.members if m.name == s.person.name)
     assert me.kyuuji  # the case's point: a registered 旧氏
 
@@ -182,3 +182,41 @@ def test_a_large_register_composes_every_member_and_spans_sheets_pag1(
     assert content.hittousha == s.koseki.hittousha
     pdf = write(tmp_path, "k.pdf", render_and_seal(content, doc_keys, verifier.public))
     assert "Signature is Valid" in run("pdfsig", str(pdf)).stdout.decode()
+
+
+def _mixed_register_household(url: str, rulebook: Rulebook) -> PersonSnapshot:
+    """A resident whose household holds members of more than one 戸籍 (e.g. parents and a married child),
+    and whose 住民票 can be printed today."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            ids = session.scalars(select(Person.person_id)).all()
+    finally:
+        engine.dispose()
+    for person_id in ids:
+        s = snap(url, person_id)
+        mixed = s.household is not None and len({m.honseki for m in s.household.members}) > 1
+        if mixed and not isinstance(compose(s, Choice(Kind.JUMINHYO), issue(rulebook)), Refused):
+            return s
+    raise LookupError("the village has no household of members with different 本籍")
+
+
+def test_juminhyo_prints_each_members_own_honseki_and_hittousha_crt1(
+    village: str, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey, tmp_path: Path
+) -> None:
+    """本籍・筆頭者 belong to each person: a household of two registers prints each member's own."""
+    s = _mixed_register_household(village, rulebook)
+    assert s.household is not None
+    content = compose(s, Choice(Kind.JUMINHYO, with_honseki=True), issue(rulebook))
+    assert isinstance(content, JuminhyoContent)
+    for entry, record in zip(content.members, s.household.members, strict=True):
+        assert (entry.honseki, entry.hittousha) == (record.honseki, record.hittousha)
+    pdf = write(tmp_path, "j.pdf", render_and_seal(content, doc_keys, verifier.public))
+    text = re.sub(r"\s+", "", run("pdftotext", "-layout", str(pdf), "-").stdout.decode())
+    for record in s.household.members:
+        assert record.honseki is not None and record.hittousha is not None
+        assert re.sub(r"\s+", "", record.honseki) in text
+        assert re.sub(r"\s+", "", record.hittousha) in text
+    without = compose(s, Choice(Kind.JUMINHYO), issue(rulebook))
+    assert isinstance(without, JuminhyoContent)
+    assert all(m.honseki is None and m.hittousha is None for m in without.members)

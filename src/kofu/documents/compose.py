@@ -130,7 +130,7 @@ def compose(snap: PersonSnapshot, choice: Choice, issuance: Issuance) -> Content
     return makers[choice.kind](snap, facts, choice, issuance)
 
 
-def _resident(p: PersonRecord, with_relationship: bool) -> ResidentEntry:
+def _resident(p: PersonRecord, with_relationship: bool, with_honseki: bool) -> ResidentEntry:
     addr = p.address
     assert addr is not None  # residents always have a current address
     moved_in = addr.previous_address is not None
@@ -147,6 +147,8 @@ def _resident(p: PersonRecord, with_relationship: bool) -> ResidentEntry:
         previous_address=addr.previous_address,
         last_change=addr.reason,
         last_change_on=addr.since,
+        honseki=p.honseki if with_honseki else None,
+        hittousha=p.hittousha if with_honseki else None,
     )
 
 
@@ -172,9 +174,7 @@ def _juminhyo(
         address=address,
         whole_household=whole,
         householder=hh.head.name if choice.with_householder and hh.head else None,
-        honseki=p.honseki if choice.with_honseki else None,
-        hittousha=p.hittousha if choice.with_honseki else None,
-        members=tuple(_resident(m, choice.with_householder) for m in chosen),
+        members=tuple(_resident(m, choice.with_householder, choice.with_honseki) for m in chosen),
     )
 
 

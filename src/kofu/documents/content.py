@@ -48,6 +48,8 @@ class ResidentEntry:
     previous_address: str | None  # 従前の住所, for those who moved in
     last_change: str  # 異動事由 of the last change (転入, 出生, 転居...)
     last_change_on: date
+    honseki: str | None = None  # this member's own 本籍; None unless the 本籍・筆頭者 option is chosen
+    hittousha: str | None = None  # the 筆頭者 of this member's own 戸籍
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,7 @@ class JuminhyoContent:
     address: str
     whole_household: bool  # 世帯全員 (True) or chosen members (False)
     householder: str | None  # 世帯主; None when the 世帯主・続柄 option is off
-    honseki: str | None  # 本籍; None unless the 本籍・筆頭者 option is chosen
-    hittousha: str | None  # 筆頭者; None unless the 本籍・筆頭者 option is chosen
-    members: tuple[ResidentEntry, ...]
+    members: tuple[ResidentEntry, ...]  # each with its own 本籍・筆頭者 when chosen (members' may differ)
 
 
 # 印鑑登録証明書 (CRT-2)

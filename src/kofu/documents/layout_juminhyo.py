@@ -44,6 +44,14 @@ def _member(i: int, m: ResidentEntry) -> list[Row]:
     )
     if m.previous_address:
         rows.append(Row([label("従前の住所"), value(m.previous_address)], (0.15, 0.85), keep_with_next=True))
+    if m.honseki is not None:  # each member's own: a household may span registers
+        rows.append(
+            Row(
+                [label("本籍"), value(m.honseki), label("筆頭者"), value(m.hittousha or "")],
+                (0.15, 0.45, 0.1, 0.3),
+                keep_with_next=True,
+            )
+        )
     rows.append(
         Row(
             [label("異動事由"), value(m.last_change), label("異動年月日"), value(wareki(m.last_change_on))],
@@ -58,10 +66,6 @@ def rows(content: JuminhyoContent) -> list[Row]:
     out = [Row([label("住所"), value(content.address, size=10.5)], (0.15, 0.85))]
     if content.householder is not None:
         out.append(Row([label("世帯主"), value(content.householder)], (0.15, 0.85)))
-    if content.honseki is not None:
-        out.append(Row([label("本籍"), value(content.honseki)], (0.15, 0.85)))
-    if content.hittousha is not None:
-        out.append(Row([label("筆頭者"), value(content.hittousha)], (0.15, 0.85)))
     for i, member in enumerate(content.members, start=1):
         out += _member(i, member)
     out.append(note("以下余白", gap=6))

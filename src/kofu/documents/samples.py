@@ -126,13 +126,13 @@ def juminhyo(
     chosen = HOUSEHOLD if members is None else tuple(HOUSEHOLD[i] for i in members)
     if not with_householder:
         chosen = tuple(replace(m, relationship=None) for m in chosen)
+    if with_honseki:  # the sample household is one register, 筆頭者 its head
+        chosen = tuple(replace(m, honseki=HONSEKI, hittousha=HOUSEHOLD[0].name) for m in chosen)
     return JuminhyoContent(
         header=header(rulebook, Kind.JUMINHYO, variant="whole" if whole else "partial", **kw),  # type: ignore[arg-type]
         address=ADDRESS,
         whole_household=whole,
         householder=HOUSEHOLD[0].name if with_householder else None,
-        honseki=HONSEKI if with_honseki else None,
-        hittousha=HOUSEHOLD[0].name if with_honseki else None,
         members=chosen,
     )
 
