@@ -220,3 +220,36 @@ def test_juminhyo_prints_each_members_own_honseki_and_hittousha_crt1(
     without = compose(s, Choice(Kind.JUMINHYO), issue(rulebook))
     assert isinstance(without, JuminhyoContent)
     assert all(m.honseki is None and m.hittousha is None for m in without.members)
+
+
+def test_kazei_prints_each_years_per_capita_levies_and_the_villages_levy_name_crt3(
+    village: str, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey, tmp_path: Path
+) -> None:
+    """令和5年度 carries the 復興 surcharge (3,500 / 2,700), 令和6年度 the 森林環境税 instead (3,000 / 2,200 +
+    1,000); the municipal levy of a village is 村民税, not 市町村民税."""
+    engine = make_engine(village)
+    try:
+        with Session(engine) as session:
+            ids = session.scalars(select(Person.person_id)).all()
+    finally:
+        engine.dispose()
+    taxed = next(
+        s
+        for s in (snap(village, i) for i in ids)
+        if all((t := s.tax_year(fy)) is not None and not t.non_taxable for fy in (2023, 2024))
+        and not s.pending
+    )
+    years = {}
+    for fy in (2023, 2024):
+        content = compose(taxed, Choice(Kind.KAZEI, fiscal_year=fy), issue(rulebook))
+        assert isinstance(content, KazeiContent), content
+        years[fy] = content.taxes
+    assert (years[2023].municipal_per_capita, years[2023].prefectural_per_capita) == (3_500, 2_700)
+    assert years[2023].forest_environment == 0
+    assert (years[2024].municipal_per_capita, years[2024].prefectural_per_capita) == (3_000, 2_200)
+    assert years[2024].forest_environment == 1_000
+    content = compose(taxed, Choice(Kind.KAZEI, fiscal_year=2024), issue(rulebook))
+    assert isinstance(content, KazeiContent)
+    pdf = write(tmp_path, "k.pdf", render_and_seal(content, doc_keys, verifier.public))
+    text = run("pdftotext", "-layout", str(pdf), "-").stdout.decode()
+    assert "村民税" in text and "市町村民税" not in text and "森林環境税" in text

@@ -75,7 +75,8 @@ def test_households_ages_and_registers_are_plausible() -> None:
 def test_tax_records_add_up() -> None:
     for t in generate_rows(PERSONS, SEED, TODAY).tables["tax_records"]:
         parts = t["city_income_levy"] + t["city_per_capita"] + t["pref_income_levy"] + t["pref_per_capita"]
-        assert t["tax_total"] == parts
+        forest = 1_000 if t["fiscal_year"] >= 2024 and not t["non_taxable"] else 0  # 森林環境税, 令和6年度 on
+        assert t["tax_total"] == parts + forest
         if t["non_taxable"]:
             assert t["tax_total"] == 0
         assert t["total_earnings"] == t["salary_earnings"] + t["pension_earnings"] + t["other_earnings"]

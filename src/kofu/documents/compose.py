@@ -237,6 +237,12 @@ def _kazei(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
             record.pref_income_levy,
             record.pref_per_capita,
             record.tax_total,
+            # the record's total holds 森林環境税 beside the four levies (none before 令和6年度)
+            record.tax_total
+            - record.city_income_levy
+            - record.city_per_capita
+            - record.pref_income_levy
+            - record.pref_per_capita,
         ),
         exempt=record.non_taxable,
     )

@@ -113,7 +113,8 @@ class Taxes:
     municipal_per_capita: int  # 市町村民税 均等割
     prefectural_income_levy: int  # 県民税 所得割
     prefectural_per_capita: int  # 県民税 均等割
-    total: int  # 年税額
+    total: int  # 年税額, 森林環境税 included
+    forest_environment: int = 0  # 森林環境税 (国税, from 令和6年度)
 
 
 @dataclass(frozen=True)

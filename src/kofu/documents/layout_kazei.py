@@ -7,6 +7,7 @@ from datetime import date
 from kofu.documents.content import KazeiContent
 from kofu.documents.names import wareki, with_kyuuji, yen
 from kofu.documents.page import Row, label, note, value
+from kofu.rules.residenttax import levy_name
 from kofu.rules.wareki import era_of, fiscal_year_label
 
 TITLE = "課税・非課税・所得証明書"
@@ -66,15 +67,16 @@ def rows(content: KazeiContent) -> list[Row]:
     if content.exempt:
         out.append(Row([label("課税状況"), value("非課税")], (0.28, 0.72)))
     else:
-        out += _amounts(
-            [
-                ("市町村民税　所得割", yen(tax.municipal_income_levy)),
-                ("市町村民税　均等割", yen(tax.municipal_per_capita)),
-                ("県民税　所得割", yen(tax.prefectural_income_levy)),
-                ("県民税　均等割", yen(tax.prefectural_per_capita)),
-                ("年税額", yen(tax.total)),
-            ]
-        )
+        levy = levy_name(content.header.municipality_name)  # 村民税 for a village, not 市町村民税
+        amounts = [
+            (f"{levy}　所得割", yen(tax.municipal_income_levy)),
+            (f"{levy}　均等割", yen(tax.municipal_per_capita)),
+            ("県民税　所得割", yen(tax.prefectural_income_levy)),
+            ("県民税　均等割", yen(tax.prefectural_per_capita)),
+        ]
+        if tax.forest_environment:
+            amounts.append(("森林環境税（国税）", yen(tax.forest_environment)))
+        out += _amounts([*amounts, ("年税額", yen(tax.total))])
     out.append(note("以下余白", gap=6))
     return out
 

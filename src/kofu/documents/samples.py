@@ -28,6 +28,7 @@ from kofu.documents.content import (
     ResidentEntry,
     Taxes,
 )
+from kofu.rules import residenttax
 from kofu.rules.calendar import today_jst
 from kofu.rules.kinds import Kind
 from kofu.rules.numerals import to_fullwidth
@@ -172,7 +173,18 @@ def kazei(rulebook: Rulebook, *, fiscal_year: int = 2025, exempt: bool = False, 
         income = Income(5_200_000, 3_580_000, 0, 0, 120_000, 3_700_000, 3_700_000)
         deductions = Deductions(748_000, 28_000, 330_000, 330_000, 1, 430_000, 1_866_000)
         base = 1_834_000
-        taxes = Taxes(110_000, 3_000, 73_300, 2_000, 188_300)
+        law = residenttax.law_of(fiscal_year)
+        difference = residenttax.personal_difference(spouse=True, elderly_spouse=False, dependants=1)
+        city, pref = residenttax.income_levies(base, difference)
+        per_capita = law.city_per_capita + law.pref_per_capita + law.forest_environment
+        taxes = Taxes(
+            city,
+            law.city_per_capita,
+            pref,
+            law.pref_per_capita,
+            city + pref + per_capita,
+            law.forest_environment,
+        )
     return KazeiContent(
         header=header(rulebook, Kind.KAZEI, **kw),  # type: ignore[arg-type]
         fiscal_year=fiscal_year,

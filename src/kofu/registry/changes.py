@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from kofu.registry.errors import RegistryError
 from kofu.registry.models import Address, Change, KosekiEvent, KosekiMember, Person, Seal, TaxRecord
 from kofu.registry.taxcalc import assess
+from kofu.rules import residenttax
 
 
 def _person_pk(session: Session, person_id: str) -> int:
@@ -146,6 +147,7 @@ def _reflect_tax(session: Session, person_fk: int, payload: dict[str, Any]) -> N
     assert birth is not None
     age = fy - 1 - birth.year
     a = assess(
+        fiscal_year=fy,
         salary_income=t.salary_income,
         pension_income=t.pension_income,
         other_earnings=t.other_earnings,
@@ -154,6 +156,7 @@ def _reflect_tax(session: Session, person_fk: int, payload: dict[str, Any]) -> N
         life_insurance=t.ded_life_insurance,
         has_spouse=t.ded_spouse > 0,
         dependants=t.dependants,
+        elderly_spouse=t.ded_spouse == residenttax.spouse_deduction(elderly=True),  # as recorded
     )
     for key, value in vars(a).items():
         setattr(t, key, value)

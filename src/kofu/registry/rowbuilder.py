@@ -485,10 +485,11 @@ class RowBuilder:
                 salary = int(base_salary * 0.2 * wobble) // 1000 * 1000
             social = int((salary + other) * 0.14) // 1000 * 1000 + (pension * 8 // 100 // 1000 * 1000)
             life = life_base if salary or other else 0
-            key = (salary, pension, other, age >= 65, social, life, has_spouse, dependants)
+            key = (fy, salary, pension, other, age >= 65, social, life, has_spouse, dependants)
             a = cache.get(key)
             if a is None:
                 a = cache[key] = assess(
+                    fiscal_year=fy,
                     salary_income=salary,
                     pension_income=pension,
                     other_earnings=other,

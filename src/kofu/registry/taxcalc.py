@@ -1,25 +1,23 @@
 """A simplified resident-tax (個人住民税) computation, so generated tax records add up like real ones.
 
-Amounts in yen. Brackets follow the current national formulas for 給与所得控除 and 公的年金等控除
-(under 65 / 65 and over), the 43万 basic deduction, 33万 spouse and dependant deductions, the 非課税
-threshold of 28万 × (1 + dependants incl. spouse) + 10万 (+16.8万 with dependants), and the 10 % levy split
-6 % municipal / 4 % prefectural. It is synthetic data, not an assessment.
+The year's law comes from `kofu.rules.residenttax` (給与所得控除, basic deduction, the adjustment
+credit, 均等割 and 森林環境税 by fiscal year); 公的年金等控除 (under 65 / 65 and over), 33万 spouse (38万
+elderly) and dependant deductions, the 非課税 threshold of 28万 × (1 + dependants incl. spouse) + 10万
+(+16.8万 with dependants) are applied here. It is synthetic data, not an assessment.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-CITY_PER_CAPITA = 3_000
-PREF_PER_CAPITA = 2_200  # 1,000 + みやぎ環境税 1,200
-BASIC_DEDUCTION = 430_000
-SPOUSE_DEDUCTION = 330_000
+from kofu.rules import residenttax
+
 DEPENDANT_DEDUCTION = 330_000
 
 
 @dataclass(frozen=True)
 class Assessment:
-    """The computed items of one fiscal year's tax record."""
+    """The computed items of one fiscal year's tax record (`tax_total` includes 森林環境税)."""
 
     salary_earnings: int
     pension_earnings: int
@@ -39,23 +37,6 @@ class Assessment:
     non_taxable: bool
 
 
-def salary_earnings(income: int) -> int:
-    """給与所得: salary income minus the 給与所得控除."""
-    if income <= 550_999:
-        return 0
-    if income <= 1_619_000:
-        return income - 550_000
-    if income <= 1_800_000:
-        return income - (income * 40 // 100 - 100_000)
-    if income <= 3_600_000:
-        return income - (income * 30 // 100 + 80_000)
-    if income <= 6_600_000:
-        return income - (income * 20 // 100 + 440_000)
-    if income <= 8_500_000:
-        return income - (income * 10 // 100 + 1_100_000)
-    return income - 1_950_000
-
-
 def pension_earnings(income: int, age: int) -> int:
     """公的年金等に係る雑所得 (other income ≤ 1,000万)."""
     if age >= 65:
@@ -73,6 +54,7 @@ def pension_earnings(income: int, age: int) -> int:
 
 def assess(
     *,
+    fiscal_year: int,
     salary_income: int,
     pension_income: int,
     other_earnings: int,
@@ -81,24 +63,28 @@ def assess(
     life_insurance: int,
     has_spouse: bool,
     dependants: int,
+    elderly_spouse: bool = False,
 ) -> Assessment:
-    """Compute one year's record from incomes and deductions (dependants excludes the spouse)."""
-    sal = salary_earnings(salary_income)
+    """Compute one fiscal year's record from incomes and deductions (dependants excludes the spouse)."""
+    law = residenttax.law_of(fiscal_year)
+    sal = residenttax.salary_earnings(salary_income, law)
     pen = pension_earnings(pension_income, age)
     total = sal + pen + other_earnings
-    spouse = SPOUSE_DEDUCTION if has_spouse else 0
+    spouse = residenttax.spouse_deduction(elderly_spouse) if has_spouse else 0
     dep = DEPENDANT_DEDUCTION * dependants
-    ded_total = social_insurance + life_insurance + spouse + dep + BASIC_DEDUCTION
+    ded_total = social_insurance + life_insurance + spouse + dep + law.basic_deduction
     taxable = max(0, total - ded_total) // 1000 * 1000
     household = 1 + dependants + (1 if has_spouse else 0)
     threshold = 280_000 * household + 100_000 + (168_000 if household > 1 else 0)
     non_taxable = total <= threshold
     if non_taxable:
-        city_levy = pref_levy = city_pc = pref_pc = 0
+        city_levy = pref_levy = city_pc = pref_pc = forest = 0
     else:
-        city_levy = taxable * 6 // 100 // 100 * 100
-        pref_levy = taxable * 4 // 100 // 100 * 100
-        city_pc, pref_pc = CITY_PER_CAPITA, PREF_PER_CAPITA
+        difference = residenttax.personal_difference(
+            spouse=has_spouse, elderly_spouse=elderly_spouse, dependants=dependants
+        )
+        city_levy, pref_levy = residenttax.income_levies(taxable, difference)
+        city_pc, pref_pc, forest = law.city_per_capita, law.pref_per_capita, law.forest_environment
     return Assessment(
         salary_earnings=sal,
         pension_earnings=pen,
@@ -107,13 +93,13 @@ def assess(
         ded_social_insurance=social_insurance,
         ded_spouse=spouse,
         ded_dependants=dep,
-        ded_basic=BASIC_DEDUCTION,
+        ded_basic=law.basic_deduction,
         ded_total=ded_total,
         taxable_base=taxable,
         city_income_levy=city_levy,
         city_per_capita=city_pc,
         pref_income_levy=pref_levy,
         pref_per_capita=pref_pc,
-        tax_total=city_levy + city_pc + pref_levy + pref_pc,
+        tax_total=city_levy + city_pc + pref_levy + pref_pc + forest,
         non_taxable=non_taxable,
     )
