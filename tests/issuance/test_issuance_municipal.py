@@ -11,11 +11,12 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
-from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, SIGN_PASSWORD, World
+from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, SIGN_PASSWORD, World
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
 from kofu.center.app.routing import add_card_route
@@ -134,11 +135,13 @@ def test_issuance_municipal_unknown_card_and_health(sqlite_world: World) -> None
     assert bad.status_code == 400 and bad.json()["reason"] == "bad_request"
 
 
-def test_issuance_usage_registration_filed_reg1_elg4(sqlite_world: World) -> None:
+@pytest.mark.parametrize("at", [OFFICE_NOON, OFFICE_EVENING], ids=["office_noon", "office_evening"])
+def test_issuance_usage_registration_filed_reg1_elg4_hrs1(sqlite_world: World, at: datetime) -> None:
     """REG-1, ELG-4: a non-resident 本籍 holder files the usage registration with the signing key;
-    the card is then routed to the 本籍地, whose koseki says usage_registration_pending."""
+    the card is then routed to the 本籍地, whose koseki says usage_registration_pending. Filed whenever
+    the service is open (HRS-1), an office-day evening too: HRS-2 does not limit it."""
     world = sqlite_world
-    world.municipal_clock.fixed = OFFICE_NOON
+    world.municipal_clock.fixed = at
     card = world.issue(world.person("nonresident_honseki_unregistered"), issued_at=LONG_AGO, route=False)
     step, challenge = world.open()
     signed_in = world.authenticate(card, step, challenge)
@@ -165,6 +168,7 @@ def test_issuance_usage_registration_filed_reg1_elg4(sqlite_world: World) -> Non
     assert replay.status_code == 422 and replay.json()["reason"] == "challenge_replayed"
     assert hashlib.sha256(sign_cert).hexdigest() not in replay.text
 
+    world.municipal_clock.fixed = OFFICE_NOON  # the family register itself is read in HRS-2 hours
     step, challenge = world.open()
     listed = world.authenticate(card, step, challenge).json()["municipalities"]
     assert [(m["code"], m["role"]) for m in listed] == [(OHIRA, "honsekichi")]

@@ -66,7 +66,8 @@ def test_issuance_card_issued_today_refused_day1(sqlite_world: World) -> None:
 
 
 def test_issuance_koseki_only_in_office_hours_hrs2(sqlite_world: World) -> None:
-    """HRS-2: the family-register certificate is offered at noon on an office day, not at 20:00."""
+    """HRS-2: the family-register certificates (koseki, fuhyo) are offered at noon on an office day, not
+    at 20:00."""
     card = sqlite_world.issue(sqlite_world.person("adult_resident"), issued_at=LONG_AGO)
     step = sqlite_world.signed_in(card)
     sqlite_world.municipal_clock.fixed = OFFICE_NOON
@@ -74,6 +75,7 @@ def test_issuance_koseki_only_in_office_hours_hrs2(sqlite_world: World) -> None:
     sqlite_world.municipal_clock.fixed = OFFICE_EVENING
     evening = _items(sqlite_world.menu(step))
     assert evening["koseki"]["allowed"] is False and evening["koseki"]["reason"] == "office_hours_only"
+    assert evening["fuhyo"]["allowed"] is False and evening["fuhyo"]["reason"] == "office_hours_only"
     assert evening["juminhyo"]["allowed"] is True  # HRS-1 still open at 20:00
     quote = sqlite_world.quote(step, "koseki", option="whole")
     assert quote.status_code == 422 and quote.json()["reason"] == "office_hours_only"

@@ -156,10 +156,11 @@ def test_CRT_4_CRT_5_same_register_only(request_: Request, expected: Reason | No
     assert reason_of(decide(OHIRA, RESIDENT, CARD, request_, NOW)) == expected
 
 
-def test_CRT_4_HRS_2_koseki_refused_out_of_office_hours() -> None:
+def test_CRT_4_CRT_5_HRS_2_koseki_and_fuhyo_refused_out_of_office_hours() -> None:
     saturday = datetime(2025, 11, 22, 10, 0, tzinfo=JST)
     assert reason_of(menu(OHIRA, RESIDENT, CARD, Kind.KOSEKI, saturday)) == Reason.OFFICE_HOURS_ONLY
-    assert reason_of(menu(OHIRA, RESIDENT, CARD, Kind.FUHYO, saturday)) is None
+    assert reason_of(menu(OHIRA, RESIDENT, CARD, Kind.FUHYO, saturday)) == Reason.OFFICE_HOURS_ONLY
+    assert reason_of(menu(OHIRA, RESIDENT, CARD, Kind.JUMINHYO, saturday)) is None
 
 
 # --- CRT-1 ---------------------------------------------------------------------------------------
@@ -376,10 +377,15 @@ def test_REG_1_ELG_4_ELG_6_usage_registration(
         assert allowed(decision).fee == 0
 
 
-def test_REG_1_HRS_2_registration_only_in_office_hours() -> None:
+def test_REG_1_HRS_1_HRS_2_registration_filed_whenever_the_service_is_open() -> None:
+    """REG-1 is not limited by HRS-2: an office-day evening or a Saturday is fine, 23:30 is not (HRS-1)."""
     person = replace(NON_RESIDENT, usage_registration="none")
     evening = datetime(2025, 11, 25, 18, 0, tzinfo=JST)
-    assert reason_of(registration(OHIRA, person, CARD, evening)) == Reason.OFFICE_HOURS_ONLY
+    saturday = datetime(2025, 11, 22, 10, 0, tzinfo=JST)
+    night = datetime(2025, 11, 25, 23, 30, tzinfo=JST)
+    assert reason_of(registration(OHIRA, person, CARD, evening)) is None
+    assert reason_of(registration(OHIRA, person, CARD, saturday)) is None
+    assert reason_of(registration(OHIRA, person, CARD, night)) == Reason.CLOSED_HOURS
 
 
 def test_ELG_5_phone_works_like_card_for_certificates() -> None:
