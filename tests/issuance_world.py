@@ -121,8 +121,12 @@ class World:
         credential: CredentialKind = "card",
         route: bool = True,
         pin: str = PIN,
+        handed_over_on: date | None = None,
     ) -> Card:
-        """Issue a card through the JPKI, write its file, link it in the registry and the center."""
+        """Issue a card through the JPKI, write its file, link it in the registry and the center.
+
+        `issued_at`: when its certificates are made (notBefore); `handed_over_on`: the 交付日 the village
+        records (DAY-1), by default the Japan date of `issued_at`."""
         template = enroll(_face(person_id)) if credential == "phone" else None
         new = issue_card(
             person_id,
@@ -135,6 +139,7 @@ class World:
             credential=credential,
             pin=pin,
             biometric_template=template,
+            handed_over_on=handed_over_on,
         )
         if not route:  # recorded for DAY-1, but the center knows no municipality to send it to
             with transaction(self.factory) as session:

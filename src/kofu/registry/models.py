@@ -247,7 +247,7 @@ class CardLink(Base):
     auth_serial: Mapped[int] = mapped_column(BigInteger, unique=True)
     sign_serial: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     credential: Mapped[str] = mapped_column(String(8))
-    issued_on: Mapped[date] = mapped_column(Date)
+    issued_on: Mapped[date] = mapped_column(Date)  # 交付日: the day the card was handed over (DAY-1)
     continued_use_on: Mapped[date | None] = mapped_column(Date)
 
 

@@ -1,9 +1,9 @@
 """Where a card may go, and what the center knows about it for DAY-1.
 
 Two small tables of the center app:
-- `center_cards`: one row per credential (auth serial → person id, card/phone, issue and continued-use
-  dates), filled when a card is issued (`record_card`); the authenticator's DAY-1 source
-  (`CenterCardRecords`).
+- `center_cards`: one row per credential (auth serial → person id, card/phone, hand-over day (交付日,
+  column `issued_on`) and continued-use date, as the municipality recorded them), filled when a card is
+  handed over (`record_card`); the authenticator's DAY-1 source (`CenterCardRecords`).
 - `center_card_routes`: auth serial → municipality code and role. The 住所地 route (`jushochi`) is added
   when a card is issued or the holder moves in (`add_card_route`); a 本籍地 route (`honsekichi`) is added
   when a usage registration is filed through the center (REG-1). Whether the 本籍地 may be used yet
@@ -45,17 +45,17 @@ def record_card(
     auth_serial: int | str,
     person_id: str,
     credential: str,
-    issued_on: date,
+    handed_over_on: date,
     continued_use_on: date | None = None,
 ) -> None:
-    """Record (or update) a credential the center will authenticate."""
+    """Record (or update) a credential the center will authenticate, with its DAY-1 days."""
     key = serial_hex(auth_serial)
     row = session.get(CenterCard, key)
     if row is None:
         row = CenterCard(auth_serial=key)
         session.add(row)
     row.person_id, row.credential = person_id, credential
-    row.issued_on, row.continued_use_on = issued_on, continued_use_on
+    row.issued_on, row.continued_use_on = handed_over_on, continued_use_on
     session.flush()
 
 
@@ -80,13 +80,17 @@ def register_issued_card(
     auth_serial: int | str,
     person_id: str,
     credential: str,
-    issued_on: date,
+    handed_over_on: date,
     municipality_code: str,
     now: datetime,
 ) -> None:
-    """A newly issued card: record it for DAY-1 and route it to its holder's 住所地."""
+    """A card handed over to its holder: record it for DAY-1 and route it to the holder's 住所地."""
     record_card(
-        session, auth_serial=auth_serial, person_id=person_id, credential=credential, issued_on=issued_on
+        session,
+        auth_serial=auth_serial,
+        person_id=person_id,
+        credential=credential,
+        handed_over_on=handed_over_on,
     )
     add_card_route(
         session, auth_serial=auth_serial, municipality_code=municipality_code, role="jushochi", now=now
@@ -171,7 +175,7 @@ def sync_routes_from_registry(
             auth_serial=serial,
             person_id=person_id,
             credential=credential,
-            issued_on=issued_on,
+            handed_over_on=issued_on,  # the registry's card link holds the 交付日 it recorded
             continued_use_on=continued,
         )
         if status == "resident":
