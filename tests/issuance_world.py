@@ -21,12 +21,11 @@ from kofu.card.biometric import SimulatedSensor, enroll
 from kofu.card.client import JpkiClient
 from kofu.card.phone import PhoneReader
 from kofu.card.reader import InProcessReader
-from kofu.center.app.routing import remove_card_route
 from kofu.center.app.schema import migrate_center_all
 from kofu.center.auth.challenges import challenge_message
 from kofu.chaos.stack import SIGN_PASSWORD as SIGN_PASSWORD  # what issue_card writes; tests sign with it
 from kofu.chaos.stack import issue_card
-from kofu.db import session_factory, transaction
+from kofu.db import session_factory
 from kofu.jpki.authority import init_authorities
 from kofu.jpki.issuance import IssuedCredential
 from kofu.jpki.policies import CredentialKind
@@ -121,8 +120,12 @@ class World:
         credential: CredentialKind = "card",
         route: bool = True,
         pin: str = PIN,
+        handed_over_on: date | None = None,
     ) -> Card:
-        """Issue a card through the JPKI, write its file, link it in the registry and the center."""
+        """Issue a card through the JPKI, write its file, link it in the registry and the center.
+
+        `issued_at`: when its certificates are made (notBefore); `handed_over_on`: the 交付日 the village
+        records (DAY-1), by default the Japan date of `issued_at`."""
         template = enroll(_face(person_id)) if credential == "phone" else None
         new = issue_card(
             person_id,
@@ -135,10 +138,9 @@ class World:
             credential=credential,
             pin=pin,
             biometric_template=template,
+            handed_over_on=handed_over_on,
+            jushochi=OHIRA if route else None,  # not routed: recorded for DAY-1, no 住所地 to send it to
         )
-        if not route:  # recorded for DAY-1, but the center knows no municipality to send it to
-            with transaction(self.factory) as session:
-                remove_card_route(session, auth_serial=new.issued.auth_serial, municipality_code=OHIRA)
         card = Card(new.path, new.issued, person_id)
         self.cards.append(card)
         return card

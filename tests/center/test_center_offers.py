@@ -137,7 +137,7 @@ def center(db_url: str) -> Iterator[Center]:
             auth_serial=SERIAL,
             person_id=OWN,
             credential="card",
-            issued_on=(NOON - timedelta(days=30)).date(),
+            handed_over_on=(NOON - timedelta(days=30)).date(),
             municipality_code=OHIRA,
             now=NOON,
         )

@@ -179,6 +179,16 @@ def test_DAY_1_card_issued_today_is_refused(center: Center) -> None:
     _refused(center, center.authenticator.authenticate(answer), Reason.CARD_ISSUED_TODAY)
 
 
+def test_DAY_1_keyed_on_the_recorded_hand_over_day_not_not_before(center: Center) -> None:
+    """DAY-1: certificates made days before the card was handed over (交付日 recorded today): refused."""
+    card = center.card("044245-0000009", now=datetime.now(UTC) - timedelta(days=5))
+    today = today_jst(center.clock.now)
+    assert card.issued.auth_cert.not_valid_before_utc.date() < today - timedelta(days=3)
+    center.records.add(card.issued.auth_serial, CardRecord("044245-0000009", handed_over_on=today))
+    answer = center.answer(card, center.authenticator.challenge("s", "t"))
+    _refused(center, center.authenticator.authenticate(answer), Reason.CARD_ISSUED_TODAY)
+
+
 def test_DAY_1_continued_use_procedure_today_is_refused(sqlite_center: Center) -> None:
     """DAY-1: not on the day of the continued-use procedure; from the next day it works."""
     center = sqlite_center
@@ -335,7 +345,7 @@ def test_ELG_6_the_credential_kind_the_center_sees_decides_the_usage_registratio
             AuthResponse(challenge.challenge, "s", "t", cert, signature)
         )
         assert isinstance(outcome, Authenticated)
-        facts = CardFacts(credential=outcome.credential, issued_on=date(2020, 1, 1))
+        facts = CardFacts(credential=outcome.credential, handed_over_on=date(2020, 1, 1))
         outcomes[credential] = check_usage_registration(person, facts)
     assert outcomes == {"phone": Reason.PHONE_NOT_ALLOWED_FOR_REGISTRATION, "card": None}
 

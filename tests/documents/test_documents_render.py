@@ -214,10 +214,11 @@ def test_long_content_keeps_dates_and_numbers_on_one_line(
 
 
 @pytest.mark.parametrize("name", ["juminhyo_whole", "koseki_whole_large"])
-def test_every_front_has_the_copy_warning_pattern_and_micro_text_sec6(
+def test_both_sides_carry_the_copy_warning_pattern_micro_text_and_number_SEC_6(
     name: str, tmp_path: Path, pdf_of: Callable[[str], Path], contents: dict[str, Content]
 ) -> None:
-    """The 複写 latent-image tiles and the micro-printed line are on each front, never on a back."""
+    """SEC-6: the 複写 latent-image tiles, the micro-printed line and the unique number are on the front
+    and on the back of every sheet."""
     from kofu.documents import pattern
 
     mask = pattern._mask()
@@ -228,10 +229,40 @@ def test_every_front_has_the_copy_warning_pattern_and_micro_text_sec6(
         3,
     )
     raw = expanded.read_bytes()
-    fronts = len(page_texts(pdf_of(name))) // 2
-    assert raw.count(b"/FormXob.kofuBackground Do") == fronts
+    pages = page_texts(pdf_of(name))
+    assert len(pages) % 2 == 0 and raw.count(b"/FormXob.kofuBackground Do") == len(pages)
     assert raw.count(b"/kofuCopyTiles scn") == 1  # the tiles' pattern fills the background form's tiles
     header = contents[name].header
     micro = f"{header.municipality_name}{header.municipality_code}KOFU{header.unique_number}"
-    for i, text in enumerate(page_texts(pdf_of(name))):
-        assert (micro in squash(text)) is (i % 2 == 0), i
+    for i, text in enumerate(pages):
+        assert micro in squash(text), i
+        assert header.unique_number in squash(text), i
+
+
+def test_the_back_shows_the_latent_copy_word_around_its_codes_SEC_6(
+    tmp_path: Path, pdf_of: Callable[[str], Path]
+) -> None:
+    """SEC-6, rendered by poppler: on the back, a tile clear of the codes and text breaks its lines where
+    the word 複写 is (thick, sparse lines against hairlines); the codes themselves stay on white."""
+    from PIL import Image
+
+    from kofu.documents import pattern
+
+    dpi = 100
+    stem = tmp_path / "back"
+    pdf = pdf_of("juminhyo_whole")
+    run("pdftoppm", "-r", str(dpi), "-gray", "-png", "-f", "2", "-l", "2", "-singlefile", str(pdf), str(stem))
+    image = Image.open(f"{stem}.png").convert("L")
+    scale = dpi / 72
+    x, y = min(pattern.tile_origins(), key=lambda o: (o[1], o[0]))  # lowest-left: under the codes
+    crop = image.crop(
+        (
+            round(x * scale) + 2,
+            image.height - round((y + pattern.TILE_H) * scale) + 2,
+            round((x + pattern.TILE_W) * scale) - 2,
+            image.height - round(y * scale) - 2,
+        )
+    )
+    data = crop.tobytes()
+    rows = [data[i : i + crop.width] for i in range(0, len(data), crop.width)]
+    assert sum(1 for row in rows if max(row) - min(row) > 60) >= 6

@@ -124,8 +124,8 @@ def test_e2e_tax_pending_year_withheld_LAG_2(page: Page, deployment: Deployment)
 
 
 def test_e2e_hours_refusals_HRS_1_HRS_2(page: Page, deployment: Deployment, clock: None, shots: Path) -> None:
-    """On a Saturday the family register is refused (HRS-2) while the 住民票 is not; at 23:30 every kind
-    is refused (HRS-1). The municipal servers' clock is moved; the rest of the deployment keeps real time."""
+    """On a Saturday the family register and its 附票 are refused (HRS-2) while the 住民票 is not; at 23:30
+    every kind is refused (HRS-1). The municipal servers' clock is moved; the rest keeps real time."""
     with serve_kiosk(deployment) as kiosk:
         kp = KioskPage(page, kiosk.url, shots)
         deployment.clock.saturday_noon()
@@ -134,6 +134,7 @@ def test_e2e_hours_refusals_HRS_1_HRS_2(page: Page, deployment: Deployment, cloc
         kp.expect_screen("kind")
         expect(page.get_by_test_id("kind-juminhyo")).not_to_have_class(re.compile("refused"))
         _refused_kind(kp, Kind.KOSEKI, Reason.OFFICE_HOURS_ONLY)
+        _refused_kind(kp, Kind.FUHYO, Reason.OFFICE_HOURS_ONLY)
         kp.shot("13-refusal-HRS-2")
         kp.tap("cancel")
         kp.expect_screen("take")

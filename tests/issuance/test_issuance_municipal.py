@@ -11,17 +11,19 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
-from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, SIGN_PASSWORD, World
+from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, SIGN_PASSWORD, Card, Step, World
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
 from kofu.center.app.routing import add_card_route
 from kofu.center.auth.challenges import challenge_message
 from kofu.db import transaction
 from kofu.registry.records import PersonSnapshot
+from kofu.registry.usage import decide_usage_registration
 from party_support import center_statement
 
 
@@ -134,15 +136,8 @@ def test_issuance_municipal_unknown_card_and_health(sqlite_world: World) -> None
     assert bad.status_code == 400 and bad.json()["reason"] == "bad_request"
 
 
-def test_issuance_usage_registration_filed_reg1_elg4(sqlite_world: World) -> None:
-    """REG-1, ELG-4: a non-resident 本籍 holder files the usage registration with the signing key;
-    the card is then routed to the 本籍地, whose koseki says usage_registration_pending."""
-    world = sqlite_world
-    world.municipal_clock.fixed = OFFICE_NOON
-    card = world.issue(world.person("nonresident_honseki_unregistered"), issued_at=LONG_AGO, route=False)
-    step, challenge = world.open()
-    signed_in = world.authenticate(card, step, challenge)
-    assert signed_in.status_code == 200 and signed_in.json()["municipalities"] == []
+def _filing(world: World, card: Card, step: Step) -> tuple[dict[str, str], bytes]:
+    """The kiosk's REG-1 filing body for `card` in the signed-in `step`: a fresh challenge, signed."""
     fresh = world.center.post(f"/v1/sessions/{step.session_id}/challenge", json=step.steps())
     assert fresh.status_code == 200, fresh.text
     nonce = base64.b64decode(fresh.json()["challenge_b64"])
@@ -158,6 +153,51 @@ def test_issuance_usage_registration_filed_reg1_elg4(sqlite_world: World) -> Non
         "signing_certificate_b64": base64.b64encode(sign_cert).decode(),
         "signature_b64": base64.b64encode(signature).decode(),
     }
+    return body, sign_cert
+
+
+def test_issuance_usage_registration_once_per_person_survives_renewal_reg1(sqlite_world: World) -> None:
+    """REG-1: once per person. After the card is renewed (a new card, new serials) the non-resident
+    reaches the 本籍地 with the new card and with a phone without filing again, and cannot file twice."""
+    world = sqlite_world
+    world.municipal_clock.fixed = OFFICE_NOON
+    person_id = world.person("nonresident_honseki_unregistered")
+    old = world.issue(person_id, issued_at=LONG_AGO, route=False)
+    step = world.signed_in(old)
+    body, _ = _filing(world, old, step)
+    filed = world.center.post(f"/v1/sessions/{step.session_id}/registration", json=body)
+    assert filed.status_code == 200, filed.text
+    with transaction(world.factory) as session:
+        decide_usage_registration(session, person_id, approve=True, on=OFFICE_NOON.date())
+
+    renewed = world.issue(person_id, route=False)  # the card event of the new card
+    phone = world.issue(person_id, route=False, credential="phone")
+    for card in (renewed, phone):
+        step, challenge = world.open()
+        listed = world.authenticate(card, step, challenge).json()["municipalities"]
+        assert [(m["code"], m["role"]) for m in listed] == [(OHIRA, "honsekichi")], card.issued.credential
+        menu = world.menu(step).json()
+        koseki = next(i for i in menu["items"] if i["kind"] == "koseki")
+        assert koseki["allowed"] is True, koseki
+        assert menu["registration"]["needed"] is False
+    step = world.signed_in(renewed)
+    again, _ = _filing(world, renewed, step)
+    twice = world.center.post(f"/v1/sessions/{step.session_id}/registration", json=again)
+    assert twice.status_code == 422 and twice.json()["reason"] == "already_registered"
+
+
+@pytest.mark.parametrize("at", [OFFICE_NOON, OFFICE_EVENING], ids=["office_noon", "office_evening"])
+def test_issuance_usage_registration_filed_reg1_elg4_hrs1(sqlite_world: World, at: datetime) -> None:
+    """REG-1, ELG-4: a non-resident 本籍 holder files the usage registration with the signing key;
+    the card is then routed to the 本籍地, whose koseki says usage_registration_pending. Filed whenever
+    the service is open (HRS-1), an office-day evening too: HRS-2 does not limit it."""
+    world = sqlite_world
+    world.municipal_clock.fixed = at
+    card = world.issue(world.person("nonresident_honseki_unregistered"), issued_at=LONG_AGO, route=False)
+    step, challenge = world.open()
+    signed_in = world.authenticate(card, step, challenge)
+    assert signed_in.status_code == 200 and signed_in.json()["municipalities"] == []
+    body, sign_cert = _filing(world, card, step)
     filed = world.center.post(f"/v1/sessions/{step.session_id}/registration", json=body)
     assert filed.status_code == 200, filed.text
     assert filed.json() == {"status": "pending"}
@@ -165,6 +205,7 @@ def test_issuance_usage_registration_filed_reg1_elg4(sqlite_world: World) -> Non
     assert replay.status_code == 422 and replay.json()["reason"] == "challenge_replayed"
     assert hashlib.sha256(sign_cert).hexdigest() not in replay.text
 
+    world.municipal_clock.fixed = OFFICE_NOON  # the family register itself is read in HRS-2 hours
     step, challenge = world.open()
     listed = world.authenticate(card, step, challenge).json()["municipalities"]
     assert [(m["code"], m["role"]) for m in listed] == [(OHIRA, "honsekichi")]

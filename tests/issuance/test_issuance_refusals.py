@@ -25,6 +25,7 @@ from kofu.center.models import Order
 from kofu.center.registers import MunicipalityStatus, add_municipality, set_municipality_status
 from kofu.db import transaction
 from kofu.netpki.authority import create_ca, issue_terminal
+from kofu.rules.calendar import today_jst
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
@@ -65,8 +66,26 @@ def test_issuance_card_issued_today_refused_day1(sqlite_world: World) -> None:
     assert sqlite_world.authenticate(yesterday, step, challenge).status_code == 200
 
 
+def test_issuance_day1_keyed_on_the_hand_over_day_not_the_certificate_day(sqlite_world: World) -> None:
+    """DAY-1: a card whose certificates were made three days ago (notBefore) but handed over today is
+    refused today; handed over yesterday, it signs in. The day is the one the municipality recorded."""
+    person = sqlite_world.person("adult_resident")
+    now = datetime.now(UTC)
+    made = now - timedelta(days=3)
+    today = today_jst(now)
+    handed_today = sqlite_world.issue(person, issued_at=made, handed_over_on=today)
+    assert handed_today.issued.auth_cert.not_valid_before_utc < now - timedelta(days=2)
+    step, challenge = sqlite_world.open()
+    reply = sqlite_world.authenticate(handed_today, step, challenge)
+    assert reply.status_code == 422 and reply.json()["reason"] == "card_issued_today"
+    handed_yesterday = sqlite_world.issue(person, issued_at=made, handed_over_on=today - timedelta(days=1))
+    step, challenge = sqlite_world.open()
+    assert sqlite_world.authenticate(handed_yesterday, step, challenge).status_code == 200
+
+
 def test_issuance_koseki_only_in_office_hours_hrs2(sqlite_world: World) -> None:
-    """HRS-2: the family-register certificate is offered at noon on an office day, not at 20:00."""
+    """HRS-2: the family-register certificates (koseki, fuhyo) are offered at noon on an office day, not
+    at 20:00."""
     card = sqlite_world.issue(sqlite_world.person("adult_resident"), issued_at=LONG_AGO)
     step = sqlite_world.signed_in(card)
     sqlite_world.municipal_clock.fixed = OFFICE_NOON
@@ -74,6 +93,7 @@ def test_issuance_koseki_only_in_office_hours_hrs2(sqlite_world: World) -> None:
     sqlite_world.municipal_clock.fixed = OFFICE_EVENING
     evening = _items(sqlite_world.menu(step))
     assert evening["koseki"]["allowed"] is False and evening["koseki"]["reason"] == "office_hours_only"
+    assert evening["fuhyo"]["allowed"] is False and evening["fuhyo"]["reason"] == "office_hours_only"
     assert evening["juminhyo"]["allowed"] is True  # HRS-1 still open at 20:00
     quote = sqlite_world.quote(step, "koseki", option="whole")
     assert quote.status_code == 422 and quote.json()["reason"] == "office_hours_only"

@@ -70,6 +70,10 @@ def test_init_issue_revoke_event_crl(run: CliRunner, kofu_home: Path) -> None:
         (["issue-card", "--person", "P", "--out", "x.json", *HOLDER[:2], "--birth-date", "1985-13-01",
           *HOLDER[4:]], "YYYY-MM-DD"),
         (["issue-card", "--person", "044245-9999999", "--out", "x.json"], "registry"),
+        (["issue-card", "--person", "P", "--out", "x.json", "--handed-over", "2026-13-01", *HOLDER],
+         "handed-over must be YYYY-MM-DD"),
+        (["issue-card", "--person", "P", "--out", "x.json", "--handed-over", "2020-01-01", *HOLDER],
+         "cannot be before today"),  # DAY-1: handed over on or after the day its certificates are made
         (["revoke", "123", "--reason", "bored"], "unknown reason"),
         (["revoke", "123", "--reason", "key_compromise"], "no certificate with serial 123"),
         (["event", "--person", "P", "--event", "moved_to_mars"], "unknown event"),

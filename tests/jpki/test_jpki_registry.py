@@ -56,7 +56,7 @@ def test_issue_card_from_the_registry_and_link_it(
     assert found.credential == "card"
     with factory() as session:
         issued = session.scalars(select(IssuedCard).where(IssuedCard.auth_serial == card.auth_serial)).one()
-    assert found.issued_on == issued.issued_on
+    assert found.handed_over_on == issued.issued_on  # DAY-1: handed over the day it is made (the default)
     assert RegistryCardRecords(factory).lookup(12345) is None
 
     missing = CliRunner().invoke(app, ["jpki", "issue-card", "--person", "044245-9999999", "--out", str(out)])

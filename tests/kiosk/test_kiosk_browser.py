@@ -221,6 +221,29 @@ def test_kiosk_page_walk_away_timeout_INC_8(page: Page, kofu_home: Path, jpki_te
         assert not (config.state_dir / "session.json").exists()
 
 
+def test_kiosk_page_phone_user_chooses_pin_or_biometrics_ELG_5(
+    page: Page, kofu_home: Path, jpki_testbed: Testbed, tmp_path: Path
+) -> None:
+    """ELG-5: the PIN screen offers a phone user both the biometric button and the keypad; the PIN works,
+    and the kiosk calls for the phone, not a card, when the person leaves it."""
+    phone = jpki_testbed.issue("044245-0000001", credential="phone")
+    write_demo_cards(kofu_home, [phone], ["1234"])
+    with _serve(KioskConfig(home=kofu_home, terminal_id=TERMINAL)) as url:
+        page.goto(url)
+        page.get_by_test_id("start").click()
+        page.get_by_test_id("place-0").click()
+        expect(page.get_by_test_id("biometric")).to_be_visible()
+        expect(page.get_by_test_id("phone-pin")).to_contain_text("スマホ")
+        expect(page.locator("#screen")).not_to_contain_text("カード")
+        page.screenshot(path=str(_artifacts(tmp_path) / "22-phone-pin-or-biometrics.png"))
+        for key in "1234":
+            page.get_by_test_id(f"key-{key}").click()
+        page.get_by_test_id("key-ok").click()
+        expect(page.locator("#screen")).to_have_attribute("data-screen", "municipality")
+        page.get_by_test_id("cancel").click()
+        expect(page.get_by_test_id("alarm-card")).to_have_text("スマートフォンをお取りください")
+
+
 def test_kiosk_page_registration_card_filed_phone_refused_REG_1_ELG_6(
     page: Page, kofu_home: Path, jpki_testbed: Testbed, tmp_path: Path
 ) -> None:
@@ -230,7 +253,7 @@ def test_kiosk_page_registration_card_filed_phone_refused_REG_1_ELG_6(
     with _serve(KioskConfig(home=kofu_home, terminal_id=TERMINAL)) as url:
         page.goto(url)
         page.get_by_test_id("start").click()
-        page.get_by_test_id("place-1").click()  # the phone: its sensor replaces the PIN
+        page.get_by_test_id("place-1").click()  # the phone: here its sensor instead of its PIN
         page.get_by_test_id("biometric").click()
         page.get_by_test_id(f"muni-{MUNI}").click()
         page.get_by_test_id("registration").click()

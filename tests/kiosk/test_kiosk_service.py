@@ -18,6 +18,7 @@ from kiosk_doubles import FAMILY, FAMILY_LABEL, OWN_LABEL, Kiosk, page_client
 
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
+from kofu.jpki.testbed import DEFAULT_PIN
 from kofu.kiosk.api_models import DetailsRequest, Screen, ScreenView
 from kofu.kiosk.app import create_app
 from kofu.kiosk.devices.cash import CashRecord
@@ -281,6 +282,60 @@ def test_registration_refused_for_a_phone_ELG_6(kiosk: Kiosk) -> None:
     assert view.screen is Screen.KIND
     assert view.message is not None and view.message.code == "phone_not_allowed_for_registration"
     assert "スマホ" in view.message.ja and kiosk.center.registrations == []
+
+
+@pytest.mark.parametrize("secret", [DEFAULT_PIN, None], ids=["pin", "biometric"])
+def test_phone_user_chooses_the_pin_or_the_biometrics_ELG_5(kiosk: Kiosk, secret: str | None) -> None:
+    """ELG-5: the phone's biometrics may replace the PIN, so a phone signs in with either; both offered."""
+    kiosk.service.start()
+    view = kiosk.service.place_card(1)
+    assert view.screen is Screen.PIN and view.pin is not None
+    assert view.pin.biometric and view.credential == "phone"
+    view = kiosk.service.submit_pin(secret)
+    assert view.screen is Screen.MUNICIPALITY, view.message
+    assert view.credential == "phone"
+
+
+def test_take_screen_calls_for_the_phone_not_a_card_ELG_5_SEC_3(kiosk: Kiosk) -> None:
+    """ELG-5: the kiosk speaks of the phone to a phone user; the take screen says which was left."""
+    kiosk.service.start()
+    kiosk.service.place_card(1)
+    kiosk.service.submit_pin(None)
+    view = kiosk.service.finish()
+    assert view.screen is Screen.TAKE and view.card_present and view.credential == "phone"
+    kiosk.service.start()
+    kiosk.service.take_card()
+    kiosk.service.start()
+    kiosk.service.place_card(0)
+    kiosk.service.submit_pin("1234")
+    view = kiosk.service.finish()
+    assert view.screen is Screen.TAKE and view.card_present and view.credential == "card"
+
+
+def test_phone_wrong_pin_counts_on_the_phone_ELG_5_PIN_1(kiosk: Kiosk) -> None:
+    """ELG-5, PIN-1: a phone user typing the PIN is told the tries left, as a card user is."""
+    kiosk.service.start()
+    kiosk.service.place_card(1)
+    view = kiosk.service.submit_pin("9052")
+    assert view.screen is Screen.PIN
+    assert view.message is not None and view.message.code == "pin_wrong" and view.message.tries_left == 2
+    kiosk.service.submit_pin("9052")
+    view = kiosk.service.submit_pin("9052")
+    assert view.message is not None and view.message.code == "pin_blocked"
+    kiosk.service.take_card()
+    kiosk.service.start()
+    view = kiosk.service.place_card(1)  # locked: neither the PIN nor the biometrics can open it now
+    assert view.screen is not Screen.PIN
+    assert view.message is not None and view.message.code == "pin_blocked"
+
+
+def test_card_user_has_no_biometric_way_in_ELG_5(kiosk: Kiosk) -> None:
+    kiosk.service.start()
+    view = kiosk.service.place_card(0)
+    assert view.pin is not None and not view.pin.biometric
+    view = kiosk.service.submit_pin(None)
+    assert view.screen is Screen.PIN
+    assert view.message is not None and view.message.code == "step_unavailable"
 
 
 def test_page_api_refuses_bad_input_without_echoing_it(kiosk: Kiosk) -> None:

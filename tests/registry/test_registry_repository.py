@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from registry_support import TODAY, Village
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kofu.db import transaction
 from kofu.registry import repository
@@ -23,7 +24,7 @@ from kofu.registry.changes import (
 from kofu.registry.errors import RegistryError
 from kofu.registry.generator import fiscal_year_of
 from kofu.registry.holders import card_holder
-from kofu.registry.models import Person
+from kofu.registry.models import Person, UsageRegistration
 from kofu.registry.records import PersonRecord, PersonSnapshot
 from kofu.registry.usage import decide_usage_registration, file_usage_registration
 
@@ -149,6 +150,22 @@ def test_koseki_notification_reflects_as_an_event(village: Village) -> None:
         reflect_change(s, change, on=TODAY)
     member = _snapshot(village, pid).koseki.member(pid)  # type: ignore[union-attr]
     assert member is not None and len(member.events) == n + 1 and member.events[-1].kind == "adoption"
+
+
+def test_REG_1_once_per_person_held_by_the_database(village: Village) -> None:
+    """REG-1: at most one pending or approved registration per person, even for two filings that both
+    passed the check at once (say the old and the renewed card at two kiosks); a refused one may be
+    followed by a new filing."""
+    with village.session() as s:
+        pending = find_person(s, "nonresident_honseki_pending", today=TODAY)
+        refused = find_person(s, "nonresident_honseki_refused", today=TODAY)
+        pending_fk = s.scalar(select(Person.id).where(Person.person_id == pending))
+    with village.session() as s, s.begin(), pytest.raises(IntegrityError):
+        s.add(UsageRegistration(person_fk=pending_fk, filed_on=TODAY, status="pending"))
+        s.flush()
+    with village.session() as s, s.begin():
+        file_usage_registration(s, refused, filed_on=TODAY)
+    assert _snapshot(village, refused).usage.status == "pending"  # type: ignore[union-attr]
 
 
 def test_reg1_usage_registration_statuses(village: Village) -> None:

@@ -70,7 +70,25 @@ def test_HRS_2_koseki_only_on_office_days_0830_to_1715(
     ohira: Rulebook, at: datetime, expected: Reason | None
 ) -> None:
     assert reason_of(service_open(ohira, Kind.KOSEKI, at)) == expected
-    assert reason_of(service_open(ohira, USAGE_REGISTRATION, at)) == expected
+    assert reason_of(service_open(ohira, Kind.FUHYO, at)) == expected
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        jst(2025, 11, 22, 10, 0),  # Saturday
+        jst(2025, 11, 24, 10, 0),  # weekday national holiday
+        jst(2025, 11, 25, 6, 30),  # an office day, before 08:30
+        jst(2025, 11, 25, 22, 59),  # an office day, after 17:15
+    ],
+)
+def test_HRS_1_HRS_2_usage_registration_filed_whenever_the_service_is_open(
+    ohira: Rulebook, at: datetime
+) -> None:
+    """REG-1 is not limited by HRS-2: the registration may be filed whenever HRS-1 is open."""
+    closing = at.replace(hour=23, minute=0)
+    assert reason_of(service_open(ohira, USAGE_REGISTRATION, at)) is None
+    assert reason_of(service_open(ohira, USAGE_REGISTRATION, closing)) == Reason.CLOSED_HOURS
 
 
 def test_HRS_2_holiday_on_weekday_closes_koseki_but_not_juminhyo(ohira: Rulebook) -> None:
@@ -96,7 +114,7 @@ def test_HRS_2_holiday_on_weekday_closes_koseki_but_not_juminhyo(ohira: Rulebook
 def test_HRS_3_year_end_closure_edges(ohira: Rulebook, at: datetime, expected: Reason | None) -> None:
     for kind in Kind:
         got = reason_of(service_open(ohira, kind, at))
-        if kind is Kind.KOSEKI and expected is None:
+        if kind.is_family_register and expected is None:
             continue  # the edge days are weekends here; HRS-2 is tested above
         assert got == expected, kind
 
@@ -240,7 +258,7 @@ def test_HRS_1_HRS_2_HRS_3_property(instant: datetime) -> None:
     in_maintenance = any(w.start <= instant < w.end for w in ohira.maintenance)
     hrs1 = clock(6, 30) <= t < clock(23, 0)
     hrs2 = clock(8, 30) <= t < clock(17, 15) and is_office_day(day)
-    for kind, inside in ((Kind.JUMINHYO, hrs1), (Kind.KOSEKI, hrs2)):
+    for kind, inside in ((Kind.JUMINHYO, hrs1), (Kind.KOSEKI, hrs2), (Kind.FUHYO, hrs2)):
         expected = not year_end and not in_maintenance and inside
         assert service_open(ohira, kind, instant).ok == expected
 
@@ -314,9 +332,10 @@ def test_HRS_2_property_weekday_holiday_inside_the_window(day: date, t: clock) -
     """A national holiday on a weekday, at an HRS-2 hour: koseki refused, juminhyo (HRS-1) open."""
     at = datetime.combine(day, t, tzinfo=JST)
     assert reason_of(service_open(OHIRA, Kind.KOSEKI, at)) == Reason.OFFICE_HOURS_ONLY
-    assert reason_of(service_open(OHIRA, USAGE_REGISTRATION, at)) == Reason.OFFICE_HOURS_ONLY
+    assert reason_of(service_open(OHIRA, Kind.FUHYO, at)) == Reason.OFFICE_HOURS_ONLY
     if not any(w.covers(at) for w in OHIRA.maintenance):
         assert reason_of(service_open(OHIRA, Kind.JUMINHYO, at)) is None
+        assert reason_of(service_open(OHIRA, USAGE_REGISTRATION, at)) is None
     the_day_before_at_same_time = at - timedelta(days=1)
     if is_office_day(the_day_before_at_same_time.date()):
         assert reason_of(service_open(OHIRA, Kind.KOSEKI, the_day_before_at_same_time)) is None

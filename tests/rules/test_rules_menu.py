@@ -49,8 +49,8 @@ RESIDENT = PersonFacts(
     seal="registered",
     resident_on_jan_1=frozenset(range(2015, 2026)),
 )
-CARD = CardFacts(credential="card", issued_on=date(2024, 4, 1))
-PHONE = CardFacts(credential="phone", issued_on=date(2024, 4, 1))
+CARD = CardFacts(credential="card", handed_over_on=date(2024, 4, 1))
+PHONE = CardFacts(credential="phone", handed_over_on=date(2024, 4, 1))
 NON_RESIDENT = replace(
     RESIDENT,
     resident=False,
@@ -156,10 +156,11 @@ def test_CRT_4_CRT_5_same_register_only(request_: Request, expected: Reason | No
     assert reason_of(decide(OHIRA, RESIDENT, CARD, request_, NOW)) == expected
 
 
-def test_CRT_4_HRS_2_koseki_refused_out_of_office_hours() -> None:
+def test_CRT_4_CRT_5_HRS_2_koseki_and_fuhyo_refused_out_of_office_hours() -> None:
     saturday = datetime(2025, 11, 22, 10, 0, tzinfo=JST)
     assert reason_of(menu(OHIRA, RESIDENT, CARD, Kind.KOSEKI, saturday)) == Reason.OFFICE_HOURS_ONLY
-    assert reason_of(menu(OHIRA, RESIDENT, CARD, Kind.FUHYO, saturday)) is None
+    assert reason_of(menu(OHIRA, RESIDENT, CARD, Kind.FUHYO, saturday)) == Reason.OFFICE_HOURS_ONLY
+    assert reason_of(menu(OHIRA, RESIDENT, CARD, Kind.JUMINHYO, saturday)) is None
 
 
 # --- CRT-1 ---------------------------------------------------------------------------------------
@@ -300,22 +301,22 @@ def test_CRT_3_new_fiscal_year_from_june() -> None:
 @pytest.mark.parametrize(
     ("card", "expected"),
     [
-        (replace(CARD, issued_on=TODAY), Reason.CARD_ISSUED_TODAY),
-        (replace(CARD, issued_on=TODAY - timedelta(days=1)), None),
+        (replace(CARD, handed_over_on=TODAY), Reason.CARD_ISSUED_TODAY),
+        (replace(CARD, handed_over_on=TODAY - timedelta(days=1)), None),
         (replace(CARD, continued_use_on=TODAY), Reason.CONTINUED_USE_TODAY),
         (replace(CARD, continued_use_on=TODAY - timedelta(days=1)), None),
-        (replace(PHONE, issued_on=TODAY), Reason.CARD_ISSUED_TODAY),
+        (replace(PHONE, handed_over_on=TODAY), Reason.CARD_ISSUED_TODAY),
     ],
 )
 @pytest.mark.parametrize("kind", list(Kind))
-def test_DAY_1_not_on_issue_or_continued_use_day(
+def test_DAY_1_not_on_hand_over_or_continued_use_day(
     card: CardFacts, expected: Reason | None, kind: Kind
 ) -> None:
     assert reason_of(menu(OHIRA, RESIDENT, card, kind, NOW)) == expected
 
 
 def test_DAY_1_uses_japan_date() -> None:
-    card = replace(CARD, issued_on=date(2025, 11, 25))
+    card = replace(CARD, handed_over_on=date(2025, 11, 25))
     # 2025-11-25 21:30 UTC = 2025-11-26 06:30 JST: the next day in Japan, so allowed.
     assert (
         reason_of(menu(OHIRA, RESIDENT, card, Kind.JUMINHYO, datetime(2025, 11, 25, 21, 30, tzinfo=UTC)))
@@ -362,7 +363,7 @@ def test_LAG_1_pending_change_refuses(pending: str, blocked: set[Kind], kind: Ki
         ),
         (
             replace(NON_RESIDENT, usage_registration="none"),
-            replace(CARD, issued_on=TODAY),
+            replace(CARD, handed_over_on=TODAY),
             Reason.CARD_ISSUED_TODAY,
         ),
     ],
@@ -376,10 +377,15 @@ def test_REG_1_ELG_4_ELG_6_usage_registration(
         assert allowed(decision).fee == 0
 
 
-def test_REG_1_HRS_2_registration_only_in_office_hours() -> None:
+def test_REG_1_HRS_1_HRS_2_registration_filed_whenever_the_service_is_open() -> None:
+    """REG-1 is not limited by HRS-2: an office-day evening or a Saturday is fine, 23:30 is not (HRS-1)."""
     person = replace(NON_RESIDENT, usage_registration="none")
     evening = datetime(2025, 11, 25, 18, 0, tzinfo=JST)
-    assert reason_of(registration(OHIRA, person, CARD, evening)) == Reason.OFFICE_HOURS_ONLY
+    saturday = datetime(2025, 11, 22, 10, 0, tzinfo=JST)
+    night = datetime(2025, 11, 25, 23, 30, tzinfo=JST)
+    assert reason_of(registration(OHIRA, person, CARD, evening)) is None
+    assert reason_of(registration(OHIRA, person, CARD, saturday)) is None
+    assert reason_of(registration(OHIRA, person, CARD, night)) == Reason.CLOSED_HOURS
 
 
 def test_ELG_5_phone_works_like_card_for_certificates() -> None:

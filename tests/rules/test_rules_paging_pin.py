@@ -141,3 +141,9 @@ def test_PIN_1_pin_format(value: str, ok: bool) -> None:
 )
 def test_PIN_1_signing_password_format(value: str, ok: bool) -> None:
     assert pin.is_valid_sign_password(value) is ok
+
+
+def test_ELG_5_a_phone_unlocks_with_its_pin_or_its_biometrics_a_card_with_its_pin() -> None:
+    """ELG-5: biometrics *may* replace the PIN on a phone: the resident chooses, both ways work."""
+    assert set(pin.unlock_methods("phone")) == {"pin", "biometric"}
+    assert pin.unlock_methods("card") == ("pin",)

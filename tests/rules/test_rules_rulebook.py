@@ -44,7 +44,7 @@ def test_ohira_is_the_seed_village(ohira: Rulebook) -> None:
         (Kind.INKAN, 200, "HRS-1"),
         (Kind.KAZEI, 200, "HRS-1"),
         (Kind.KOSEKI, 450, "HRS-2"),
-        (Kind.FUHYO, 200, "HRS-1"),
+        (Kind.FUHYO, 200, "HRS-2"),
     ],
 )
 def test_FEE_1_HRS_1_HRS_2_ohira_fees_and_windows(ohira: Rulebook, kind: Kind, fee: int, window: str) -> None:
@@ -56,7 +56,7 @@ def test_HRS_1_HRS_2_HRS_3_ohira_windows(ohira: Rulebook) -> None:
     hrs1, hrs2 = ohira.windows["HRS-1"], ohira.windows["HRS-2"]
     assert (hrs1.start, hrs1.end, hrs1.office_days_only) == (time(6, 30), time(23, 0), False)
     assert (hrs2.start, hrs2.end, hrs2.office_days_only) == (time(8, 30), time(17, 15), True)
-    assert ohira.registration_window == "HRS-2"
+    assert ohira.registration_window == "HRS-1"  # REG-1 is not limited by HRS-2
     assert (ohira.year_end_start, ohira.year_end_end) == ((12, 29), (1, 3))
 
 
@@ -148,6 +148,19 @@ def test_invalid_rulebooks_fail_with_clear_errors(tmp_path: Path, old: str, new:
     with pytest.raises(RulebookError, match=message) as caught:
         load_rulebook(path)
     assert "town.toml" in str(caught.value)
+
+
+def test_HRS_2_REG_1_registration_window_cannot_be_limited_to_office_days(tmp_path: Path) -> None:
+    """The usage registration is filed whenever the service is open: an office-days window is refused."""
+    text = OHIRA_TEXT.replace('[registration]\nwindow = "HRS-1"', '[registration]\nwindow = "HRS-2"')
+    assert text != OHIRA_TEXT
+    with pytest.raises(RulebookError, match=r"registration\.window.*office days"):
+        load_rulebook(write(tmp_path, text))
+
+
+def test_HRS_2_REG_1_bundled_registration_windows_every_open_day() -> None:
+    for book in bundled_rulebooks().values():
+        assert not book.windows[book.registration_window].office_days_only, book.name
 
 
 def test_malformed_toml_and_missing_file(tmp_path: Path) -> None:

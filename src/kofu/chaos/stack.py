@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from kofu.center.app.routing import register_issued_card
+from kofu.center.app.routing import record_card, register_issued_card
 from kofu.center.app.schema import migrate_center_all
 from kofu.center.registers import add_municipality, add_terminal
 from kofu.chaos.clock import clock_env
@@ -184,9 +184,16 @@ def issue_card(
     credential: CredentialKind = "card",
     pin: str = PIN,
     biometric_template: bytes | None = None,
+    handed_over_on: date | None = None,
+    jushochi: str | None = OHIRA,
 ) -> IssuedCard:
     """A card of a village person issued by the JPKI at `at`, its file written in `folder`, linked in the
-    registry, and registered at the center (DAY-1) with its route to Ōhira as its 住所地."""
+    registry, and registered at the center (DAY-1) with its route to Ōhira as its 住所地.
+
+    `handed_over_on` (交付日, default: the Japan date of `at`) is the day DAY-1 keys on, as the village
+    records it; the certificates' notBefore is `at`, which may be days earlier. `jushochi` None: the
+    holder lives elsewhere, so the card is recorded without a 住所地 route (it keeps any 本籍地 route of
+    the holder's other cards, REG-1)."""
     with registry() as session:
         found = card_holder(session, person_id)
     if found is None:
@@ -199,25 +206,36 @@ def issue_card(
     write_card(
         path, issued, authorities, pin=pin, sign_password=SIGN_PASSWORD, biometric_template=biometric_template
     )
+    handed_over = handed_over_on or issued.issued_on
     with transaction(registry) as session:
         link_card(
             session,
             person_id,
             auth_serial=issued.auth_serial,
             sign_serial=issued.sign_serial,
-            issued_on=issued.issued_on,
+            issued_on=handed_over,
             credential=credential,
         )
     with transaction(center) as session:
-        register_issued_card(
-            session,
-            auth_serial=issued.auth_serial,
-            person_id=person_id,
-            credential=credential,
-            issued_on=issued.issued_on,
-            municipality_code=OHIRA,
-            now=at,
-        )
+        if jushochi is None:
+            record_card(
+                session,
+                auth_serial=issued.auth_serial,
+                person_id=person_id,
+                credential=credential,
+                handed_over_on=handed_over,
+                now=at,
+            )
+        else:
+            register_issued_card(
+                session,
+                auth_serial=issued.auth_serial,
+                person_id=person_id,
+                credential=credential,
+                handed_over_on=handed_over,
+                municipality_code=jushochi,
+                now=at,
+            )
     return IssuedCard(path, issued, holder)
 
 

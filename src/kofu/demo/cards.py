@@ -74,7 +74,7 @@ DEMO_CARDS: tuple[DemoCard, ...] = (
         "nonresident_honseki_unregistered",
         "村外在住・本籍が村内(利用登録が必要)",
         "Lives elsewhere, family register here (must register)",
-        ("ELG-4", "REG-1", "HRS-2"),
+        ("ELG-4", "REG-1", "HRS-1"),
     ),
     DemoCard(
         "large-register",

@@ -102,7 +102,7 @@ def _issue(
         person_id,
         auth_serial=issued.auth_serial,
         sign_serial=issued.sign_serial,
-        issued_on=issued.issued_on,
+        handed_over_on=issued.issued_on,  # the demo hands each card over the day it is made
         credential=issued.credential,
     )
     if problem:

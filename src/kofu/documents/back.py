@@ -1,6 +1,8 @@
 """The back of each sheet: the signed code, the encrypted copy of the front, and the page marks.
 
-Every back carries the same codes, so a photo of any one back verifies the whole document.
+Every back carries the same codes, so a photo of any one back verifies the whole document. Like the
+front, the back carries the 複写 background pattern and the micro-text (SEC-6, `draw_security`); each
+code is drawn on its own white quiet zone, so the pattern never reaches a module.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 from kofu.documents import fonts, text
 from kofu.documents.content import DocumentHeader
 from kofu.documents.names import wareki
-from kofu.documents.page import CONTENT_W, MARGIN_X, PAGE_H, PAGE_W, page_marks
+from kofu.documents.page import CONTENT_W, MARGIN_X, PAGE_H, PAGE_W, draw_security, page_marks
 from kofu.documents.qr import QUIET_ZONE, QrSymbol, draw_qr
 
 MODULE = 0.5 * mm  # about 4 pixels per module in a 200 dpi scan
@@ -60,6 +62,7 @@ def draw_back(
     placed: Sequence[tuple[QrSymbol, float, float, float]],
 ) -> None:
     """Draw one back page."""
+    draw_security(canvas, header)
     marks = page_marks(header, n, total, back=True)
     fonts.draw(canvas, PAGE_W - MARGIN_X, PAGE_H - 12 * mm, marks, fonts.GOTHIC, 8, "right")
     fonts.draw(canvas, PAGE_W - MARGIN_X, 10 * mm, marks, fonts.GOTHIC, 8, "right")

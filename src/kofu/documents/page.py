@@ -2,8 +2,9 @@
 
 A layout is a list of `Row`s (bordered cells of wrapped text). `paginate` stacks them on A4 fronts,
 keeping a row with the next one where asked, and leaves room for the certification block on the
-last page. Every front carries the background pattern, a micro-text line, the document's unique number
-and "n / N" (PAG-1), and 見本 across it in demo configurations.
+last page. Both sides of every sheet carry the background pattern and the micro-text lines (SEC-6,
+`draw_security`); every page carries the document's unique number and "n / N" (PAG-1), and 見本 across
+it in demo configurations.
 """
 
 from __future__ import annotations
@@ -176,19 +177,26 @@ def micro_text(header: DocumentHeader) -> str:
     return (unit + "・") * 12
 
 
-def draw_frame(canvas: Canvas, header: DocumentHeader, title: str, n: int, total: int) -> None:
-    """The front's frame: pattern, title, marks, micro-text, demo mark."""
+def draw_security(canvas: Canvas, header: DocumentHeader) -> None:
+    """SEC-6 on either side of a sheet: the 複写 background pattern and the micro-text lines.
+
+    Drawn first: content, codes (on their own white ground) and marks go over it.
+    """
     pattern.draw(canvas)
-    canvas.setFillColorRGB(0, 0, 0)
-    fonts.draw(canvas, PAGE_W / 2, PAGE_H - 24 * mm, title, fonts.MINCHO, 20, "centre")
-    marks = page_marks(header, n, total)
-    fonts.draw(canvas, PAGE_W - MARGIN_X, PAGE_H - 12 * mm, marks, fonts.GOTHIC, 8, "right")
-    fonts.draw(canvas, PAGE_W - MARGIN_X, 10 * mm, marks, fonts.GOTHIC, 8, "right")
     canvas.setFillColorRGB(0.35, 0.35, 0.35)
     line = micro_text(header)
     fonts.draw(canvas, MARGIN_X, PAGE_H - 33 * mm, line, fonts.GOTHIC, 1.4)
     fonts.draw(canvas, MARGIN_X, 16 * mm, line, fonts.GOTHIC, 1.4)
     canvas.setFillColorRGB(0, 0, 0)
+
+
+def draw_frame(canvas: Canvas, header: DocumentHeader, title: str, n: int, total: int) -> None:
+    """The front's frame: pattern and micro-text, title, marks."""
+    draw_security(canvas, header)
+    fonts.draw(canvas, PAGE_W / 2, PAGE_H - 24 * mm, title, fonts.MINCHO, 20, "centre")
+    marks = page_marks(header, n, total)
+    fonts.draw(canvas, PAGE_W - MARGIN_X, PAGE_H - 12 * mm, marks, fonts.GOTHIC, 8, "right")
+    fonts.draw(canvas, PAGE_W - MARGIN_X, 10 * mm, marks, fonts.GOTHIC, 8, "right")
 
 
 def draw_demo(canvas: Canvas, *, back: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""The anti-copy background of a certificate's front: a latent 「複写」 in a fine line pattern.
+"""The anti-copy background of both sides of a certificate (SEC-6): a latent 「複写」 in a fine line pattern.
 
 Fine hairlines cover the page; inside the glyphs of the word 複写 the lines are twice as thick and half
 as frequent. Both read as the same pale tint to the eye, but a copier drops the hairlines and keeps the

@@ -47,9 +47,13 @@ def issue_card(
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD.")] = None,
     sex: Annotated[str | None, typer.Option("--sex")] = None,
     address: Annotated[str | None, typer.Option("--address")] = None,
+    handed_over: Annotated[
+        str | None,
+        typer.Option("--handed-over", help="YYYY-MM-DD: the day it is handed over (交付日, DAY-1); today."),
+    ] = None,
 ) -> None:
     """Issue a card (or, with --phone, a phone credential) and write its virtual card file."""
-    from datetime import UTC, datetime
+    from datetime import UTC, date, datetime
 
     from kofu.card.cardfile import CardFileError, is_valid_pin, is_valid_sign_password
     from kofu.db import make_engine, session_factory, transaction
@@ -58,12 +62,20 @@ def issue_card(
     from kofu.jpki.holders import HolderUnavailable, holder_by_hand, holder_from_registry, link_in_registry
     from kofu.jpki.issuance import issue_credential
     from kofu.jpki.schema import migrate_jpki
+    from kofu.rules.calendar import today_jst
 
     settings = ctx.obj
     if not is_valid_pin(pin):
         raise _fail("the PIN must be 4 digits")
     if not is_valid_sign_password(sign_password):
         raise _fail("the signing password must be 6-16 characters of A-Z and 0-9")
+    try:
+        # DAY-1 keys on the day the village hands the card over, which may follow the certificates' day
+        handed_over_on = date.fromisoformat(handed_over) if handed_over else today_jst(datetime.now(UTC))
+    except ValueError:
+        raise _fail(f"--handed-over must be YYYY-MM-DD, got {handed_over!r}") from None
+    if handed_over_on < today_jst(datetime.now(UTC)):
+        raise _fail("--handed-over cannot be before today: the certificates are made now")
     by_hand = (name, birth_date, sex, address)
     try:
         if any(v is not None for v in by_hand):
@@ -106,7 +118,7 @@ def issue_card(
         person,
         auth_serial=issued.auth_serial,
         sign_serial=issued.sign_serial,
-        issued_on=issued.issued_on,
+        handed_over_on=handed_over_on,
         credential=issued.credential,
     )
     typer.echo(f"{issued.credential} written to {out}")

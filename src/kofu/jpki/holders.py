@@ -55,9 +55,10 @@ def holder_by_hand(person_id: str, name: str, birth_date: str, sex: str, address
 
 
 def link_in_registry(
-    db_url: str, person_id: str, *, auth_serial: int, sign_serial: int, issued_on: date, credential: str
+    db_url: str, person_id: str, *, auth_serial: int, sign_serial: int, handed_over_on: date, credential: str
 ) -> str | None:
-    """Record the new card in the registry (card link) when the registry offers it; None or why not."""
+    """Record the card handed over on `handed_over_on` (交付日, DAY-1) in the registry (card link) when the
+    registry offers it; None or why not."""
     try:
         from kofu.registry.cards import link_card
     except ImportError:
@@ -72,7 +73,7 @@ def link_in_registry(
                 person_id,
                 auth_serial=auth_serial,
                 sign_serial=sign_serial,
-                issued_on=issued_on,
+                issued_on=handed_over_on,
                 credential=credential,
             )
     except Exception as exc:  # a missing person or table: the card exists, the link does not; say so

@@ -116,7 +116,7 @@ class TrayCard(Strict):
 class PinView(Strict):
     tries_left: int
     max_tries: int
-    biometric: bool  # a phone: its sensor replaces the PIN (ELG-5)
+    biometric: bool  # a phone: its sensor may replace the PIN, the keypad stays offered (ELG-5)
 
 
 class Choice(Strict):

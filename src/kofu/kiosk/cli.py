@@ -24,7 +24,9 @@ def session(
     municipality: Annotated[str, typer.Option(help="6-digit municipality code.")],
     kind: Annotated[str, typer.Option(help="juminhyo, inkan, kazei, koseki or fuhyo.")],
     out: Annotated[Path, typer.Option(help="Where the printed PDF goes.")],
-    pin: Annotated[str | None, typer.Option(help="The card's 4-digit PIN (to the card only).")] = None,
+    pin: Annotated[
+        str | None, typer.Option(help="The 4-digit PIN (to the card or phone only); a phone may omit it.")
+    ] = None,
     for_: Annotated[
         list[str] | None, typer.Option("--for", help="Whose certificate (person id); repeatable.")
     ] = None,
@@ -36,7 +38,7 @@ def session(
     client_key: Annotated[Path | None, typer.Option(help="Mutual TLS: its key.")] = None,
     ca_cert: Annotated[Path | None, typer.Option(help="The network CA (verifies the center).")] = None,
     biometric_sample: Annotated[
-        Path | None, typer.Option(help="Phones (no --pin): a file the simulated sensor reads.")
+        Path | None, typer.Option(help="Phones unlocked by biometrics (no --pin): what the sensor reads.")
     ] = None,
 ) -> None:
     """Run one issuance; prints a JSON line; on refusal exits 1 with the reason code."""

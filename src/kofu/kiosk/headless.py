@@ -27,7 +27,7 @@ from kofu.kiosk.service import KioskService
 @dataclass(frozen=True)
 class HeadlessRequest:
     card: Path
-    pin: str | None  # None: a phone, unlocked by its (simulated) sensor
+    pin: str | None  # None: a phone, unlocked by its (simulated) sensor instead of its PIN (ELG-5)
     municipality: str
     kind: str
     out: Path
@@ -102,7 +102,7 @@ class Step(StrEnum):
 class Taps:
     """What the person taps in, screen by screen."""
 
-    pin: str | None  # None: a phone, unlocked by its (simulated) sensor
+    pin: str | None  # None: a phone, unlocked by its (simulated) sensor instead of its PIN (ELG-5)
     municipality: str
     kind: str
     persons: tuple[str, ...] = ()

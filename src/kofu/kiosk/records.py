@@ -51,6 +51,7 @@ class Leftover(BaseModel):
     """Set when a session ends with the card still in the reader: the kiosk calls for it (SEC-3)."""
 
     card: bool = False
+    credential: CredentialKind | None = None  # ELG-5: the take screen calls for the phone, not a card
 
 
 class Output(BaseModel):

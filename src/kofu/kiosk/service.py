@@ -51,7 +51,7 @@ from kofu.kiosk.store import KioskStore
 from kofu.logs import get_logger
 from kofu.rules.decision import Refused
 from kofu.rules.order import State
-from kofu.rules.pin import PIN_MAX_TRIES, is_valid_pin
+from kofu.rules.pin import PIN_MAX_TRIES, Unlock, is_valid_pin, unlock_methods
 from kofu.rules.reasons import Reason
 from kofu.wire.common import ErrorBody
 from kofu.wire.orders import OrderResponse, QuoteRequest, VoidReason
@@ -159,7 +159,7 @@ class KioskService:
             credential = credential_kind(x509.load_der_x509_certificate(cert))
         except ValueError:
             return self._touch(sess, message=KioskEvent.CARD_UNREADABLE)
-        if tries == 0 and credential == "card":
+        if tries == 0:  # one counter for the PIN and a phone's biometrics (PIN-1, ELG-5)
             return self._end(sess, Reason.PIN_BLOCKED, help=KioskEvent.PIN_RESET_HELP)
         sess.requester_cert_digest = hashlib.sha256(cert).hexdigest()
         sess.credential = credential
@@ -168,12 +168,15 @@ class KioskService:
 
     # --- authentication (PIN-1, SEC-1) -----------------------------------------------------------
     def submit_pin(self, pin: str | None) -> ScreenView:
-        """The PIN (None: the phone's biometric check) goes to the card; the card signs the challenge."""
+        """The PIN (None: the phone's biometric check) goes to the card; the card signs the challenge.
+
+        A phone user chooses either (ELG-5); a card has only its PIN."""
         with self.store.locked():
             sess = self._live()
             if sess is None or sess.screen is not Screen.PIN:
                 return self._view(sess, KioskEvent.STEP_UNAVAILABLE)
-            if (pin is None) != (sess.credential == "phone"):
+            method: Unlock = "biometric" if pin is None else "pin"
+            if sess.credential is None or method not in unlock_methods(sess.credential):  # ELG-5
                 return self._view(sess, KioskEvent.STEP_UNAVAILABLE)
             if pin is not None and not is_valid_pin(pin):  # never spend a try of the card on a typo
                 return self._touch(sess, message=Reason.BAD_REQUEST)
@@ -603,7 +606,8 @@ class KioskService:
             Display(lang=lang, message=message.value, help=_value(help), paid_out=paid_out, ended=True),
             durable=False,
         )
-        self.store.write("leftover", Leftover(card=self.slot.present()), durable=False)
+        left = Leftover(card=self.slot.present(), credential=sess.credential)
+        self.store.write("leftover", left, durable=False)
         log.info("session ended", code=message.value)
         return self._view(None)
 
@@ -623,11 +627,13 @@ class KioskService:
                 message = None
                 if display.message is not None:
                     message = Message.of(code_of(display.message), help=_code(display.help))
+                left = self.store.read("leftover", Leftover)
                 return ScreenView(
                     screen=Screen.TAKE,
                     lang=display.lang,
                     message=message,
                     paid_out=display.paid_out,
+                    credential=None if left is None else left.credential,
                     **common,
                 )
             if display.ended:  # idle again: forget the last person's language and message
@@ -666,7 +672,7 @@ class KioskService:
             else PinView(
                 tries_left=sess.pin_tries_left,
                 max_tries=PIN_MAX_TRIES,
-                biometric=sess.credential == "phone",
+                biometric=sess.credential is not None and "biometric" in unlock_methods(sess.credential),
             ),
             credential=sess.credential,
             municipalities=sess.municipalities,

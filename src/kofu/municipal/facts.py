@@ -70,7 +70,9 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
 def card_facts(card: CardRecord) -> CardFacts:
     """The credential's facts for DAY-1 and ELG-6."""
     credential: Credential = "phone" if card.credential == "phone" else "card"
-    return CardFacts(credential=credential, issued_on=card.issued_on, continued_use_on=card.continued_use_on)
+    return CardFacts(
+        credential=credential, handed_over_on=card.issued_on, continued_use_on=card.continued_use_on
+    )
 
 
 def seal_change_pending(snap: PersonSnapshot, kind: Kind) -> Reason | None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -247,15 +248,28 @@ class CardLink(Base):
     auth_serial: Mapped[int] = mapped_column(BigInteger, unique=True)
     sign_serial: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     credential: Mapped[str] = mapped_column(String(8))
-    issued_on: Mapped[date] = mapped_column(Date)
+    issued_on: Mapped[date] = mapped_column(Date)  # 交付日: the day the card was handed over (DAY-1)
     continued_use_on: Mapped[date | None] = mapped_column(Date)
+
+
+_OPEN_USAGE = "status IN ('pending', 'approved')"
 
 
 class UsageRegistration(Base):
     """A non-resident 本籍 holder's usage registration (REG-1, ELG-4)."""
 
     __tablename__ = "usage_registrations"
-    __table_args__ = (CheckConstraint(_one_of("status", USAGE_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("status", USAGE_STATUSES), name="status"),
+        # REG-1: once per person, whichever card filed it; a refused filing may be followed by another
+        Index(
+            "ux_usage_registrations_open_per_person",
+            "person_fk",
+            unique=True,
+            sqlite_where=text(_OPEN_USAGE),
+            postgresql_where=text(_OPEN_USAGE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_fk: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)

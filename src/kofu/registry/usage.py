@@ -1,7 +1,8 @@
 """Usage registrations of non-resident 本籍 holders (REG-1, ELG-4): filed, then approved or refused.
 
 Who may file is a rule (`kofu.rules`); this module only keeps the records consistent: the person must be
-recorded in a register here and not be a resident, and has at most one open or approved registration.
+recorded in a register here and not be a resident, and has at most one open or approved registration
+(REG-1: once per person, whichever card files it; the database holds it too, for two filings at once).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kofu.registry.errors import RegistryError
@@ -38,7 +40,14 @@ def file_usage_registration(session: Session, person_id: str, *, filed_on: date)
         raise RegistryError("already_registered", "a usage registration is already filed or approved")
     reg = UsageRegistration(person_fk=p.id, filed_on=filed_on, status="pending")
     session.add(reg)
-    session.flush()
+    try:
+        session.flush()
+    except (
+        IntegrityError
+    ) as exc:  # a concurrent filing for the same person won; the caller's transaction is void
+        raise RegistryError(
+            "already_registered", "a usage registration is already filed or approved"
+        ) from exc
     return reg.id
 
 

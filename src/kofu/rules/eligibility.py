@@ -22,8 +22,8 @@ from kofu.rules.reasons import Reason
 
 
 def check_day_one(card: CardFacts, today: date) -> Reason | None:
-    """DAY-1: not on the card's issue date nor on the continued-use procedure date (Japan dates)."""
-    if today == card.issued_on:
+    """DAY-1: not on the day the card was handed over nor on the continued-use procedure day (Japan dates)."""
+    if today == card.handed_over_on:
         return Reason.CARD_ISSUED_TODAY
     if card.continued_use_on is not None and today == card.continued_use_on:
         return Reason.CONTINUED_USE_TODAY

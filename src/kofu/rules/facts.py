@@ -43,8 +43,9 @@ class PersonFacts:
 
 @dataclass(frozen=True)
 class CardFacts:
-    """The credential used: a card or a phone, its issue date and any continued-use date (DAY-1)."""
+    """The credential used: a card or a phone, the day it was handed over (交付日) and any continued-use
+    date (DAY-1), as the municipality recorded them; never the certificate's notBefore (may be earlier)."""
 
     credential: Credential
-    issued_on: date
+    handed_over_on: date
     continued_use_on: date | None = None

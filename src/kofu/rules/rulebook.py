@@ -13,7 +13,7 @@ Schema (version 1; see rulebooks/ohira.toml for a complete example):
   [windows.ID]    start = "HH:MM", end = "HH:MM" (end exclusive), office_days_only (HRS-1, HRS-2)
   [kinds.KIND]    fee (yen per copy), window = ID, max_copies, [kinds.KIND.certification] variant =
                   sentence; kazei also fiscal_years (5) and new_year_available = "MM-DD"
-  [registration]  window = ID                                              (REG-1)
+  [registration]  window = ID, never an office_days_only one (REG-1 is not limited by HRS-2)
   [[maintenance]] start, end (TOML date-times; no offset = Japan time), note_ja, note_en (HRS-5)
   [keys]          document_signing_key, document_signing_cert (paths relative to the file;
                   required when demo = false)
@@ -257,6 +257,12 @@ def parse_rulebook(data: Mapping[str, Any], *, source: Path | None = None) -> Ru
     registration_window = reader.text(registration, "registration.window")
     if registration_window not in windows:
         reader.fail("registration.window", f"unknown window {registration_window!r}")
+    if windows[registration_window].office_days_only:
+        reader.fail(
+            "registration.window",
+            f"{registration_window!r} is limited to office days; the usage registration is filed "
+            "whenever the service is open (REG-1, HRS-2)",
+        )
 
     maintenance = tuple(
         _parse_maintenance(reader, item, f"maintenance[{i}]", code)

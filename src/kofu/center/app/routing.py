@@ -1,13 +1,15 @@
 """Where a card may go, and what the center knows about it for DAY-1.
 
 Two small tables of the center app:
-- `center_cards`: one row per credential (auth serial → person id, card/phone, issue and continued-use
-  dates), filled when a card is issued (`record_card`); the authenticator's DAY-1 source
-  (`CenterCardRecords`).
+- `center_cards`: one row per credential (auth serial → person id, card/phone, hand-over day (交付日,
+  column `issued_on`) and continued-use date, as the municipality recorded them), filled when a card is
+  handed over (`record_card`); the authenticator's DAY-1 source (`CenterCardRecords`).
 - `center_card_routes`: auth serial → municipality code and role. The 住所地 route (`jushochi`) is added
   when a card is issued or the holder moves in (`add_card_route`); a 本籍地 route (`honsekichi`) is added
-  when a usage registration is filed through the center (REG-1). Whether the 本籍地 may be used yet
-  (pending or approved, ELG-4) is the municipal server's answer in its menu, not the center's guess.
+  when a usage registration is filed through the center (REG-1), to every credential of the holder, and
+  a credential recorded later (a renewal, a reissue, a phone) inherits it: the registration is once per
+  person, not per card. Whether the 本籍地 may be used yet (pending or approved, ELG-4) is the municipal
+  server's answer in its menu, not the center's guess.
 `sync_routes_from_registry` fills both from a municipality's registry card links (the demo's way).
 """
 
@@ -45,18 +47,51 @@ def record_card(
     auth_serial: int | str,
     person_id: str,
     credential: str,
-    issued_on: date,
+    handed_over_on: date,
+    now: datetime,
     continued_use_on: date | None = None,
 ) -> None:
-    """Record (or update) a credential the center will authenticate."""
+    """Record (or update) a credential the center will authenticate, with its DAY-1 days; it inherits
+    the 本籍地 routes of its holder's other credentials (REG-1)."""
     key = serial_hex(auth_serial)
     row = session.get(CenterCard, key)
     if row is None:
         row = CenterCard(auth_serial=key)
         session.add(row)
     row.person_id, row.credential = person_id, credential
-    row.issued_on, row.continued_use_on = issued_on, continued_use_on
+    row.issued_on, row.continued_use_on = handed_over_on, continued_use_on
     session.flush()
+    for code in _holder_honseki_codes(session, person_id):  # REG-1: a new card keeps the person's 本籍地
+        add_card_route(session, auth_serial=key, municipality_code=code, role="honsekichi", now=now)
+
+
+def _holder_serials(session: Session, person_id: str) -> list[str]:
+    return list(session.scalars(select(CenterCard.auth_serial).where(CenterCard.person_id == person_id)))
+
+
+def _holder_honseki_codes(session: Session, person_id: str) -> set[str]:
+    """The 本籍地 any credential of this holder is routed to (REG-1: once per person)."""
+    serials = _holder_serials(session, person_id)
+    if not serials:
+        return set()
+    rows = session.scalars(
+        select(CardRoute.municipality_code).where(
+            CardRoute.auth_serial.in_(serials), CardRoute.role == "honsekichi"
+        )
+    )
+    return set(rows)
+
+
+def add_holder_route(
+    session: Session, *, auth_serial: int | str, municipality_code: str, role: Role, now: datetime
+) -> None:
+    """`add_card_route` for every credential of this card's holder (REG-1: a registration is per person);
+    a card the center has no record of gets the route alone."""
+    key = serial_hex(auth_serial)
+    person_id = session.scalar(select(CenterCard.person_id).where(CenterCard.auth_serial == key))
+    serials = {key, *(_holder_serials(session, person_id) if person_id is not None else ())}
+    for serial in sorted(serials):
+        add_card_route(session, auth_serial=serial, municipality_code=municipality_code, role=role, now=now)
 
 
 def add_card_route(
@@ -80,13 +115,18 @@ def register_issued_card(
     auth_serial: int | str,
     person_id: str,
     credential: str,
-    issued_on: date,
+    handed_over_on: date,
     municipality_code: str,
     now: datetime,
 ) -> None:
-    """A newly issued card: record it for DAY-1 and route it to its holder's 住所地."""
+    """A card handed over to its holder: record it for DAY-1 and route it to the holder's 住所地."""
     record_card(
-        session, auth_serial=auth_serial, person_id=person_id, credential=credential, issued_on=issued_on
+        session,
+        auth_serial=auth_serial,
+        person_id=person_id,
+        credential=credential,
+        handed_over_on=handed_over_on,
+        now=now,
     )
     add_card_route(
         session, auth_serial=auth_serial, municipality_code=municipality_code, role="jushochi", now=now
@@ -171,8 +211,9 @@ def sync_routes_from_registry(
             auth_serial=serial,
             person_id=person_id,
             credential=credential,
-            issued_on=issued_on,
+            handed_over_on=issued_on,  # the registry's card link holds the 交付日 it recorded
             continued_use_on=continued,
+            now=now,
         )
         if status == "resident":
             add_card_route(

@@ -121,7 +121,7 @@ class RegistrationSteps(CenterBase):
 
     def _route_after_filing(self, filing: RegistrationFiling, terminal_id: str, session_id: str) -> None:
         with transaction(self.factory) as session:
-            routing.add_card_route(
+            routing.add_holder_route(  # REG-1: once per person, so every credential of the holder
                 session,
                 auth_serial=filing.auth_serial,
                 municipality_code=filing.municipality_code,

@@ -151,7 +151,7 @@ class Authenticator:
             return Refused(Reason.CARD_UNKNOWN)
         facts = CardFacts(
             credential=checked.credential,
-            issued_on=record.issued_on,
+            handed_over_on=record.handed_over_on,
             continued_use_on=record.continued_use_on,
         )
         day_one = check_day_one(facts, today_jst(now))

@@ -1,4 +1,4 @@
-"""The card records the authenticator needs for DAY-1: issue date and continued-use date by serial."""
+"""What the authenticator needs for DAY-1 by serial: the hand-over day (交付日), the continued-use day."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class CardRecord:
     """What the registry knows about one credential (by its user-authentication serial)."""
 
     person_id: str
-    issued_on: date
+    handed_over_on: date  # 交付日 as the municipality recorded it, not the certificate's notBefore
     continued_use_on: date | None = None
     credential: str = "card"
 
@@ -56,7 +56,7 @@ class RegistryCardRecords:
             return None
         return CardRecord(
             person_id=str(found.person_id),
-            issued_on=found.issued_on,
+            handed_over_on=found.issued_on,
             continued_use_on=found.continued_use_on,
             credential=str(found.credential),
         )

@@ -6,13 +6,14 @@ const T = {
     title: "証明書交付サービス", lang_switch: "English", demo_title: "デモ用の装置（実機では本体の装置）",
     tray_title: "カード置き場", cash_title: "硬貨・紙幣の投入口", output_title: "証明書の取出口",
     take_card_btn: "カードを取る", take_papers_btn: "証明書を取る", place: "置く",
-    hours: "ご利用時間：毎日 午前6時30分〜午後11時（12月29日〜1月3日を除く）。戸籍証明書は平日 午前8時30分〜午後5時15分。",
+    hours: "ご利用時間：毎日 午前6時30分〜午後11時（12月29日〜1月3日を除く）。戸籍証明書・戸籍の附票の写しは平日 午前8時30分〜午後5時15分。",
     reg_hint: "戸籍証明書の利用登録申請（本籍地が住所地と異なる方）も「証明書交付」からお進みください。",
     start: "証明書交付", card_h: "マイナンバーカードをカード置き場に置いてください",
     card_read: "カードを読み取る", cancel: "やめる", back: "もどる", next: "次へ", ok: "確定", clear: "訂正",
     pin_h: "利用者証明用電子証明書の暗証番号（数字4桁）を入力してください",
     tries: (n) => `残り入力回数：${n}回（3回続けて間違えるとロックされます）`,
-    bio_h: "スマートフォンで生体認証を行ってください", bio_btn: "スマートフォンで認証する",
+    bio_h: "スマートフォンの生体認証、または暗証番号で本人確認をしてください", bio_btn: "スマートフォンの生体認証で進む",
+    phone_pin: "暗証番号を使う場合は、スマホ用利用者証明用電子証明書の暗証番号（数字4桁）を入力してください",
     muni_h: "証明書を取得する市区町村を選んでください",
     role_jushochi: "住所地", role_honsekichi: "本籍地",
     kind_h: "取得する証明書を選んでください", yen: (n) => `${n.toLocaleString("ja-JP")}円`,
@@ -26,6 +27,7 @@ const T = {
     registered_h: "利用登録申請を受け付けました", finish: "終了する",
     take_card: "カードをお取りください", take_papers: "証明書をお取りください",
     say_card: "カードをお取りください", say_papers: "証明書をお取りください",
+    take_phone: "スマートフォンをお取りください", say_phone: "スマートフォンをお取りください",
     remaining: (s) => `残り時間 ${s}秒`, placed: "置いています",
     member_own: "（ご本人）", help: "", papers_out: "証明書",
     paid_out: (n) => `おつり・返金 ${n.toLocaleString("ja-JP")}円 をお取りください`,
@@ -37,13 +39,15 @@ const T = {
     title: "Certificate issuance", lang_switch: "日本語", demo_title: "Demo devices (hardware on a real kiosk)",
     tray_title: "Card tray", cash_title: "Coin and bill slot", output_title: "Certificate output tray",
     take_card_btn: "Take the card", take_papers_btn: "Take the certificates", place: "Place",
-    hours: "Open every day 06:30–23:00 (closed 29 Dec–3 Jan). Family-register certificates: weekdays 08:30–17:15.",
+    hours: "Open every day 06:30–23:00 (closed 29 Dec–3 Jan). Family-register certificates and 附票 copies: weekdays 08:30–17:15.",
     reg_hint: "To file the usage registration for family-register certificates, also start with this button.",
     start: "Get a certificate", card_h: "Please place your My Number card on the card tray",
     card_read: "Read the card", cancel: "Cancel", back: "Back", next: "Next", ok: "OK", clear: "Clear",
     pin_h: "Enter the 4-digit PIN of your user-authentication certificate",
     tries: (n) => `Tries left: ${n} (three wrong PINs in a row lock it)`,
-    bio_h: "Please unlock with your smartphone's biometric check", bio_btn: "Unlock with the phone",
+    bio_h: "Confirm it is you with your smartphone's biometrics or with its PIN",
+    bio_btn: "Use the phone's biometrics",
+    phone_pin: "Or enter the 4-digit PIN of your smartphone's user-authentication certificate",
     muni_h: "Choose the municipality", role_jushochi: "Residence", role_honsekichi: "Family register",
     kind_h: "Choose a certificate", yen: (n) => `¥${n.toLocaleString("en-US")}`, per_copy: "per copy",
     reg_h: "Usage registration for family-register certificates", reg_btn: "File the usage registration",
@@ -56,6 +60,7 @@ const T = {
     registered_h: "Usage registration received", finish: "Finish",
     take_card: "Please take your card", take_papers: "Please take your certificates",
     say_card: "カードをお取りください", say_papers: "証明書をお取りください",
+    take_phone: "Please take your smartphone", say_phone: "スマートフォンをお取りください",
     remaining: (s) => `${s} s left`, placed: "placed", member_own: " (you)", help: "", papers_out: "certificates",
     paid_out: (n) => `Please take your change / refund: ¥${n.toLocaleString("en-US")}`,
     opt: { setai_nushi: "Head of household and relationship", honseki: "Registered domicile and head",
@@ -222,13 +227,12 @@ const SCREENS = {
     el("div", { class: "row" }, cancelButton()),
   ],
   pin: (v) => {
-    if (v.pin && v.pin.biometric) {
-      return [el("h1", {}, t().bio_h),
-        el("button", { class: "big primary", "data-testid": "biometric", onclick: () => call("/api/biometric") }, t().bio_btn),
-        el("div", { class: "row" }, cancelButton())];
-    }
+    // ELG-5: a phone offers its biometrics and its PIN; the person chooses.
+    const phone = Boolean(v.pin && v.pin.biometric);
     const send = () => { const pin = typed; typed = ""; drawn = ""; call("/api/pin", { pin }); };
-    return [el("h1", {}, t().pin_h),
+    return [el("h1", {}, phone ? t().bio_h : t().pin_h),
+      phone ? el("button", { class: "big primary", "data-testid": "biometric", onclick: () => call("/api/biometric") }, t().bio_btn) : null,
+      phone ? el("p", { "data-testid": "phone-pin" }, t().phone_pin) : null,
       v.pin ? el("p", { "data-testid": "tries" }, t().tries(v.pin.tries_left)) : null,
       ...keypad(send, 4), el("div", { class: "row" }, cancelButton())];
   },
@@ -330,7 +334,7 @@ const SCREENS = {
     el("button", { class: "big primary", "data-testid": "finish", onclick: () => call("/api/finish") }, t().finish),
   ],
   take: (v) => [
-    v.card_present ? el("p", { class: "alarm", "data-testid": "alarm-card" }, t().take_card) : null,
+    v.card_present ? el("p", { class: "alarm", "data-testid": "alarm-card" }, v.credential === "phone" ? t().take_phone : t().take_card) : null,
     v.papers ? el("p", { class: "alarm", "data-testid": "alarm-papers" }, t().take_papers) : null,
     v.paid_out ? el("p", { class: "amount", "data-testid": "paid-out" }, t().paid_out(v.paid_out)) : null,
   ],
@@ -361,7 +365,8 @@ function alarm(v) {
     osc.stop(audio.currentTime + 0.3);
   } catch (e) { /* no audio device */ }
   try {
-    const words = [v.card_present ? t().say_card : null, v.papers ? t().say_papers : null].filter(Boolean).join("。");
+    const sayCard = v.credential === "phone" ? t().say_phone : t().say_card;
+    const words = [v.card_present ? sayCard : null, v.papers ? t().say_papers : null].filter(Boolean).join("。");
     const u = new SpeechSynthesisUtterance(words);
     u.lang = "ja-JP";
     window.speechSynthesis.cancel();
