@@ -12,8 +12,9 @@ from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
 from kofu.center.auth.authenticator import Authenticator, AuthResponse
 from kofu.center.auth.cards import CardRecord, MemoryCardRecords
-from kofu.center.auth.challenges import Challenge, challenge_message
+from kofu.center.auth.challenges import Challenge
 from kofu.jpki.testbed import Testbed, TestCard
+from kofu.wire.challenge import challenge_message
 
 
 @dataclass

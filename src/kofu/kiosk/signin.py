@@ -15,8 +15,8 @@ import httpx
 
 from kofu.card.client import JpkiClient
 from kofu.card.reader import InProcessReader
-from kofu.center.auth.challenges import challenge_message
 from kofu.kiosk.center_client import CenterClient, Failure, Unreachable
+from kofu.wire.challenge import challenge_message
 from kofu.wire.common import ErrorBody
 from kofu.wire.sessions import SessionOpened
 
