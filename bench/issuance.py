@@ -125,9 +125,9 @@ class Done:
 
 def kiosk_process(share: Share, ready: Any, go: Any, ticks: Any) -> Done:
     """Run in a kiosk process: import everything, say ready, wait for the start, run the threads."""
+    from kofu.documents.info_read import info_entries  # noqa: F401  (qpdf, for the printer's binding check)
     from kofu.kiosk.headless import run_session  # noqa: F401  (imported before the clock starts)
     from kofu.logs import configure_logging
-    from kofu.verify.pdf import info_entries  # noqa: F401  (qpdf, for the printer's binding check)
 
     configure_logging("WARNING", False)
     done = Done()

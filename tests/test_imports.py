@@ -27,7 +27,7 @@ TESTS = ROOT / "tests"
 PARTIES = frozenset({"kiosk", "center", "municipal", "jpki", "verify", "office"})
 HARNESS = frozenset({"demo", "chaos"})
 # Composition roots: they wire every party into one command line or one server process.
-ROOTS = frozenset({"cli", "__main__", "serve"})
+ROOTS = frozenset({"cli", "__main__", "serve", "documents_cli"})
 # The card simulator: the card itself, its storage and its transports into a reader.
 CARD_SIMULATOR = (
     "kofu.card.applet",

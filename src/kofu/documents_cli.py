@@ -1,4 +1,8 @@
-"""`kofu documents`: render and seal sample certificates; the keys of the municipal and verify sides."""
+"""`kofu documents`: render and seal sample certificates; the keys of the municipal and verify sides.
+
+Beside `kofu.cli`, not in `kofu.documents`: its commands drive the municipal and verify sides together
+(a sample is recorded in the verification register), and the documents library imports no party.
+"""
 
 from __future__ import annotations
 
