@@ -88,7 +88,7 @@ def _make(
     from kofu.documents.keys import sealing_keys
 
     if person is not None:
-        from kofu.documents.compose import compose_sample
+        from kofu.municipal.compose import compose_sample
 
         composed = compose_sample(settings, book, kind, person, serial=serial)
         if isinstance(composed, str):
