@@ -39,12 +39,7 @@ import httpx
 from rich.console import Console
 from rich.progress import Progress
 
-from kofu.procstat import cpu_seconds, descendants
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "production")]
-
-from production_deploy import (  # noqa: E402  (the deployment the production tests also use)
+from kofu.chaos.deploy import (  # the deployment the production tests also use
     OHIRA,
     PIN,
     Layout,
@@ -55,6 +50,10 @@ from production_deploy import (  # noqa: E402  (the deployment the production te
     register_terminals,
     running,
 )
+from kofu.procstat import cpu_seconds, descendants
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "bench")]
 
 from documents import make_case, sample_floor  # noqa: E402  (bench/documents.py)
 
