@@ -45,7 +45,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center.auth.authenticator import Authenticated, Authenticator, AuthResponse
 from kofu.center.auth.cards import CardRecord, MemoryCardRecords
 from kofu.center.auth.certificates import CertificateChecker

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.card.biometric import SimulatedSensor, enroll
 from kofu.card.client import JpkiClient
+from kofu.card.inprocess import InProcessReader
 from kofu.card.phone import PhoneReader
-from kofu.card.reader import InProcessReader
 from kofu.center.app.routing import remove_card_route
 from kofu.center.app.schema import migrate_center_all
 from kofu.chaos.stack import SIGN_PASSWORD as SIGN_PASSWORD  # what issue_card writes; tests sign with it

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center.auth.authenticator import Authenticator, AuthResponse
 from kofu.center.auth.cards import CardRecord, MemoryCardRecords
 from kofu.center.auth.challenges import Challenge

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from kofu.card.biometric import SimulatedSensor
 from kofu.card.client import JpkiClient, PinRefused
+from kofu.card.inprocess import InProcessReader
 from kofu.card.phone import PhoneReader
-from kofu.card.reader import InProcessReader
 from kofu.center.auth.authenticator import Authenticated, AuthResponse
 from kofu.center.auth.cards import CardRecord
 from kofu.center.auth.models import AuthEvent

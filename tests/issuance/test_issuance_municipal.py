@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, SIGN_PASSWORD, World
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center.app.routing import add_card_route
 from kofu.db import transaction
 from kofu.registry.records import PersonSnapshot

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from kofu.audit.log import attached
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center import orders, registers
 from kofu.center.app.service import CenterService
 from kofu.center.orders import Receipt

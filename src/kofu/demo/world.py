@@ -128,7 +128,7 @@ def _issue(
 def _block_pin(card_path: Path) -> None:
     """Three wrong PINs through the card's own VERIFY, as a person at a kiosk would (PIN-1)."""
     from kofu.card.client import JpkiClient
-    from kofu.card.reader import InProcessReader
+    from kofu.card.inprocess import InProcessReader
 
     with InProcessReader(card_path) as reader:
         client = JpkiClient(reader)

@@ -282,7 +282,8 @@ def reset_pin(
     """PIN-2 at the office: record the identity check, then reset the card's counter by APDUs."""
     from datetime import UTC, datetime
 
-    from kofu.card.reader import InProcessReader, Reader
+    from kofu.card.inprocess import InProcessReader
+    from kofu.card.reader import Reader
     from kofu.db import make_engine, session_factory, transaction
     from kofu.jpki.authority import JpkiNotInitialised, keys_dir, load_authorities
     from kofu.jpki.schema import migrate_jpki

@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
 from kofu.kiosk.center_client import CenterClient, Failure, Unreachable
 from kofu.wire.challenge import challenge_message
 from kofu.wire.common import ErrorBody
@@ -37,6 +36,8 @@ def sign_in(http: httpx.Client, terminal: str, card: Path, pin: str) -> SignedIn
     if not isinstance(opened, SessionOpened):
         return opened
     sid = opened.session_id
+    from kofu.card.inprocess import InProcessReader  # the simulator: not loaded with the kiosk's modules
+
     with InProcessReader(card) as reader:
         jpki = JpkiClient(reader)
         cert = jpki.read_auth_certificate()
