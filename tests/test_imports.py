@@ -42,7 +42,7 @@ CARD_SIMULATOR = (
 # Doors known and not yet closed: (importing module, imported module) → why it stays open.
 _VERIFY_REGISTER = "the center records each delivered document in the verification register in-process"
 _OFFICE_IN_JPKI = "the office's PIN reset runs in the JPKI's process, on its database (kofu jpki reset-pin)"
-_CENTER_READS_REGISTRY = "card records and routes read from a municipal registry (card_records_url, the demo)"
+_CENTER_READS_REGISTRY = "DAY-1 card records read from a municipal registry when card_records_url is set"
 _JPKI_READS_REGISTRY = "a card issued to a registry person takes the holder from the registry and links it"
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("kofu.center.app.factory", "kofu.verify.register"): _VERIFY_REGISTER,
@@ -54,7 +54,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("kofu.office.cards", "kofu.jpki.store"): "the office's card directory reads the JPKI's card register",
     ("kofu.audit.cli", "kofu.center.reconcile"): "kofu audit reconcile compares the center's charged orders",
     ("kofu.center.auth.cards", "kofu.registry.cards"): _CENTER_READS_REGISTRY,
-    ("kofu.center.app.routing", "kofu.registry.models"): _CENTER_READS_REGISTRY,
     ("kofu.jpki.holders", "kofu.registry.cards"): _JPKI_READS_REGISTRY,
     ("kofu.jpki.holders", "kofu.registry.holders"): _JPKI_READS_REGISTRY,
 }
