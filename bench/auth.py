@@ -45,16 +45,16 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center.auth.authenticator import Authenticated, Authenticator, AuthResponse
 from kofu.center.auth.cards import CardRecord, MemoryCardRecords
 from kofu.center.auth.certificates import CertificateChecker
-from kofu.center.auth.challenges import challenge_message
 from kofu.center.auth.revocation import HttpStatusChecker
 from kofu.center.auth.schema import migrate_center_auth
 from kofu.chaos.stack import free_port
 from kofu.jpki.testbed import TestCard, open_testbed
 from kofu.logs import configure_logging
+from kofu.wire.challenge import challenge_message
 
 GOAL = 0.5
 ROUNDS = 7

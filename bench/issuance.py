@@ -39,12 +39,7 @@ import httpx
 from rich.console import Console
 from rich.progress import Progress
 
-from kofu.procstat import cpu_seconds, descendants
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "production")]
-
-from production_deploy import (  # noqa: E402  (the deployment the production tests also use)
+from kofu.chaos.deploy import (  # the deployment the production tests also use
     OHIRA,
     PIN,
     Layout,
@@ -55,6 +50,10 @@ from production_deploy import (  # noqa: E402  (the deployment the production te
     register_terminals,
     running,
 )
+from kofu.procstat import cpu_seconds, descendants
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "bench")]
 
 from documents import make_case, sample_floor  # noqa: E402  (bench/documents.py)
 
@@ -125,9 +124,9 @@ class Done:
 
 def kiosk_process(share: Share, ready: Any, go: Any, ticks: Any) -> Done:
     """Run in a kiosk process: import everything, say ready, wait for the start, run the threads."""
+    from kofu.documents.info_read import info_entries  # noqa: F401  (qpdf, for the printer's binding check)
     from kofu.kiosk.headless import run_session  # noqa: F401  (imported before the clock starts)
     from kofu.logs import configure_logging
-    from kofu.verify.pdf import info_entries  # noqa: F401  (qpdf, for the printer's binding check)
 
     configure_logging("WARNING", False)
     done = Done()

@@ -40,11 +40,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from kofu.db import make_engine, normalise_url
+from kofu.documents.seal_image import seal_png
 from kofu.registry.bulk import insert_tables
 from kofu.registry.generator import VillageRows, generate_rows
 from kofu.registry.repository import household_members, person_by_serial
 from kofu.registry.schema import migrate_registry
-from kofu.registry.seal_image import seal_png
 from kofu.registry.village import generate_village
 
 TODAY = date(2026, 4, 1)

@@ -19,16 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.card.biometric import SimulatedSensor, enroll
 from kofu.card.client import JpkiClient
+from kofu.card.inprocess import InProcessReader
 from kofu.card.phone import PhoneReader
-from kofu.card.reader import InProcessReader
 from kofu.center.app.schema import migrate_center_all
-from kofu.center.auth.challenges import challenge_message
 from kofu.chaos.stack import SIGN_PASSWORD as SIGN_PASSWORD  # what issue_card writes; tests sign with it
 from kofu.chaos.stack import issue_card
 from kofu.db import session_factory
 from kofu.jpki.authority import init_authorities
 from kofu.jpki.issuance import IssuedCredential
-from kofu.jpki.policies import CredentialKind
 from kofu.jpki.schema import migrate_jpki
 from kofu.municipal.schema import migrate_municipal
 from kofu.registry.cases import find_person, find_persons
@@ -37,6 +35,8 @@ from kofu.registry.repository import snapshot
 from kofu.registry.village import generate_village
 from kofu.rules.calendar import JST, is_office_day, office_offset
 from kofu.verify.register import migrate_verify
+from kofu.wire.challenge import challenge_message
+from kofu.wire.credentials import CredentialKind
 from party_support import in_process_parties
 
 OHIRA = "044245"

@@ -1,7 +1,8 @@
 """The `kofu` command-line tool: one Typer app, one sub-command group per party or concern.
 
-Each group lives beside the code it drives (`kofu/<package>/cli.py`) and imports heavy libraries
-inside its commands, so that `kofu --help` stays fast.
+Each group lives beside the code it drives (`kofu/<package>/cli.py`; `kofu/documents_cli.py`, which
+drives the municipal and verify sides together) and imports heavy libraries inside its commands, so that
+`kofu --help` stays fast.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from kofu.card.cli import app as card_app
 from kofu.center.cli import app as center_app
 from kofu.chaos.cli import app as bench_app
 from kofu.demo import demo
-from kofu.documents.cli import app as documents_app
+from kofu.documents_cli import app as documents_app
 from kofu.jpki.cli import app as jpki_app
 from kofu.kiosk.cli import app as kiosk_app
 from kofu.logs import configure_logging

@@ -1,11 +1,14 @@
 """Database plumbing shared by every party: engines, sessions, and Alembic migrations.
 
 Each party (municipal registry, jpki, center) owns its own database and its own migration chain in
-`<package>/migrations`; `migrate()` brings any of them to head.
+`<package>/migrations`; `migrate()` brings any of them to head. Several worker processes may start at
+once (`kofu serve --workers N`) and each migrates at start: `migration_lock` makes them take turns (a
+PostgreSQL advisory lock, or a lock file beside an SQLite database).
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -16,7 +19,7 @@ from typing import Annotated, Any
 from alembic import command
 from alembic.config import Config
 from pydantic import Field
-from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -230,3 +233,31 @@ def _run(context: Any, connection: Any, target_metadata: MetaData) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+LOCK_KEY = 0x6B6F6675  # "kofu": one advisory lock for every kofu migration
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """Hold a lock for the database at `url` while migrating (other processes wait for it)."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "postgresql":
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+                    conn.commit()
+        finally:
+            engine.dispose()
+    elif parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        with open(f"{parsed.database}.migrate.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+    else:
+        yield

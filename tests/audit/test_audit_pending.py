@@ -6,6 +6,7 @@ The head row is locked only by the chainer, never by a decision's transaction (t
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from kofu.audit.log import AuditLog, pending_count
 from kofu.audit.models import Base
 from kofu.audit.schema import VERSION_TABLE, migrate_audit
 from kofu.db import make_engine, session_factory, transaction
+
+ROUND_WAIT_S = 10.0  # a round takes milliseconds; this only bounds a chainer thread that never rounds
 
 
 def _record(factory: sessionmaker[Session], n: int, start: int = 0) -> None:
@@ -150,16 +153,36 @@ def test_audit_verify_reports_pending_and_does_not_write(sqlite_audit_url: str, 
         engine.dispose()
 
 
+class SignallingChainer(AuditChainer):
+    """The chainer with an event set at the end of each of its rounds, for a test to wait on."""
+
+    def __init__(self, audit: AuditLog, factory: sessionmaker[Session]) -> None:
+        super().__init__(audit, factory)
+        self.round_ended = threading.Event()
+
+    def chain_once(self, *, last: bool = False) -> int:
+        try:
+            return super().chain_once(last=last)
+        finally:
+            self.round_ended.set()
+
+    def next_round(self) -> None:
+        """Wait for the end of a round that ends after this call (its thread rounds every second)."""
+        self.round_ended.clear()
+        assert self.round_ended.wait(ROUND_WAIT_S), "the chainer thread ran no round"
+
+
 def test_audit_chainer_thread_chains_within_a_second_and_stops(audit_url: str) -> None:
     engine = make_engine(audit_url)
     factory = session_factory(engine)
-    chainer = AuditChainer(AuditLog(), factory)
+    chainer = SignallingChainer(AuditLog(), factory)
     try:
         chainer.start()
         _record(factory, 3)
-        deadline = time.monotonic() + 1
-        while _pending(factory) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        # the round under way when the rows were recorded may have read before them; the next one may not
+        chainer.next_round()
+        if _pending(factory):
+            chainer.next_round()
         assert _pending(factory) == 0
         thread = chainer._thread
         chainer.stop()

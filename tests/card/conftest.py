@@ -87,8 +87,8 @@ def vpcd_slot(pcscd: None) -> Iterator[tuple[int, str]]:
 def served(card_path: Path, vpcd_slot: tuple[int, str]) -> Iterator[Served]:
     """The test card, served into a vpcd reader for the test's duration."""
     server = Served(card_path, *vpcd_slot)
-    server.start()
     try:
+        server.start()
         yield server
     finally:
         server.stop()

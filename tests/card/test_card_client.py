@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from kofu.card.biometric import SimulatedSensor
 from kofu.card.cardfile import read_card_file
 from kofu.card.client import CardError, JpkiClient, PinRefused
+from kofu.card.inprocess import InProcessReader
 from kofu.card.phone import PhoneReader
-from kofu.card.reader import InProcessReader, Reader
+from kofu.card.reader import Reader
 from kofu.rules.reasons import Reason
 
 

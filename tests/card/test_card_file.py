@@ -24,7 +24,8 @@ from kofu.card.cardfile import (
     write_card_file,
 )
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader, ReaderError
+from kofu.card.inprocess import InProcessReader
+from kofu.card.reader import ReaderError
 from kofu.card.secrets_hash import DEFAULT_N, PIN_N, SecretHash
 
 

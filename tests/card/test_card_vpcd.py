@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from card_pcsc_kit import card_serve, end_group
 from card_testkit import FACE, PIN, MakeCard, Material
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -153,10 +154,8 @@ def kofu_card(*args: str) -> subprocess.CompletedProcess[str]:
 def test_serve_stops_cleanly_on_sigterm_and_counters_persist(card_path: Path) -> None:
     """PIN-1: `kofu card serve` persists a wrong PIN before answering, and exits 0 on SIGTERM."""
     vpcd = FakeVpcd()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kofu.card.cli", "serve", str(card_path), "--vpcd", f"127.0.0.1:{vpcd.port}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    process = card_serve(
+        [str(card_path), "--vpcd", f"127.0.0.1:{vpcd.port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         vpcd.accept()
@@ -168,9 +167,7 @@ def test_serve_stops_cleanly_on_sigterm_and_counters_persist(card_path: Path) ->
         process.send_signal(signal.SIGTERM)
         assert process.wait(10) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        end_group(process)
         vpcd.close()
 
 
@@ -182,8 +179,8 @@ def test_elg5_served_phone_unlocks_by_simulated_biometric(
     phone, sample_file = make_card("phone"), tmp_path / "sample.bin"
     sample_file.write_bytes(sample)
     vpcd = FakeVpcd()
-    command = [sys.executable, "-m", "kofu.card.cli", "serve", str(phone), "--vpcd", f"127.0.0.1:{vpcd.port}"]
-    process = subprocess.Popen([*command, "--biometric-sample", str(sample_file)], stderr=subprocess.DEVNULL)
+    args = [str(phone), "--vpcd", f"127.0.0.1:{vpcd.port}", "--biometric-sample", str(sample_file)]
+    process = card_serve(args, stderr=subprocess.DEVNULL)
     try:
         vpcd.accept()
         vpcd.send(b"\x01")
@@ -191,8 +188,7 @@ def test_elg5_served_phone_unlocks_by_simulated_biometric(
         vpcd.exchange(apdu.select_ef(c.EF_AUTH_PIN))
         assert vpcd.exchange(apdu.verify(c.BIOMETRIC_VERIFY_DATA)) == answer
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(10)
+        end_group(process)
         vpcd.close()
 
 

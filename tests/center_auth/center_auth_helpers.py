@@ -9,11 +9,12 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center.auth.authenticator import Authenticator, AuthResponse
 from kofu.center.auth.cards import CardRecord, MemoryCardRecords
-from kofu.center.auth.challenges import Challenge, challenge_message
+from kofu.center.auth.challenges import Challenge
 from kofu.jpki.testbed import Testbed, TestCard
+from kofu.wire.challenge import challenge_message
 
 
 @dataclass

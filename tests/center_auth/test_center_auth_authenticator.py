@@ -14,11 +14,10 @@ from sqlalchemy import select
 
 from kofu.card.biometric import SimulatedSensor
 from kofu.card.client import JpkiClient, PinRefused
+from kofu.card.inprocess import InProcessReader
 from kofu.card.phone import PhoneReader
-from kofu.card.reader import InProcessReader
 from kofu.center.auth.authenticator import Authenticated, AuthResponse
 from kofu.center.auth.cards import CardRecord
-from kofu.center.auth.challenges import challenge_message
 from kofu.center.auth.models import AuthEvent
 from kofu.center.auth.revocation import HttpStatusChecker
 from kofu.center.ratelimit import CARD_LIMIT
@@ -32,6 +31,7 @@ from kofu.rules.decision import Refused
 from kofu.rules.eligibility import check_usage_registration
 from kofu.rules.facts import CardFacts, PersonFacts
 from kofu.rules.reasons import Reason
+from kofu.wire.challenge import challenge_message
 
 
 def _events(center: Center) -> list[tuple[str, str | None]]:

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from doc_support import run, write
 from kofu.db import make_engine
-from kofu.documents.compose import Choice, Issuance, compose
 from kofu.documents.content import FuhyoContent, JuminhyoContent, KazeiContent, KosekiContent
 from kofu.documents.issue import render_and_seal
 from kofu.documents.keys import SealingKeys
+from kofu.municipal.compose import Choice, Issuance, compose
 from kofu.registry.cases import find_person
 from kofu.registry.models import Person
 from kofu.registry.records import PersonSnapshot

@@ -12,7 +12,7 @@ from e2e_page import KioskPage
 from playwright.sync_api import Page, expect
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.kiosk.devices.cardslot import DemoCard
 from kofu.kiosk.messages import KioskEvent
 from kofu.rules.reasons import Reason

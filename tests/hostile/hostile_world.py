@@ -21,10 +21,10 @@ from sqlalchemy import Engine, func, inspect, select, table
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
-from kofu.center.auth.challenges import challenge_message
+from kofu.card.inprocess import InProcessReader
 from kofu.chaos.stack import issue_card
 from kofu.registry.cases import find_person
+from kofu.wire.challenge import challenge_message
 
 OHIRA = "044245"
 TERMINAL = "T-0001"

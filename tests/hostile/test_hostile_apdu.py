@@ -15,8 +15,9 @@ from kofu.card import apdu
 from kofu.card import constants as c
 from kofu.card.biometric import SimulatedSensor
 from kofu.card.client import JpkiClient
+from kofu.card.inprocess import InProcessReader
 from kofu.card.phone import PhoneReader
-from kofu.card.reader import InProcessReader, Reader
+from kofu.card.reader import Reader
 from kofu.jpki.testbed import TestCard, open_testbed
 
 PIN = "1234"

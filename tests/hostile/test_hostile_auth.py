@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from hostile_world import OTHER_TERMINAL, TERMINAL, HostileWorld, b64, is_refusal
 
-from kofu.center.auth.challenges import challenge_message
+from kofu.wire.challenge import challenge_message
 
 
 def _foreign_cert(subject_from: bytes) -> tuple[bytes, rsa.RSAPrivateKey]:

@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 from incident_stack import OHIRA, PIN, CardOf, Stack
 
-from kofu.card.reader import InProcessReader, Reader, ReaderError
+from kofu.card.inprocess import InProcessReader
+from kofu.card.reader import Reader, ReaderError
 from kofu.kiosk.api_models import Screen, ScreenView
 from kofu.kiosk.app import build_service
 from kofu.kiosk.center_client import Document, Unreachable, request_key

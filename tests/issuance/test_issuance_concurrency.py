@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from issuance_world import OHIRA, OTHER_TERMINAL, TERMINAL, World
-from kofu.center.app.routing import card_routes, sync_routes_from_registry
+from kofu.center.app.routing import card_routes
 from kofu.db import transaction
+from kofu.demo.routes import sync_routes_from_registry
 from kofu.documents.binding import bound_to
 from kofu.municipal.models import DocumentNumber
 from kofu.registry.models import Person

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 
 from issuance_world import LONG_AGO, OFFICE_NOON, OHIRA, PIN, World
 from kofu.card.client import JpkiClient, PinRefused
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center.models import LedgerEntry, Order
 from kofu.documents.binding import bound_to
 from kofu.documents.published import parse_keyset

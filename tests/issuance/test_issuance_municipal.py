@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 
 from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, SIGN_PASSWORD, Card, Step, World
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center.app.routing import add_card_route
-from kofu.center.auth.challenges import challenge_message
 from kofu.db import transaction
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.usage import decide_usage_registration
+from kofu.wire.challenge import challenge_message
 from party_support import center_statement
 
 

@@ -11,13 +11,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.jpki.certificates import personal_data
 from kofu.jpki.holder import validity_end
 from kofu.jpki.models import IssuedCard
-from kofu.jpki.policies import CARD_POLICY, PHONE_POLICY, certificate_type, credential_kind
 from kofu.jpki.store import management_key
 from kofu.jpki.testbed import Testbed
+from kofu.wire.credentials import CARD_POLICY, PHONE_POLICY, certificate_type, credential_kind
 
 
 def test_keys_are_owner_only(sqlite_testbed: Testbed) -> None:

@@ -22,13 +22,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from kofu.center.auth.challenges import challenge_message
-from kofu.jpki.policies import credential_kind
 from kofu.jpki.testbed import TestCard
 from kofu.kiosk.app import create_app
 from kofu.kiosk.config import KioskConfig
 from kofu.kiosk.service import KioskService
 from kofu.rules.reasons import Reason
+from kofu.wire.challenge import challenge_message
+from kofu.wire.credentials import credential_kind
 
 TERMINAL = "test-0001"
 MUNI = "044245"

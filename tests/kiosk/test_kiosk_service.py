@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from kiosk_doubles import FAMILY, FAMILY_LABEL, OWN_LABEL, Kiosk, page_client
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.jpki.testbed import DEFAULT_PIN
 from kofu.kiosk.api_models import DetailsRequest, Screen, ScreenView
 from kofu.kiosk.app import create_app

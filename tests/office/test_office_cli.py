@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.cli import app
 
 HOLDER = ["--name", "大衡 花子", "--birth-date", "1985-07-07", "--sex", "female", "--address", "大衡村"]

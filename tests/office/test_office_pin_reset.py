@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kofu.card.client import JpkiClient, Secret
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.db import transaction
 from kofu.jpki.testbed import Testbed, TestCard
 from kofu.office.cards import CardInfo, JpkiCardDirectory

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from production_deploy import (
+
+from kofu.chaos.deploy import (
     OHIRA,
     PIN,
     Layout,
@@ -31,7 +32,6 @@ from production_deploy import (
     running,
     server_client_context,
 )
-
 from kofu.netpki.authority import NetPaths
 from kofu.procstat import descendants
 

@@ -23,15 +23,15 @@ from typer.testing import CliRunner
 
 from kofu.audit.log import attached
 from kofu.card.client import JpkiClient
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.center import orders, registers
 from kofu.center.app.service import CenterService
-from kofu.center.auth.challenges import challenge_message
 from kofu.center.orders import Receipt
 from kofu.chaos.stack import issue_card
 from kofu.db import make_engine, session_factory, transaction
 from kofu.rules.kinds import Kind
 from kofu.settings import Settings
+from kofu.wire.challenge import challenge_message
 
 OHIRA = "044245"
 TERMINAL = "T-0001"

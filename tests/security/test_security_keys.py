@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import kofu
-from kofu.documents.cli import app as documents_app
+from kofu.documents_cli import app as documents_app
 from kofu.rules.rulebook import load_rulebook
 from kofu.settings import Settings
 from kofu.wire.statements import PUBLIC_FILE, center_key_path, public_pem, signing_key
@@ -184,9 +184,9 @@ def test_t5_a_document_sealed_with_a_key_not_in_the_set_is_unknown(
 ) -> None:
     """Same municipality code, other keys (and the same verifier): not in the published set → unknown."""
     from kofu.documents.info import SIGNED_KEY
+    from kofu.documents.info_read import info_entries
     from kofu.verify import verify_bytes
     from kofu.verify.core import verify_codes
-    from kofu.verify.pdf import info_entries
     from kofu.verify.trust import Trust
 
     municipal, verifier = homes

@@ -41,6 +41,7 @@ from kofu.documents import sealed
 from kofu.documents.claims import ClaimsError, join_sealed, sealed_texts
 from kofu.documents.content import Content
 from kofu.documents.info import SIGNED_KEY
+from kofu.documents.info_read import info_entries
 from kofu.documents.issue import render_and_seal
 from kofu.documents.keys import sealing_keys
 from kofu.documents.published import PublishedKeys, published_dir, write_keyset
@@ -49,7 +50,6 @@ from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook
 from kofu.verify.core import verify_codes
 from kofu.verify.key import VerifierKey, verifier_key
-from kofu.verify.pdf import info_entries
 from kofu.verify.register import Register, entry_for, migrate_verify
 from kofu.verify.scan import ImageUnreadableError, read_codes
 from kofu.verify.trust import Trust

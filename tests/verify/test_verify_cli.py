@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kofu.documents.cli import app as documents_app
+from kofu.documents_cli import app as documents_app
 from kofu.registry.cli import app as village_app
 from kofu.rules.paging import make_document_number
 from kofu.settings import load_settings

@@ -17,12 +17,12 @@ from doc_support import run, write
 from kofu.documents.claims import VERIFIABLE_DAYS
 from kofu.documents.content import Content
 from kofu.documents.info import SIGNED_KEY
+from kofu.documents.info_read import info_entries
 from kofu.documents.keys import sealing_keys
 from kofu.documents.published import PublishedKeys
 from kofu.rules.reasons import Reason
 from kofu.verify.core import verify_bytes, verify_codes
 from kofu.verify.key import VerifierKey
-from kofu.verify.pdf import info_entries
 from kofu.verify.register import Register, entry_for, migrate_verify
 from kofu.verify.trust import Trust
 from kofu.verify.verdict import Status

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kofu.card.biometric import BiometricSensor
-from kofu.card.reader import InProcessReader
+from kofu.card.inprocess import InProcessReader
 from kofu.card.virtual import VirtualCard
 
 

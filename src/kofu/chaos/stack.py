@@ -40,7 +40,6 @@ from kofu.jpki.authority import Authorities, load_authorities
 from kofu.jpki.cardwriter import write_card
 from kofu.jpki.holder import Holder
 from kofu.jpki.issuance import IssuedCredential, issue_credential
-from kofu.jpki.policies import CredentialKind
 from kofu.jpki.schema import migrate_jpki
 from kofu.municipal.schema import migrate_municipal
 from kofu.private import open_private
@@ -49,6 +48,7 @@ from kofu.registry.holders import card_holder
 from kofu.registry.village import generate_village
 from kofu.rules.rulebook import bundled_path
 from kofu.verify.register import migrate_verify
+from kofu.wire.credentials import CredentialKind
 from kofu.wire.statements import center_key_path, signing_key
 
 CARD_RATE_CAPACITY = 10_000

@@ -128,7 +128,7 @@ def _issue(
 def _block_pin(card_path: Path) -> None:
     """Three wrong PINs through the card's own VERIFY, as a person at a kiosk would (PIN-1)."""
     from kofu.card.client import JpkiClient
-    from kofu.card.reader import InProcessReader
+    from kofu.card.inprocess import InProcessReader
 
     with InProcessReader(card_path) as reader:
         client = JpkiClient(reader)
@@ -216,9 +216,9 @@ def summary(paths: DemoPaths) -> dict[str, object]:
 
 def ensure_center(paths: DemoPaths) -> None:
     """The center knows the demo terminal and every card of the villages' registries (routes, DAY-1)."""
-    from kofu.center.app.routing import sync_routes_from_registry
     from kofu.center.registers import add_terminal, terminal_info
     from kofu.db import make_engine, session_factory, transaction
+    from kofu.demo.routes import sync_routes_from_registry
     from kofu.rules.rulebook import load_rulebook
 
     now = datetime.now(UTC)

@@ -11,9 +11,9 @@ import hmac
 from kofu.documents.claims import ClaimsError, SignedClaims, parse_signed
 from kofu.documents.cose import CoseError, parse_sign1
 from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SIGNED_KEY
+from kofu.documents.info_read import info_entries  # qpdf: loaded with the app, not in its first request
 from kofu.rules.decision import Allowed, Decision, Refused
 from kofu.rules.reasons import Reason
-from kofu.verify.pdf import info_entries  # qpdf: loaded with the app, not in its first request
 
 
 def bound_to(pdf: bytes) -> tuple[str, str] | None:

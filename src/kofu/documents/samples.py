@@ -140,9 +140,9 @@ def juminhyo(
 
 @cache
 def seal_image(surname: str = "髙橋") -> bytes:
-    """A 印影 PNG in print form (drawn by the registry's seal drawing)."""
+    """A 印影 PNG in print form (the same drawing as the generated registry's seals)."""
     from kofu.documents.impression import print_form
-    from kofu.registry.seal_image import seal_png
+    from kofu.documents.seal_image import seal_png
 
     return print_form(seal_png(surname))
 

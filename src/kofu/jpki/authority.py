@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kofu.jpki.keys import new_key, read_cert, read_key, write_cert, write_key
-from kofu.jpki.policies import CertificateType
 from kofu.settings import Settings
+from kofu.wire.credentials import CertificateType
 from kofu.x509ca import self_signed_ca
 
 CA_YEARS = 20

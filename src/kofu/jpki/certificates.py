@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from kofu.jpki.authority import Authority
 from kofu.jpki.holder import Holder
-from kofu.jpki.policies import (
+from kofu.wire.credentials import (
     ADDRESS_OID,
     AUTH_USAGE,
     BIRTH_DATE_OID,

@@ -210,9 +210,9 @@ def crl(
     from kofu.db import make_engine, session_factory, transaction
     from kofu.jpki.authority import JpkiNotInitialised, keys_dir, load_authorities
     from kofu.jpki.crl import build_crl, next_crl_number
-    from kofu.jpki.policies import CertificateType
     from kofu.jpki.schema import migrate_jpki
     from kofu.jpki.status import revocation_entries
+    from kofu.wire.credentials import CertificateType
 
     if ca not in ("auth", "sign"):
         raise _fail("--ca must be auth or sign")
@@ -294,7 +294,8 @@ def reset_pin(
     """PIN-2 at the office: record the identity check, then reset the card's counter by APDUs."""
     from datetime import UTC, datetime
 
-    from kofu.card.reader import InProcessReader, Reader
+    from kofu.card.inprocess import InProcessReader
+    from kofu.card.reader import Reader
     from kofu.db import make_engine, session_factory, transaction
     from kofu.jpki.authority import JpkiNotInitialised, keys_dir, load_authorities
     from kofu.jpki.schema import migrate_jpki

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from kofu.db import table_of
 from kofu.jpki.authority import Authority
 from kofu.jpki.models import CrlNumber
-from kofu.jpki.policies import CertificateType
+from kofu.wire.credentials import CertificateType
 
 CRL_LIFETIME = timedelta(days=1)
 

@@ -16,9 +16,9 @@ from kofu.jpki.certificates import end_entity_certificate
 from kofu.jpki.holder import Holder, validity_end
 from kofu.jpki.keys import new_key
 from kofu.jpki.models import IssuedCard
-from kofu.jpki.policies import CertificateType, CredentialKind
 from kofu.jpki.store import record_certificate
 from kofu.rules.calendar import today_jst
+from kofu.wire.credentials import CertificateType, CredentialKind
 
 MANAGEMENT_KEY_BYTES = 32
 DEFAULT_BASE_URL = "http://127.0.0.1:8800"

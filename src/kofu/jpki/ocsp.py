@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from kofu.jpki.authority import Authorities, Authority
-from kofu.jpki.policies import CertificateType
 from kofu.jpki.status import CertStatus
 from kofu.logs import get_logger
+from kofu.wire.credentials import CertificateType
 
 NEXT_UPDATE = timedelta(minutes=10)
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from cryptography import x509
 
-from kofu.jpki.policies import CertificateType
+from kofu.wire.credentials import CertificateType
 
 
 class LifeEvent(StrEnum):

@@ -23,11 +23,11 @@ from kofu.db import make_engine, session_factory, transaction
 from kofu.jpki.authority import Authorities
 from kofu.jpki.crl import build_crl, next_crl_number
 from kofu.jpki.ocsp import respond, unsuccessful
-from kofu.jpki.policies import CertificateType
 from kofu.jpki.status import CertStatus, certificate_status, revocation_entries
 from kofu.logs import get_logger
 from kofu.netpki.gate import ANYONE, Gate, allow, install_gate
 from kofu.netpki.roles import Role
+from kofu.wire.credentials import CertificateType
 from kofu.wire.http_errors import install_http_errors
 
 OCSP_REQUEST = "application/ocsp-request"

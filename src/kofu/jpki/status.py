@@ -9,8 +9,8 @@ from typing import Literal
 from cryptography import x509
 from sqlalchemy.orm import Session
 
-from kofu.jpki.policies import CertificateType
 from kofu.jpki.store import find_certificate
+from kofu.wire.credentials import CertificateType
 
 State = Literal["good", "revoked", "unknown"]
 

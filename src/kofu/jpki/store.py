@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kofu.jpki.models import IssuedCard, IssuedCertificate
-from kofu.jpki.policies import CertificateType
+from kofu.wire.credentials import CertificateType
 
 
 def record_certificate(

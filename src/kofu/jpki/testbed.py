@@ -16,8 +16,8 @@ from kofu.jpki.authority import Authorities, init_authorities
 from kofu.jpki.cardwriter import write_card
 from kofu.jpki.holder import Holder
 from kofu.jpki.issuance import IssuedCredential, issue_credential
-from kofu.jpki.policies import CredentialKind
 from kofu.jpki.schema import migrate_jpki
+from kofu.wire.credentials import CredentialKind
 
 DEFAULT_PIN = "1234"
 DEFAULT_SIGN_PASSWORD = "ABC123"

@@ -26,8 +26,6 @@ from cryptography import x509
 
 from kofu.card.client import CardError, JpkiClient, PinRefused, sha256_digest_info
 from kofu.card.reader import Reader, ReaderError
-from kofu.center.auth.challenges import challenge_message
-from kofu.jpki.policies import credential_kind
 from kofu.kiosk.api_models import (
     Choice,
     DetailsRequest,
@@ -53,7 +51,9 @@ from kofu.rules.decision import Refused
 from kofu.rules.order import State
 from kofu.rules.pin import PIN_MAX_TRIES, Unlock, is_valid_pin, unlock_methods
 from kofu.rules.reasons import Reason
+from kofu.wire.challenge import challenge_message
 from kofu.wire.common import ErrorBody
+from kofu.wire.credentials import credential_kind
 from kofu.wire.orders import OrderResponse, QuoteRequest, VoidReason
 from kofu.wire.sessions import RegistrationRequest
 

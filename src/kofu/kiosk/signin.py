@@ -14,15 +14,12 @@ from pathlib import Path
 import httpx
 from cryptography import x509
 
-from kofu.card.biometric import SimulatedSensor
 from kofu.card.client import JpkiClient
-from kofu.card.phone import PhoneReader
-from kofu.card.reader import InProcessReader
-from kofu.center.auth.challenges import challenge_message
-from kofu.jpki.policies import credential_kind
 from kofu.kiosk.center_client import CenterClient, Failure, Unreachable
 from kofu.rules.pin import unlock_methods
+from kofu.wire.challenge import challenge_message
 from kofu.wire.common import ErrorBody
+from kofu.wire.credentials import credential_kind
 from kofu.wire.sessions import SessionOpened
 
 
@@ -43,6 +40,11 @@ def sign_in(
     `pin` None: a phone unlocked by its (simulated) sensor reading `biometric_sample` instead (ELG-5);
     a card has no such way in (ValueError, before any try of its PIN is spent).
     """
+    # the simulator: not loaded with the kiosk's modules
+    from kofu.card.biometric import SimulatedSensor
+    from kofu.card.inprocess import InProcessReader
+    from kofu.card.phone import PhoneReader
+
     sensor = SimulatedSensor(biometric_sample or b"")
     with InProcessReader(card) if pin is not None else PhoneReader(card, sensor) as reader:
         jpki = JpkiClient(reader)

@@ -16,8 +16,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from kofu.audit.chainer import AuditChainer
-from kofu.center.app.http import documented, install_error_handlers, refusal_response
-from kofu.db import limit_worker_threads
+from kofu.db import limit_worker_threads, migration_lock
 from kofu.documents.published import keyset_document
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.numbers import purge_spent
@@ -26,6 +25,7 @@ from kofu.netpki.gate import ANYONE, Gate, allow, install_gate, network_gate
 from kofu.netpki.roles import Role
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
+from kofu.wire.api_errors import documented, install_error_handlers, refusal_response
 from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.docs import api_docs
 from kofu.wire.sessions import HealthResponse, MenuResponse, RegistrationResponse
@@ -62,7 +62,6 @@ def create_app(
     `gate`: who may call (default: the center, by its network certificate, or on plain HTTP).
     """
     if config.migrate:
-        from kofu.center.app.schema import migration_lock
         from kofu.municipal.schema import migrate_municipal
         from kofu.registry.schema import migrate_registry
 

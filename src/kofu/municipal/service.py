@@ -20,10 +20,10 @@ from kofu.audit.entry import subject as audit_subject
 from kofu.audit.log import AuditLog, attach_audit
 from kofu.audit.log import record as audit_record
 from kofu.db import make_engine, session_factory, transaction
-from kofu.documents.compose import Choice, Issuance, compose
 from kofu.documents.keys import SealingKeys, sealing_keys
 from kofu.documents.published import load_verifier_public
 from kofu.logs import get_logger
+from kofu.municipal.compose import Choice, Issuance, compose
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.facts import card_facts, member_labels, person_facts, seal_change_pending
 from kofu.municipal.numbers import Spent, number_for

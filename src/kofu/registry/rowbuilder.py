@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
+from kofu.documents.seal_image import seal_png
 from kofu.registry import vocabulary as voc
-from kofu.registry.seal_image import seal_png
 from kofu.registry.taxcalc import Assessment, assess
 
 Row = dict[str, Any]

@@ -11,9 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pikepdf
-
 from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY
+from kofu.documents.info_read import info_entries
 from kofu.rules.reasons import Reason
 
 
@@ -32,21 +31,6 @@ class PdfCheck:
     sealed: tuple[str, ...] = ()
     order_id: str = ""
     requester: str = ""
-
-
-def info_entries(data: bytes) -> dict[str, str]:
-    """kofu's entries of the document information dictionary (no signature check).
-
-    Read with qpdf (pikepdf): it parses the file's cross-reference sections and the dictionary in C++,
-    where pyHanko reads the long code strings a byte at a time; both the center and the kiosk's printer
-    read these entries of every document.
-    """
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        info = pdf.trailer.get("/Info")
-        if not isinstance(info, pikepdf.Dictionary):
-            return {}
-        found = {key: info.get("/" + key) for key in (ORDER_KEY, REQUESTER_KEY, SIGNED_KEY, SEALED_KEY)}
-        return {key: str(value) for key, value in found.items() if isinstance(value, pikepdf.String)}
 
 
 _HEX_STRING = re.compile(rb"<[0-9a-fA-F]*>")

@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import FastAPI, Path, Query, Request, Response
 
-from kofu.center.app.http import documented, refusal_response
 from kofu.center.app.service import CenterService
 from kofu.center.ratelimit import OPEN_LIMIT, PAY_LIMIT, Limit, retry_after_header
 from kofu.netpki.gate import allow, scope_peer
@@ -21,6 +20,7 @@ from kofu.netpki.roles import Role
 from kofu.rules import ids
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason as R
+from kofu.wire.api_errors import documented, refusal_response
 from kofu.wire.orders import ConfirmRequest, OrderResponse, PayRequest, QuoteRequest, Steps, VoidRequest
 from kofu.wire.registers import NoticesResponse
 from kofu.wire.sessions import (

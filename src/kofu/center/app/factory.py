@@ -18,7 +18,6 @@ from kofu.audit.log import AuditLog, attach_audit, attached
 from kofu.center import retention
 from kofu.center.app.api import add_routes
 from kofu.center.app.config import CenterConfig
-from kofu.center.app.http import install_error_handlers
 from kofu.center.app.municipal_client import Fetched, MunicipalClient
 from kofu.center.app.routing import CenterCardRecords
 from kofu.center.app.service import CenterService
@@ -27,10 +26,11 @@ from kofu.center.auth.cards import CardRecords, RegistryCardRecords
 from kofu.center.auth.certificates import CertificateChecker
 from kofu.center.auth.revocation import HttpStatusChecker, StatusChecker
 from kofu.center.ratelimit import TerminalRateLimit
-from kofu.db import limit_worker_threads, make_engine, session_factory, transaction
+from kofu.db import limit_worker_threads, make_engine, migration_lock, session_factory, transaction
 from kofu.logs import get_logger
 from kofu.netpki.gate import Gate, install_gate, network_gate
 from kofu.netpki.roles import Role
+from kofu.wire.api_errors import install_error_handlers
 from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.docs import api_docs
 from kofu.wire.orders import RenderRequest
@@ -63,8 +63,6 @@ def _verify_register(url: str, *, migrate: bool, engine: Engine | None = None) -
     from kofu.verify.register import Entry, Register, migrate_verify
 
     if migrate:
-        from kofu.center.app.schema import migration_lock
-
         with migration_lock(url):
             migrate_verify(url)
     register = Register(url, engine=engine)

@@ -10,7 +10,7 @@ Two small tables of the center app:
   a credential recorded later (a renewal, a reissue, a phone) inherits it: the registration is once per
   person, not per card. Whether the 本籍地 may be used yet (pending or approved, ELG-4) is the municipal
   server's answer in its menu, not the center's guess.
-`sync_routes_from_registry` fills both from a municipality's registry card links (the demo's way).
+The demo fills both from its villages' registries (`kofu.demo.routes`).
 """
 
 from __future__ import annotations
@@ -173,55 +173,3 @@ class CenterCardRecords:
         if row is None:
             return None
         return CardRecord(row.person_id, row.issued_on, row.continued_use_on, row.credential)
-
-
-def sync_routes_from_registry(
-    center: Session, registry: Session, *, municipality_code: str, now: datetime
-) -> int:
-    """Record every credential linked in a municipality's registry, with its route; the number of cards.
-
-    Residents get a 住所地 route; non-residents recorded in a current register here get a 本籍地 route,
-    so they can file the usage registration at a kiosk (ELG-4, REG-1); whether they may use it yet is
-    the municipal server's answer in its menu.
-    """
-    from kofu.registry.models import CardLink, Koseki, KosekiMember, Person
-
-    rows = registry.execute(
-        select(
-            CardLink.auth_serial,
-            CardLink.credential,
-            CardLink.issued_on,
-            CardLink.continued_use_on,
-            Person.person_id,
-            Person.status,
-            Person.id,
-        ).join(Person, Person.id == CardLink.person_fk)
-    ).all()
-    honseki_here = set(
-        registry.scalars(
-            select(KosekiMember.person_fk)
-            .join(Koseki, Koseki.id == KosekiMember.koseki_fk)
-            .where(Koseki.status == "current", KosekiMember.removed.is_(False))
-        )
-    )
-    count = 0
-    for serial, credential, issued_on, continued, person_id, status, pk in rows:
-        record_card(
-            center,
-            auth_serial=serial,
-            person_id=person_id,
-            credential=credential,
-            handed_over_on=issued_on,  # the registry's card link holds the 交付日 it recorded
-            continued_use_on=continued,
-            now=now,
-        )
-        if status == "resident":
-            add_card_route(
-                center, auth_serial=serial, municipality_code=municipality_code, role="jushochi", now=now
-            )
-        elif pk in honseki_here:
-            add_card_route(
-                center, auth_serial=serial, municipality_code=municipality_code, role="honsekichi", now=now
-            )
-        count += 1
-    return count

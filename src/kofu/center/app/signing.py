@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from kofu.center.auth.revocation import StatusChecker
-from kofu.jpki.policies import certificate_type, credential_kind
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
+from kofu.wire.credentials import certificate_type, credential_kind
 
 
 @dataclass(frozen=True)

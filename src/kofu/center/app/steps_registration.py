@@ -17,10 +17,11 @@ from kofu.center.app import sessions as kiosk
 from kofu.center.app.municipal_client import Vouch
 from kofu.center.app.signing import check_signed_filing
 from kofu.center.app.steps_base import CenterBase, decode_b64
-from kofu.center.auth.challenges import challenge_message, consume_challenge
+from kofu.center.auth.challenges import consume_challenge
 from kofu.db import reading, transaction
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
+from kofu.wire.challenge import challenge_message
 from kofu.wire.orders import (
     Steps,
 )

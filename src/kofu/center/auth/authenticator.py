@@ -22,18 +22,19 @@ from kofu.audit.entry import tagged
 from kofu.audit.log import record as audit_record
 from kofu.center.auth.cards import CardRecords
 from kofu.center.auth.certificates import CertificateChecker
-from kofu.center.auth.challenges import Challenge, challenge_message, consume_challenge, issue_challenge
+from kofu.center.auth.challenges import Challenge, consume_challenge, issue_challenge
 from kofu.center.auth.models import AuthEvent
 from kofu.center.auth.revocation import StatusChecker
 from kofu.center.ratelimit import Limit, card_key, check_and_take
 from kofu.db import table_of, transaction
-from kofu.jpki.policies import CredentialKind
 from kofu.logs import get_logger
 from kofu.rules.calendar import today_jst
 from kofu.rules.decision import Refused
 from kofu.rules.eligibility import check_day_one
 from kofu.rules.facts import CardFacts
 from kofu.rules.reasons import Reason
+from kofu.wire.challenge import challenge_message
+from kofu.wire.credentials import CredentialKind
 
 log = get_logger("center.auth")
 _RECORD_EVENT = insert(table_of(AuthEvent))  # plain Core, built once: every authentication records one

@@ -16,8 +16,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from kofu.jpki.policies import CredentialKind, certificate_type, credential_kind
 from kofu.rules.reasons import Reason
+from kofu.wire.credentials import CredentialKind, certificate_type, credential_kind
 
 CACHE_SIZE = 4096
 

@@ -45,11 +45,6 @@ class Challenge:
     expires_at: datetime
 
 
-def challenge_message(challenge: bytes, session_id: str, terminal_id: str) -> bytes:
-    """What the card signs (after SHA-256 and DigestInfo): challenge ‖ session_id ‖ terminal_id (UTF-8)."""
-    return challenge + session_id.encode("utf-8") + terminal_id.encode("utf-8")
-
-
 def issue_challenge(session: Session, *, session_id: str, terminal_id: str, now: datetime) -> Challenge:
     """Store and return a fresh random 32-byte challenge for this session and terminal."""
     value = secrets.token_bytes(CHALLENGE_BYTES)

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kofu.card.reader import InProcessReader, Reader, ReaderError
+from kofu.card.reader import Reader, ReaderError
 from kofu.kiosk.store import KioskStore
 
 
@@ -104,6 +104,8 @@ class DemoTray:
             # the demo phone's owner is the one holding it: the testbed enrols "face:<person>"
             sample = f"face:{self.cards[index].person}".encode()
             return PhoneReader(path, SimulatedSensor(sample))
+        from kofu.card.inprocess import InProcessReader  # the simulator: loaded only when the demo needs it
+
         return InProcessReader(path)
 
 
@@ -158,4 +160,6 @@ class CardFileSlot:
             from kofu.card.phone import PhoneReader
 
             return PhoneReader(self.path, SimulatedSensor(self.biometric_sample or b""))
+        from kofu.card.inprocess import InProcessReader  # the simulator: loaded only for a card file
+
         return InProcessReader(self.path)

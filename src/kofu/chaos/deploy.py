@@ -2,7 +2,8 @@
 
 Each party has its own database and its own TOML settings file, as in production; the JPKI responder,
 the municipal server of Ōhira and the center run as real `kofu serve` processes (optionally with mutual
-TLS from the network CA, `kofu.netpki`). Used by the production tests and by `bench/issuance.py`.
+TLS from the network CA, `kofu.netpki`). Used by the production tests and by `bench/issuance.py` (so it
+lives here: the bench imports nothing from tests/).
 """
 
 from __future__ import annotations

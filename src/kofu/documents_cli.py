@@ -1,4 +1,8 @@
-"""`kofu documents`: render and seal sample certificates; the keys of the municipal and verify sides."""
+"""`kofu documents`: render and seal sample certificates; the keys of the municipal and verify sides.
+
+Beside `kofu.cli`, not in `kofu.documents`: its commands drive the municipal and verify sides together
+(a sample is recorded in the verification register), and the documents library imports no party.
+"""
 
 from __future__ import annotations
 
@@ -84,7 +88,7 @@ def _make(
     from kofu.documents.keys import sealing_keys
 
     if person is not None:
-        from kofu.documents.compose import compose_sample
+        from kofu.municipal.compose import compose_sample
 
         composed = compose_sample(settings, book, kind, person, serial=serial)
         if isinstance(composed, str):
