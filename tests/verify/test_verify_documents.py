@@ -105,6 +105,28 @@ def test_one_byte_at_chosen_places_makes_the_pdf_altered(
     assert result.status is Status.ALTERED
 
 
+def test_a_changed_ca_certificate_in_the_signatures_bag_makes_the_pdf_altered_sec6(
+    rendered: Callable[[str], bytes], contents: dict[str, Content], trust: Trust, register: Register
+) -> None:
+    """The CMS carries a copy of the CA's certificate outside what it signs; a byte changed inside that
+    copy (a hex digit of /Contents) is altered too, not genuine."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    data = bytearray(rendered("juminhyo_whole"))
+    (signature,) = PdfFileReader(io.BytesIO(bytes(data))).embedded_signatures
+    assert signature.other_embedded_certs, "kofu's seal carries its CA certificate"
+    ca_hex = signature.other_embedded_certs[0].dump().hex().upper().encode()
+    start = data.upper().index(ca_hex)
+    i = start + len(ca_hex) // 2  # inside the certificate's body, where DER still parses
+    data[i] = ord("0") if data[i] != ord("0") else ord("1")
+    result = verify_bytes(
+        bytes(data), trust=trust, register=register, today=today(contents["juminhyo_whole"])
+    )
+    assert result.status is Status.ALTERED, result
+
+
 def test_the_seal_is_a_certification_that_allows_no_changes(rendered: Callable[[str], bytes]) -> None:
     import io
 

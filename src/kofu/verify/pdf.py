@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY
 from kofu.documents.info_read import info_entries
@@ -61,6 +62,19 @@ def _reserved_space_untouched(data: bytes, byte_range: Sequence[int]) -> bool:
     return end <= len(contents) and not any(contents[end:])
 
 
+def _only_path_certificates(signature: Any, status: Any) -> bool:
+    """Whether every certificate the CMS carries is one of the validated path (signer, CAs, anchor).
+
+    The certificate bag is not under the signature, so a changed copy of a CA certificate there would
+    otherwise go unseen: any byte of the file changed must read as altered (SEC-6)."""
+    path = status.validation_path
+    if path is None:
+        return False
+    known = {cert.dump() for cert in path.iter_certs(include_root=True)}
+    carried = [signature.signer_cert, *signature.other_embedded_certs]
+    return all(cert.dump() in known for cert in carried)
+
+
 def check_pdf(data: bytes, ca_certs: Sequence[bytes]) -> PdfCheck:
     """Validate the certification signature against the document CAs (DER) and read the codes."""
     from asn1crypto import x509 as asn1_x509
@@ -90,6 +104,8 @@ def check_pdf(data: bytes, ca_certs: Sequence[bytes]) -> PdfCheck:
         return PdfCheck(Reason.CONTENT_ALTERED)
     if not status.trusted:
         return PdfCheck(Reason.KEY_UNKNOWN, unknown_key=True)
+    if not _only_path_certificates(signatures[0], status):
+        return PdfCheck(Reason.CONTENT_ALTERED)
     try:
         entries = info_entries(data)
     except Exception:
