@@ -37,7 +37,7 @@ from kofu.rules.decision import Allowed, Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook, load_rulebook
-from kofu.wire.orders import RenderedHeaders, RenderRequest
+from kofu.wire.orders import RenderedHeaders, RenderRequest, chosen
 from kofu.wire.sessions import (
     MemberChoice,
     MenuItem,
@@ -294,18 +294,11 @@ class MunicipalService:
             return found
         card, snap = found
         at = self.clock()
-        options = (request.option,) if request.option else ()
         decision = rules_menu.decide(
             self.rulebook,
             person_facts(snap),
             card_facts(card),
-            rules_menu.Request(
-                kind=request.kind,
-                subject_ids=request.persons,
-                fiscal_year=request.fiscal_year,
-                options=options,
-                copies=request.copies,
-            ),
+            chosen(request),
             at,
             rules_menu.Conditions(maintenance=self.rulebook.maintenance),
         )

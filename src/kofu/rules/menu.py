@@ -16,7 +16,6 @@ from kofu.rules import eligibility as elig
 from kofu.rules.calendar import to_jst
 from kofu.rules.decision import Allowed, Choices, Decision, Refused
 from kofu.rules.facts import CardFacts, PersonFacts
-from kofu.rules.fees import check_copies
 from kofu.rules.hours import USAGE_REGISTRATION, service_open
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
@@ -154,38 +153,53 @@ def decide(
     offer = menu(rulebook, person, card, request.kind, at, conditions)
     if isinstance(offer, Refused):
         return offer
-    offered_years = rulebook.fiscal_years(to_jst(at).date())
-    reason = check_copies(rulebook, request.kind, request.copies) or _check_choice(
-        person, request, offer, offered_years
-    )
+    reason = check_choice(offer.choices, request)
+    if reason is Reason.FISCAL_YEAR_NOT_OFFERED and request.fiscal_year is not None:
+        # the person's facts say why a year is missing from the menu (CRT-3, LAG-2)
+        offered_years = rulebook.fiscal_years(to_jst(at).date())
+        reason = elig.check_fiscal_year(person, request.fiscal_year, offered_years) or reason
     if reason is not None:
         return Refused(reason)
     return Allowed(fee=offer.fee, choices=offer.choices, copies=request.copies)
 
 
-def _check_choice(
-    person: PersonFacts, request: Request, offer: Allowed, offered_years: Sequence[int]
-) -> Reason | None:
-    kind, subjects = request.kind, request.subject_ids
-    if any(option not in offer.choices.options for option in request.options):
+# Whose certificate a person may not choose, per kind: why (CRT-1..5; kazei: our reading, own only).
+_NOT_CHOOSABLE: Final[dict[Kind, Reason]] = {
+    Kind.JUMINHYO: Reason.NOT_IN_HOUSEHOLD,
+    Kind.INKAN: Reason.NOT_OWN_SEAL,
+    Kind.KAZEI: Reason.NOT_IN_HOUSEHOLD,
+    Kind.KOSEKI: Reason.NOT_IN_REGISTER,
+    Kind.FUHYO: Reason.NOT_IN_REGISTER,
+}
+
+
+def check_choice(choices: Choices, request: Request) -> Reason | None:
+    """FEE-1, CRT-1..5: whether a request lies within the choices a menu offered for its kind.
+
+    The one check of a choice: `decide` applies it to the menu it computes, the center to the menu it
+    served (it holds the choices, never the person's facts).
+    """
+    kind, subjects, copies = request.kind, request.subject_ids, request.copies
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
+        return Reason.BAD_REQUEST
+    if copies > choices.max_copies:
+        return Reason.TOO_MANY_COPIES
+    if any(option not in choices.options for option in request.options):
         return Reason.BAD_REQUEST
     if len(set(subjects)) != len(subjects):
         return Reason.BAD_REQUEST
-    if kind is Kind.JUMINHYO:
-        return elig.check_household(person, subjects)
-    if kind is Kind.INKAN:
-        return elig.check_seal(person, subjects)
-    if kind is Kind.KAZEI:
-        if any(subject != person.person_id for subject in subjects):
-            return Reason.NOT_IN_HOUSEHOLD  # our reading: own tax certificate only
-        if request.fiscal_year is None:
-            return Reason.BAD_REQUEST
-        return elig.check_fiscal_year(person, request.fiscal_year, offered_years)
     if kind is Kind.KOSEKI:
         whole, individual = OPTION_WHOLE in request.options, OPTION_INDIVIDUAL in request.options
         if whole == individual or (individual and not subjects) or (whole and subjects):
             return Reason.BAD_REQUEST
-    return elig.check_register_members(person, subjects)
+    if any(subject not in choices.members for subject in subjects):
+        return _NOT_CHOOSABLE[kind]
+    if kind is Kind.KAZEI:
+        if request.fiscal_year is None:
+            return Reason.BAD_REQUEST
+        if request.fiscal_year not in choices.fiscal_years:
+            return Reason.FISCAL_YEAR_NOT_OFFERED
+    return None
 
 
 def registration(

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from kofu.rules.kinds import Kind
+from kofu.rules.menu import Request
 from kofu.rules.order import State
 from kofu.wire.common import (
     CertificateSerial,
@@ -51,6 +52,17 @@ class QuoteRequest(Steps):
     )
     fiscal_year: Count | None = Field(default=None, ge=1989, le=2200, description="kazei only")
     option: MenuOption | None = None
+
+
+def chosen(choice: QuoteRequest | RenderRequest) -> Request:
+    """The rules' request for a quoted or rendered choice (one option on the wire, a tuple in the rules)."""
+    return Request(
+        kind=choice.kind,
+        subject_ids=choice.persons,
+        fiscal_year=choice.fiscal_year,
+        options=(choice.option,) if choice.option else (),
+        copies=choice.copies,
+    )
 
 
 class PayRequest(Steps):
