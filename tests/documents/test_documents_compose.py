@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -23,20 +23,26 @@ from kofu.documents.compose import Choice, Issuance, compose
 from kofu.documents.content import FuhyoContent, JuminhyoContent, KazeiContent, KosekiContent
 from kofu.documents.issue import render_and_seal
 from kofu.documents.keys import SealingKeys
+from kofu.municipal.facts import person_facts
 from kofu.registry.cases import find_person
 from kofu.registry.models import Person
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import read_snapshot
 from kofu.registry.schema import migrate_registry
 from kofu.registry.village import generate_village
-from kofu.rules.decision import Refused
+from kofu.rules.calendar import JST
+from kofu.rules.decision import Allowed, Refused
+from kofu.rules.facts import CardFacts
 from kofu.rules.kinds import Kind
+from kofu.rules.menu import menu
 from kofu.rules.paging import make_document_number
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook
 from kofu.verify.key import VerifierKey
 
 TODAY = date(2026, 11, 20)
+OFFICE_HOURS = datetime(2026, 11, 20, 10, 0, tzinfo=JST)  # a Friday, an office day (HRS-1, HRS-2)
+CARD = CardFacts(credential="card", issued_on=date(2024, 4, 1))
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +188,32 @@ def test_a_large_register_composes_every_member_and_spans_sheets_pag1(
     assert content.hittousha == s.koseki.hittousha
     pdf = write(tmp_path, "k.pdf", render_and_seal(content, doc_keys, verifier.public))
     assert "Signature is Valid" in run("pdfsig", str(pdf)).stdout.decode()
+
+
+@pytest.mark.parametrize("case", ["seal_abolition_pending", "pending_address_change", "koseki_pending"])
+@pytest.mark.parametrize("kind", list(Kind))
+def test_what_the_menu_offers_is_not_refused_as_pending_after_payment_lag1_inc4_inc5(
+    case: str, kind: Kind, village: str, rulebook: Rulebook
+) -> None:
+    """LAG-1, INC-4, INC-5: a pending change is decided once; compose never refuses what the menu offered.
+
+    A pending seal abolition (INC-4) holds back the seal certificate only: it changes no address
+    (INC-5) and no register (LAG-1), so 住民票 and 附票 stay printable."""
+    s = snap(village, person_for(village, case))
+    offered = menu(rulebook, person_facts(s), CARD, kind, OFFICE_HOURS)
+    composed = compose(s, Choice(kind), issue(rulebook))
+    if isinstance(offered, Allowed):
+        assert composed != Refused(Reason.RECORD_CHANGE_PENDING), (case, kind)
+
+
+def test_a_pending_seal_abolition_refuses_the_seal_certificate_only_inc4(
+    village: str, rulebook: Rulebook
+) -> None:
+    """INC-4: the seal certificate is refused until the abolition is reflected; the 住民票 is printed."""
+    s = snap(village, person_for(village, "seal_abolition_pending"))
+    assert not s.has_pending("address") and not s.has_pending("koseki")
+    assert compose(s, Choice(Kind.INKAN), issue(rulebook)) == Refused(Reason.RECORD_CHANGE_PENDING)
+    assert menu(rulebook, person_facts(s), CARD, Kind.INKAN, OFFICE_HOURS) == Refused(
+        Reason.RECORD_CHANGE_PENDING
+    )
+    assert isinstance(compose(s, Choice(Kind.JUMINHYO), issue(rulebook)), JuminhyoContent)

@@ -334,6 +334,7 @@ def test_DAY_1_uses_japan_date() -> None:
     [
         ("pending_address_change", {Kind.JUMINHYO, Kind.INKAN, Kind.FUHYO}),
         ("pending_register_change", {Kind.KOSEKI, Kind.FUHYO, Kind.JUMINHYO, Kind.INKAN}),
+        ("pending_seal_abolition", {Kind.INKAN}),  # INC-4: the seal certificate only
     ],
 )
 @pytest.mark.parametrize("kind", list(Kind))

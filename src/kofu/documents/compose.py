@@ -91,8 +91,9 @@ def facts_of(snap: PersonSnapshot) -> PersonFacts:
         tax_pending_years=frozenset(
             c.fiscal_year for c in snap.pending if c.kind == "tax_declaration" and c.fiscal_year
         ),
-        pending_address_change=snap.has_pending("address") or snap.has_pending("seal_abolition"),
+        pending_address_change=snap.has_pending("address"),
         pending_register_change=snap.has_pending("koseki"),
+        pending_seal_abolition=snap.has_pending("seal_abolition", person_id=p.person_id),
     )
 
 

@@ -5,8 +5,7 @@ Our readings:
   (the municipality taxes those registered here on 1 January of N), CRT-3.
 - `pending_address_change` / `pending_register_change`: any address / family-register change filed
   and not yet reflected for anyone in the person's household or register (LAG-1).
-- A pending seal abolition is not a rule fact: `seal_change_pending` refuses the seal certificate
-  (INC-4) in the municipal server before anything is printed.
+- `pending_seal_abolition`: the person's own seal abolition filed and not yet reflected (INC-4).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from kofu.registry.cards import CardRecord
 from kofu.registry.records import PersonSnapshot
 from kofu.rules.facts import CardFacts, Credential, PersonFacts, RegisterStatus, SealStatus, UsageRegistration
 from kofu.rules.kinds import Kind
-from kofu.rules.reasons import Reason
 
 _REGISTER_STATUSES: dict[str, RegisterStatus] = {
     "current": "current",
@@ -64,6 +62,7 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         tax_pending_years=tax_pending,
         pending_address_change=snap.has_pending("address"),
         pending_register_change=snap.has_pending("koseki"),
+        pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
     )
 
 
@@ -71,13 +70,6 @@ def card_facts(card: CardRecord) -> CardFacts:
     """The credential's facts for DAY-1 and ELG-6."""
     credential: Credential = "phone" if card.credential == "phone" else "card"
     return CardFacts(credential=credential, issued_on=card.issued_on, continued_use_on=card.continued_use_on)
-
-
-def seal_change_pending(snap: PersonSnapshot, kind: Kind) -> Reason | None:
-    """INC-4, LAG-1: a seal abolition filed and not yet reflected refuses the seal certificate."""
-    if kind is Kind.INKAN and snap.has_pending("seal_abolition", person_id=snap.person.person_id):
-        return Reason.RECORD_CHANGE_PENDING
-    return None
 
 
 def member_labels(snap: PersonSnapshot, kind: Kind) -> dict[str, str]:

@@ -25,7 +25,7 @@ from kofu.documents.keys import SealingKeys, sealing_keys
 from kofu.documents.published import load_verifier_public
 from kofu.logs import get_logger
 from kofu.municipal.config import MunicipalConfig
-from kofu.municipal.facts import card_facts, member_labels, person_facts, seal_change_pending
+from kofu.municipal.facts import card_facts, member_labels, person_facts
 from kofu.municipal.numbers import Spent, number_for
 from kofu.municipal.slots import FairSlots
 from kofu.registry.cards import CardRecord, card_record
@@ -33,7 +33,7 @@ from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import read_consistently, snapshot
 from kofu.rules import menu as rules_menu
 from kofu.rules.calendar import today_jst
-from kofu.rules.decision import Allowed, Refused
+from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook, load_rulebook
@@ -109,10 +109,6 @@ def menu_item(
     """One kind's line of the menu: the rulebook's decision for this person and card now."""
     conditions = rules_menu.Conditions(maintenance=rulebook.maintenance)
     decision = rules_menu.menu(rulebook, person_facts(snap), card_facts(card), kind, at, conditions)
-    if isinstance(decision, Allowed):
-        extra = seal_change_pending(snap, kind)
-        if extra is not None:
-            decision = Refused(extra)
     if isinstance(decision, Refused):
         return refused_item(kind, rulebook, decision.reason)
     labels = member_labels(snap, kind)
@@ -304,9 +300,6 @@ class MunicipalService:
         )
         if isinstance(decision, Refused):
             return decision
-        pending_seal = seal_change_pending(snap, request.kind)  # INC-4
-        if pending_seal is not None:
-            return Refused(pending_seal)
         issued_on = today_jst(at)
         number = number_for(
             self.own_sessions,
