@@ -23,21 +23,21 @@ from kofu.documents.compose import Choice, Issuance, compose
 from kofu.documents.content import FuhyoContent, JuminhyoContent, KazeiContent, KosekiContent
 from kofu.documents.issue import render_and_seal
 from kofu.documents.keys import SealingKeys
-from kofu.municipal.facts import person_facts
-from kofu.registry.cases import find_person
+from kofu.registry.cases import CASES, find_person
+from kofu.registry.facts import person_facts
 from kofu.registry.models import Person
-from kofu.registry.records import PersonSnapshot
+from kofu.registry.records import PendingChange, PersonSnapshot
 from kofu.registry.repository import read_snapshot
 from kofu.registry.schema import migrate_registry
 from kofu.registry.village import generate_village
 from kofu.rules.calendar import JST
-from kofu.rules.decision import Allowed, Refused
+from kofu.rules.decision import Allowed, Decision, Refused
 from kofu.rules.facts import CardFacts
 from kofu.rules.kinds import Kind
-from kofu.rules.menu import menu
+from kofu.rules.menu import OPTION_WHOLE, Request, decide, menu
 from kofu.rules.paging import make_document_number
 from kofu.rules.reasons import Reason
-from kofu.rules.rulebook import Rulebook
+from kofu.rules.rulebook import Rulebook, load_rulebook
 from kofu.verify.key import VerifierKey
 
 TODAY = date(2026, 11, 20)
@@ -217,3 +217,78 @@ def test_a_pending_seal_abolition_refuses_the_seal_certificate_only_inc4(
         Reason.RECORD_CHANGE_PENDING
     )
     assert isinstance(compose(s, Choice(Kind.JUMINHYO), issue(rulebook)), JuminhyoContent)
+
+
+# What compose checks itself of the rules; hours, age, DAY-1 and ELG-4 are decided before it is called.
+_PRINTING_RULES = frozenset(
+    {
+        Reason.NOT_RESIDENT,
+        Reason.NOT_IN_HOUSEHOLD,
+        Reason.NOT_IN_REGISTER,
+        Reason.REGISTER_CLOSED,
+        Reason.REGISTER_PRE_CONVERSION,
+        Reason.SEAL_ABOLISHED,
+        Reason.NO_SEAL_REGISTRATION,
+        Reason.NOT_RESIDENT_ON_JAN_1,
+        Reason.TAX_DECLARATION_PENDING,
+        Reason.RECORD_CHANGE_PENDING,
+    }
+)
+
+
+def _request_and_choice(kind: Kind, offered: Decision) -> tuple[Request, Choice]:
+    """The whole household / register / own certificate, and the newest year the menu offers (kazei)."""
+    years = offered.choices.fiscal_years if isinstance(offered, Allowed) else ()
+    year = years[0] if years else (rulebook_years[0] if kind is Kind.KAZEI else None)
+    options = (OPTION_WHOLE,) if kind is Kind.KOSEKI else ()
+    return Request(kind, fiscal_year=year, options=options), Choice(kind, fiscal_year=year)
+
+
+rulebook_years = load_rulebook("ohira").fiscal_years(TODAY)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_menu_and_compose_decide_on_the_same_facts_for_every_case_lag1_lag2_crt1_crt4(
+    case: str, village: str, rulebook: Rulebook
+) -> None:
+    """LAG-1, LAG-2, CRT-1..4: for every demo case and kind, what `decide` allows compose prints, and
+    what `decide` refuses for a printing rule compose refuses too (one translation of the registry)."""
+    s = snap(village, person_for(village, case))
+    facts = person_facts(s)
+    for kind in Kind:
+        offered = menu(rulebook, facts, CARD, kind, OFFICE_HOURS)
+        request, choice = _request_and_choice(kind, offered)
+        decision = decide(rulebook, facts, CARD, request, OFFICE_HOURS)
+        composed = compose(s, choice, issue(rulebook))
+        if isinstance(decision, Allowed):
+            assert not isinstance(composed, Refused), (case, kind, composed)
+        elif decision.reason in _PRINTING_RULES:
+            assert isinstance(composed, Refused), (case, kind, decision)
+
+
+def test_the_facts_read_removed_members_and_others_pending_changes_as_the_rules_mean_crt4_lag2_inc4(
+    village: str, rulebook: Rulebook
+) -> None:
+    """CRT-4: a removed (除籍) member is not chosen; LAG-2: only the person's own pending declaration
+    holds back a year; INC-4: only the person's own pending seal abolition holds back the seal."""
+    big = snap(village, person_for(village, "large_register"))
+    assert big.koseki is not None
+    last = big.koseki.members[-1]
+    assert last.person_id is not None and last.person_id in person_facts(big).register_member_ids
+    members = (*big.koseki.members[:-1], dataclasses.replace(last, removed=True))
+    removed = dataclasses.replace(big, koseki=dataclasses.replace(big.koseki, members=members))
+    assert last.person_id not in person_facts(removed).register_member_ids
+
+    s = snap(village, person_for(village, "household_head_with_members"))
+    assert s.household is not None
+    other = next(m.person_id for m in s.household.members if m.person_id != s.person.person_id)
+    year = rulebook_years[0]
+    theirs = (
+        PendingChange(1, other, "tax_declaration", TODAY, year),
+        PendingChange(2, other, "seal_abolition", TODAY, None),
+    )
+    facts = person_facts(dataclasses.replace(s, pending=theirs))
+    assert year not in facts.tax_pending_years and not facts.pending_seal_abolition
+    mine = tuple(dataclasses.replace(c, person_id=s.person.person_id) for c in theirs)
+    facts = person_facts(dataclasses.replace(s, pending=mine))
+    assert year in facts.tax_pending_years and facts.pending_seal_abolition

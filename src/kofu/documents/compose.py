@@ -30,6 +30,7 @@ from kofu.documents.content import (
     Taxes,
 )
 from kofu.documents.impression import print_form
+from kofu.registry.facts import person_facts
 from kofu.rules import eligibility
 from kofu.rules.decision import Refused
 from kofu.rules.facts import PersonFacts
@@ -73,30 +74,6 @@ class Issuance:
     requester_cert_digest: str
 
 
-def facts_of(snap: PersonSnapshot) -> PersonFacts:
-    """The rule facts of a snapshot (what kofu.rules decides on)."""
-    p = snap.person
-    household_ids = tuple(m.person_id for m in snap.household.members) if snap.household else ()
-    register_ids = tuple(m.person_id for m in snap.koseki.members if m.person_id) if snap.koseki else ()
-    seal = "none" if snap.seal is None else ("registered" if snap.seal.is_registered else "abolished")
-    return PersonFacts(
-        person_id=p.person_id,
-        birth_date=p.birth_date,
-        resident=p.status == "resident",
-        household_member_ids=household_ids,
-        register_member_ids=register_ids,
-        register_status=snap.koseki.status if snap.koseki else None,  # type: ignore[arg-type]
-        seal=seal,  # type: ignore[arg-type]
-        resident_on_jan_1=frozenset(t.fiscal_year for t in snap.tax_years),
-        tax_pending_years=frozenset(
-            c.fiscal_year for c in snap.pending if c.kind == "tax_declaration" and c.fiscal_year
-        ),
-        pending_address_change=snap.has_pending("address"),
-        pending_register_change=snap.has_pending("koseki"),
-        pending_seal_abolition=snap.has_pending("seal_abolition", person_id=p.person_id),
-    )
-
-
 def _header(issuance: Issuance, kind: Kind, variant: str) -> DocumentHeader:
     book = issuance.rulebook
     return DocumentHeader(
@@ -117,7 +94,7 @@ def _header(issuance: Issuance, kind: Kind, variant: str) -> DocumentHeader:
 
 def compose(snap: PersonSnapshot, choice: Choice, issuance: Issuance) -> Content | Refused:
     """The content of the chosen certificate, or the reason it cannot be printed from this snapshot."""
-    facts = facts_of(snap)
+    facts = person_facts(snap)  # the facts the menu and the render's decision decided on
     pending = eligibility.check_pending_change(facts, choice.kind)
     if pending is not None:
         return Refused(pending)
@@ -293,11 +270,11 @@ def _register_members(
     reason = eligibility.check_register(facts)  # CRT-4: never 除籍 or 改製原戸籍
     if reason is not None or snap.koseki is None:
         return Refused(reason or Reason.NOT_IN_REGISTER)
-    if choice.members is None:
-        return snap.koseki, snap.koseki.members
-    reason = eligibility.check_register_members(facts, choice.members)
+    reason = eligibility.check_register_members(facts, choice.members or ())  # CRT-4, as the menu
     if reason is not None:
         return Refused(reason)
+    if choice.members is None:
+        return snap.koseki, snap.koseki.members
     return snap.koseki, tuple(m for m in snap.koseki.members if m.person_id in set(choice.members))
 
 

@@ -25,10 +25,11 @@ from kofu.documents.keys import SealingKeys, sealing_keys
 from kofu.documents.published import load_verifier_public
 from kofu.logs import get_logger
 from kofu.municipal.config import MunicipalConfig
-from kofu.municipal.facts import card_facts, member_labels, person_facts
+from kofu.municipal.labels import member_labels
 from kofu.municipal.numbers import Spent, number_for
 from kofu.municipal.slots import FairSlots
 from kofu.registry.cards import CardRecord, card_record
+from kofu.registry.facts import card_facts, person_facts
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import read_consistently, snapshot
 from kofu.rules import menu as rules_menu

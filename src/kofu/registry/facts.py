@@ -1,8 +1,11 @@
-"""The rule facts of a person and a card, built from one registry snapshot (pure, no I/O).
+"""The one translator of a registry snapshot into rule facts (kofu.rules.facts), pure, no I/O.
 
-Our readings:
+The menu, the render's decision and the composer all decide on these facts, so a record is offered
+exactly when it is printable. Our readings:
 - `resident_on_jan_1`: the fiscal years N for which the registry holds a tax record of this person
   (the municipality taxes those registered here on 1 January of N), CRT-3.
+- `register_member_ids`: the persons still in the register; a removed (除籍) member is not chosen (CRT-4).
+- `tax_pending_years`: the person's own declarations or amendments not yet reflected (LAG-2).
 - `pending_address_change` / `pending_register_change`: any address / family-register change filed
   and not yet reflected for anyone in the person's household or register (LAG-1).
 - `pending_seal_abolition`: the person's own seal abolition filed and not yet reflected (INC-4).
@@ -13,7 +16,6 @@ from __future__ import annotations
 from kofu.registry.cards import CardRecord
 from kofu.registry.records import PersonSnapshot
 from kofu.rules.facts import CardFacts, Credential, PersonFacts, RegisterStatus, SealStatus, UsageRegistration
-from kofu.rules.kinds import Kind
 
 _REGISTER_STATUSES: dict[str, RegisterStatus] = {
     "current": "current",
@@ -70,19 +72,3 @@ def card_facts(card: CardRecord) -> CardFacts:
     """The credential's facts for DAY-1 and ELG-6."""
     credential: Credential = "phone" if card.credential == "phone" else "card"
     return CardFacts(credential=credential, issued_on=card.issued_on, continued_use_on=card.continued_use_on)
-
-
-def member_labels(snap: PersonSnapshot, kind: Kind) -> dict[str, str]:
-    """Person id → the name shown on the kiosk's "whose" choice (shown, never stored)."""
-    labels = {snap.person.person_id: snap.person.name}
-    if kind is Kind.JUMINHYO and snap.household:
-        labels.update({m.person_id: m.name for m in snap.household.members})
-    if kind.is_family_register and snap.koseki:
-        labels.update(
-            {
-                m.person_id: f"{m.family_name}\u3000{m.given_name}"
-                for m in snap.koseki.members
-                if m.person_id is not None
-            }
-        )
-    return labels
