@@ -14,6 +14,7 @@ from typing import Final
 
 from kofu.rules import eligibility as elig
 from kofu.rules.calendar import to_jst
+from kofu.rules.copies import check_copies_within
 from kofu.rules.decision import Allowed, Choices, Decision, Refused
 from kofu.rules.facts import CardFacts, PersonFacts
 from kofu.rules.hours import USAGE_REGISTRATION, service_open
@@ -179,11 +180,10 @@ def check_choice(choices: Choices, request: Request) -> Reason | None:
     The one check of a choice: `decide` applies it to the menu it computes, the center to the menu it
     served (it holds the choices, never the person's facts).
     """
-    kind, subjects, copies = request.kind, request.subject_ids, request.copies
-    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
-        return Reason.BAD_REQUEST
-    if copies > choices.max_copies:
-        return Reason.TOO_MANY_COPIES
+    kind, subjects = request.kind, request.subject_ids
+    reason = check_copies_within(request.copies, choices.max_copies)
+    if reason is not None:
+        return reason
     if any(option not in choices.options for option in request.options):
         return Reason.BAD_REQUEST
     if len(set(subjects)) != len(subjects):

@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any, NoReturn
 
 from kofu.rules.calendar import JST
+from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.ids import MUNICIPALITY_CODE
 from kofu.rules.kinds import Kind
 from kofu.rules.lgcode import check_digit, is_valid_code, prefecture_number
@@ -330,7 +331,9 @@ def _parse_kinds(
             allowed_keys |= {"fiscal_years", "new_year_available"}
         reader.no_unknown(spec, at, allowed_keys)
         fee = reader.integer(spec, f"{at}.fee", minimum=0)
-        max_copies = reader.integer(spec, f"{at}.max_copies", minimum=1, default=10)
+        max_copies = reader.integer(
+            spec, f"{at}.max_copies", minimum=1, maximum=COPIES_CEILING, default=COPIES_CEILING
+        )
         window = reader.text(spec, f"{at}.window")
         if window not in windows:
             reader.fail(f"{at}.window", f"unknown window {window!r}")
@@ -432,11 +435,19 @@ class _Reader:
         return value
 
     def integer(
-        self, data: Mapping[str, Any], dotted: str, *, minimum: int, default: int | None = None
+        self,
+        data: Mapping[str, Any],
+        dotted: str,
+        *,
+        minimum: int,
+        maximum: int | None = None,
+        default: int | None = None,
     ) -> int:
         value = data.get(dotted.rsplit(".", 1)[-1], default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             self.fail(dotted, f"must be an integer >= {minimum}")
+        if maximum is not None and value > maximum:
+            self.fail(dotted, f"must be at most {maximum}")
         return value
 
     def month_day(self, data: Mapping[str, Any], dotted: str, default: str) -> tuple[int, int]:

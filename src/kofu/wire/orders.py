@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
+from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.kinds import Kind
 from kofu.rules.menu import Request
 from kofu.rules.order import State
@@ -30,7 +31,7 @@ from kofu.wire.common import (
     Yen,
 )
 
-MAX_COPIES = 10
+MAX_COPIES = COPIES_CEILING  # a message never carries more than any rulebook may allow
 
 
 class Steps(Strict):

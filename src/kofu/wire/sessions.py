@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
+from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.wire.common import (
@@ -111,7 +112,7 @@ class MenuItem(Refusal):
     members: tuple[MemberChoice, ...] = Field(default=(), max_length=50)
     fiscal_years: tuple[int, ...] = Field(default=(), max_length=10)
     options: tuple[MenuOption, ...] = Field(default=(), max_length=10)
-    max_copies: int = Field(default=0, ge=0, le=10)
+    max_copies: int = Field(default=0, ge=0, le=COPIES_CEILING)
     note: Reason | None = None
     note_ja: str | None = Field(default=None, max_length=512)
     note_en: str | None = Field(default=None, max_length=512)
