@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from kofu.rules.calendar import JST
+from kofu.rules.calendar import JST, NEW_FISCAL_YEAR_AVAILABLE, newest_fiscal_year
 from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.ids import MUNICIPALITY_CODE
 from kofu.rules.kinds import Kind
@@ -125,7 +125,7 @@ class Rulebook:
     year_end_end: tuple[int, int] = (1, 3)
     maintenance: tuple[MaintenanceWindow, ...] = ()
     fiscal_years_offered: int = 5
-    new_fiscal_year_available: tuple[int, int] = (6, 1)
+    new_fiscal_year_available: tuple[int, int] = NEW_FISCAL_YEAR_AVAILABLE
     keys: SigningKeys | None = None
     source: str = field(default="", compare=False)
 
@@ -165,7 +165,7 @@ class Rulebook:
         Fiscal year N (whose certificate covers income of N-1) is offered from
         `new_fiscal_year_available` of year N; before that the newest is N-1.
         """
-        newest = today.year if (today.month, today.day) >= self.new_fiscal_year_available else today.year - 1
+        newest = newest_fiscal_year(today, self.new_fiscal_year_available)
         return tuple(range(newest, newest - self.fiscal_years_offered, -1))
 
 
@@ -316,7 +316,7 @@ def _parse_kinds(
     reader: _Reader, table: Mapping[str, Any], windows: Mapping[str, ServiceWindow]
 ) -> tuple[dict[Kind, KindRule], int, tuple[int, int]]:
     kinds: dict[Kind, KindRule] = {}
-    fiscal_years, new_year = 5, (6, 1)
+    fiscal_years, new_year = 5, NEW_FISCAL_YEAR_AVAILABLE
     for key, spec in table.items():
         at = f"kinds.{key}"
         try:
