@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from kofu.rules.calendar import JST
 from kofu.rules.decision import Allowed, Decision, Refused
+from kofu.rules.eligibility import needs_usage_registration
 from kofu.rules.facts import CardFacts, PersonFacts
 from kofu.rules.kinds import Kind
 from kofu.rules.menu import (
@@ -345,6 +346,20 @@ def test_LAG_1_pending_change_refuses(pending: str, blocked: set[Kind], kind: Ki
 
 
 # --- REG-1 / ELG-4 / ELG-6 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("person", "needed"),
+    [
+        (replace(NON_RESIDENT, usage_registration="none"), True),
+        (replace(NON_RESIDENT, usage_registration="pending"), True),
+        (NON_RESIDENT, False),  # approved
+        (RESIDENT, False),
+        (replace(NON_RESIDENT, usage_registration="none", honseki_here=False), False),
+    ],
+)
+def test_ELG_4_who_needs_the_usage_registration(person: PersonFacts, needed: bool) -> None:
+    assert needs_usage_registration(person) is needed
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from kofu.registry.cards import CardRecord, card_record
 from kofu.registry.facts import card_facts, person_facts
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import read_consistently, snapshot
+from kofu.rules import eligibility
 from kofu.rules import menu as rules_menu
 from kofu.rules.calendar import today_jst
 from kofu.rules.decision import Refused
@@ -135,7 +136,7 @@ def registration_status(
 ) -> RegistrationStatus:
     """ELG-4, REG-1, ELG-6: whether this person needs the usage registration here and may file it now."""
     facts = person_facts(snap)
-    needed = facts.honseki_here and not facts.resident and facts.usage_registration != "approved"
+    needed = eligibility.needs_usage_registration(facts)
     decision = rules_menu.registration(rulebook, facts, card_facts(card), at)
     if isinstance(decision, Refused):
         return RegistrationStatus(

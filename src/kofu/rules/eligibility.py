@@ -117,6 +117,11 @@ def check_pending_change(person: PersonFacts, kind: Kind) -> Reason | None:
     return None
 
 
+def needs_usage_registration(person: PersonFacts) -> bool:
+    """ELG-4: 本籍 here, not resident, and no approved usage registration yet (pending still needs it)."""
+    return person.honseki_here and not person.resident and person.usage_registration != "approved"
+
+
 def check_usage_registration(person: PersonFacts, card: CardFacts) -> Reason | None:
     """REG-1, ELG-6: 本籍 here, not resident, not yet filed, and filed with a card, never a phone."""
     if card.credential == "phone":
