@@ -432,17 +432,19 @@ def test_kind_not_offered_by_kitayama(kitayama: Rulebook) -> None:
 
 
 @pytest.mark.parametrize(
-    ("request_", "variant", "sentence_start"),
+    ("kind", "chosen", "variant", "sentence_start"),
     [
-        (Request(Kind.JUMINHYO), "whole", "この写しは、世帯全員"),
-        (Request(Kind.JUMINHYO, (ME, SPOUSE, CHILD)), "whole", "この写しは、世帯全員"),
-        (Request(Kind.JUMINHYO, (ME,)), "partial", "この写しは、世帯の一部"),
-        (Request(Kind.KOSEKI, options=(OPTION_WHOLE,)), "whole", "これは、戸籍に記録されている事項の全部"),
-        (Request(Kind.KOSEKI, (ME,), options=(OPTION_INDIVIDUAL,)), "individual", "これは、戸籍中の一部の者"),
-        (Request(Kind.INKAN), "default", "この写しは、登録されている印影"),
-        (Request(Kind.FUHYO), "default", "この写しは、戸籍の附票"),
+        (Kind.JUMINHYO, None, "whole", "この写しは、世帯全員"),
+        (Kind.JUMINHYO, (ME, SPOUSE, CHILD), "whole", "この写しは、世帯全員"),
+        (Kind.JUMINHYO, (ME,), "partial", "この写しは、世帯の一部"),
+        (Kind.KOSEKI, None, "whole", "これは、戸籍に記録されている事項の全部"),
+        (Kind.KOSEKI, (ME,), "individual", "これは、戸籍中の一部の者"),
+        (Kind.INKAN, None, "default", "この写しは、登録されている印影"),
+        (Kind.FUHYO, None, "default", "この写しは、戸籍の附票"),
     ],
 )
-def test_CRT_1_CRT_4_certification_variant(request_: Request, variant: str, sentence_start: str) -> None:
-    assert certification_variant(RESIDENT, request_) == variant
-    assert OHIRA.certification(request_.kind, variant).startswith(sentence_start)
+def test_CRT_1_CRT_4_certification_variant(
+    kind: Kind, chosen: tuple[str, ...] | None, variant: str, sentence_start: str
+) -> None:
+    assert certification_variant(RESIDENT, kind, chosen) == variant
+    assert OHIRA.certification(kind, variant).startswith(sentence_start)

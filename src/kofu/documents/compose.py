@@ -35,6 +35,7 @@ from kofu.rules import eligibility
 from kofu.rules.decision import Refused
 from kofu.rules.facts import PersonFacts
 from kofu.rules.kinds import Kind
+from kofu.rules.menu import OPTION_WHOLE, certification_variant
 from kofu.rules.numerals import to_fullwidth
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook
@@ -139,16 +140,16 @@ def _juminhyo(
     if reason is not None or not ids:
         return Refused(reason or Reason.NOT_IN_HOUSEHOLD)
     chosen = [m for m in hh.members if m.person_id in set(ids)]
-    whole = set(ids) == {m.person_id for m in hh.members}
+    variant = certification_variant(facts, Kind.JUMINHYO, choice.members)
     p = snap.person
     address = hh.address or (p.address.address if p.address else "")
     if any(m.address is None or m.address.address != address for m in chosen):
         # INC-5: one household address is printed; a member who moved alone awaits the household change
         return Refused(Reason.RECORD_CHANGE_PENDING)
     return JuminhyoContent(
-        header=_header(issuance, Kind.JUMINHYO, "whole" if whole else "partial"),
+        header=_header(issuance, Kind.JUMINHYO, variant),
         address=address,
-        whole_household=whole,
+        whole_household=variant == "whole",
         householder=hh.head.name if choice.with_householder and hh.head else None,
         honseki=p.honseki if choice.with_honseki else None,
         hittousha=p.hittousha if choice.with_honseki else None,
@@ -164,7 +165,7 @@ def _inkan(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
     if seal is None or p.address is None:
         return Refused(Reason.NO_SEAL_REGISTRATION)
     return InkanContent(
-        header=_header(issuance, Kind.INKAN, "default"),
+        header=_header(issuance, Kind.INKAN, certification_variant(facts, Kind.INKAN, None)),
         seal_image=print_form(seal.png),
         seal_size_mm=float(seal.size_mm),
         name=p.name,
@@ -184,7 +185,7 @@ def _kazei(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
         return Refused(reason or Reason.NOT_RESIDENT_ON_JAN_1)
     p = snap.person
     return KazeiContent(
-        header=_header(issuance, Kind.KAZEI, "default"),
+        header=_header(issuance, Kind.KAZEI, certification_variant(facts, Kind.KAZEI, None)),
         fiscal_year=fy,
         address=record.address_jan1,
         name=p.name,
@@ -289,10 +290,10 @@ def _koseki(
     if isinstance(found, Refused):
         return found
     k, members = found
-    whole = choice.members is None
+    variant = certification_variant(facts, Kind.KOSEKI, choice.members)
     return KosekiContent(
-        header=_header(issuance, Kind.KOSEKI, "whole" if whole else "individual"),
-        whole=whole,
+        header=_header(issuance, Kind.KOSEKI, variant),
+        whole=variant == OPTION_WHOLE,
         honseki=_honseki(k),
         hittousha=k.hittousha,
         register_event=_register_event(k),
@@ -306,7 +307,7 @@ def _fuhyo(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
         return found
     k, members = found
     return FuhyoContent(
-        header=_header(issuance, Kind.FUHYO, "default"),
+        header=_header(issuance, Kind.FUHYO, certification_variant(facts, Kind.FUHYO, None)),
         honseki=_honseki(k) if choice.with_honseki else None,
         hittousha=k.hittousha if choice.with_honseki else None,
         members=tuple(

@@ -229,16 +229,16 @@ def registration(
     return Refused(reason) if reason is not None else Allowed(fee=0)
 
 
-def certification_variant(person: PersonFacts, request: Request) -> str:
-    """Which certification sentence of the rulebook a request prints (Rulebook.certification).
+def certification_variant(person: PersonFacts, kind: Kind, chosen: Sequence[str] | None) -> str:
+    """Which certification sentence of the rulebook a certificate prints (Rulebook.certification).
 
-    juminhyo: "whole" for the whole household, "partial" for some members; koseki: "whole"
-    (全部事項) or "individual" (個人事項); other kinds: "default".
+    `chosen`: the persons printed, None for the whole household or register. juminhyo: "whole" for the
+    whole household, "partial" for some members; koseki: "whole" (全部事項) or "individual" (個人事項);
+    other kinds: "default".
     """
-    if request.kind is Kind.JUMINHYO:
+    if kind is Kind.JUMINHYO:
         household = set(person.household_member_ids) | {person.person_id}
-        chosen = set(request.subject_ids)
-        return "whole" if not chosen or chosen == household else "partial"
-    if request.kind is Kind.KOSEKI:
-        return OPTION_INDIVIDUAL if OPTION_INDIVIDUAL in request.options else OPTION_WHOLE
+        return "whole" if chosen is None or set(chosen) == household else "partial"
+    if kind is Kind.KOSEKI:
+        return OPTION_WHOLE if chosen is None else OPTION_INDIVIDUAL
     return "default"
