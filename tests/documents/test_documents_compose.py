@@ -292,3 +292,23 @@ def test_the_facts_read_removed_members_and_others_pending_changes_as_the_rules_
     mine = tuple(dataclasses.replace(c, person_id=s.person.person_id) for c in theirs)
     facts = person_facts(dataclasses.replace(s, pending=mine))
     assert year in facts.tax_pending_years and facts.pending_seal_abolition
+
+
+def test_a_member_who_moved_alone_holds_back_the_households_juminhyo_in_the_menu_too_inc5_lag1(
+    village: str, rulebook: Rulebook
+) -> None:
+    """INC-5, LAG-1: a member whose address is not yet the household's (the household change is not
+    reflected) is never printed with the old address, and the menu refuses before the cash is taken."""
+    s = snap(village, person_for(village, "household_head_with_members"))
+    assert s.household is not None
+    moved = next(m for m in s.household.members if m.person_id != s.person.person_id)
+    assert moved.address is not None
+    elsewhere = dataclasses.replace(
+        moved, address=dataclasses.replace(moved.address, address="大衡村大衡字新町９９")
+    )
+    members = tuple(elsewhere if m is moved else m for m in s.household.members)
+    stale = dataclasses.replace(s, household=dataclasses.replace(s.household, members=members))
+    assert compose(stale, Choice(Kind.JUMINHYO), issue(rulebook)) == Refused(Reason.RECORD_CHANGE_PENDING)
+    assert menu(rulebook, person_facts(stale), CARD, Kind.JUMINHYO, OFFICE_HOURS) == Refused(
+        Reason.RECORD_CHANGE_PENDING
+    )

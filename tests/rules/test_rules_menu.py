@@ -336,6 +336,7 @@ def test_DAY_1_uses_japan_date() -> None:
         ("pending_address_change", {Kind.JUMINHYO, Kind.INKAN, Kind.FUHYO}),
         ("pending_register_change", {Kind.KOSEKI, Kind.FUHYO, Kind.JUMINHYO, Kind.INKAN}),
         ("pending_seal_abolition", {Kind.INKAN}),  # INC-4: the seal certificate only
+        ("household_address_stale", {Kind.JUMINHYO}),  # INC-5: the household's address
     ],
 )
 @pytest.mark.parametrize("kind", list(Kind))

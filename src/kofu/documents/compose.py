@@ -142,10 +142,7 @@ def _juminhyo(
     chosen = [m for m in hh.members if m.person_id in set(ids)]
     variant = certification_variant(facts, Kind.JUMINHYO, choice.members)
     p = snap.person
-    address = hh.address or (p.address.address if p.address else "")
-    if any(m.address is None or m.address.address != address for m in chosen):
-        # INC-5: one household address is printed; a member who moved alone awaits the household change
-        return Refused(Reason.RECORD_CHANGE_PENDING)
+    address = hh.address or (p.address.address if p.address else "")  # INC-5 is refused in `compose`
     return JuminhyoContent(
         header=_header(issuance, Kind.JUMINHYO, variant),
         address=address,

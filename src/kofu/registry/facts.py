@@ -9,6 +9,7 @@ exactly when it is printable. Our readings:
 - `pending_address_change` / `pending_register_change`: any address / family-register change filed
   and not yet reflected for anyone in the person's household or register (LAG-1).
 - `pending_seal_abolition`: the person's own seal abolition filed and not yet reflected (INC-4).
+- `household_address_stale`: a member's current address is not the household's (INC-5).
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ def _seal(snap: PersonSnapshot) -> SealStatus:
     if snap.seal is None:
         return "none"
     return "registered" if snap.seal.is_registered else "abolished"
+
+
+def _household_address_stale(snap: PersonSnapshot) -> bool:
+    """A member's current address differs from the household's one (a move not reflected in it)."""
+    hh = snap.household
+    if hh is None:
+        return False
+    own = snap.person.address
+    address = hh.address or (own.address if own else "")
+    return any(m.address is None or m.address.address != address for m in hh.members)
 
 
 def person_facts(snap: PersonSnapshot) -> PersonFacts:
@@ -65,6 +76,7 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         pending_address_change=snap.has_pending("address"),
         pending_register_change=snap.has_pending("koseki"),
         pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
+        household_address_stale=_household_address_stale(snap),
     )
 
 

@@ -25,6 +25,8 @@ class PersonFacts:
     `pending_address_change` / `pending_register_change`: a change to the household's residence
     record / to the family register was filed but is not reflected yet (LAG-1).
     `pending_seal_abolition`: the person's seal abolition was filed but is not reflected yet (INC-4).
+    `household_address_stale`: a member's address is not the household's, a move not yet reflected in
+    the household record (INC-5).
     """
 
     person_id: str
@@ -41,6 +43,7 @@ class PersonFacts:
     pending_address_change: bool = False
     pending_register_change: bool = False
     pending_seal_abolition: bool = False
+    household_address_stale: bool = False
 
 
 @dataclass(frozen=True)
