@@ -36,9 +36,11 @@ from kofu.rules import eligibility
 from kofu.rules import menu as rules_menu
 from kofu.rules.calendar import today_jst
 from kofu.rules.decision import Refused
+from kofu.rules.hours import USAGE_REGISTRATION
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook, load_rulebook
+from kofu.rules.wording import sentences
 from kofu.wire.orders import RenderedHeaders, RenderRequest, chosen
 from kofu.wire.sessions import (
     MemberChoice,
@@ -92,7 +94,8 @@ def composer_choice(request: RenderRequest) -> Choice:
 
 
 def refused_item(kind: Kind, rulebook: Rulebook, reason: Reason) -> MenuItem:
-    """A menu line for a kind that may not be chosen now, with its reason and sentences."""
+    """A menu line for a kind that may not be chosen now, with its reason in this municipality's words."""
+    message_ja, message_en = sentences(reason, rulebook, kind)
     return MenuItem(
         kind=kind,
         title_ja=kind.title_ja,
@@ -100,8 +103,8 @@ def refused_item(kind: Kind, rulebook: Rulebook, reason: Reason) -> MenuItem:
         unit_fee=rulebook.fee(kind) if rulebook.offers(kind) else 0,
         allowed=False,
         reason=reason,
-        message_ja=reason.ja,
-        message_en=reason.en,
+        message_ja=message_ja,
+        message_en=message_en,
     )
 
 
@@ -139,12 +142,13 @@ def registration_status(
     needed = eligibility.needs_usage_registration(facts)
     decision = rules_menu.registration(rulebook, facts, card_facts(card), at)
     if isinstance(decision, Refused):
+        message_ja, message_en = sentences(decision.reason, rulebook, USAGE_REGISTRATION)
         return RegistrationStatus(
             needed=needed,
             allowed=False,
             reason=decision.reason,
-            message_ja=decision.ja,
-            message_en=decision.en,
+            message_ja=message_ja,
+            message_en=message_en,
         )
     return RegistrationStatus(needed=needed, allowed=True)
 
