@@ -246,7 +246,7 @@ class KioskService:
                 kind=item.kind,
                 persons=tuple(m.person_id for m in own),
                 fiscal_year=item.fiscal_years[0] if item.fiscal_years else None,
-                option=item.options[0] if item.kind == "koseki" and item.options else None,
+                option=item.options[0] if item.option_required and item.options else None,
             )
             return self._touch(sess, screen=Screen.DETAILS)
 

@@ -40,6 +40,7 @@ from kofu.rules.hours import USAGE_REGISTRATION
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook, load_rulebook
+from kofu.rules.wareki import fiscal_year_label
 from kofu.rules.wording import sentences
 from kofu.wire.orders import RenderedHeaders, RenderRequest, chosen
 from kofu.wire.sessions import (
@@ -50,6 +51,7 @@ from kofu.wire.sessions import (
     RegistrationFiling,
     RegistrationResponse,
     RegistrationStatus,
+    YearChoice,
 )
 from kofu.wire.statements import R, Signed, Statement, StatementKeys, trusted_keys
 
@@ -93,6 +95,11 @@ def composer_choice(request: RenderRequest) -> Choice:
     )
 
 
+def year_choices(years: tuple[int, ...]) -> tuple[YearChoice, ...]:
+    """CRT-3: the offered fiscal years with their labels (令和元年度, FY2019), as the kiosk shows them."""
+    return tuple(YearChoice(year=y, label_ja=fiscal_year_label(y), label_en=f"FY{y}") for y in years)
+
+
 def refused_item(kind: Kind, rulebook: Rulebook, reason: Reason) -> MenuItem:
     """A menu line for a kind that may not be chosen now, with its reason in this municipality's words."""
     message_ja, message_en = sentences(reason, rulebook, kind)
@@ -127,6 +134,8 @@ def menu_item(
         members=tuple(MemberChoice(person_id=pid, label=labels.get(pid, pid)) for pid in choices.members),
         fiscal_years=choices.fiscal_years,
         options=choices.options,
+        option_required=choices.option_required,
+        year_labels=year_choices(choices.fiscal_years),
         max_copies=choices.max_copies,
         note=choices.note,
         note_ja=None if choices.note is None else choices.note.ja,

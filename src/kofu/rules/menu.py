@@ -29,6 +29,9 @@ OPTION_HONSEKI: Final = "honseki"  # 本籍・筆頭者 (juminhyo, fuhyo)
 OPTION_WHOLE: Final = "whole"  # 全部事項証明 (koseki)
 OPTION_INDIVIDUAL: Final = "individual"  # 個人事項証明 (koseki)
 
+# 全部事項 or 個人事項: a family-register certificate is one or the other, never neither.
+_OPTION_REQUIRED: Final = frozenset({Kind.KOSEKI})
+
 _OPTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.JUMINHYO: (OPTION_SETAI_NUSHI, OPTION_HONSEKI),
     Kind.INKAN: (),
@@ -95,7 +98,12 @@ def menu(
     reason = elig.check_pending_change(person, kind)
     if reason is not None:
         return Refused(reason)
-    choices = replace(offer, options=_OPTIONS[kind], max_copies=rulebook.rule(kind).max_copies)
+    choices = replace(
+        offer,
+        options=_OPTIONS[kind],
+        option_required=kind in _OPTION_REQUIRED,
+        max_copies=rulebook.rule(kind).max_copies,
+    )
     return Allowed(fee=rulebook.fee(kind), choices=choices)
 
 
