@@ -24,6 +24,7 @@ from kofu.rules.calendar import JST
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import load_rulebook
+from kofu.rules.wording import sentences
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,11 @@ REFUSALS = (
 
 
 def _refused_kind(kp: KioskPage, kind: Kind, reason: Reason) -> None:
-    """The kind's button says why it is refused; tapping it says it again, and the screen stays."""
+    """The kind's button says why it is refused, in its municipality's words (its hours, HRS-1/HRS-2);
+    tapping it says it again, and the screen stays."""
     button = kp.page.get_by_test_id(f"kind-{kind}")
     expect(button).to_have_class(re.compile("refused"))
-    expect(button).to_contain_text(reason.ja)
+    expect(button).to_contain_text(sentences(reason, load_rulebook("ohira"), kind)[0])
     kp.tap(f"kind-{kind}")
     kp.expect_message(reason.ja)
     expect(kp.page.locator("#message")).to_have_attribute("data-code", reason.value)
