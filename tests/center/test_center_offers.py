@@ -171,7 +171,7 @@ def test_fee1_quote_without_a_menu_asks_the_municipality(center: Center) -> None
     assert isinstance(quoted, OrderResponse), quoted
     assert quoted.unit_fee == 300
     assert len(center.municipal.calls) == 1
-    again = center.quote(sid, kind=Kind.KOSEKI, option="whole")  # the fallback kept what it was served
+    again = center.quote(sid, kind=Kind.KOSEKI, persons=(), option="whole")  # the fallback kept its offer
     assert isinstance(again, OrderResponse) and again.unit_fee == 450
     assert len(center.municipal.calls) == 1
 
@@ -201,7 +201,8 @@ CHOICES: list[tuple[Kind, dict[str, Any], Reason]] = [
     (Kind.JUMINHYO, {"persons": (OWN, STRANGER)}, Reason.NOT_IN_HOUSEHOLD),  # CRT-1
     (Kind.INKAN, {}, Reason.NO_SEAL_REGISTRATION),  # CRT-2
     (Kind.KAZEI, {"fiscal_year": 2020}, Reason.FISCAL_YEAR_NOT_OFFERED),  # CRT-3
-    (Kind.KOSEKI, {"persons": (STRANGER,), "option": "whole"}, Reason.NOT_IN_REGISTER),  # CRT-4
+    (Kind.KOSEKI, {"persons": (STRANGER,), "option": "individual"}, Reason.NOT_IN_REGISTER),  # CRT-4
+    (Kind.KOSEKI, {"persons": (OWN,), "option": "whole"}, Reason.BAD_REQUEST),  # whole: nobody is chosen
     (Kind.KOSEKI, {"option": "abridged"}, Reason.BAD_REQUEST),
     (Kind.FUHYO, {}, Reason.KIND_NOT_OFFERED),
 ]
@@ -279,3 +280,35 @@ def test_sec4_another_terminal_cannot_forget_a_session_or_its_offer(center: Cent
     center.service.close_session(sid, "T-OTHER-0001")
     assert [row.session_id for row in center.offers()] == [sid]
     assert isinstance(center.quote(sid), OrderResponse)
+
+
+def _seal_menu() -> MenuResponse:
+    """A menu whose seal certificate is allowed (a registered seal): only the requester's own."""
+    own = (MemberChoice(person_id=OWN, label="大衡太郎"),)
+    return MenuResponse(
+        municipality_code=OHIRA,
+        items=(
+            _item(Kind.INKAN, 200, allowed=True, members=own, max_copies=3),
+            _item(Kind.KAZEI, 200, allowed=True, members=own, max_copies=2, fiscal_years=(2025, 2024)),
+        ),
+        registration=RegistrationStatus(needed=False, allowed=False),
+    )
+
+
+SOMEONE_ELSES: list[tuple[Kind, dict[str, Any], Reason]] = [
+    (Kind.INKAN, {"persons": (STRANGER,)}, Reason.NOT_OWN_SEAL),  # CRT-2
+    (Kind.KAZEI, {"persons": (STRANGER,), "fiscal_year": 2025}, Reason.NOT_IN_HOUSEHOLD),  # CRT-3
+]
+
+
+@pytest.mark.parametrize(("kind", "choice", "reason"), SOMEONE_ELSES)
+def test_crt2_crt3_someone_elses_certificate_is_refused_as_the_rules_refuse_it(
+    center: Center, kind: Kind, choice: dict[str, Any], reason: Reason
+) -> None:
+    """CRT-2, CRT-3: the center's quote gives the rules' reason (rules.menu), not one of its own."""
+    center.municipal.answer = _seal_menu()
+    offered = center.signed_in()
+    center.menu(offered)
+    assert center.quote(offered, kind, **choice) == Refused(reason)
+    asked = center.signed_in()
+    assert center.quote(asked, kind, **choice) == Refused(reason)

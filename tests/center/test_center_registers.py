@@ -13,8 +13,10 @@ from kofu.center.orders import Receipt
 from kofu.center.registers import Access, MunicipalityStatus, TerminalStatus
 from kofu.db import transaction
 from kofu.rules.decision import Refused
+from kofu.rules.hours import service_open
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
+from kofu.rules.rulebook import load_rulebook
 from kofu.rules.store_hours import ALWAYS_OPEN, DayHours, dump_hours, is_open, parse_hours
 
 Factory = sessionmaker[Session]
@@ -211,3 +213,44 @@ def test_str1_re_registration_reactivates(center: Factory) -> None:
             now=NOON,
         )
     assert isinstance(Kiosk(center).issue(), Receipt)
+
+
+@pytest.mark.parametrize("scope", ["service", "municipality"])
+@pytest.mark.parametrize("down", [False, True])
+def test_hrs4_hrs5_the_center_gives_the_reason_the_rules_give(
+    center: Factory, scope: str, down: bool
+) -> None:
+    """HRS-4, HRS-5: a closed store under maintenance (its municipality down or not) is refused for the
+    reason `rules.hours.service_open` gives for the same store hours, windows and municipality."""
+    sunday_noon = jst(2026, 4, 5, 12)  # the store is closed, Ohira's HRS-1 window is open
+    code = None if scope == "service" else OHIRA
+    with transaction(center) as s:
+        registers.add_terminal(
+            s,
+            terminal_id="T-MIN-0003",
+            chain="ministop",
+            store_code="M3",
+            store_name="店",
+            hours=STORE,
+            now=NOON,
+        )
+        notice = registers.add_maintenance(
+            s,
+            starts_at=sunday_noon - timedelta(hours=1),
+            ends_at=sunday_noon + timedelta(hours=1),
+            notice_ja="保守",
+            notice_en="Maintenance",
+            municipality_code=code,
+        )
+        if down:
+            registers.set_municipality_status(s, OHIRA, MunicipalityStatus.DOWN, now=NOON)
+    expected = service_open(
+        load_rulebook("ohira"),
+        Kind.JUMINHYO,
+        sunday_noon,
+        store_hours=STORE,
+        maintenance=(notice.as_rule_window(),),
+        municipality_up=not down,
+    )
+    assert isinstance(expected, Refused)
+    assert quote_at(center, sunday_noon, "T-MIN-0003") == expected

@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -23,20 +23,26 @@ from kofu.documents.content import FuhyoContent, JuminhyoContent, KazeiContent, 
 from kofu.documents.issue import render_and_seal
 from kofu.documents.keys import SealingKeys
 from kofu.municipal.compose import Choice, Issuance, compose
-from kofu.registry.cases import find_person
+from kofu.registry.cases import CASES, find_person
+from kofu.registry.facts import person_facts
 from kofu.registry.models import Person
-from kofu.registry.records import PersonSnapshot
+from kofu.registry.records import PendingChange, PersonSnapshot
 from kofu.registry.repository import read_snapshot
 from kofu.registry.schema import migrate_registry
 from kofu.registry.village import generate_village
-from kofu.rules.decision import Refused
+from kofu.rules.calendar import JST
+from kofu.rules.decision import Allowed, Decision, Refused
+from kofu.rules.facts import CardFacts
 from kofu.rules.kinds import Kind
+from kofu.rules.menu import OPTION_WHOLE, Request, decide, menu
 from kofu.rules.paging import make_document_number
 from kofu.rules.reasons import Reason
-from kofu.rules.rulebook import Rulebook
+from kofu.rules.rulebook import Rulebook, load_rulebook
 from kofu.verify.key import VerifierKey
 
 TODAY = date(2026, 11, 20)
+OFFICE_HOURS = datetime(2026, 11, 20, 10, 0, tzinfo=JST)  # a Friday, an office day (HRS-1, HRS-2)
+CARD = CardFacts(credential="card", issued_on=date(2024, 4, 1))
 
 
 @pytest.fixture(scope="module")
@@ -253,3 +259,127 @@ def test_kazei_prints_each_years_per_capita_levies_and_the_villages_levy_name_cr
     pdf = write(tmp_path, "k.pdf", render_and_seal(content, doc_keys, verifier.public))
     text = run("pdftotext", "-layout", str(pdf), "-").stdout.decode()
     assert "村民税" in text and "市町村民税" not in text and "森林環境税" in text
+
+
+@pytest.mark.parametrize("case", ["seal_abolition_pending", "pending_address_change", "koseki_pending"])
+@pytest.mark.parametrize("kind", list(Kind))
+def test_what_the_menu_offers_is_not_refused_as_pending_after_payment_lag1_inc4_inc5(
+    case: str, kind: Kind, village: str, rulebook: Rulebook
+) -> None:
+    """LAG-1, INC-4, INC-5: a pending change is decided once; compose never refuses what the menu offered.
+
+    A pending seal abolition (INC-4) holds back the seal certificate only: it changes no address
+    (INC-5) and no register (LAG-1), so 住民票 and 附票 stay printable."""
+    s = snap(village, person_for(village, case))
+    offered = menu(rulebook, person_facts(s), CARD, kind, OFFICE_HOURS)
+    composed = compose(s, Choice(kind), issue(rulebook))
+    if isinstance(offered, Allowed):
+        assert composed != Refused(Reason.RECORD_CHANGE_PENDING), (case, kind)
+
+
+def test_a_pending_seal_abolition_refuses_the_seal_certificate_only_inc4(
+    village: str, rulebook: Rulebook
+) -> None:
+    """INC-4: the seal certificate is refused until the abolition is reflected; the 住民票 is printed."""
+    s = snap(village, person_for(village, "seal_abolition_pending"))
+    assert not s.has_pending("address") and not s.has_pending("koseki")
+    assert compose(s, Choice(Kind.INKAN), issue(rulebook)) == Refused(Reason.RECORD_CHANGE_PENDING)
+    assert menu(rulebook, person_facts(s), CARD, Kind.INKAN, OFFICE_HOURS) == Refused(
+        Reason.RECORD_CHANGE_PENDING
+    )
+    assert isinstance(compose(s, Choice(Kind.JUMINHYO), issue(rulebook)), JuminhyoContent)
+
+
+# What compose checks itself of the rules; hours, age, DAY-1 and ELG-4 are decided before it is called.
+_PRINTING_RULES = frozenset(
+    {
+        Reason.NOT_RESIDENT,
+        Reason.NOT_IN_HOUSEHOLD,
+        Reason.NOT_IN_REGISTER,
+        Reason.REGISTER_CLOSED,
+        Reason.REGISTER_PRE_CONVERSION,
+        Reason.SEAL_ABOLISHED,
+        Reason.NO_SEAL_REGISTRATION,
+        Reason.NOT_RESIDENT_ON_JAN_1,
+        Reason.TAX_DECLARATION_PENDING,
+        Reason.RECORD_CHANGE_PENDING,
+    }
+)
+
+
+def _request_and_choice(kind: Kind, offered: Decision) -> tuple[Request, Choice]:
+    """The whole household / register / own certificate, and the newest year the menu offers (kazei)."""
+    years = offered.choices.fiscal_years if isinstance(offered, Allowed) else ()
+    year = years[0] if years else (rulebook_years[0] if kind is Kind.KAZEI else None)
+    options = (OPTION_WHOLE,) if kind is Kind.KOSEKI else ()
+    return Request(kind, fiscal_year=year, options=options), Choice(kind, fiscal_year=year)
+
+
+rulebook_years = load_rulebook("ohira").fiscal_years(TODAY)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_menu_and_compose_decide_on_the_same_facts_for_every_case_lag1_lag2_crt1_crt4(
+    case: str, village: str, rulebook: Rulebook
+) -> None:
+    """LAG-1, LAG-2, CRT-1..4: for every demo case and kind, what `decide` allows compose prints, and
+    what `decide` refuses for a printing rule compose refuses too (one translation of the registry)."""
+    s = snap(village, person_for(village, case))
+    facts = person_facts(s)
+    for kind in Kind:
+        offered = menu(rulebook, facts, CARD, kind, OFFICE_HOURS)
+        request, choice = _request_and_choice(kind, offered)
+        decision = decide(rulebook, facts, CARD, request, OFFICE_HOURS)
+        composed = compose(s, choice, issue(rulebook))
+        if isinstance(decision, Allowed):
+            assert not isinstance(composed, Refused), (case, kind, composed)
+        elif decision.reason in _PRINTING_RULES:
+            assert isinstance(composed, Refused), (case, kind, decision)
+
+
+def test_the_facts_read_removed_members_and_others_pending_changes_as_the_rules_mean_crt4_lag2_inc4(
+    village: str, rulebook: Rulebook
+) -> None:
+    """CRT-4: a removed (除籍) member is not chosen; LAG-2: only the person's own pending declaration
+    holds back a year; INC-4: only the person's own pending seal abolition holds back the seal."""
+    big = snap(village, person_for(village, "large_register"))
+    assert big.koseki is not None
+    last = big.koseki.members[-1]
+    assert last.person_id is not None and last.person_id in person_facts(big).register_member_ids
+    members = (*big.koseki.members[:-1], dataclasses.replace(last, removed=True))
+    removed = dataclasses.replace(big, koseki=dataclasses.replace(big.koseki, members=members))
+    assert last.person_id not in person_facts(removed).register_member_ids
+
+    s = snap(village, person_for(village, "household_head_with_members"))
+    assert s.household is not None
+    other = next(m.person_id for m in s.household.members if m.person_id != s.person.person_id)
+    year = rulebook_years[0]
+    theirs = (
+        PendingChange(1, other, "tax_declaration", TODAY, year),
+        PendingChange(2, other, "seal_abolition", TODAY, None),
+    )
+    facts = person_facts(dataclasses.replace(s, pending=theirs))
+    assert year not in facts.tax_pending_years and not facts.pending_seal_abolition
+    mine = tuple(dataclasses.replace(c, person_id=s.person.person_id) for c in theirs)
+    facts = person_facts(dataclasses.replace(s, pending=mine))
+    assert year in facts.tax_pending_years and facts.pending_seal_abolition
+
+
+def test_a_member_who_moved_alone_holds_back_the_households_juminhyo_in_the_menu_too_inc5_lag1(
+    village: str, rulebook: Rulebook
+) -> None:
+    """INC-5, LAG-1: a member whose address is not yet the household's (the household change is not
+    reflected) is never printed with the old address, and the menu refuses before the cash is taken."""
+    s = snap(village, person_for(village, "household_head_with_members"))
+    assert s.household is not None
+    moved = next(m for m in s.household.members if m.person_id != s.person.person_id)
+    assert moved.address is not None
+    elsewhere = dataclasses.replace(
+        moved, address=dataclasses.replace(moved.address, address="大衡村大衡字新町９９")
+    )
+    members = tuple(elsewhere if m is moved else m for m in s.household.members)
+    stale = dataclasses.replace(s, household=dataclasses.replace(s.household, members=members))
+    assert compose(stale, Choice(Kind.JUMINHYO), issue(rulebook)) == Refused(Reason.RECORD_CHANGE_PENDING)
+    assert menu(rulebook, person_facts(stale), CARD, Kind.JUMINHYO, OFFICE_HOURS) == Refused(
+        Reason.RECORD_CHANGE_PENDING
+    )

@@ -24,6 +24,7 @@ from kofu.rules.calendar import JST
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import load_rulebook
+from kofu.rules.wording import sentences
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,11 @@ REFUSALS = (
 
 
 def _refused_kind(kp: KioskPage, kind: Kind, reason: Reason) -> None:
-    """The kind's button says why it is refused; tapping it says it again, and the screen stays."""
+    """The kind's button says why it is refused, in its municipality's words (its hours, HRS-1/HRS-2);
+    tapping it says it again, and the screen stays."""
     button = kp.page.get_by_test_id(f"kind-{kind}")
     expect(button).to_have_class(re.compile("refused"))
-    expect(button).to_contain_text(reason.ja)
+    expect(button).to_contain_text(sentences(reason, load_rulebook("ohira"), kind)[0])
     kp.tap(f"kind-{kind}")
     kp.expect_message(reason.ja)
     expect(kp.page.locator("#message")).to_have_attribute("data-code", reason.value)
@@ -68,7 +70,7 @@ def test_e2e_refusal_screen_ELG_2_ELG_3_CRT_2_INC_4_LAG_1_DAY_1_PIN_2(
         kp.start_with(deployment.card_index(case.card))
         if case.reason is Reason.PIN_BLOCKED:  # PIN-2: refused as soon as the card is read, with the way out
             kp.expect_screen("take")
-            kp.expect_message(case.reason.ja, "住民生活課", "リセットアプリ")
+            kp.expect_message(case.reason.ja, "市区町村の窓口", "リセットアプリ")
             kp.shot("14-pin-blocked")
         elif case.kind is None:  # refused by the center when the card signs in
             kp.expect_screen("pin")

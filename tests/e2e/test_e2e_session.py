@@ -44,7 +44,7 @@ def test_e2e_pin_locks_at_third_wrong_pin_and_says_where_to_reset_PIN_1_PIN_2(
         kp.enter_pin("9999")
         kp.expect_screen("take")
         kp.expect_message(Reason.PIN_BLOCKED.ja, KioskEvent.PIN_RESET_HELP.ja)
-        expect(page.locator("#message")).to_contain_text("住民生活課")
+        expect(page.locator("#message")).to_contain_text("市区町村の窓口")
         expect(page.get_by_test_id("alarm-card")).to_be_visible()
         kp.shot("15-pin-locked")
         kp.tap("lang")

@@ -287,3 +287,19 @@ def test_issuance_usage_registration_approved_by_cli_elg4(sqlite_world: World) -
     assert after["allowed"] is True
     again = runner.invoke(app, ["approve", person_id, "--db", world.db_url])
     assert again.exit_code == 1 and "usage_registration_unknown" in again.output
+
+
+def test_hrs2_a_refused_menu_line_states_its_own_municipalitys_office_hours() -> None:
+    """HRS-2: the menu line a municipal server sends states its rulebook's hours and office, so a
+    Kitayama resident reads Kitayama's 09:00–17:00 and Ōhira's resident Ōhira's 08:30–17:15."""
+    from kofu.municipal.service import refused_item
+    from kofu.rules.kinds import Kind
+    from kofu.rules.reasons import Reason
+    from kofu.rules.rulebook import load_rulebook
+
+    ohira = refused_item(Kind.KOSEKI, load_rulebook("ohira"), Reason.OFFICE_HOURS_ONLY)
+    assert "大衡村役場の開庁日の午前8時30分から午後5時15分まで" in ohira.message_ja
+    assert ohira.message_en is not None and "08:30 to 17:15" in ohira.message_en
+    kitayama = load_rulebook("kitayama")
+    closed = refused_item(Kind.KOSEKI, kitayama, Reason.YEAR_END_CLOSURE)
+    assert "12月29日から1月3日まで" in (closed.message_ja or "")

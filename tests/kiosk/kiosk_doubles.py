@@ -26,6 +26,7 @@ from kofu.jpki.testbed import TestCard
 from kofu.kiosk.app import create_app
 from kofu.kiosk.config import KioskConfig
 from kofu.kiosk.service import KioskService
+from kofu.municipal.service import year_choices
 from kofu.rules.reasons import Reason
 from kofu.wire.challenge import challenge_message
 from kofu.wire.credentials import credential_kind
@@ -153,6 +154,7 @@ class FakeCenterApi:
     def _menu(self, sess: dict[str, Any]) -> dict[str, Any]:
         members = [{"person_id": OWN, "label": OWN_LABEL}, {"person_id": FAMILY, "label": FAMILY_LABEL}]
         refused = _refused(Reason.NOT_HONSEKI)
+        years = (2024,) if self.tax_pending else (2025, 2024)
         items = [
             {
                 "kind": "juminhyo",
@@ -180,7 +182,8 @@ class FakeCenterApi:
                 "unit_fee": 200,
                 "allowed": True,
                 "members": members[:1],
-                "fiscal_years": [2024] if self.tax_pending else [2025, 2024],
+                "fiscal_years": list(years),
+                "year_labels": [y.model_dump() for y in year_choices(years)],
                 "max_copies": 10,
                 **(_note(Reason.TAX_YEAR_PENDING) if self.tax_pending else {}),
             },

@@ -300,7 +300,7 @@ def test_kiosk_page_pin_lock_tells_where_to_reset_PIN_1_PIN_2(
     page.get_by_test_id("key-ok").click()  # the third wrong PIN locks the card
     expect(page.locator("#screen")).to_have_attribute("data-screen", "take")
     expect(page.locator("#message")).to_contain_text("ロックされています")
-    expect(page.locator("#message")).to_contain_text("住民生活課")
+    expect(page.locator("#message")).to_contain_text("市区町村の窓口")
     page.get_by_test_id("lang").click()
     expect(page.locator("#message")).to_contain_text("PIN-reset smartphone app")
     page.screenshot(path=str(_artifacts(tmp_path) / "20-pin-blocked.png"))

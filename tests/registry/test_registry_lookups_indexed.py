@@ -16,9 +16,11 @@ from kofu.db import make_engine
 from kofu.registry import repository
 from kofu.registry.cards import card_record
 from kofu.registry.cases import find_person
-from kofu.registry.generator import fiscal_year_of
 from kofu.registry.models import CardLink
 from kofu.registry.village import generate_village
+from kofu.rules.calendar import newest_fiscal_year
+
+FY = newest_fiscal_year(TODAY)
 
 
 def _plans(url: str, lookup: Callable[[Session], Any]) -> list[str]:
@@ -69,7 +71,7 @@ LOOKUPS: dict[str, tuple[Callable[[Session], Any], Callable[[Session, Any], Any]
     "person_by_serial": (_serial, repository.person_by_serial),
     "card_record": (_serial, card_record),
     "household_members": (_case("household_head_with_members"), repository.household_members),
-    "tax_year": (_case("adult_resident"), lambda s, pid: repository.tax_year(s, pid, fiscal_year_of(TODAY))),
+    "tax_year": (_case("adult_resident"), lambda s, pid: repository.tax_year(s, pid, FY)),
     "register_members": (_case("large_register"), repository.register_members),
     "pending_changes": (_case("pending_address_change"), lambda s, pid: repository.pending_changes(s, [pid])),
     "snapshot": (_case("adult_resident"), repository.snapshot),

@@ -22,13 +22,13 @@ from kofu.registry.changes import (
     reflect_change,
 )
 from kofu.registry.errors import RegistryError
-from kofu.registry.generator import fiscal_year_of
 from kofu.registry.holders import card_holder
 from kofu.registry.models import Person, UsageRegistration
 from kofu.registry.records import PersonRecord, PersonSnapshot
 from kofu.registry.usage import decide_usage_registration, file_usage_registration
+from kofu.rules.calendar import newest_fiscal_year
 
-FY = fiscal_year_of(TODAY)
+FY = newest_fiscal_year(TODAY)
 
 
 def _snapshot(village: Village, pid: str) -> PersonSnapshot:

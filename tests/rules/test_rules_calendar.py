@@ -149,3 +149,21 @@ def test_office_moment_is_always_office_hours_hrs2(now: datetime) -> None:
     moment = to_jst(office_moment(now))
     assert is_office_day(moment.date()) and time(9) <= moment.time() <= time(15, 30)
     assert moment >= now
+
+
+@pytest.mark.parametrize(
+    ("today", "available", "newest"),
+    [
+        (date(2026, 5, 31), (6, 1), 2025),
+        (date(2026, 6, 1), (6, 1), 2026),
+        (date(2026, 6, 30), (7, 1), 2025),
+        (date(2026, 1, 1), (6, 1), 2025),
+    ],
+)
+def test_CRT_3_newest_fiscal_year_from_the_cut_off(
+    today: date, available: tuple[int, int], newest: int
+) -> None:
+    """CRT-3: fiscal year N exists from the cut-off of year N (the rulebook's, 1 June by default)."""
+    from kofu.rules.calendar import newest_fiscal_year
+
+    assert newest_fiscal_year(today, available) == newest

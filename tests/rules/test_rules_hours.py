@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time as systime
 from collections.abc import Iterator
@@ -339,3 +340,34 @@ def test_HRS_2_property_weekday_holiday_inside_the_window(day: date, t: clock) -
     the_day_before_at_same_time = at - timedelta(days=1)
     if is_office_day(the_day_before_at_same_time.date()):
         assert reason_of(service_open(OHIRA, Kind.KOSEKI, the_day_before_at_same_time)) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    at=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+    under_maintenance=st.booleans(),
+    up=st.booleans(),
+)
+def test_HRS_4_HRS_5_the_centers_gate_agrees_with_service_open(
+    at: datetime, under_maintenance: bool, up: bool
+) -> None:
+    """HRS-4, HRS-5: where the kind's own window is open, `check_gate` refuses exactly as `service_open`."""
+    from kofu.rules.hours import check_gate
+
+    store = every_day("07:00", "23:00")
+    windows = (MaintenanceWindow(at - timedelta(hours=1), at + timedelta(hours=1), "保守", "m"),)
+    decided = service_open(
+        dataclasses.replace(OHIRA, maintenance=()),  # only the windows given here
+        Kind.JUMINHYO,
+        at,
+        store_hours=store,
+        maintenance=windows if under_maintenance else (),
+        municipality_up=up,
+    )
+    gate = check_gate(at, store_hours=store, under_maintenance=under_maintenance, municipality_up=up)
+    if isinstance(decided, Allowed) or decided.reason in (
+        Reason.MAINTENANCE,
+        Reason.MUNICIPALITY_UNAVAILABLE,
+        Reason.STORE_CLOSED,
+    ):
+        assert gate == (None if isinstance(decided, Allowed) else decided.reason)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from kofu.rules.calendar import JST
 from kofu.rules.decision import Allowed, Decision, Refused
+from kofu.rules.eligibility import needs_usage_registration
 from kofu.rules.facts import CardFacts, PersonFacts
 from kofu.rules.kinds import Kind
 from kofu.rules.menu import (
@@ -335,6 +336,8 @@ def test_DAY_1_uses_japan_date() -> None:
     [
         ("pending_address_change", {Kind.JUMINHYO, Kind.INKAN, Kind.FUHYO}),
         ("pending_register_change", {Kind.KOSEKI, Kind.FUHYO, Kind.JUMINHYO, Kind.INKAN}),
+        ("pending_seal_abolition", {Kind.INKAN}),  # INC-4: the seal certificate only
+        ("household_address_stale", {Kind.JUMINHYO}),  # INC-5: the household's address
     ],
 )
 @pytest.mark.parametrize("kind", list(Kind))
@@ -345,6 +348,20 @@ def test_LAG_1_pending_change_refuses(pending: str, blocked: set[Kind], kind: Ki
 
 
 # --- REG-1 / ELG-4 / ELG-6 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("person", "needed"),
+    [
+        (replace(NON_RESIDENT, usage_registration="none"), True),
+        (replace(NON_RESIDENT, usage_registration="pending"), True),
+        (NON_RESIDENT, False),  # approved
+        (RESIDENT, False),
+        (replace(NON_RESIDENT, usage_registration="none", honseki_here=False), False),
+    ],
+)
+def test_ELG_4_who_needs_the_usage_registration(person: PersonFacts, needed: bool) -> None:
+    assert needs_usage_registration(person) is needed
 
 
 @pytest.mark.parametrize(
@@ -422,17 +439,19 @@ def test_kind_not_offered_by_kitayama(kitayama: Rulebook) -> None:
 
 
 @pytest.mark.parametrize(
-    ("request_", "variant", "sentence_start"),
+    ("kind", "chosen", "variant", "sentence_start"),
     [
-        (Request(Kind.JUMINHYO), "whole", "この写しは、世帯全員"),
-        (Request(Kind.JUMINHYO, (ME, SPOUSE, CHILD)), "whole", "この写しは、世帯全員"),
-        (Request(Kind.JUMINHYO, (ME,)), "partial", "この写しは、世帯の一部"),
-        (Request(Kind.KOSEKI, options=(OPTION_WHOLE,)), "whole", "これは、戸籍に記録されている事項の全部"),
-        (Request(Kind.KOSEKI, (ME,), options=(OPTION_INDIVIDUAL,)), "individual", "これは、戸籍中の一部の者"),
-        (Request(Kind.INKAN), "default", "この写しは、登録されている印影"),
-        (Request(Kind.FUHYO), "default", "この写しは、戸籍の附票"),
+        (Kind.JUMINHYO, None, "whole", "この写しは、世帯全員"),
+        (Kind.JUMINHYO, (ME, SPOUSE, CHILD), "whole", "この写しは、世帯全員"),
+        (Kind.JUMINHYO, (ME,), "partial", "この写しは、世帯の一部"),
+        (Kind.KOSEKI, None, "whole", "これは、戸籍に記録されている事項の全部"),
+        (Kind.KOSEKI, (ME,), "individual", "これは、戸籍中の一部の者"),
+        (Kind.INKAN, None, "default", "この写しは、登録されている印影"),
+        (Kind.FUHYO, None, "default", "この写しは、戸籍の附票"),
     ],
 )
-def test_CRT_1_CRT_4_certification_variant(request_: Request, variant: str, sentence_start: str) -> None:
-    assert certification_variant(RESIDENT, request_) == variant
-    assert OHIRA.certification(request_.kind, variant).startswith(sentence_start)
+def test_CRT_1_CRT_4_certification_variant(
+    kind: Kind, chosen: tuple[str, ...] | None, variant: str, sentence_start: str
+) -> None:
+    assert certification_variant(RESIDENT, kind, chosen) == variant
+    assert OHIRA.certification(kind, variant).startswith(sentence_start)

@@ -217,3 +217,15 @@ def test_rulebook_is_hashable_and_immutable(ohira: Rulebook) -> None:
         ohira.kinds[Kind.KOSEKI] = ohira.kinds[Kind.JUMINHYO]  # type: ignore[index]
     with pytest.raises(AttributeError):
         ohira.demo = False  # type: ignore[misc]
+
+
+def test_FEE_1_a_copy_limit_above_the_services_ceiling_is_refused(tmp_path: Path) -> None:
+    """FEE-1: a rulebook cannot allow more copies per request than the service carries (one ceiling)."""
+    from kofu.rules.copies import COPIES_CEILING
+
+    assert f"max_copies = {COPIES_CEILING}" in OHIRA_TEXT
+    path = write(
+        tmp_path, OHIRA_TEXT.replace(f"max_copies = {COPIES_CEILING}", f"max_copies = {COPIES_CEILING + 1}")
+    )
+    with pytest.raises(RulebookError, match="max_copies"):
+        load_rulebook(path)

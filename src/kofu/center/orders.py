@@ -31,6 +31,7 @@ from kofu.center.registers import check_access, terminal_info
 from kofu.db import reading, table_of, transaction
 from kofu.logs import get_logger
 from kofu.rules import ids
+from kofu.rules.copies import COPIES_CEILING, check_copies_within
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.order import Effect, Event, State, Transition, advance, can_recover
@@ -38,7 +39,6 @@ from kofu.rules.reasons import Reason
 
 log = get_logger("center.orders")
 
-MAX_COPIES = 10  # per order, unless the caller's rulebook says otherwise
 STALE_AFTER = timedelta(minutes=15)  # longer than any print; recovery never touches a confirmed print
 ATTEMPTS = 8
 # the hot statements are plain Core on the tables, past the ORM's bulk-statement machinery
@@ -395,7 +395,7 @@ def quote(
     requester_cert_digest: str,
     request_key: str,
     now: datetime,
-    max_copies: int = MAX_COPIES,
+    max_copies: int = COPIES_CEILING,
     guard: Guard | None = None,
     keep: Callable[[Session, uuid.UUID], None] | None = None,
 ) -> Receipt | Refused:
@@ -403,14 +403,10 @@ def quote(
 
     `keep` stores what goes with a new order (the kiosk's choice) in the order's own transaction.
     """
-    if copies < 1 or unit_fee < 0 or not ids.DIGEST.fits(requester_cert_digest):
-        return _refuse(
-            factory, Refused(Reason.BAD_REQUEST), operation="quote", terminal_id=terminal_id, now=now
-        )
-    if copies > max_copies:
-        return _refuse(
-            factory, Refused(Reason.TOO_MANY_COPIES), operation="quote", terminal_id=terminal_id, now=now
-        )
+    malformed = unit_fee < 0 or not ids.DIGEST.fits(requester_cert_digest)
+    problem = Reason.BAD_REQUEST if malformed else check_copies_within(copies, max_copies)  # FEE-1
+    if problem is not None:
+        return _refuse(factory, Refused(problem), operation="quote", terminal_id=terminal_id, now=now)
 
     def work(session: Session) -> Receipt | Refused:
         stored = _stored(

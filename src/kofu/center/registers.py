@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kofu.center.models import MaintenanceWindow, Municipality, Terminal
 from kofu.db import table_of
+from kofu.rules import hours as service_hours
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import MaintenanceWindow as RuleMaintenanceWindow
@@ -256,11 +257,9 @@ def _municipality_now(session: Session, code: str, now: datetime) -> Row[*tuple[
 def _routed(row: Row[*tuple[Any, ...]] | None) -> MunicipalityInfo | Refused:
     if row is None:
         return Refused(Reason.MUNICIPALITY_UNKNOWN)
-    if row.status != MunicipalityStatus.UP.value:
-        return Refused(Reason.MUNICIPALITY_UNAVAILABLE)
-    if row.own_window:
-        return Refused(Reason.MAINTENANCE)
-    return _municipality_info(row)
+    up = row.status == MunicipalityStatus.UP.value
+    closed = service_hours.check_closure(under_maintenance=bool(row.own_window), municipality_up=up)  # HRS-5
+    return _municipality_info(row) if closed is None else Refused(closed)
 
 
 # --- maintenance calendar (HRS-5) ----------------------------------------------------------------------
@@ -344,11 +343,17 @@ def check_access(
     terminal = authorise_terminal(session, terminal_id)
     if isinstance(terminal, Refused):
         return terminal
-    if not terminal.is_open(now):
-        return Refused(Reason.STORE_CLOSED)
     row = _municipality_now(session, municipality_code, now)
-    if row.service_window if row is not None else active_maintenance(session, now):
-        return Refused(Reason.MAINTENANCE)
+    if row is None:  # unknown: only the service-wide windows can be in force for it
+        under_maintenance, up = bool(active_maintenance(session, now)), True
+    else:
+        under_maintenance = bool(row.service_window or row.own_window)
+        up = row.status == MunicipalityStatus.UP.value
+    closed = service_hours.check_gate(
+        now, store_hours=terminal.hours, under_maintenance=under_maintenance, municipality_up=up
+    )
+    if closed is not None:
+        return Refused(closed)
     municipality = _routed(row)
     if isinstance(municipality, Refused):
         return municipality

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from kofu.kiosk.messages import Code
+from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.kinds import Kind
 from kofu.wire.common import Count, MenuOption, MunicipalityCode, PersonId, Strict
 from kofu.wire.sessions import MenuResponse, MunicipalityChoice
@@ -62,7 +63,7 @@ class DetailsRequest(Strict):
     persons: tuple[PersonId, ...] = Field(default=(), max_length=20)
     fiscal_year: Count | None = Field(default=None, ge=1989, le=2200)
     option: MenuOption | None = None
-    copies: Count = Field(default=1, ge=1, le=10)
+    copies: Count = Field(default=1, ge=1, le=COPIES_CEILING)
 
 
 class CashInsertRequest(Strict):

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from kofu.rules.copies import COPIES_CEILING
+
 app = typer.Typer(help="The kiosk terminal: headless sessions.", no_args_is_help=True)
 
 
@@ -32,7 +34,7 @@ def session(
     ] = None,
     year: Annotated[int | None, typer.Option(help="Fiscal year (kazei).")] = None,
     option: Annotated[str | None, typer.Option(help="e.g. whole / individual (koseki).")] = None,
-    copies: Annotated[int, typer.Option(min=1, max=10)] = 1,
+    copies: Annotated[int, typer.Option(min=1, max=COPIES_CEILING)] = 1,
     terminal: Annotated[str, typer.Option(help="This terminal's registered id.")] = "demo-0001",
     client_cert: Annotated[Path | None, typer.Option(help="Mutual TLS: the terminal's certificate.")] = None,
     client_key: Annotated[Path | None, typer.Option(help="Mutual TLS: its key.")] = None,

@@ -67,18 +67,18 @@ class KioskEvent(StrEnum):
     )
     REGISTERED = (
         "registered",
-        "利用登録申請を受け付けました。村で承認された後に戸籍証明書を取得できます。",
+        "利用登録申請を受け付けました。本籍地の市区町村が承認した後に戸籍証明書を取得できます。",
         "Your usage registration was received. You can get family-register certificates once the "
-        "municipality approves it.",
+        "municipality of your family register approves it.",
     )
     PIN_RESET_HELP = (
         "pin_reset_help",
-        "暗証番号の初期化（再設定）は、役場の住民生活課の窓口（マイナンバーカードと本人確認書類をお持ち"
+        "暗証番号の初期化（再設定）は、お住まいの市区町村の窓口（マイナンバーカードと本人確認書類をお持ち"
         "ください）、またはスマートフォンのJPKI暗証番号リセットアプリで予約のうえ、コンビニのキオスク"
         "端末で行えます。",
-        "To reset the PIN, visit the Residents' Affairs Section (住民生活課) at the village office with your "
-        "card and an identity document, or reserve a reset in the JPKI PIN-reset smartphone app and "
-        "complete it at a store kiosk.",
+        "To reset the PIN, visit the office of the municipality where you live with your card and an "
+        "identity document, or reserve a reset in the JPKI PIN-reset smartphone app and complete it at "
+        "a store kiosk.",
     )
     NO_MUNICIPALITY = (
         "no_municipality",

@@ -47,6 +47,7 @@ from kofu.kiosk.messages import Code, KioskEvent, code_of
 from kofu.kiosk.records import Display, KioskSession, Leftover, NoticesCache, Output, Recovery
 from kofu.kiosk.store import KioskStore
 from kofu.logs import get_logger
+from kofu.rules.copies import check_copies_within
 from kofu.rules.decision import Refused
 from kofu.rules.order import State
 from kofu.rules.pin import PIN_MAX_TRIES, Unlock, is_valid_pin, unlock_methods
@@ -248,7 +249,7 @@ class KioskService:
                 kind=item.kind,
                 persons=tuple(m.person_id for m in own),
                 fiscal_year=item.fiscal_years[0] if item.fiscal_years else None,
-                option=item.options[0] if item.kind == "koseki" and item.options else None,
+                option=item.options[0] if item.option_required and item.options else None,
             )
             return self._touch(sess, screen=Screen.DETAILS)
 
@@ -260,8 +261,9 @@ class KioskService:
                 return self._view(sess, KioskEvent.STEP_UNAVAILABLE)
             assert sess.center_session_id is not None and sess.choice.kind is not None
             item = next(i for i in sess.menu.items if i.kind == sess.choice.kind)
-            if details.copies > max(1, item.max_copies):
-                return self._touch(sess, message=Reason.TOO_MANY_COPIES)
+            too_many = check_copies_within(details.copies, max(1, item.max_copies))  # FEE-1
+            if too_many is not None:
+                return self._touch(sess, message=too_many)
             members = {m.person_id for m in item.members}
             if any(p not in members for p in details.persons):
                 return self._touch(sess, message=Reason.BAD_REQUEST)

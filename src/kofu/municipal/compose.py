@@ -30,10 +30,12 @@ from kofu.documents.content import (
     Taxes,
 )
 from kofu.documents.impression import print_form
+from kofu.registry.facts import person_facts
 from kofu.rules import eligibility
 from kofu.rules.decision import Refused
 from kofu.rules.facts import PersonFacts
 from kofu.rules.kinds import Kind
+from kofu.rules.menu import OPTION_WHOLE, certification_variant
 from kofu.rules.numerals import to_fullwidth
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook
@@ -73,29 +75,6 @@ class Issuance:
     requester_cert_digest: str
 
 
-def facts_of(snap: PersonSnapshot) -> PersonFacts:
-    """The rule facts of a snapshot (what kofu.rules decides on)."""
-    p = snap.person
-    household_ids = tuple(m.person_id for m in snap.household.members) if snap.household else ()
-    register_ids = tuple(m.person_id for m in snap.koseki.members if m.person_id) if snap.koseki else ()
-    seal = "none" if snap.seal is None else ("registered" if snap.seal.is_registered else "abolished")
-    return PersonFacts(
-        person_id=p.person_id,
-        birth_date=p.birth_date,
-        resident=p.status == "resident",
-        household_member_ids=household_ids,
-        register_member_ids=register_ids,
-        register_status=snap.koseki.status if snap.koseki else None,  # type: ignore[arg-type]
-        seal=seal,  # type: ignore[arg-type]
-        resident_on_jan_1=frozenset(t.fiscal_year for t in snap.tax_years),
-        tax_pending_years=frozenset(
-            c.fiscal_year for c in snap.pending if c.kind == "tax_declaration" and c.fiscal_year
-        ),
-        pending_address_change=snap.has_pending("address") or snap.has_pending("seal_abolition"),
-        pending_register_change=snap.has_pending("koseki"),
-    )
-
-
 def _header(issuance: Issuance, kind: Kind, variant: str) -> DocumentHeader:
     book = issuance.rulebook
     return DocumentHeader(
@@ -116,7 +95,7 @@ def _header(issuance: Issuance, kind: Kind, variant: str) -> DocumentHeader:
 
 def compose(snap: PersonSnapshot, choice: Choice, issuance: Issuance) -> Content | Refused:
     """The content of the chosen certificate, or the reason it cannot be printed from this snapshot."""
-    facts = facts_of(snap)
+    facts = person_facts(snap)  # the facts the menu and the render's decision decided on
     pending = eligibility.check_pending_change(facts, choice.kind)
     if pending is not None:
         return Refused(pending)
@@ -163,16 +142,13 @@ def _juminhyo(
     if reason is not None or not ids:
         return Refused(reason or Reason.NOT_IN_HOUSEHOLD)
     chosen = [m for m in hh.members if m.person_id in set(ids)]
-    whole = set(ids) == {m.person_id for m in hh.members}
+    variant = certification_variant(facts, Kind.JUMINHYO, choice.members)
     p = snap.person
-    address = hh.address or (p.address.address if p.address else "")
-    if any(m.address is None or m.address.address != address for m in chosen):
-        # INC-5: one household address is printed; a member who moved alone awaits the household change
-        return Refused(Reason.RECORD_CHANGE_PENDING)
+    address = hh.address or (p.address.address if p.address else "")  # INC-5 is refused in `compose`
     return JuminhyoContent(
-        header=_header(issuance, Kind.JUMINHYO, "whole" if whole else "partial"),
+        header=_header(issuance, Kind.JUMINHYO, variant),
         address=address,
-        whole_household=whole,
+        whole_household=variant == "whole",
         householder=hh.head.name if choice.with_householder and hh.head else None,
         members=tuple(_resident(m, choice.with_householder, choice.with_honseki) for m in chosen),
     )
@@ -186,7 +162,7 @@ def _inkan(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
     if seal is None or p.address is None:
         return Refused(Reason.NO_SEAL_REGISTRATION)
     return InkanContent(
-        header=_header(issuance, Kind.INKAN, "default"),
+        header=_header(issuance, Kind.INKAN, certification_variant(facts, Kind.INKAN, None)),
         seal_image=print_form(seal.png),
         seal_size_mm=float(seal.size_mm),
         name=p.name,
@@ -206,7 +182,7 @@ def _kazei(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
         return Refused(reason or Reason.NOT_RESIDENT_ON_JAN_1)
     p = snap.person
     return KazeiContent(
-        header=_header(issuance, Kind.KAZEI, "default"),
+        header=_header(issuance, Kind.KAZEI, certification_variant(facts, Kind.KAZEI, None)),
         fiscal_year=fy,
         address=record.address_jan1,
         name=p.name,
@@ -298,11 +274,11 @@ def _register_members(
     reason = eligibility.check_register(facts)  # CRT-4: never 除籍 or 改製原戸籍
     if reason is not None or snap.koseki is None:
         return Refused(reason or Reason.NOT_IN_REGISTER)
-    if choice.members is None:
-        return snap.koseki, snap.koseki.members
-    reason = eligibility.check_register_members(facts, choice.members)
+    reason = eligibility.check_register_members(facts, choice.members or ())  # CRT-4, as the menu
     if reason is not None:
         return Refused(reason)
+    if choice.members is None:
+        return snap.koseki, snap.koseki.members
     return snap.koseki, tuple(m for m in snap.koseki.members if m.person_id in set(choice.members))
 
 
@@ -317,10 +293,10 @@ def _koseki(
     if isinstance(found, Refused):
         return found
     k, members = found
-    whole = choice.members is None
+    variant = certification_variant(facts, Kind.KOSEKI, choice.members)
     return KosekiContent(
-        header=_header(issuance, Kind.KOSEKI, "whole" if whole else "individual"),
-        whole=whole,
+        header=_header(issuance, Kind.KOSEKI, variant),
+        whole=variant == OPTION_WHOLE,
         honseki=_honseki(k),
         hittousha=k.hittousha,
         register_event=_register_event(k),
@@ -334,7 +310,7 @@ def _fuhyo(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
         return found
     k, members = found
     return FuhyoContent(
-        header=_header(issuance, Kind.FUHYO, "default"),
+        header=_header(issuance, Kind.FUHYO, certification_variant(facts, Kind.FUHYO, None)),
         honseki=_honseki(k) if choice.with_honseki else None,
         hittousha=k.hittousha if choice.with_honseki else None,
         members=tuple(

@@ -25,19 +25,24 @@ from kofu.documents.published import load_verifier_public
 from kofu.logs import get_logger
 from kofu.municipal.compose import Choice, Issuance, compose
 from kofu.municipal.config import MunicipalConfig
-from kofu.municipal.facts import card_facts, member_labels, person_facts, seal_change_pending
+from kofu.municipal.labels import member_labels
 from kofu.municipal.numbers import Spent, number_for
 from kofu.municipal.slots import FairSlots
 from kofu.registry.cards import CardRecord, card_record
+from kofu.registry.facts import card_facts, person_facts
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import read_consistently, snapshot
+from kofu.rules import eligibility
 from kofu.rules import menu as rules_menu
 from kofu.rules.calendar import today_jst
 from kofu.rules.decision import Allowed, Refused
+from kofu.rules.hours import USAGE_REGISTRATION
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.rules.rulebook import Rulebook, load_rulebook
-from kofu.wire.orders import RenderedHeaders, RenderRequest
+from kofu.rules.wareki import fiscal_year_label
+from kofu.rules.wording import sentences
+from kofu.wire.orders import RenderedHeaders, RenderRequest, chosen
 from kofu.wire.sessions import (
     MemberChoice,
     MenuItem,
@@ -46,6 +51,7 @@ from kofu.wire.sessions import (
     RegistrationFiling,
     RegistrationResponse,
     RegistrationStatus,
+    YearChoice,
 )
 from kofu.wire.statements import R, Signed, Statement, StatementKeys, trusted_keys
 
@@ -89,8 +95,14 @@ def composer_choice(request: RenderRequest) -> Choice:
     )
 
 
+def year_choices(years: tuple[int, ...]) -> tuple[YearChoice, ...]:
+    """CRT-3: the offered fiscal years with their labels (令和元年度, FY2019), as the kiosk shows them."""
+    return tuple(YearChoice(year=y, label_ja=fiscal_year_label(y), label_en=f"FY{y}") for y in years)
+
+
 def refused_item(kind: Kind, rulebook: Rulebook, reason: Reason) -> MenuItem:
-    """A menu line for a kind that may not be chosen now, with its reason and sentences."""
+    """A menu line for a kind that may not be chosen now, with its reason in this municipality's words."""
+    message_ja, message_en = sentences(reason, rulebook, kind)
     return MenuItem(
         kind=kind,
         title_ja=kind.title_ja,
@@ -98,8 +110,8 @@ def refused_item(kind: Kind, rulebook: Rulebook, reason: Reason) -> MenuItem:
         unit_fee=rulebook.fee(kind) if rulebook.offers(kind) else 0,
         allowed=False,
         reason=reason,
-        message_ja=reason.ja,
-        message_en=reason.en,
+        message_ja=message_ja,
+        message_en=message_en,
     )
 
 
@@ -109,10 +121,6 @@ def menu_item(
     """One kind's line of the menu: the rulebook's decision for this person and card now."""
     conditions = rules_menu.Conditions(maintenance=rulebook.maintenance)
     decision = rules_menu.menu(rulebook, person_facts(snap), card_facts(card), kind, at, conditions)
-    if isinstance(decision, Allowed):
-        extra = seal_change_pending(snap, kind)
-        if extra is not None:
-            decision = Refused(extra)
     if isinstance(decision, Refused):
         return refused_item(kind, rulebook, decision.reason)
     labels = member_labels(snap, kind)
@@ -126,6 +134,8 @@ def menu_item(
         members=tuple(MemberChoice(person_id=pid, label=labels.get(pid, pid)) for pid in choices.members),
         fiscal_years=choices.fiscal_years,
         options=choices.options,
+        option_required=choices.option_required,
+        year_labels=year_choices(choices.fiscal_years),
         max_copies=choices.max_copies,
         note=choices.note,
         note_ja=None if choices.note is None else choices.note.ja,
@@ -138,15 +148,16 @@ def registration_status(
 ) -> RegistrationStatus:
     """ELG-4, REG-1, ELG-6: whether this person needs the usage registration here and may file it now."""
     facts = person_facts(snap)
-    needed = facts.honseki_here and not facts.resident and facts.usage_registration != "approved"
+    needed = eligibility.needs_usage_registration(facts)
     decision = rules_menu.registration(rulebook, facts, card_facts(card), at)
     if isinstance(decision, Refused):
+        message_ja, message_en = sentences(decision.reason, rulebook, USAGE_REGISTRATION)
         return RegistrationStatus(
             needed=needed,
             allowed=False,
             reason=decision.reason,
-            message_ja=decision.ja,
-            message_en=decision.en,
+            message_ja=message_ja,
+            message_en=message_en,
         )
     return RegistrationStatus(needed=needed, allowed=True)
 
@@ -317,26 +328,16 @@ class MunicipalService:
             return found
         card, snap = found
         at = self.clock()
-        options = (request.option,) if request.option else ()
         decision = rules_menu.decide(
             self.rulebook,
             person_facts(snap),
             card_facts(card),
-            rules_menu.Request(
-                kind=request.kind,
-                subject_ids=request.persons,
-                fiscal_year=request.fiscal_year,
-                options=options,
-                copies=request.copies,
-            ),
+            chosen(request),
             at,
             rules_menu.Conditions(maintenance=self.rulebook.maintenance),
         )
         if isinstance(decision, Refused):
             return decision
-        pending_seal = seal_change_pending(snap, request.kind)  # INC-4
-        if pending_seal is not None:
-            return Refused(pending_seal)
         issued_on = today_jst(at)
         number = number_for(
             self.own_sessions,

@@ -23,6 +23,7 @@ from kofu.registry.models import (
     TaxRecord,
     UsageRegistration,
 )
+from kofu.rules.calendar import newest_fiscal_year
 
 
 def today_jst() -> date:
@@ -208,10 +209,6 @@ class UnknownCase(KeyError):
     """A case name not in `CASES`."""
 
 
-def _fiscal_year(today: date) -> int:
-    return today.year if today.month >= 6 else today.year - 1
-
-
 def find_persons(
     session: Session, case: str, *, today: date | None = None, limit: int | None = None
 ) -> list[str]:
@@ -219,7 +216,8 @@ def find_persons(
     if case not in CASES:
         raise UnknownCase(f"unknown case {case!r}; known: {', '.join(CASES)}")
     today = today or today_jst()
-    q = select(Person.person_id).where(*_conditions(case, today, _fiscal_year(today))).order_by(Person.id)
+    found = _conditions(case, today, newest_fiscal_year(today))
+    q = select(Person.person_id).where(*found).order_by(Person.id)
     if limit is not None:
         q = q.limit(limit)
     return list(session.scalars(q))
@@ -238,5 +236,5 @@ def count_case(session: Session, case: str, *, today: date | None = None) -> int
     if case not in CASES:
         raise UnknownCase(f"unknown case {case!r}")
     today = today or today_jst()
-    sub = select(Person.id).where(*_conditions(case, today, _fiscal_year(today))).subquery()
+    sub = select(Person.id).where(*_conditions(case, today, newest_fiscal_year(today))).subquery()
     return int(session.scalar(select(func.count()).select_from(sub)) or 0)

@@ -20,11 +20,10 @@ from kofu.registry.rowbuilder import (
     Row,
     RowBuilder,
     VillageRows,
-    fiscal_year_of,
     my_number_check_digit,
 )
 
-__all__ = ["VillageRows", "fiscal_year_of", "generate_rows", "household_plan", "my_number_check_digit"]
+__all__ = ["VillageRows", "generate_rows", "household_plan", "my_number_check_digit"]
 
 HOUSEHOLD_TYPES: tuple[tuple[str, int], ...] = (
     ("family", 34),

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from kofu.documents.seal_image import seal_png
 from kofu.registry import vocabulary as voc
 from kofu.registry.taxcalc import Assessment, assess
+from kofu.rules.calendar import newest_fiscal_year
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -26,11 +27,6 @@ SEAL_ABOLISHED_RATE = 0.1
 CARD_RATE = 0.6
 PHONE_RATE = 0.12
 TAX_YEARS = 6
-
-
-def fiscal_year_of(day: date) -> int:
-    """The latest fiscal year whose tax certificates exist on `day` (issued from June of that year)."""
-    return day.year if day.month >= 6 else day.year - 1
 
 
 def my_number_check_digit(first11: str) -> int:
@@ -80,7 +76,7 @@ class RowBuilder:
         self.rng = random.Random(seed)
         self.rnd = self.rng.random
         self.today = today
-        self.fy_now = fiscal_year_of(today)
+        self.fy_now = newest_fiscal_year(today)  # the rules' cut-off (CRT-3)
         self.rows: dict[str, list[Row]] = {
             t: []
             for t in (

@@ -20,6 +20,14 @@ OFFICE_FROM, OFFICE_UNTIL, OFFICE_NOON = time(9, 0), time(15, 30), time(11, 0)
 YEAR_END_START: tuple[int, int] = (12, 29)
 YEAR_END_END: tuple[int, int] = (1, 3)
 
+# (month, day) from which fiscal year N's tax certificates exist (CRT-3 default, our reading: 1 June).
+NEW_FISCAL_YEAR_AVAILABLE: tuple[int, int] = (6, 1)
+
+
+def newest_fiscal_year(today: date, available: tuple[int, int] = NEW_FISCAL_YEAR_AVAILABLE) -> int:
+    """CRT-3: the newest fiscal year whose tax certificates exist on `today` (a Japan date)."""
+    return today.year if (today.month, today.day) >= available else today.year - 1
+
 
 def to_jst(dt: datetime) -> datetime:
     """The same instant in Japan time; naive datetimes are rejected."""

@@ -14,6 +14,7 @@ class Choices:
     members: tuple[str, ...] = ()  # person ids the requester may pick (own id first)
     fiscal_years: tuple[int, ...] = ()  # newest first (kazei)
     options: tuple[str, ...] = ()  # printable options, e.g. "whole" / "individual" for koseki
+    option_required: bool = False  # one of `options` must be chosen (koseki)
     max_copies: int = 1
     note: Reason | None = None  # offered, but something is held back and the person is told why (LAG-2)
 

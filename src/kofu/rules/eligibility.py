@@ -8,6 +8,10 @@ Our readings (rules.md leaves them open):
   residence-based certificates only to its residents; kazei also needs 1 January of year N (CRT-3).
 - LAG-1: a pending residence change blocks juminhyo, inkan and fuhyo; a pending family-register
   notification blocks koseki, fuhyo, juminhyo and inkan (names and 本籍 are printed on them).
+- INC-5: a member whose address is not yet the household's blocks the household's 住民票 (one
+  household address is printed), whoever is chosen.
+- INC-4: a pending seal abolition blocks the seal certificate only; it is neither a change of address
+  nor a family-register notification (LAG-1), so 住民票 and 附票 stay printable.
 """
 
 from __future__ import annotations
@@ -105,12 +109,21 @@ _BLOCKED_BY_REGISTER = frozenset({Kind.KOSEKI, Kind.FUHYO, Kind.JUMINHYO, Kind.I
 
 
 def check_pending_change(person: PersonFacts, kind: Kind) -> Reason | None:
-    """LAG-1: never print a record whose change is filed but not yet reflected."""
+    """LAG-1, INC-4, INC-5: never print a record whose change is filed but not yet reflected."""
     if person.pending_address_change and kind in _BLOCKED_BY_ADDRESS:
         return Reason.RECORD_CHANGE_PENDING
     if person.pending_register_change and kind in _BLOCKED_BY_REGISTER:
         return Reason.RECORD_CHANGE_PENDING
+    if person.household_address_stale and kind is Kind.JUMINHYO:
+        return Reason.RECORD_CHANGE_PENDING  # INC-5: never the household's old address
+    if person.pending_seal_abolition and kind is Kind.INKAN:
+        return Reason.RECORD_CHANGE_PENDING  # INC-4: never a seal certificate the abolition voids
     return None
+
+
+def needs_usage_registration(person: PersonFacts) -> bool:
+    """ELG-4: 本籍 here, not resident, and no approved usage registration yet (pending still needs it)."""
+    return person.honseki_here and not person.resident and person.usage_registration != "approved"
 
 
 def check_usage_registration(person: PersonFacts, card: CardFacts) -> Reason | None:

@@ -24,6 +24,9 @@ class PersonFacts:
     `tax_pending_years` holds fiscal years with a declaration or amendment not yet reflected (LAG-2).
     `pending_address_change` / `pending_register_change`: a change to the household's residence
     record / to the family register was filed but is not reflected yet (LAG-1).
+    `pending_seal_abolition`: the person's seal abolition was filed but is not reflected yet (INC-4).
+    `household_address_stale`: a member's address is not the household's, a move not yet reflected in
+    the household record (INC-5).
     """
 
     person_id: str
@@ -39,6 +42,8 @@ class PersonFacts:
     tax_pending_years: frozenset[int] = frozenset()
     pending_address_change: bool = False
     pending_register_change: bool = False
+    pending_seal_abolition: bool = False
+    household_address_stale: bool = False
 
 
 @dataclass(frozen=True)

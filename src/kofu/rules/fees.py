@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kofu.rules.copies import check_copies_within
 from kofu.rules.decision import Allowed, Decision, Refused
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
@@ -17,11 +18,7 @@ def check_copies(rulebook: Rulebook, kind: Kind, copies: int) -> Reason | None:
     """1..max_copies of the kind per request; anything else is refused."""
     if not rulebook.offers(kind):
         return Reason.KIND_NOT_OFFERED
-    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
-        return Reason.BAD_REQUEST
-    if copies > rulebook.rule(kind).max_copies:
-        return Reason.TOO_MANY_COPIES
-    return None
+    return check_copies_within(copies, rulebook.rule(kind).max_copies)
 
 
 def quote(rulebook: Rulebook, kind: Kind, copies: int = 1) -> Decision:

@@ -54,6 +54,30 @@ def upcoming_maintenance(
     return tuple(sorted(windows, key=lambda w: w.start))
 
 
+def check_closure(*, under_maintenance: bool, municipality_up: bool) -> Reason | None:
+    """HRS-5: planned maintenance in force, then the municipality's server down (that one only)."""
+    if under_maintenance:
+        return Reason.MAINTENANCE
+    if not municipality_up:
+        return Reason.MUNICIPALITY_UNAVAILABLE
+    return None
+
+
+def check_store(store_hours: WeeklyHours, at: datetime) -> Reason | None:
+    """HRS-4: the store's own opening hours, in Japan time."""
+    return None if is_open(store_hours, to_jst(at)) else Reason.STORE_CLOSED
+
+
+def check_gate(
+    at: datetime, *, store_hours: WeeklyHours, under_maintenance: bool, municipality_up: bool
+) -> Reason | None:
+    """HRS-5 then HRS-4, in `service_open`'s order: what the center decides before any order, without
+    a rulebook (it knows the store, the maintenance calendar and each server's state)."""
+    return check_closure(under_maintenance=under_maintenance, municipality_up=municipality_up) or check_store(
+        store_hours, at
+    )
+
+
 def service_open(
     rulebook: Rulebook,
     service: Service,
@@ -74,16 +98,15 @@ def service_open(
         return Refused(Reason.KIND_NOT_OFFERED)
     if is_year_end(local.date(), rulebook.year_end_start, rulebook.year_end_end):
         return Refused(Reason.YEAR_END_CLOSURE)
-    if active_maintenance(rulebook, local, maintenance) is not None:
-        return Refused(Reason.MAINTENANCE)
-    if not municipality_up:
-        return Refused(Reason.MUNICIPALITY_UNAVAILABLE)
+    under_maintenance = active_maintenance(rulebook, local, maintenance) is not None
+    closed = check_closure(under_maintenance=under_maintenance, municipality_up=municipality_up)
+    if closed is not None:
+        return Refused(closed)
     if window.office_days_only:
         office_day = is_office_day(local.date(), rulebook.year_end_start, rulebook.year_end_end)
         if not (office_day and window.contains(local.time())):
             return Refused(Reason.OFFICE_HOURS_ONLY)
     elif not window.contains(local.time()):
         return Refused(Reason.CLOSED_HOURS)
-    if not is_open(store_hours, local):
-        return Refused(Reason.STORE_CLOSED)
-    return Allowed()
+    store = check_store(store_hours, local)
+    return Allowed() if store is None else Refused(store)

@@ -14,9 +14,9 @@ from typing import Final
 
 from kofu.rules import eligibility as elig
 from kofu.rules.calendar import to_jst
+from kofu.rules.copies import check_copies_within
 from kofu.rules.decision import Allowed, Choices, Decision, Refused
 from kofu.rules.facts import CardFacts, PersonFacts
-from kofu.rules.fees import check_copies
 from kofu.rules.hours import USAGE_REGISTRATION, service_open
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
@@ -28,6 +28,9 @@ OPTION_SETAI_NUSHI: Final = "setai_nushi"  # 世帯主・続柄 (juminhyo)
 OPTION_HONSEKI: Final = "honseki"  # 本籍・筆頭者 (juminhyo, fuhyo)
 OPTION_WHOLE: Final = "whole"  # 全部事項証明 (koseki)
 OPTION_INDIVIDUAL: Final = "individual"  # 個人事項証明 (koseki)
+
+# 全部事項 or 個人事項: a family-register certificate is one or the other, never neither.
+_OPTION_REQUIRED: Final = frozenset({Kind.KOSEKI})
 
 _OPTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.JUMINHYO: (OPTION_SETAI_NUSHI, OPTION_HONSEKI),
@@ -95,7 +98,12 @@ def menu(
     reason = elig.check_pending_change(person, kind)
     if reason is not None:
         return Refused(reason)
-    choices = replace(offer, options=_OPTIONS[kind], max_copies=rulebook.rule(kind).max_copies)
+    choices = replace(
+        offer,
+        options=_OPTIONS[kind],
+        option_required=kind in _OPTION_REQUIRED,
+        max_copies=rulebook.rule(kind).max_copies,
+    )
     return Allowed(fee=rulebook.fee(kind), choices=choices)
 
 
@@ -154,38 +162,52 @@ def decide(
     offer = menu(rulebook, person, card, request.kind, at, conditions)
     if isinstance(offer, Refused):
         return offer
-    offered_years = rulebook.fiscal_years(to_jst(at).date())
-    reason = check_copies(rulebook, request.kind, request.copies) or _check_choice(
-        person, request, offer, offered_years
-    )
+    reason = check_choice(offer.choices, request)
+    if reason is Reason.FISCAL_YEAR_NOT_OFFERED and request.fiscal_year is not None:
+        # the person's facts say why a year is missing from the menu (CRT-3, LAG-2)
+        offered_years = rulebook.fiscal_years(to_jst(at).date())
+        reason = elig.check_fiscal_year(person, request.fiscal_year, offered_years) or reason
     if reason is not None:
         return Refused(reason)
     return Allowed(fee=offer.fee, choices=offer.choices, copies=request.copies)
 
 
-def _check_choice(
-    person: PersonFacts, request: Request, offer: Allowed, offered_years: Sequence[int]
-) -> Reason | None:
+# Whose certificate a person may not choose, per kind: why (CRT-1..5; kazei: our reading, own only).
+_NOT_CHOOSABLE: Final[dict[Kind, Reason]] = {
+    Kind.JUMINHYO: Reason.NOT_IN_HOUSEHOLD,
+    Kind.INKAN: Reason.NOT_OWN_SEAL,
+    Kind.KAZEI: Reason.NOT_IN_HOUSEHOLD,
+    Kind.KOSEKI: Reason.NOT_IN_REGISTER,
+    Kind.FUHYO: Reason.NOT_IN_REGISTER,
+}
+
+
+def check_choice(choices: Choices, request: Request) -> Reason | None:
+    """FEE-1, CRT-1..5: whether a request lies within the choices a menu offered for its kind.
+
+    The one check of a choice: `decide` applies it to the menu it computes, the center to the menu it
+    served (it holds the choices, never the person's facts).
+    """
     kind, subjects = request.kind, request.subject_ids
-    if any(option not in offer.choices.options for option in request.options):
+    reason = check_copies_within(request.copies, choices.max_copies)
+    if reason is not None:
+        return reason
+    if any(option not in choices.options for option in request.options):
         return Reason.BAD_REQUEST
     if len(set(subjects)) != len(subjects):
         return Reason.BAD_REQUEST
-    if kind is Kind.JUMINHYO:
-        return elig.check_household(person, subjects)
-    if kind is Kind.INKAN:
-        return elig.check_seal(person, subjects)
-    if kind is Kind.KAZEI:
-        if any(subject != person.person_id for subject in subjects):
-            return Reason.NOT_IN_HOUSEHOLD  # our reading: own tax certificate only
-        if request.fiscal_year is None:
-            return Reason.BAD_REQUEST
-        return elig.check_fiscal_year(person, request.fiscal_year, offered_years)
     if kind is Kind.KOSEKI:
         whole, individual = OPTION_WHOLE in request.options, OPTION_INDIVIDUAL in request.options
         if whole == individual or (individual and not subjects) or (whole and subjects):
             return Reason.BAD_REQUEST
-    return elig.check_register_members(person, subjects)
+    if any(subject not in choices.members for subject in subjects):
+        return _NOT_CHOOSABLE[kind]
+    if kind is Kind.KAZEI:
+        if request.fiscal_year is None:
+            return Reason.BAD_REQUEST
+        if request.fiscal_year not in choices.fiscal_years:
+            return Reason.FISCAL_YEAR_NOT_OFFERED
+    return None
 
 
 def registration(
@@ -215,16 +237,16 @@ def registration(
     return Refused(reason) if reason is not None else Allowed(fee=0)
 
 
-def certification_variant(person: PersonFacts, request: Request) -> str:
-    """Which certification sentence of the rulebook a request prints (Rulebook.certification).
+def certification_variant(person: PersonFacts, kind: Kind, chosen: Sequence[str] | None) -> str:
+    """Which certification sentence of the rulebook a certificate prints (Rulebook.certification).
 
-    juminhyo: "whole" for the whole household, "partial" for some members; koseki: "whole"
-    (全部事項) or "individual" (個人事項); other kinds: "default".
+    `chosen`: the persons printed, None for the whole household or register. juminhyo: "whole" for the
+    whole household, "partial" for some members; koseki: "whole" (全部事項) or "individual" (個人事項);
+    other kinds: "default".
     """
-    if request.kind is Kind.JUMINHYO:
+    if kind is Kind.JUMINHYO:
         household = set(person.household_member_ids) | {person.person_id}
-        chosen = set(request.subject_ids)
-        return "whole" if not chosen or chosen == household else "partial"
-    if request.kind is Kind.KOSEKI:
-        return OPTION_INDIVIDUAL if OPTION_INDIVIDUAL in request.options else OPTION_WHOLE
+        return "whole" if chosen is None or set(chosen) == household else "partial"
+    if kind is Kind.KOSEKI:
+        return OPTION_WHOLE if chosen is None else OPTION_INDIVIDUAL
     return "default"

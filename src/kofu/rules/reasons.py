@@ -22,20 +22,21 @@ class Reason(StrEnum):
         member.en = en
         return member
 
+    # The hours, dates and office of a municipality are added by kofu.rules.wording from its rulebook.
     CLOSED_HOURS = (
         "closed_hours",
-        "ただいまの時間はご利用いただけません（利用時間は午前6時30分から午後11時までです）。",
-        "The service is closed at this hour (open 06:30 to 23:00).",
+        "ただいまの時間はご利用いただけません。",
+        "The service is closed at this hour.",
     )
     YEAR_END_CLOSURE = (
         "year_end_closure",
-        "年末年始（12月29日から1月3日まで）はご利用いただけません。",
-        "The service is closed over the year end (29 December to 3 January).",
+        "年末年始はご利用いただけません。",
+        "The service is closed over the year end.",
     )
     OFFICE_HOURS_ONLY = (
         "office_hours_only",
-        "この手続きは役場の開庁日の午前8時30分から午後5時15分までに限りご利用いただけます。",
-        "This is available only on office days, 08:30 to 17:15.",
+        "この手続きは役場の開庁日の開庁時間に限りご利用いただけます。",
+        "This is available only on office days, in office hours.",
     )
     STORE_CLOSED = (
         "store_closed",

@@ -32,7 +32,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from kofu.rules.calendar import JST
+from kofu.rules.calendar import JST, NEW_FISCAL_YEAR_AVAILABLE, newest_fiscal_year
+from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.ids import MUNICIPALITY_CODE
 from kofu.rules.kinds import Kind
 from kofu.rules.lgcode import check_digit, is_valid_code, prefecture_number
@@ -124,7 +125,7 @@ class Rulebook:
     year_end_end: tuple[int, int] = (1, 3)
     maintenance: tuple[MaintenanceWindow, ...] = ()
     fiscal_years_offered: int = 5
-    new_fiscal_year_available: tuple[int, int] = (6, 1)
+    new_fiscal_year_available: tuple[int, int] = NEW_FISCAL_YEAR_AVAILABLE
     keys: SigningKeys | None = None
     source: str = field(default="", compare=False)
 
@@ -164,7 +165,7 @@ class Rulebook:
         Fiscal year N (whose certificate covers income of N-1) is offered from
         `new_fiscal_year_available` of year N; before that the newest is N-1.
         """
-        newest = today.year if (today.month, today.day) >= self.new_fiscal_year_available else today.year - 1
+        newest = newest_fiscal_year(today, self.new_fiscal_year_available)
         return tuple(range(newest, newest - self.fiscal_years_offered, -1))
 
 
@@ -321,7 +322,7 @@ def _parse_kinds(
     reader: _Reader, table: Mapping[str, Any], windows: Mapping[str, ServiceWindow]
 ) -> tuple[dict[Kind, KindRule], int, tuple[int, int]]:
     kinds: dict[Kind, KindRule] = {}
-    fiscal_years, new_year = 5, (6, 1)
+    fiscal_years, new_year = 5, NEW_FISCAL_YEAR_AVAILABLE
     for key, spec in table.items():
         at = f"kinds.{key}"
         try:
@@ -336,7 +337,9 @@ def _parse_kinds(
             allowed_keys |= {"fiscal_years", "new_year_available"}
         reader.no_unknown(spec, at, allowed_keys)
         fee = reader.integer(spec, f"{at}.fee", minimum=0)
-        max_copies = reader.integer(spec, f"{at}.max_copies", minimum=1, default=10)
+        max_copies = reader.integer(
+            spec, f"{at}.max_copies", minimum=1, maximum=COPIES_CEILING, default=COPIES_CEILING
+        )
         window = reader.text(spec, f"{at}.window")
         if window not in windows:
             reader.fail(f"{at}.window", f"unknown window {window!r}")
@@ -438,11 +441,19 @@ class _Reader:
         return value
 
     def integer(
-        self, data: Mapping[str, Any], dotted: str, *, minimum: int, default: int | None = None
+        self,
+        data: Mapping[str, Any],
+        dotted: str,
+        *,
+        minimum: int,
+        maximum: int | None = None,
+        default: int | None = None,
     ) -> int:
         value = data.get(dotted.rsplit(".", 1)[-1], default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             self.fail(dotted, f"must be an integer >= {minimum}")
+        if maximum is not None and value > maximum:
+            self.fail(dotted, f"must be at most {maximum}")
         return value
 
     def month_day(self, data: Mapping[str, Any], dotted: str, default: str) -> tuple[int, int]:

@@ -12,7 +12,9 @@ from typing import Any
 
 from pydantic import Field
 
+from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.kinds import Kind
+from kofu.rules.menu import Request
 from kofu.rules.order import State
 from kofu.wire.common import (
     CertificateSerial,
@@ -29,7 +31,7 @@ from kofu.wire.common import (
     Yen,
 )
 
-MAX_COPIES = 10
+MAX_COPIES = COPIES_CEILING  # a message never carries more than any rulebook may allow
 
 
 class Steps(Strict):
@@ -51,6 +53,17 @@ class QuoteRequest(Steps):
     )
     fiscal_year: Count | None = Field(default=None, ge=1989, le=2200, description="kazei only")
     option: MenuOption | None = None
+
+
+def chosen(choice: QuoteRequest | RenderRequest) -> Request:
+    """The rules' request for a quoted or rendered choice (one option on the wire, a tuple in the rules)."""
+    return Request(
+        kind=choice.kind,
+        subject_ids=choice.persons,
+        fiscal_year=choice.fiscal_year,
+        options=(choice.option,) if choice.option else (),
+        copies=choice.copies,
+    )
 
 
 class PayRequest(Steps):

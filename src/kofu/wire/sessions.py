@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
+from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.wire.common import (
@@ -96,6 +97,14 @@ class MemberChoice(Strict):
     label: str = Field(max_length=128)
 
 
+class YearChoice(Strict):
+    """A fiscal year the requester may choose, with the label the kiosk shows (和暦 in Japanese)."""
+
+    year: int
+    label_ja: str = Field(max_length=32)
+    label_en: str = Field(max_length=32)
+
+
 class MenuItem(Refusal):
     """One certificate kind: allowed with its fee and choices, or refused with a reason.
 
@@ -111,7 +120,9 @@ class MenuItem(Refusal):
     members: tuple[MemberChoice, ...] = Field(default=(), max_length=50)
     fiscal_years: tuple[int, ...] = Field(default=(), max_length=10)
     options: tuple[MenuOption, ...] = Field(default=(), max_length=10)
-    max_copies: int = Field(default=0, ge=0, le=10)
+    option_required: bool = False  # one of `options` must be chosen (koseki: 全部事項 or 個人事項)
+    year_labels: tuple[YearChoice, ...] = Field(default=(), max_length=10)  # `fiscal_years`, labelled
+    max_copies: int = Field(default=0, ge=0, le=COPIES_CEILING)
     note: Reason | None = None
     note_ja: str | None = Field(default=None, max_length=512)
     note_en: str | None = Field(default=None, max_length=512)

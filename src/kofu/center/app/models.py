@@ -69,7 +69,7 @@ class MenuOffer(Base):
 
     session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     municipality_code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    items: Mapped[dict[str, Any]] = mapped_column(JSON)  # kind → what `check_choice` and the order need
+    items: Mapped[dict[str, Any]] = mapped_column(JSON)  # kind → what the quote's check and the order need
 
 
 class CenterCard(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kofu.center.app.models import MenuOffer
 from kofu.center.app.sessions import hold_live
 from kofu.db import table_of, transaction
+from kofu.rules.decision import Choices
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
 from kofu.wire.sessions import MenuItem, MenuResponse
@@ -29,7 +30,7 @@ _OFFERS = _OFFER_TABLE.c
 
 @dataclass(frozen=True)
 class Offered:
-    """One kind as a menu offered it: what `check_choice` and the order need, nothing shown."""
+    """One kind as a menu offered it: what the quote's check and the order need, nothing shown."""
 
     allowed: bool
     reason: Reason | None
@@ -38,6 +39,16 @@ class Offered:
     persons: frozenset[str]  # the members' person ids (their labels are shown, never kept)
     fiscal_years: tuple[int, ...]
     options: tuple[str, ...]
+
+    @property
+    def choices(self) -> Choices:
+        """This kind's choices as the menu offered them (what `rules.menu.check_choice` reads)."""
+        return Choices(
+            members=tuple(sorted(self.persons)),
+            fiscal_years=self.fiscal_years,
+            options=self.options,
+            max_copies=self.max_copies,
+        )
 
 
 Offer = dict[Kind, Offered]

@@ -6,7 +6,7 @@ registration); nothing is kept in process memory between requests.
 
 from __future__ import annotations
 
-from kofu.center.app.steps_orders import Document, OrderSteps, check_choice
+from kofu.center.app.steps_orders import Document, OrderSteps
 from kofu.center.app.steps_registration import RegistrationSteps
 from kofu.center.app.steps_sessions import closed_menu
 
@@ -15,4 +15,4 @@ class CenterService(OrderSteps, RegistrationSteps):
     """The center's use cases over its database, its authenticator and the municipal servers."""
 
 
-__all__ = ["CenterService", "Document", "check_choice", "closed_menu"]
+__all__ = ["CenterService", "Document", "closed_menu"]

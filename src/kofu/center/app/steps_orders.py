@@ -25,8 +25,8 @@ from kofu.center.app.steps_sessions import SessionSteps, who_and_route
 from kofu.db import reading, table_of
 from kofu.documents.binding import check_binding
 from kofu.logs import get_logger
+from kofu.rules import menu as rules_menu
 from kofu.rules.decision import Refused
-from kofu.rules.kinds import Kind
 from kofu.rules.order import State
 from kofu.rules.reasons import Reason
 from kofu.wire.orders import (
@@ -37,6 +37,7 @@ from kofu.wire.orders import (
     RenderRequest,
     Steps,
     VoidRequest,
+    chosen,
 )
 
 log = get_logger("center.app")
@@ -48,27 +49,14 @@ _CHOICE = select(_CHOICES.c.persons, _CHOICES.c.fiscal_year, _CHOICES.c.option).
 )
 
 
-def check_choice(item: Offered, request: QuoteRequest) -> Reason | None:
-    """Whether the quoted choice lies within what the municipality's menu offers this person."""
-    if not item.allowed:
-        return item.reason or Reason.KIND_NOT_OFFERED
-    if request.copies > item.max_copies:
-        return Reason.TOO_MANY_COPIES
-    if any(p not in item.persons for p in request.persons):
-        return Reason.NOT_IN_HOUSEHOLD if request.kind is Kind.JUMINHYO else Reason.NOT_IN_REGISTER
-    if request.kind is Kind.KAZEI and request.fiscal_year not in item.fiscal_years:
-        return Reason.FISCAL_YEAR_NOT_OFFERED
-    if request.option is not None and request.option not in item.options:
-        return Reason.BAD_REQUEST
-    return None
-
-
 def priced(offer: Offer, request: QuoteRequest) -> Offered | Refused:
-    """The offered kind the quote is priced from, or why the choice is refused."""
+    """The offered kind the quote is priced from, or why the choice is refused (the rules' check)."""
     item = offer.get(request.kind)
     if item is None:
         return Refused(Reason.KIND_NOT_OFFERED)
-    problem = check_choice(item, request)
+    if not item.allowed:
+        return Refused(item.reason or Reason.KIND_NOT_OFFERED)
+    problem = rules_menu.check_choice(item.choices, chosen(request))
     return item if problem is None else Refused(problem)
 
 

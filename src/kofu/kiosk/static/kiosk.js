@@ -268,25 +268,26 @@ const SCREENS = {
     if (!form) form = { persons: [...v.choice.persons], option: v.choice.option, fiscal_year: v.choice.fiscal_year, copies: v.choice.copies || 1 };
     const redraw = () => { drawn = ""; show(view); };
     const nodes = [el("h1", {}, `${v.lang === "en" ? item.title_en : item.title_ja}`)];
-    const pickMembers = item.members.length > 1 && item.kind !== "inkan" && item.kind !== "kazei";
-    if (pickMembers && !(item.kind === "koseki" && form.option === "whole")) {
+    const pickMembers = item.members.length > 1;  // the menu offers others only where they may be chosen
+    const whole = form.option === "whole";  // 全部事項: the whole register, nobody to choose
+    if (pickMembers && !whole) {
       nodes.push(el("h2", {}, t().whose), el("div", { class: "grid" }, ...item.members.map((m, idx) => el("button", {
         class: form.persons.includes(m.person_id) ? "selected" : "", "data-testid": `member-${idx}`,
         onclick: () => { form.persons = form.persons.includes(m.person_id) ? form.persons.filter((p) => p !== m.person_id) : [...form.persons, m.person_id]; redraw(); },
       }, m.label + (idx === 0 ? t().member_own : "")))));
     }
     if (item.options.length) {
-      const choices = item.kind === "koseki" ? item.options : [null, ...item.options];
+      const choices = item.option_required ? item.options : [null, ...item.options];
       nodes.push(el("h2", {}, t().options), el("div", { class: "row" }, ...choices.map((o) => el("button", {
         class: form.option === o ? "selected" : "", "data-testid": `option-${o || "none"}`,
         onclick: () => { form.option = o; if (o === "whole") form.persons = []; redraw(); },
       }, o ? (t().opt[o] || o) : t().option_none))));
     }
-    if (item.fiscal_years.length) {
-      nodes.push(el("h2", {}, t().fy), el("div", { class: "row" }, ...item.fiscal_years.map((y) => el("button", {
-        class: form.fiscal_year === y ? "selected" : "", "data-testid": `fy-${y}`,
-        onclick: () => { form.fiscal_year = y; redraw(); },
-      }, fyLabel(y)))));
+    if (item.year_labels.length) {  // labelled by the municipal server (和暦, 元年)
+      nodes.push(el("h2", {}, t().fy), el("div", { class: "row" }, ...item.year_labels.map((y) => el("button", {
+        class: form.fiscal_year === y.year ? "selected" : "", "data-testid": `fy-${y.year}`,
+        onclick: () => { form.fiscal_year = y.year; redraw(); },
+      }, v.lang === "en" ? y.label_en : y.label_ja))));
     }
     if (item.note_ja) {  // LAG-2: a year held back is said, not silently left out
       nodes.push(el("p", { class: "note", "data-testid": "menu-note" }, v.lang === "en" ? item.note_en : item.note_ja));
@@ -295,7 +296,7 @@ const SCREENS = {
       el("button", { "data-testid": "copies-minus", onclick: () => { form.copies = Math.max(1, form.copies - 1); redraw(); } }, "−"),
       el("span", { class: "amount", "data-testid": "copies" }, String(form.copies)),
       el("button", { "data-testid": "copies-plus", onclick: () => { form.copies = Math.min(item.max_copies || 1, form.copies + 1); redraw(); } }, "＋")));
-    const needPersons = pickMembers && !(item.kind === "koseki" && form.option === "whole");
+    const needPersons = pickMembers && !whole;
     nodes.push(el("div", { class: "row" }, backButton(), cancelButton(), el("button", {
       class: "primary", "data-testid": "details-next", disabled: needPersons && form.persons.length === 0,
       onclick: () => call("/api/details", { persons: form.option === "whole" ? [] : form.persons, option: form.option, fiscal_year: form.fiscal_year, copies: form.copies }),
@@ -339,11 +340,6 @@ const SCREENS = {
     v.paid_out ? el("p", { class: "amount", "data-testid": "paid-out" }, t().paid_out(v.paid_out)) : null,
   ],
 };
-
-function fyLabel(y) {
-  if (view.lang === "en") return `FY${y}`;
-  return y >= 2019 ? `令和${y === 2019 ? "元" : y - 2018}年度` : `平成${y - 1988}年度`;
-}
 
 // SEC-3: a beep and a voice while the card or the certificates are left.
 let audio = null;

@@ -1,12 +1,15 @@
-"""The rule facts of a person and a card, built from one registry snapshot (pure, no I/O).
+"""The one translator of a registry snapshot into rule facts (kofu.rules.facts), pure, no I/O.
 
-Our readings:
+The menu, the render's decision and the composer all decide on these facts, so a record is offered
+exactly when it is printable. Our readings:
 - `resident_on_jan_1`: the fiscal years N for which the registry holds a tax record of this person
   (the municipality taxes those registered here on 1 January of N), CRT-3.
+- `register_member_ids`: the persons still in the register; a removed (除籍) member is not chosen (CRT-4).
+- `tax_pending_years`: the person's own declarations or amendments not yet reflected (LAG-2).
 - `pending_address_change` / `pending_register_change`: any address / family-register change filed
   and not yet reflected for anyone in the person's household or register (LAG-1).
-- A pending seal abolition is not a rule fact: `seal_change_pending` refuses the seal certificate
-  (INC-4) in the municipal server before anything is printed.
+- `pending_seal_abolition`: the person's own seal abolition filed and not yet reflected (INC-4).
+- `household_address_stale`: a member's current address is not the household's (INC-5).
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ from __future__ import annotations
 from kofu.registry.cards import CardRecord
 from kofu.registry.records import PersonSnapshot
 from kofu.rules.facts import CardFacts, Credential, PersonFacts, RegisterStatus, SealStatus, UsageRegistration
-from kofu.rules.kinds import Kind
-from kofu.rules.reasons import Reason
 
 _REGISTER_STATUSES: dict[str, RegisterStatus] = {
     "current": "current",
@@ -33,6 +34,16 @@ def _seal(snap: PersonSnapshot) -> SealStatus:
     if snap.seal is None:
         return "none"
     return "registered" if snap.seal.is_registered else "abolished"
+
+
+def _household_address_stale(snap: PersonSnapshot) -> bool:
+    """A member's current address differs from the household's one (a move not reflected in it)."""
+    hh = snap.household
+    if hh is None:
+        return False
+    own = snap.person.address
+    address = hh.address or (own.address if own else "")
+    return any(m.address is None or m.address.address != address for m in hh.members)
 
 
 def person_facts(snap: PersonSnapshot) -> PersonFacts:
@@ -64,6 +75,8 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         tax_pending_years=tax_pending,
         pending_address_change=snap.has_pending("address"),
         pending_register_change=snap.has_pending("koseki"),
+        pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
+        household_address_stale=_household_address_stale(snap),
     )
 
 
@@ -73,26 +86,3 @@ def card_facts(card: CardRecord) -> CardFacts:
     return CardFacts(
         credential=credential, handed_over_on=card.issued_on, continued_use_on=card.continued_use_on
     )
-
-
-def seal_change_pending(snap: PersonSnapshot, kind: Kind) -> Reason | None:
-    """INC-4, LAG-1: a seal abolition filed and not yet reflected refuses the seal certificate."""
-    if kind is Kind.INKAN and snap.has_pending("seal_abolition", person_id=snap.person.person_id):
-        return Reason.RECORD_CHANGE_PENDING
-    return None
-
-
-def member_labels(snap: PersonSnapshot, kind: Kind) -> dict[str, str]:
-    """Person id → the name shown on the kiosk's "whose" choice (shown, never stored)."""
-    labels = {snap.person.person_id: snap.person.name}
-    if kind is Kind.JUMINHYO and snap.household:
-        labels.update({m.person_id: m.name for m in snap.household.members})
-    if kind.is_family_register and snap.koseki:
-        labels.update(
-            {
-                m.person_id: f"{m.family_name}\u3000{m.given_name}"
-                for m in snap.koseki.members
-                if m.person_id is not None
-            }
-        )
-    return labels
