@@ -42,7 +42,7 @@ from kofu.verify.key import VerifierKey
 
 TODAY = date(2026, 11, 20)
 OFFICE_HOURS = datetime(2026, 11, 20, 10, 0, tzinfo=JST)  # a Friday, an office day (HRS-1, HRS-2)
-CARD = CardFacts(credential="card", issued_on=date(2024, 4, 1))
+CARD = CardFacts(credential="card", handed_over_on=date(2024, 4, 1))
 
 
 @pytest.fixture(scope="module")
