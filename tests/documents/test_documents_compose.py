@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from doc_support import run, write
 from kofu.db import make_engine
+from kofu.documents import codec
 from kofu.documents.content import (
     Content,
     FuhyoContent,
@@ -451,6 +452,7 @@ def test_fuhyo_shows_a_departed_member_erased_with_reason_and_date_crt5(
     assert gone.removed_on is not None
     assert f"消除{reason}{wareki(gone.removed_on)}" in text
     assert text.count("消除") == sum(1 for m in content.members if m.removed)
+    assert codec.decode(codec.encode(content)) == content  # the back's encrypted copy carries the 消除
 
 
 def test_fuhyo_prints_the_kyuuji_the_registry_holds_crt5_inc6(
