@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,14 +19,23 @@ from sqlalchemy.orm import Session
 
 from doc_support import run, write
 from kofu.db import make_engine
-from kofu.documents.content import FuhyoContent, JuminhyoContent, KazeiContent, KosekiContent
+from kofu.documents import codec
+from kofu.documents.content import (
+    Content,
+    FuhyoContent,
+    JuminhyoContent,
+    KazeiContent,
+    KosekiContent,
+    KosekiEvent,
+)
 from kofu.documents.issue import render_and_seal
 from kofu.documents.keys import SealingKeys
+from kofu.documents.names import wareki, wareki_fw
 from kofu.municipal.compose import Choice, Issuance, compose
 from kofu.registry.cases import CASES, find_person
 from kofu.registry.facts import person_facts
 from kofu.registry.models import Person
-from kofu.registry.records import PendingChange, PersonSnapshot
+from kofu.registry.records import KosekiRecord, PendingChange, PersonSnapshot
 from kofu.registry.repository import read_snapshot
 from kofu.registry.schema import migrate_registry
 from kofu.registry.village import generate_village
@@ -383,3 +392,156 @@ def test_a_member_who_moved_alone_holds_back_the_households_juminhyo_in_the_menu
     assert menu(rulebook, person_facts(stale), CARD, Kind.JUMINHYO, OFFICE_HOURS) == Refused(
         Reason.RECORD_CHANGE_PENDING
     )
+
+
+def _snapshots(url: str) -> Iterator[PersonSnapshot]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            ids = session.scalars(select(Person.person_id)).all()
+    finally:
+        engine.dispose()
+    for person_id in ids:
+        yield snap(url, person_id)
+
+
+def _register_where(url: str, rulebook: Rulebook, found: Callable[[KosekiRecord], bool]) -> PersonSnapshot:
+    """A person whose current register (printable today) satisfies `found`."""
+    for s in _snapshots(url):
+        k = s.koseki
+        if k is not None and k.status == "current" and found(k):
+            kinds = (Kind.KOSEKI, Kind.FUHYO)
+            if not any(isinstance(compose(s, Choice(kind), issue(rulebook)), Refused) for kind in kinds):
+                return s
+    raise LookupError("no such register in the village")
+
+
+def _removed_by(reason: str) -> Callable[[KosekiRecord], bool]:
+    return lambda k: any(m.removed and m.removed_reason == reason for m in k.members)
+
+
+def _pdf_text(content: Content, doc_keys: SealingKeys, verifier: VerifierKey, path: Path) -> str:
+    """The text of every page, without blanks; pages are still apart (form feed)."""
+    pdf = write(path, "doc.pdf", render_and_seal(content, doc_keys, verifier.public))
+    return re.sub(r"[^\S\f]+", "", run("pdftotext", "-layout", str(pdf), "-").stdout.decode())
+
+
+@pytest.mark.parametrize("reason", ["婚姻", "死亡"])
+def test_fuhyo_shows_a_departed_member_erased_with_reason_and_date_crt5(
+    reason: str,
+    village: str,
+    rulebook: Rulebook,
+    doc_keys: SealingKeys,
+    verifier: VerifierKey,
+    tmp_path: Path,
+) -> None:
+    """CRT-5: a member who left the register (婚姻) or died is shown 消除 with the reason and the date, with
+    the addresses the 附票 held until then and none after; the others are not erased."""
+    s = _register_where(village, rulebook, _removed_by(reason))
+    assert s.koseki is not None
+    content = compose(s, Choice(Kind.FUHYO), issue(rulebook))
+    assert isinstance(content, FuhyoContent)
+    text = _pdf_text(content, doc_keys, verifier, tmp_path)
+    for member, record in zip(content.members, s.koseki.members, strict=True):
+        assert member.removed == record.removed
+        assert (member.removed_on, member.removed_reason) == (record.removed_on, record.removed_reason)
+        assert member.addresses, f"{member.name} has no address on the 附票"
+        if record.removed_on is not None:
+            assert all(a.since <= record.removed_on for a in member.addresses)
+    gone = next(m for m in content.members if m.removed_reason == reason)
+    assert gone.removed_on is not None
+    assert f"消除{reason}{wareki(gone.removed_on)}" in text
+    assert text.count("消除") == sum(1 for m in content.members if m.removed)
+    assert codec.decode(codec.encode(content)) == content  # the back's encrypted copy carries the 消除
+
+
+def test_fuhyo_prints_the_kyuuji_the_registry_holds_crt5_inc6(
+    village: str, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey, tmp_path: Path
+) -> None:
+    """CRT-5, INC-6: a member with a registered 旧氏 is printed with it on the 附票, as on the 住民票."""
+    s = _register_where(
+        village,
+        rulebook,
+        lambda k: any(m.former_surname for m in k.members),
+    )
+    assert s.koseki is not None
+    content = compose(s, Choice(Kind.FUHYO), issue(rulebook))
+    assert isinstance(content, FuhyoContent)
+    assert [m.kyuuji for m in content.members] == [m.former_surname for m in s.koseki.members]
+    me = next(m for m in content.members if m.kyuuji)
+    text = _pdf_text(content, doc_keys, verifier, tmp_path)
+    assert re.sub(r"\s+", "", f"{me.name}（旧氏　{me.kyuuji}）") in text
+
+
+def test_a_generated_fuhyo_starts_at_birth_or_at_the_registers_making_crt5(village: str) -> None:
+    """CRT-5: a child born into a register has a 附票 address from the day of birth; every other member
+    of a current register has one from the day the register was made (or earlier)."""
+    checked, seen = 0, set()
+    for s in _snapshots(village):
+        k = s.koseki
+        if k is None or k.status != "current" or k.koseki_no in seen:
+            continue
+        seen.add(k.koseki_no)
+        for m in k.members:
+            assert m.fuhyo, f"{m.given_name} of {k.koseki_no} has no 附票 line"
+            first = min(f.since for f in m.fuhyo)
+            if m.spouse_role is None and m is not k.members[0]:  # a child born into the register
+                assert first == m.birth_date, (k.koseki_no, m.given_name)
+                checked += 1
+            elif k.made_on is not None:
+                assert first <= max(k.made_on, m.birth_date), (k.koseki_no, m.given_name)
+    assert checked > 10
+
+
+def _items(event: KosekiEvent) -> list[str]:
+    return [item.label for item in event.items]
+
+
+def test_koseki_shows_a_removal_by_its_event_with_the_new_honseki_crt4(
+    village: str, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey, tmp_path: Path
+) -> None:
+    """CRT-4 (付録第22号): a child who left by marriage is marked 除籍 and shows the 婚姻 with 【新本籍】; no
+    【除籍日】 block (no item of the format); a 婚姻 carries its date once (no 【届出日】 beside 【婚姻日】);
+    【従前戸籍】, 【新本籍】 and the issue date are full-width like the rest of the register."""
+    s = _register_where(village, rulebook, _removed_by("婚姻"))
+    assert s.koseki is not None
+    content = compose(s, Choice(Kind.KOSEKI), issue(rulebook))
+    assert isinstance(content, KosekiContent)
+    gone = next(
+        p for p, m in zip(content.persons, s.koseki.members, strict=True) if m.removed_reason == "婚姻"
+    )
+    assert gone.removed
+    marriage = next(e for e in gone.events if e.title == "婚姻")
+    assert "新本籍" in _items(marriage)
+    for person in content.persons:
+        for event in person.events:
+            assert "除籍日" not in _items(event)
+            if event.title == "婚姻":
+                assert _items(event).count("婚姻日") == 1 and "届出日" not in _items(event)
+            for item in event.items:
+                if item.label in ("従前戸籍", "新本籍"):
+                    assert item.text and not re.search(r"[0-9]", item.text), item.text
+    text = _pdf_text(content, doc_keys, verifier, tmp_path)
+    assert "【除籍日】" not in text and "【新本籍】" in text
+    fronts = [p for p in text.split("\f") if p and "（裏面）" not in p]  # the back is no register
+    assert wareki_fw(TODAY) in fronts[-1] and not any(wareki(TODAY) in page for page in fronts)
+
+
+def test_koseki_records_the_spouses_death_under_the_survivor_crt4(
+    village: str, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey, tmp_path: Path
+) -> None:
+    """CRT-4 (付録第22号): a death shows under the deceased (死亡) and under the surviving spouse as
+    配偶者の死亡 【配偶者の死亡日】."""
+    s = _register_where(
+        village, rulebook, lambda k: any(m.removed_reason == "死亡" and m.spouse_role for m in k.members)
+    )
+    assert s.koseki is not None
+    content = compose(s, Choice(Kind.KOSEKI), issue(rulebook))
+    assert isinstance(content, KosekiContent)
+    pairs = list(zip(content.persons, s.koseki.members, strict=True))
+    dead = next(m for _, m in pairs if m.removed_reason == "死亡" and m.spouse_role)
+    survivor = next(p for p, m in pairs if m.spouse_role and m is not dead)
+    entry = next(e for e in survivor.events if e.title == "配偶者の死亡")
+    assert [(i.label, i.on) for i in entry.items] == [("配偶者の死亡日", dead.removed_on)]
+    text = _pdf_text(content, doc_keys, verifier, tmp_path)
+    assert "配偶者の死亡【配偶者の死亡日】" in text

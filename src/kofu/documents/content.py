@@ -194,13 +194,16 @@ class AddressSpell:
 
 @dataclass(frozen=True)
 class FuhyoMember:
-    """One member on the 附票, with the address history oldest first."""
+    """One member on the 附票, with the address history oldest first; 消除 once they left or died."""
 
     name: str
     kyuuji: str | None
     birth_date: date
     sex: str
     addresses: tuple[AddressSpell, ...]
+    removed: bool  # 消除: the member left the register (婚姻) or died
+    removed_on: date | None  # where the registry holds them
+    removed_reason: str | None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""戸籍の附票の写し: 本籍・筆頭者 (option), then each member's addresses oldest first (CRT-5)."""
+"""戸籍の附票の写し: 本籍・筆頭者 (option), then each member's addresses oldest first, 消除 for a member
+who left the register or died (CRT-5)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,13 @@ def _member(i: int, m: FuhyoMember) -> list[Row]:
                     value(wareki(spell.since)),
                 ],
                 (0.1, 0.5, 0.18, 0.22),
-                keep_with_next=j < len(m.addresses) - 1,
+                keep_with_next=j < len(m.addresses) - 1 or m.removed,
             )
         )
+    if m.removed:
+        # the last address is no current one: the member is erased with the reason and the day
+        said = "　".join(s for s in (m.removed_reason, wareki(m.removed_on)) if s)
+        out.append(Row([label("消除"), value(said)], (0.15, 0.85)))
     return out
 
 

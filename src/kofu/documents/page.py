@@ -20,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from kofu.documents import fonts, pattern, text
 from kofu.documents.content import DocumentHeader
+from kofu.rules.kinds import Kind
 from kofu.rules.paging import page_label
 from kofu.rules.wareki import to_wareki
 
@@ -223,7 +224,9 @@ def draw_certification(canvas: Canvas, header: DocumentHeader, top: float) -> No
         fonts.draw(canvas, MARGIN_X + 10 * mm, y, line, fonts.MINCHO, 10.5)
         y -= 14
     y -= 8
-    fonts.draw(canvas, MARGIN_X + 10 * mm, y, to_wareki(header.issued_on), fonts.MINCHO, 10.5)
+    # a family register is full-width throughout, its date of issue included
+    issued = to_wareki(header.issued_on, fullwidth=header.kind is Kind.KOSEKI)
+    fonts.draw(canvas, MARGIN_X + 10 * mm, y, issued, fonts.MINCHO, 10.5)
     y -= 24
     mayor = f"{header.mayor_title}　{header.mayor_name}"
     right = PAGE_W - MARGIN_X - 34 * mm

@@ -318,6 +318,9 @@ def fuhyo(rulebook: Rulebook, *, with_honseki: bool = False, **kw: object) -> Fu
                 date(1978, 4, 1),
                 "男",
                 (AddressSpell(PREVIOUS, date(2002, 4, 1)), AddressSpell(ADDRESS, date(2010, 10, 1))),
+                False,
+                None,
+                None,
             ),
             FuhyoMember(
                 "髙橋　花子",
@@ -328,6 +331,9 @@ def fuhyo(rulebook: Rulebook, *, with_honseki: bool = False, **kw: object) -> Fu
                     AddressSpell("宮城県富谷市成田二丁目１番地の１", date(2004, 4, 1)),
                     AddressSpell(ADDRESS, date(2010, 10, 1)),
                 ),
+                False,
+                None,
+                None,
             ),
         ),
     )

@@ -224,7 +224,13 @@ def _kazei(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
     )
 
 
-_EVENT_TITLES = {"birth": "出生", "marriage": "婚姻", "adoption": "養子縁組", "death": "死亡"}
+_EVENT_TITLES = {
+    "birth": "出生",
+    "marriage": "婚姻",
+    "adoption": "養子縁組",
+    "death": "死亡",
+    "spouse_death": "配偶者の死亡",
+}
 
 
 def _event(e: KosekiEventRecord) -> KosekiEvent:
@@ -234,9 +240,12 @@ def _event(e: KosekiEventRecord) -> KosekiEvent:
         items.append(EventItem(f"{title}地", text=e.place))
     if e.spouse_name:
         items.append(EventItem("配偶者氏名", text=e.spouse_name))
+    if e.new_register:
+        items.append(EventItem("新本籍", text=to_fullwidth(e.new_register)))
     if e.previous_register:
-        items.append(EventItem("従前戸籍", text=e.previous_register))
-    if e.notified_on:
+        items.append(EventItem("従前戸籍", text=to_fullwidth(e.previous_register)))
+    # a marriage takes effect on its notification: 【婚姻日】 is that day, printed once
+    if e.notified_on and not (e.kind == "marriage" and e.notified_on == e.event_date):
         items.append(EventItem("届出日", on=e.notified_on))
     if e.notifier:
         items.append(EventItem("届出人", text=e.notifier))
@@ -244,9 +253,8 @@ def _event(e: KosekiEventRecord) -> KosekiEvent:
 
 
 def _koseki_person(m: KosekiMemberRecord) -> KosekiPerson:
+    # a removal shows by the 除籍 mark and the event's own entry (婚姻, 死亡): 【除籍日】 is no item
     events = [_event(e) for e in m.events]
-    if m.removed and m.removed_on is not None:
-        events.append(KosekiEvent(m.removed_reason or "除籍", (EventItem("除籍日", on=m.removed_on),)))
     return KosekiPerson(
         name=m.given_name,
         birth_date=m.birth_date,
@@ -313,18 +321,23 @@ def _fuhyo(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
         header=_header(issuance, Kind.FUHYO, certification_variant(facts, Kind.FUHYO, None)),
         honseki=_honseki(k) if choice.with_honseki else None,
         hittousha=k.hittousha if choice.with_honseki else None,
-        members=tuple(
-            FuhyoMember(
-                name=f"{m.family_name}\u3000{m.given_name}",
-                kyuuji=None,
-                birth_date=m.birth_date,
-                sex=SEX[m.sex],
-                addresses=tuple(
-                    AddressSpell(f.address, f.since) for f in sorted(m.fuhyo, key=lambda f: f.since)
-                ),
-            )
-            for m in members
-        ),
+        members=tuple(_fuhyo_member(m) for m in members),
+    )
+
+
+def _fuhyo_member(m: KosekiMemberRecord) -> FuhyoMember:
+    gone = m.removed_on if m.removed else None
+    # a departed member's 附票 ends when they left the register: no address set after that day
+    lines = sorted((f for f in m.fuhyo if gone is None or f.since <= gone), key=lambda f: f.since)
+    return FuhyoMember(
+        name=f"{m.family_name}\u3000{m.given_name}",
+        kyuuji=m.former_surname,
+        birth_date=m.birth_date,
+        sex=SEX[m.sex],
+        addresses=tuple(AddressSpell(f.address, f.since) for f in lines),
+        removed=m.removed,
+        removed_on=gone,
+        removed_reason=m.removed_reason if m.removed else None,
     )
 
 

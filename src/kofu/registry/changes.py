@@ -187,5 +187,6 @@ def _reflect_koseki(session: Session, person_fk: int, payload: dict[str, Any]) -
             notifier=payload.get("notifier"),
             spouse_name=payload.get("spouse_name"),
             previous_register=payload.get("previous_register"),
+            new_register=payload.get("new_register"),
         )
     )

@@ -118,10 +118,12 @@ class _Builder(RowBuilder):
         elder_register: str | None = None,
         here: bool = True,
         status: str = "current",
-        removed: dict[int, tuple[date, str]] | None = None,
+        removed: dict[int, tuple[date, str, str | None]] | None = None,
+        place_lot: tuple[str, str] | None = None,
     ) -> tuple[Row, list[Row]]:
-        """A register for a couple (made on marriage) with their children, 身分事項 included."""
-        place, lot = self.honseki_here()
+        """A register for a couple (made on marriage) with their children, 身分事項 included; `removed`
+        gives a child's removal (day, reason, 新本籍 when by marriage)."""
+        place, lot = place_lot or self.honseki_here()
         k = self.new_koseki(place, lot, husband, married_on, status=status)
         removed = removed or {}
         parents_reg = (
@@ -170,16 +172,22 @@ class _Builder(RowBuilder):
                 previous_register=f"{self.honseki_elsewhere()}　{maiden.kanji}{self.given('male').kanji}",
             )
             members.append(w)
-        for mem in (husband, wife):
-            if mem is not None and mem.death:
+        couple = [(husband, members[0], wife)] + ([(wife, members[1], husband)] if wife else [])
+        for mem, row, partner in sorted(couple, key=lambda c: c[0].death or date.max):
+            if mem.death:
                 self.event(
-                    members[0 if mem is husband else 1],
+                    row,
                     "death",
                     mem.death,
                     place=self.m.prefix,
                     notified_on=mem.death + timedelta(days=self.randint(1, 7)),
                     notifier="親族",
                 )
+                survivor = next((r for m, r, _ in couple if m is partner), None)
+                if survivor is not None and (
+                    partner is None or not partner.death or partner.death > mem.death
+                ):
+                    self.event(survivor, "spouse_death", mem.death)  # 配偶者の死亡, under the survivor
         father = f"{husband.family.kanji}{husband.given.kanji}"
         mother = f"{husband.family.kanji}{wife.given.kanji}" if wife else None
         for i, (kid, rel) in enumerate(zip(kids, self.child_relationships(kids), strict=True)):
@@ -202,6 +210,7 @@ class _Builder(RowBuilder):
                     gone[0],
                     notified_on=gone[0],
                     spouse_name=f"{self.choice(voc.SURNAMES).kanji}{self.given('female').kanji}",
+                    new_register=gone[2],
                 )
             members.append(km)
         if k["made_on"] < date(1994, 12, 1) and self.rng.random() < 0.6:
@@ -293,20 +302,28 @@ class _Builder(RowBuilder):
         head_is_husband: bool = True,
         head_relationship: str = "世帯主",
         here: bool | None = None,
+        place_lot: tuple[str, str] | None = None,
+        elsewhere: str | None = None,
     ) -> None:
+        """A household of a couple and their children; `place_lot` (here) or `elsewhere` fixes the 本籍."""
         here = self.rng.random() < HONSEKI_HERE if here is None else here
         formed = self.day_between(married_on, self.today - timedelta(days=30))
         hh = self.household(formed)
         address = self.village_address()
         honseki: tuple[str, str] | None
         if here:
-            k, members = self.register_family(husband, wife, kids, married_on, elder_register=elder_register)
+            k, members = self.register_family(
+                husband, wife, kids, married_on, elder_register=elder_register, place_lot=place_lot
+            )
             honseki = (
                 f"{k['honseki_place']}{k['honseki_lot']}",
                 f"{husband.family.kanji}\u3000{husband.given.kanji}",
             )
         else:
-            honseki = (self.honseki_elsewhere(), f"{husband.family.kanji}\u3000{husband.given.kanji}")
+            honseki = (
+                elsewhere or self.honseki_elsewhere(),
+                f"{husband.family.kanji}\u3000{husband.given.kanji}",
+            )
         former = wife is not None and (not self.former_quota_met or self.rng.random() < FORMER_SURNAME_RATE)
         self.former_quota_met = self.former_quota_met or former
         income = self.choice(("salary", "salary", "business", "pension"))
@@ -333,7 +350,10 @@ class _Builder(RowBuilder):
             )
         # Fill person links of the register members just written (their pids were set by person_row).
         if here:
-            for m in members:
+            home: list[tuple[str, date]] = []  # the 附票 of the first spouse linked: where the family lived
+            for i, m in enumerate(members):
+                # the couple enter the register when it is made, a child at birth
+                start = married_on if i == 0 or m["spouse_role"] else m["birth_date"]
                 for mem, prow in rows:
                     if (
                         m["given_name"] == mem.given.kanji
@@ -342,13 +362,39 @@ class _Builder(RowBuilder):
                     ):
                         m["person_fk"] = prow["id"]
                         self.register_people.append(prow)
-                        self.fuhyo(m, self._fuhyo_from_addresses(prow["id"]))
+                        lines = self._fuhyo_since(prow["id"], start, home)
+                        self.fuhyo(m, lines)
+                        home = home or lines
                         break
+            for m in members:
+                if m["removed_reason"] == "死亡":  # a deceased spouse lived with the family until death
+                    self.fuhyo(m, self.fuhyo_span(home, married_on, m["removed_on"]))
         if extra is not None:
             extra(hh, address, formed)
 
     def _fuhyo_from_addresses(self, person_fk: int) -> list[tuple[str, date]]:
         return [(address, since) for since, address in self.addresses_of.get(person_fk, [])]
+
+    @staticmethod
+    def fuhyo_span(lines: list[tuple[str, date]], start: date, end: date | None) -> list[tuple[str, date]]:
+        """The 附票 lines held from `start` (the one then held, dated `start`) until `end`."""
+        held = [a for a, since in lines if since <= start][-1:]
+        later = [(a, since) for a, since in lines if start < since and (end is None or since <= end)]
+        return [(held[0], start), *later] if held else later
+
+    def _fuhyo_since(
+        self, person_fk: int, start: date, home: list[tuple[str, date]]
+    ) -> list[tuple[str, date]]:
+        """A member's 附票 from `start`: their addresses here, after the family's (or where they came from)
+        before they moved in, so a child's 附票 begins at birth."""
+        own = self._fuhyo_from_addresses(person_fk)
+        if own and own[0][1] <= start:
+            return own
+        first = own[0][1] if own else self.today
+        before = self.fuhyo_span(home, start, first - timedelta(days=1))
+        if not before:
+            before = [(self.came_from.get(person_fk) or self.other_address(), start)]
+        return before + own
 
     def build_family(self) -> None:
         husband, wife = self.couple((28, 58))
@@ -444,6 +490,8 @@ class _Builder(RowBuilder):
                 removed_reason="死亡",
             )
             self.birth_event(m, mem, True)
+            if mem is mother and father.death:
+                self.event(m, "spouse_death", father.death)  # the father died first
             self.event(
                 m, "death", mem.death or made, place=self.m.prefix, notified_on=mem.death, notifier="親族"
             )
@@ -500,7 +548,7 @@ class _Builder(RowBuilder):
             )
             m["person_fk"] = p["id"]
             self.birth_event(m, mem, False)
-            self.fuhyo(m, self._fuhyo_from_addresses(p["id"]))
+            self.fuhyo(m, self._fuhyo_since(p["id"], made, []))
             self.register_people.append(p)
         else:
             honseki = (self.honseki_elsewhere(), f"{mem.family.kanji}\u3000{self.given('male').kanji}")
@@ -537,10 +585,18 @@ class _Builder(RowBuilder):
         )
         kids = self.children(wife, self.choice((1, 2, 3)), after=son_married)
         here = self.rng.random() < HONSEKI_HERE
+        # The son's own register (made on his marriage) is his 新本籍 in his parents' register.
+        son_here = self.rng.random() < HONSEKI_HERE
+        son_place = self.honseki_here() if son_here else None
+        son_elsewhere = None if son_place else self.honseki_elsewhere()
+        new_register = "".join(son_place) if son_place else son_elsewhere
         elder_text: str | None = None
+        elder_home: list[tuple[str, date]] = []
         if here:
             # The grandparents' register, where the son is removed (除籍) by his marriage.
-            ek, emembers = self.register_family(gp, gm, [son], gm_married, removed={0: (son_married, "婚姻")})
+            ek, emembers = self.register_family(
+                gp, gm, [son], gm_married, removed={0: (son_married, "婚姻", new_register)}
+            )
             elder_text = f"{ek['honseki_place']}{ek['honseki_lot']}　{gp.family.kanji}{gp.given.kanji}"
             elder_members = emembers
         head_is_son = self.age(gp.birth) >= 75
@@ -558,7 +614,9 @@ class _Builder(RowBuilder):
                         if m["given_name"] == mem.given.kanji and m["birth_date"] == mem.birth:
                             m["person_fk"] = p["id"]
                             self.register_people.append(p)
-                            self.fuhyo(m, self._fuhyo_from_addresses(p["id"]))
+                            lines = self._fuhyo_since(p["id"], gm_married, elder_home)
+                            self.fuhyo(m, lines)
+                            elder_home[:] = elder_home or lines
 
         self._family_household(
             son,
@@ -568,13 +626,17 @@ class _Builder(RowBuilder):
             extra=elders,
             elder_register=elder_text,
             head_is_husband=head_is_son,
+            here=son_here,
+            place_lot=son_place,
+            elsewhere=son_elsewhere,
         )
         if here:
             # The son's line in his parents' register points at him too (his 附票 ends when he left).
             for m in elder_members:
                 if m["given_name"] == son.given.kanji and m["birth_date"] == son.birth and son.pid:
                     m["person_fk"] = son.pid
-                    self.fuhyo(m, [(self.village_address(), son.birth)])
+                    lines = self.fuhyo_span(elder_home, son.birth, son_married)
+                    self.fuhyo(m, lines or [(self.village_address(), son.birth)])
 
     def build_nonresident_honseki(self) -> None:
         husband, wife = self.couple((25, 70))

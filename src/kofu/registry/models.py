@@ -222,6 +222,7 @@ class KosekiEvent(Base):
     notifier: Mapped[str | None] = mapped_column(String(40))  # 届出人 (父, 母, 夫, 親族...)
     spouse_name: Mapped[str | None] = mapped_column(String(80))
     previous_register: Mapped[str | None] = mapped_column(String(200))  # 従前戸籍
+    new_register: Mapped[str | None] = mapped_column(String(200))  # 新本籍 (a member who left by marriage)
 
 
 class FuhyoEntry(Base):

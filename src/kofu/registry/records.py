@@ -129,6 +129,7 @@ class KosekiEventRecord:
     notifier: str | None
     spouse_name: str | None
     previous_register: str | None
+    new_register: str | None  # 新本籍: where a member who left by marriage went
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class KosekiMemberRecord:
     removed: bool  # 除籍
     removed_on: date | None
     removed_reason: str | None
+    former_surname: str | None  # 旧氏 as the person's record holds it (None for no linked person)
     events: tuple[KosekiEventRecord, ...]
     fuhyo: tuple[FuhyoRecord, ...]
 

@@ -153,7 +153,12 @@ _MEMBER_FIELDS = (
 )
 _KOSEKI_ROW = select(_KOSEKI).where(_KOSEKI.c.id == bindparam("koseki"))
 _KOSEKI_MEMBERS = (
-    select(_MEMBERS.c.id, _PERSONS.c.person_id, *(_MEMBERS.c[f] for f in _MEMBER_FIELDS))
+    select(
+        _MEMBERS.c.id,
+        _PERSONS.c.person_id,
+        _PERSONS.c.former_surname,
+        *(_MEMBERS.c[f] for f in _MEMBER_FIELDS),
+    )
     .outerjoin(_PERSONS, _PERSONS.c.id == _MEMBERS.c.person_fk)
     .where(_MEMBERS.c.koseki_fk == bindparam("koseki"))
     .order_by(_MEMBERS.c.seq)
@@ -311,6 +316,7 @@ def register(session: Session, koseki_pk: int) -> KosekiRecord | None:
             KosekiMemberRecord(
                 person_id=m.person_id,
                 family_name=k.hittousha_family,
+                former_surname=m.former_surname,
                 events=tuple(events[m.id]),
                 fuhyo=tuple(fuhyo[m.id]),
                 **{f: m._mapping[f] for f in _MEMBER_FIELDS},

@@ -97,6 +97,7 @@ class RowBuilder:
         }
         self.serials: set[int] = set()
         self.addresses_of: dict[int, list[tuple[date, str]]] = {}
+        self.came_from: dict[int, str] = {}  # 従前の住所 of a person who moved into the village
         self.assessments: dict[tuple[Any, ...], Assessment] = {}
         self.impressions: dict[tuple[str, bool, int], int] = {}
         self.households_built = 0
@@ -246,7 +247,7 @@ class RowBuilder:
             prev = earlier
             history.append((arrived, earlier))
         elif reason == "転入":
-            prev = self.other_address()
+            prev = self.came_from[person["id"]] = self.other_address()
         rows.append(
             {
                 "id": len(rows) + 1,
@@ -337,6 +338,7 @@ class RowBuilder:
                 "notifier": fields.get("notifier"),
                 "spouse_name": fields.get("spouse_name"),
                 "previous_register": fields.get("previous_register"),
+                "new_register": fields.get("new_register"),
             }
         )
 
