@@ -171,3 +171,21 @@ def test_cli_import_reports_file_row_column_reason(exported: Path, tmp_path: Pat
     out = runner.invoke(app, ["export", str(tmp_path / "out"), "--db", target])
     assert out.exit_code == 0
     assert _files(tmp_path / "out") == _files(exported)
+
+
+def test_an_export_without_a_newer_nullable_column_still_imports(exported: Path, sqlite_url: str) -> None:
+    """An export made before a nullable column existed (koseki_events.new_register) imports with the
+    column empty; a missing required column is still refused."""
+    import csv
+
+    path = exported / "koseki_events.csv"
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    drop = rows[0].index("new_register")
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([r[:drop] + r[drop + 1 :] for r in rows])
+    migrate_registry(sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        assert import_csv(engine, exported)["koseki_events"] == len(rows) - 1
+    finally:
+        engine.dispose()

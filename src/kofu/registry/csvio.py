@@ -184,7 +184,8 @@ def read_csv(directory: Path) -> tuple[dict[str, list[dict[str, Any]]], list[Imp
             if header is None:
                 problems.append(ImportProblem(fname, 1, "-", "empty file (a header row is required)"))
                 continue
-            missing = [n for n in columns if n not in header]
+            # a nullable column may be absent (an export from before it existed): its values are empty
+            missing = [n for n in columns if n not in header and not columns[n].nullable]
             extra = [n for n in header if n not in columns]
             for n in missing:
                 problems.append(ImportProblem(fname, 1, n, "column missing from the header"))
