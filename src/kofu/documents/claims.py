@@ -29,6 +29,10 @@ class ClaimsError(ValueError):
     """A payload that is not kofu's signed claims."""
 
 
+class IncompleteCopyError(ClaimsError):
+    """Parts of the encrypted copy are missing (covered, stained or cropped): unread, not changed."""
+
+
 @dataclass(frozen=True)
 class SignedClaims:
     """The facts the COSE signature vouches for."""
@@ -139,8 +143,10 @@ def join_sealed(texts: list[str]) -> bytes:
             raise ClaimsError("parts of different encrypted copies")
         total = n
         parts[i] = data
-    if not total or sorted(parts) != list(range(1, total + 1)):
-        raise ClaimsError("the encrypted copy is incomplete")
+    if not total or not set(parts) <= set(range(1, total + 1)):
+        raise ClaimsError("parts numbered outside their copy")
+    if len(parts) != total:
+        raise IncompleteCopyError("the encrypted copy is incomplete")
     joined = b"".join(parts[i] for i in range(1, total + 1))
     if len(joined) > MAX_SEALED_BYTES:
         raise ClaimsError("more of an encrypted copy than a back can carry")
