@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from doc_support import run
-from kofu.documents.claims import VERIFIABLE_DAYS
 from kofu.documents.content import Content
 from kofu.documents.keys import sealing_keys
 from kofu.documents.published import PublishedKeys, published_dir, write_keyset
+from kofu.rules.rulebook import Rulebook
 from kofu.verify.key import VerifierKey, verifier_key
 from kofu.verify.register import Register, entry_for, migrate_verify
 from kofu.verify.trust import Trust
@@ -131,11 +131,15 @@ def test_verify_web_document_missing_from_register_is_unknown(
 
 
 def test_verify_web_expired_and_revoked(
-    trust: Trust, register_url: str, rendered: Callable[[str], bytes], contents: dict[str, Content]
+    trust: Trust,
+    register_url: str,
+    rendered: Callable[[str], bytes],
+    contents: dict[str, Content],
+    rulebook: Rulebook,
 ) -> None:
     """Past the verification period: expired; revoked in the register: revoked; both with sentences."""
     issued = contents[NAME].header.issued_on
-    late = _client(trust, register_url, issued + dt.timedelta(days=VERIFIABLE_DAYS + 1))
+    late = _client(trust, register_url, rulebook.verification.until(issued) + dt.timedelta(days=1))
     body = _post(late, rendered(NAME)).json()
     assert (body["status"], body["reasons"][0]["code"]) == ("expired", "document_expired")
     assert "content" not in body

@@ -16,7 +16,6 @@ from kofu.documents.base45 import b45decode, b45encode
 from kofu.rules.calendar import JST
 from kofu.rules.kinds import Kind
 
-VERIFIABLE_DAYS = 92  # receivers accept certificates issued within about three months
 SIGNED_PREFIX = "KF1:"  # the signed code
 SEALED_PREFIX = "KFC1:"  # one part of the encrypted copy: KFC1:<i>:<n>:<base45>
 MAX_CODE_CHARS = 4296  # the most alphanumeric characters a QR code (version 40) holds
@@ -91,11 +90,6 @@ class SignedClaims:
 
 def _epoch(d: dt.date) -> int:
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=JST).timestamp())
-
-
-def verifiable_until(issued_on: dt.date) -> dt.date:
-    """The last day the verification service confirms a document issued on `issued_on`."""
-    return issued_on + dt.timedelta(days=VERIFIABLE_DAYS)
 
 
 def signed_text(cose: bytes) -> str:
