@@ -265,3 +265,30 @@ def test_verify_web_learns_keys_of_a_municipality_that_joined_later(
     write_keyset(published_dir(home) / f"{rulebook.code}.json", [keys.published])
     body = _post(client, pdf).json()
     assert body["status"] == "genuine", body["reasons"]
+
+
+def test_verify_web_a_back_cropped_to_its_seal_is_seal_only_in_both_languages(
+    client: TestClient, rendered: Callable[[str], bytes], tmp_path: Path
+) -> None:
+    """The page never says genuine from the seal alone: it says what was and was not checked."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    (tmp_path / "doc.pdf").write_bytes(rendered(NAME))
+    run("pdftoppm", "-r", "200", "-png", "-f", "2", "-l", "2", str(tmp_path / "doc.pdf"), str(tmp_path / "b"))
+    (scan,) = tmp_path.glob("b*.png")
+    back = Image.open(scan).convert("L")
+    (seal,) = [c for c in zxingcpp.read_barcodes(back) if c.text.startswith("KF1:")]
+    low, high = seal.position.top_left, seal.position.bottom_right
+    out = io.BytesIO()
+    back.crop((low.x - 30, low.y - 30, high.x + 30, high.y + 30)).save(out, format="PNG")
+    body = _post(client, out.getvalue(), "image/png").json()
+    assert body["status"] == "seal_only" and [r["code"] for r in body["reasons"]] == ["content_unreadable"]
+    assert "content" not in body
+    page = _post(client, out.getvalue(), "image/png", path="/verify")
+    assert 'data-status="seal_only"' in page.text
+    assert "電子公印は有効ですが、内容を読み取れませんでした" in page.text
+    assert "compare the paper with the issuing office" in page.text
+    assert "真正な証明書です" not in page.text
