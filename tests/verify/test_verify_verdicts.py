@@ -180,3 +180,17 @@ def test_verdict_sentences_are_distinct() -> None:
 def test_seal_only_sentence_sends_the_receiver_to_the_office() -> None:
     assert "電子公印は有効" in Status.SEAL_ONLY.ja and "読み取れません" in Status.SEAL_ONLY.ja
     assert "seal is valid" in Status.SEAL_ONLY.en and "issuing office" in Status.SEAL_ONLY.en
+
+
+def test_a_service_without_its_content_key_says_seal_only_not_altered(
+    rendered: Callable[[str], bytes], contents: dict[str, Content], published: PublishedKeys
+) -> None:
+    """A genuine back read by a service that cannot open the copy: nothing compared, nothing changed."""
+    entries = info_entries(rendered("fuhyo"))
+    codes = [entries[SIGNED_KEY], *entries[SEALED_KEY].split(";")]
+    day = contents["fuhyo"].header.issued_on
+    keyless = Trust.of(published)  # the municipality's keys, not the verification service's own
+    result = verify_codes(codes, trust=keyless, register=None, today=day, source="image")
+    assert result.status is Status.SEAL_ONLY and result.reasons == (Reason.CONTENT_UNREADABLE,)
+    pdf = verify_bytes(rendered("fuhyo"), trust=keyless, today=day)
+    assert pdf.status is Status.SEAL_ONLY and pdf.source == "pdf"
