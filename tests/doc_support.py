@@ -114,14 +114,16 @@ def contents(rulebook: Rulebook) -> dict[str, Content]:
 
 @pytest.fixture(scope="session")
 def rendered(
-    doc_keys: SealingKeys, verifier: VerifierKey, contents: dict[str, Content]
+    doc_keys: SealingKeys, verifier: VerifierKey, contents: dict[str, Content], rulebook: Rulebook
 ) -> Callable[[str], bytes]:
     """The sealed PDF of a variant, rendered once per session."""
     cache: dict[str, bytes] = {}
 
     def get(name: str) -> bytes:
         if name not in cache:
-            cache[name] = render_and_seal(contents[name], doc_keys, verifier.public)
+            cache[name] = render_and_seal(
+                contents[name], doc_keys, verifier.public, verification=rulebook.verification
+            )
         return cache[name]
 
     return get

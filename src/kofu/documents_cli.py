@@ -98,7 +98,7 @@ def _make(
     else:
         content = samples.sample(kind, book, serial=serial)
     keys = sealing_keys(settings.home.resolve(), book.code, book.name)
-    return render_and_seal(content, keys, _verifier_public(settings)), content
+    return render_and_seal(content, keys, _verifier_public(settings), verification=book.verification), content
 
 
 def _verifier_public(settings: Settings) -> EllipticCurvePublicKey:

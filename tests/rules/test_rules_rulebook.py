@@ -229,3 +229,36 @@ def test_FEE_1_a_copy_limit_above_the_services_ceiling_is_refused(tmp_path: Path
     )
     with pytest.raises(RulebookError, match="max_copies"):
         load_rulebook(path)
+
+
+def test_the_verification_address_and_period_are_the_rulebooks(ohira: Rulebook, kitayama: Rulebook) -> None:
+    """Where a receiver verifies a certificate, and for how long after issue, is the municipality's choice."""
+    for book in (ohira, kitayama):
+        assert book.verification.url == "https://verify.kofu.example/"
+        assert book.verification.days == 92
+        assert book.verification.until(date(2026, 1, 5)) == date(2026, 4, 7)
+
+
+def test_a_rulebook_sets_its_own_verification(tmp_path: Path) -> None:
+    text = OHIRA_TEXT.replace(
+        'verify_url = "https://verify.kofu.example/"', 'verify_url = "https://kakunin.example.jp/kofu/"'
+    ).replace("verifiable_days = 92", "verifiable_days = 30")
+    assert text != OHIRA_TEXT
+    book = load_rulebook(write(tmp_path, text))
+    assert book.verification.url == "https://kakunin.example.jp/kofu/"
+    assert book.verification.until(date(2026, 1, 5)) == date(2026, 2, 4)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('verify_url = "https://verify.kofu.example/"', 'verify_url = "http://verify.example/"', "https"),
+        ('verify_url = "https://verify.kofu.example/"', 'verify_url = ""', "verification.verify_url"),
+        ("verifiable_days = 92", "verifiable_days = 0", "verification.verifiable_days"),
+        ("verifiable_days = 92", "verifiable_days = 92\nwhere = 1", "unknown key"),
+    ],
+)
+def test_bad_verification_fails_with_clear_errors(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in OHIRA_TEXT
+    with pytest.raises(RulebookError, match=message):
+        load_rulebook(write(tmp_path, OHIRA_TEXT.replace(old, new, 1)))

@@ -141,3 +141,36 @@ def test_sample_for_a_person_of_the_generated_village(runner: CliRunner, tmp_pat
         app, ["documents", "sample", "--kind", "inkan", "--person", "nobody", "--out", str(out)]
     )
     assert unknown.exit_code == 1 and "bad_request" in unknown.output
+
+
+def test_a_back_cropped_to_its_signed_code_is_seal_only_with_exit_3(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The seal alone vouches for no printed item: not genuine (exit 0), not altered (exit 1) either."""
+    import subprocess
+
+    import zxingcpp
+    from PIL import Image
+
+    out = tmp_path / "kazei.pdf"
+    assert runner.invoke(app, ["documents", "sample", "--kind", "kazei", "--out", str(out)]).exit_code == 0
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", "-f", "2", "-l", "2", str(out), str(tmp_path / "scan")], check=True
+    )
+    (scan,) = tmp_path.glob("scan*.png")
+    back = Image.open(scan).convert("L")
+    (signed,) = [c for c in zxingcpp.read_barcodes(back) if c.text.startswith("KF1:")]
+    corners = [signed.position.top_left, signed.position.bottom_right]
+    cropped = back.crop((corners[0].x - 30, corners[0].y - 30, corners[1].x + 30, corners[1].y + 30))
+    cropped.save(tmp_path / "cropped.png")
+    result = runner.invoke(app, ["verify", str(tmp_path / "cropped.png"), "--json"])
+    assert result.exit_code == 3, result.output
+    verdict = json.loads(result.output.strip().splitlines()[-1])
+    assert verdict["status"] == "seal_only" and verdict["reasons"][0]["code"] == "content_unreadable"
+    assert "content" not in verdict and verdict["status_ja"].startswith("電子公印は有効ですが")
+
+
+def test_verify_help_documents_its_exit_codes(runner: CliRunner) -> None:
+    shown = " ".join(runner.invoke(app, ["verify", "--help"]).output.split())
+    for code in ("0 genuine", "1 not genuine", "2 nothing was checked", "3 seal only"):
+        assert code in shown, shown

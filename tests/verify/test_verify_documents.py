@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from doc_support import run, write
-from kofu.documents.claims import VERIFIABLE_DAYS
 from kofu.documents.content import Content
 from kofu.documents.info import SIGNED_KEY
 from kofu.documents.info_read import info_entries
 from kofu.documents.keys import sealing_keys
 from kofu.documents.published import PublishedKeys
 from kofu.rules.reasons import Reason
+from kofu.rules.rulebook import Rulebook
 from kofu.verify.core import verify_bytes, verify_codes
 from kofu.verify.key import VerifierKey
 from kofu.verify.register import Register, entry_for, migrate_verify
@@ -194,11 +194,15 @@ def test_a_jpeg_photo_of_the_back_verifies(
 
 
 def test_past_the_verification_period_is_expired(
-    rendered: Callable[[str], bytes], contents: dict[str, Content], trust: Trust, register: Register
+    rendered: Callable[[str], bytes],
+    contents: dict[str, Content],
+    trust: Trust,
+    register: Register,
+    rulebook: Rulebook,
 ) -> None:
     issued = today(contents["kazei"])
-    late = issued + dt.timedelta(days=VERIFIABLE_DAYS + 1)
-    on_time = issued + dt.timedelta(days=VERIFIABLE_DAYS)
+    late = rulebook.verification.until(issued) + dt.timedelta(days=1)
+    on_time = rulebook.verification.until(issued)
     assert verify_bytes(rendered("kazei"), trust=trust, register=register, today=on_time).genuine
     result = verify_bytes(rendered("kazei"), trust=trust, register=register, today=late)
     assert result.status is Status.EXPIRED and result.reasons == (Reason.DOCUMENT_EXPIRED,)
@@ -252,7 +256,7 @@ def test_garbage_is_unsupported_and_a_blank_image_unreadable() -> None:
     assert verify_bytes(b"hello world", trust=empty).reasons == (Reason.UNSUPPORTED,)
     buf = io.BytesIO()
     Image.new("L", (200, 200), 255).save(buf, format="PNG")
-    assert verify_bytes(buf.getvalue(), trust=empty).reasons == (Reason.UNREADABLE,)
+    assert verify_bytes(buf.getvalue(), trust=empty).reasons == (Reason.UNREADABLE, Reason.RESCAN_300_DPI)
     assert verify_bytes(b"\x89PNG\r\n\x1a\nbroken", trust=empty).reasons == (Reason.UNREADABLE,)
 
 

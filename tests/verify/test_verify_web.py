@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from doc_support import run
-from kofu.documents.claims import VERIFIABLE_DAYS
 from kofu.documents.content import Content
 from kofu.documents.keys import sealing_keys
 from kofu.documents.published import PublishedKeys, published_dir, write_keyset
+from kofu.rules.rulebook import Rulebook
 from kofu.verify.key import VerifierKey, verifier_key
 from kofu.verify.register import Register, entry_for, migrate_verify
 from kofu.verify.trust import Trust
@@ -131,11 +131,15 @@ def test_verify_web_document_missing_from_register_is_unknown(
 
 
 def test_verify_web_expired_and_revoked(
-    trust: Trust, register_url: str, rendered: Callable[[str], bytes], contents: dict[str, Content]
+    trust: Trust,
+    register_url: str,
+    rendered: Callable[[str], bytes],
+    contents: dict[str, Content],
+    rulebook: Rulebook,
 ) -> None:
     """Past the verification period: expired; revoked in the register: revoked; both with sentences."""
     issued = contents[NAME].header.issued_on
-    late = _client(trust, register_url, issued + dt.timedelta(days=VERIFIABLE_DAYS + 1))
+    late = _client(trust, register_url, rulebook.verification.until(issued) + dt.timedelta(days=1))
     body = _post(late, rendered(NAME)).json()
     assert (body["status"], body["reasons"][0]["code"]) == ("expired", "document_expired")
     assert "content" not in body
@@ -261,3 +265,30 @@ def test_verify_web_learns_keys_of_a_municipality_that_joined_later(
     write_keyset(published_dir(home) / f"{rulebook.code}.json", [keys.published])
     body = _post(client, pdf).json()
     assert body["status"] == "genuine", body["reasons"]
+
+
+def test_verify_web_a_back_cropped_to_its_seal_is_seal_only_in_both_languages(
+    client: TestClient, rendered: Callable[[str], bytes], tmp_path: Path
+) -> None:
+    """The page never says genuine from the seal alone: it says what was and was not checked."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    (tmp_path / "doc.pdf").write_bytes(rendered(NAME))
+    run("pdftoppm", "-r", "200", "-png", "-f", "2", "-l", "2", str(tmp_path / "doc.pdf"), str(tmp_path / "b"))
+    (scan,) = tmp_path.glob("b*.png")
+    back = Image.open(scan).convert("L")
+    (seal,) = [c for c in zxingcpp.read_barcodes(back) if c.text.startswith("KF1:")]
+    low, high = seal.position.top_left, seal.position.bottom_right
+    out = io.BytesIO()
+    back.crop((low.x - 30, low.y - 30, high.x + 30, high.y + 30)).save(out, format="PNG")
+    body = _post(client, out.getvalue(), "image/png").json()
+    assert body["status"] == "seal_only" and [r["code"] for r in body["reasons"]] == ["content_unreadable"]
+    assert "content" not in body
+    page = _post(client, out.getvalue(), "image/png", path="/verify")
+    assert 'data-status="seal_only"' in page.text
+    assert "電子公印は有効ですが、内容を読み取れませんでした" in page.text
+    assert "compare the paper with the issuing office" in page.text
+    assert "真正な証明書です" not in page.text

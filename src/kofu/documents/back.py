@@ -17,6 +17,7 @@ from kofu.documents.content import DocumentHeader
 from kofu.documents.names import wareki
 from kofu.documents.page import CONTENT_W, MARGIN_X, PAGE_H, PAGE_W, draw_security, page_marks
 from kofu.documents.qr import QUIET_ZONE, QrSymbol, draw_qr
+from kofu.rules.verification import Verification
 
 MODULE = 0.5 * mm  # about 4 pixels per module in a 200 dpi scan
 GAP = 6 * mm
@@ -60,6 +61,7 @@ def draw_back(
     n: int,
     total: int,
     placed: Sequence[tuple[QrSymbol, float, float, float]],
+    verification: Verification,
 ) -> None:
     """Draw one back page."""
     draw_security(canvas, header)
@@ -76,6 +78,10 @@ def draw_back(
         f"交付日 {wareki(header.issued_on)}　証明書番号 {header.unique_number}"
     )
     fonts.draw(canvas, MARGIN_X, y - 6, facts, fonts.GOTHIC, 8)
+    where = (
+        f"検証サービス {verification.url}　（{wareki(verification.until(header.issued_on))}まで確認できます）"
+    )
+    fonts.draw(canvas, MARGIN_X, y - 18, where, fonts.GOTHIC, 8)
     total_parts = len(placed) - 1
     for i, (symbol, x, qy, side) in enumerate(placed):
         draw_qr(canvas, symbol, x, qy, side)

@@ -16,7 +16,6 @@ from kofu.documents.base45 import b45decode, b45encode
 from kofu.rules.calendar import JST
 from kofu.rules.kinds import Kind
 
-VERIFIABLE_DAYS = 92  # receivers accept certificates issued within about three months
 SIGNED_PREFIX = "KF1:"  # the signed code
 SEALED_PREFIX = "KFC1:"  # one part of the encrypted copy: KFC1:<i>:<n>:<base45>
 MAX_CODE_CHARS = 4296  # the most alphanumeric characters a QR code (version 40) holds
@@ -27,6 +26,10 @@ _ISS, _EXP, _IAT = 1, 4, 6
 
 class ClaimsError(ValueError):
     """A payload that is not kofu's signed claims."""
+
+
+class IncompleteCopyError(ClaimsError):
+    """Parts of the encrypted copy are missing (covered, stained or cropped): unread, not changed."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,6 @@ def _epoch(d: dt.date) -> int:
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=JST).timestamp())
 
 
-def verifiable_until(issued_on: dt.date) -> dt.date:
-    """The last day the verification service confirms a document issued on `issued_on`."""
-    return issued_on + dt.timedelta(days=VERIFIABLE_DAYS)
-
-
 def signed_text(cose: bytes) -> str:
     """The signed code's text (QR alphanumeric mode)."""
     return SIGNED_PREFIX + b45encode(cose)
@@ -139,8 +137,10 @@ def join_sealed(texts: list[str]) -> bytes:
             raise ClaimsError("parts of different encrypted copies")
         total = n
         parts[i] = data
-    if not total or sorted(parts) != list(range(1, total + 1)):
-        raise ClaimsError("the encrypted copy is incomplete")
+    if not total or not set(parts) <= set(range(1, total + 1)):
+        raise ClaimsError("parts numbered outside their copy")
+    if len(parts) != total:
+        raise IncompleteCopyError("the encrypted copy is incomplete")
     joined = b"".join(parts[i] for i in range(1, total + 1))
     if len(joined) > MAX_SEALED_BYTES:
         raise ClaimsError("more of an encrypted copy than a back can carry")

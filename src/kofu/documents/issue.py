@@ -26,7 +26,7 @@ from kofu.documents import (
     pattern,
 )
 from kofu.documents.back import draw_back, plan
-from kofu.documents.claims import SignedClaims, sealed_texts, signed_text, verifiable_until
+from kofu.documents.claims import SignedClaims, sealed_texts, signed_text
 from kofu.documents.content import (
     Content,
     FuhyoContent,
@@ -51,6 +51,7 @@ from kofu.documents.page import (
 from kofu.documents.qr import make_qr
 from kofu.documents.seal import seal_pdf
 from kofu.documents.sealed import seal
+from kofu.rules.verification import Verification
 
 FLATE_LEVEL = 1  # zlib level 1: a third of level 6's time on QR and glyph streams, ~10% larger files
 
@@ -77,10 +78,17 @@ def _layout(content: Content) -> tuple[str, list[Row]]:
     return title(content), rows(content)
 
 
-def render_and_seal(content: Content, keys: SealingKeys, verifier: ec.EllipticCurvePublicKey) -> bytes:
+def render_and_seal(
+    content: Content,
+    keys: SealingKeys,
+    verifier: ec.EllipticCurvePublicKey,
+    *,
+    verification: Verification = Verification(),
+) -> bytes:
     """The sealed PDF of `content`: duplex sheets (front, back, front, back...) certified by `keys`.
 
-    The copy of the content on the backs is encrypted to `verifier`, the verification service's key.
+    The copy of the content on the backs is encrypted to `verifier`, the verification service's key;
+    `verification` (the municipality's rulebook) says where the back sends its receiver, and until when.
     """
     fonts.register_fonts()
     rl_config.useA85 = 0  # binary Flate streams: smaller and faster than ASCII85
@@ -94,7 +102,7 @@ def render_and_seal(content: Content, keys: SealingKeys, verifier: ec.EllipticCu
         unique_number=header.unique_number,
         kind=header.kind,
         issued_on=header.issued_on,
-        verifiable_until=verifiable_until(header.issued_on),
+        verifiable_until=verification.until(header.issued_on),
         content_digest=codec.hash_bytes(encoded),
         order_id=header.order_id,
         requester_cert_digest=header.requester_cert_digest,
@@ -127,7 +135,7 @@ def render_and_seal(content: Content, keys: SealingKeys, verifier: ec.EllipticCu
         if header.demo:
             draw_demo(canvas)
         canvas.showPage()
-        draw_back(canvas, header, n, total, placed)
+        draw_back(canvas, header, n, total, placed, verification)
         if header.demo:
             draw_demo(canvas, back=True)
         canvas.showPage()

@@ -365,7 +365,9 @@ class MunicipalService:
         from kofu.documents.issue import render_and_seal
 
         with self._render_slots:
-            pdf = render_and_seal(content, self.keys, self.verifier_public)
+            pdf = render_and_seal(
+                content, self.keys, self.verifier_public, verification=self.rulebook.verification
+            )
         headers = RenderedHeaders(
             order_id=request.order_id,
             requester_cert_digest=request.requester_cert_digest,

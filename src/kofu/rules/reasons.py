@@ -380,6 +380,16 @@ class Reason(StrEnum):
         "この操作は端末の画面からのみ行えます。",
         "This is accepted only from the kiosk's own screen.",
     )
+    CONTENT_UNREADABLE = (
+        "content_unreadable",
+        "署名は確認できましたが、暗号化された内容のコードを読み取れなかったため、表面の記載内容とは照合していません。",
+        "The signed code checks out, but the encrypted content could not be read: nothing was compared.",
+    )
+    RESCAN_300_DPI = (
+        "rescan_300_dpi",
+        "裏面のコードを読み取れませんでした。裏面全体を300dpi以上でスキャンするか、明るい場所で鮮明に撮影してください。",
+        "The codes on the back could not be read: scan the whole back at 300 dpi or more.",
+    )
 
 
 def reasons_markdown() -> str:

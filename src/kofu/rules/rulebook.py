@@ -15,6 +15,8 @@ Schema (version 1; see rulebooks/ohira.toml for a complete example):
                   sentence; kazei also fiscal_years (5) and new_year_available = "MM-DD"
   [registration]  window = ID, never an office_days_only one (REG-1 is not limited by HRS-2)
   [[maintenance]] start, end (TOML date-times; no offset = Japan time), note_ja, note_en (HRS-5)
+  [verification]  verify_url (https, printed on each back), verifiable_days (how long after issue a
+                  certificate can be verified; signed in its code)
   [keys]          document_signing_key, document_signing_cert (paths relative to the file;
                   required when demo = false)
 Unknown keys are errors, so a typo never silently falls back to a default.
@@ -37,6 +39,7 @@ from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.ids import MUNICIPALITY_CODE
 from kofu.rules.kinds import Kind
 from kofu.rules.lgcode import check_digit, is_valid_code, prefecture_number
+from kofu.rules.verification import DEFAULT_VERIFIABLE_DAYS, DEMO_VERIFY_URL, Verification
 
 DEFAULT_RULEBOOK = "ohira"
 BUNDLED_RULEBOOKS: tuple[str, ...] = ("ohira", "kitayama")
@@ -127,6 +130,7 @@ class Rulebook:
     fiscal_years_offered: int = 5
     new_fiscal_year_available: tuple[int, int] = NEW_FISCAL_YEAR_AVAILABLE
     keys: SigningKeys | None = None
+    verification: Verification = field(default_factory=Verification)
     source: str = field(default="", compare=False)
 
     def __hash__(self) -> int:  # the mappings are read-only views; hash the identity fields
@@ -217,6 +221,7 @@ def parse_rulebook(data: Mapping[str, Any], *, source: Path | None = None) -> Ru
             "registration",
             "maintenance",
             "keys",
+            "verification",
         },
     )
     town = reader.table(data, "municipality")
@@ -270,6 +275,7 @@ def parse_rulebook(data: Mapping[str, Any], *, source: Path | None = None) -> Ru
         for i, item in enumerate(reader.array(data, "maintenance"))
     )
     keys = _parse_keys(reader, data.get("keys"), source)
+    verification = _parse_verification(reader, data.get("verification", {}))
     if not demo:
         _check_production(reader, code, keys, source)
 
@@ -294,6 +300,7 @@ def parse_rulebook(data: Mapping[str, Any], *, source: Path | None = None) -> Ru
         fiscal_years_offered=fiscal_years,
         new_fiscal_year_available=new_year,
         keys=keys,
+        verification=verification,
         source=where,
     )
 
@@ -376,6 +383,17 @@ def _parse_maintenance(reader: _Reader, item: Any, at: str, code: str) -> Mainte
         note_en=reader.text(item, f"{at}.note_en", ""),
         municipality_code=code,
     )
+
+
+def _parse_verification(reader: _Reader, table: Any) -> Verification:
+    if not isinstance(table, dict):
+        reader.fail("verification", "must be a table")
+    reader.no_unknown(table, "verification", {"verify_url", "verifiable_days"})
+    url = reader.text(table, "verification.verify_url", DEMO_VERIFY_URL)
+    if not url.startswith("https://") or len(url) <= len("https://") or any(c.isspace() for c in url):
+        reader.fail("verification.verify_url", f"{url!r} must be an https address without spaces")
+    days = reader.integer(table, "verification.verifiable_days", minimum=1, default=DEFAULT_VERIFIABLE_DAYS)
+    return Verification(url=url, days=days)
 
 
 def _parse_keys(reader: _Reader, table: Any, source: Path | None) -> SigningKeys | None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from kofu.verify.verdict import Status
 
 
 def verify(
@@ -14,7 +17,13 @@ def verify(
     file: Annotated[Path, typer.Argument(help="A certificate PDF, or a photo or scan of its back.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object for machines.")] = False,
 ) -> None:
-    """Check a certificate and print a verdict (exit code 0 only for a genuine document)."""
+    """Check a certificate and print a verdict.
+
+    Exit codes: 0 genuine (the content was decrypted and matches the seal); 1 not genuine (altered,
+    revoked, expired, or unknown / unreadable); 2 nothing was checked (no such file, or the trusted key
+    set is refused); 3 seal only (the seal is valid but the encrypted content could not be read: compare
+    the paper with the issuing office).
+    """
     import logging
 
     from kofu.documents.published import KeySetError
@@ -29,12 +38,12 @@ def verify(
     settings: Settings = ctx.obj if isinstance(ctx.obj, Settings) else load_settings()
     if not file.is_file():
         typer.echo(f"unreadable: no such file {file}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_NOT_CHECKED)
     try:
         trust = Trust.from_home(settings.home.resolve(), keyset_location(settings))
     except KeySetError as exc:
         typer.echo(f"key set refused: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_NOT_CHECKED) from None
     migrate_verify(settings.db_url)
     register = Register(settings.db_url)
     try:
@@ -46,7 +55,19 @@ def verify(
         typer.echo(json.dumps(summary, ensure_ascii=False))
     else:
         _show(summary)
-    raise typer.Exit(0 if result.genuine else 1)
+    raise typer.Exit(exit_code(result.status))
+
+
+EXIT_GENUINE, EXIT_NOT_GENUINE, EXIT_NOT_CHECKED, EXIT_SEAL_ONLY = 0, 1, 2, 3
+
+
+def exit_code(status: Status) -> int:
+    """The process's exit code for a verdict (see `verify`'s help)."""
+    from kofu.verify.verdict import Status
+
+    if status is Status.GENUINE:
+        return EXIT_GENUINE
+    return EXIT_SEAL_ONLY if status is Status.SEAL_ONLY else EXIT_NOT_GENUINE
 
 
 def _show(summary: dict[str, Any]) -> None:
@@ -59,8 +80,8 @@ def _show(summary: dict[str, Any]) -> None:
 
     status = Status(summary["status"])
     console = Console()
-    colour = "green" if status is Status.GENUINE else "red"
-    lines = [f"[bold {colour}]{status.value.upper()}[/] — {status.ja}"]
+    colour = {Status.GENUINE: "green", Status.SEAL_ONLY: "yellow"}.get(status, "red")
+    lines = [f"[bold {colour}]{status.value.upper()}[/] — {status.ja} / {status.en}"]
     lines += [f"{r['code']}: {r['ja']} / {r['en']}" for r in summary["reasons"]]
     console.print(Panel("\n".join(lines), title="kofu verify"))
     if "document" in summary:

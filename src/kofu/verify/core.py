@@ -1,7 +1,9 @@
 """`verify_bytes`: the verdict on a certificate PDF, or on a photo or scan of its back.
 
 Order of checks: readable → signed by a known key → signature matches → in the register → not revoked
-→ not past its verification period → the encrypted copy opens and matches the signed digest.
+→ not past its verification period → the encrypted copy opens and matches the signed digest. Genuine
+only after that last step: a valid seal whose encrypted copy was not read (covered, stained, cropped)
+is seal-only, since the seal alone vouches for the number, kind and date, not for any printed item.
 `read_file` is the part that parses the file itself; `verify_untrusted` runs it in the box
 (`kofu.verify.sandbox`), `verify_bytes` in this process.
 """
@@ -22,6 +24,7 @@ from kofu.documents.claims import (
     SEALED_PREFIX,
     SIGNED_PREFIX,
     ClaimsError,
+    IncompleteCopyError,
     SignedClaims,
     join_sealed,
     parse_signed,
@@ -96,7 +99,9 @@ def judge(
     day = today or dt.datetime.now(JST).date()
     if reading.failure is not None:
         altered = (
-            reading.source == "pdf" and not reading.unknown_key and reading.failure is not Reason.UNSUPPORTED
+            reading.source == "pdf"
+            and not reading.unknown_key
+            and reading.failure not in (Reason.UNSUPPORTED, Reason.UNREADABLE)
         )
         return verdict(Status.ALTERED if altered else Status.UNKNOWN, reading.failure, source=reading.source)
     result = verify_codes(reading.codes, trust=trust, register=register, today=day, source=reading.source)
@@ -108,9 +113,18 @@ def judge(
         reading.requester,
     ):
         return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source="pdf", claims=claims)
-    if result.genuine and result.content is None:  # a PDF always carries its encrypted copy
+    if result.status is Status.SEAL_ONLY and not _whole_copy(reading.codes):  # a PDF always carries it
         return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source="pdf", claims=claims)
     return result
+
+
+def _whole_copy(texts: Sequence[str]) -> bool:
+    """Whether every part of the encrypted copy is among `texts`."""
+    try:
+        join_sealed([t for t in texts if t.startswith(SEALED_PREFIX)])
+    except ClaimsError:
+        return False
+    return True
 
 
 def verify_codes(
@@ -126,9 +140,9 @@ def verify_codes(
         return verdict(Status.UNKNOWN, Reason.UNREADABLE, source=source)  # more than a back can carry
     signed = [t for t in texts if t.startswith(SIGNED_PREFIX)]
     sealed = [t for t in texts if t.startswith(SEALED_PREFIX)]
-    if not signed:
-        reason = Reason.UNSUPPORTED if texts else Reason.UNREADABLE
-        return verdict(Status.UNKNOWN, reason, source=source)
+    if not signed:  # from an image: none or only some of the codes were read
+        hint = (Reason.RESCAN_300_DPI,) if source == "image" else ()
+        return verdict(Status.UNKNOWN, Reason.UNREADABLE, *hint, source=source)
     try:
         message = parse_sign1(parse_signed(signed[0]))
     except (ClaimsError, CoseError):
@@ -158,15 +172,22 @@ def verify_codes(
             return verdict(Status.REVOKED, Reason.DOCUMENT_REVOKED, source=source, claims=claims)
     if today > claims.verifiable_until:
         return verdict(Status.EXPIRED, Reason.DOCUMENT_EXPIRED, source=source, claims=claims)
+    seal_only = verdict(Status.SEAL_ONLY, Reason.CONTENT_UNREADABLE, source=source, claims=claims)
     if not sealed:
-        return Verdict(Status.GENUINE, (), source, claims, None)
-
-    key = trust.verifier_key(code)
+        return seal_only
     try:
-        if key is None:
-            raise SealedError("no verifier key")
-        plaintext = open_sealed(join_sealed(sealed), key, claims.unique_number.encode())
-    except (ClaimsError, SealedError):
+        joined = join_sealed(sealed)
+    except IncompleteCopyError:
+        return seal_only
+    except ClaimsError:
+        return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source=source, claims=claims)
+    key = trust.verifier_key(code)
+    if key is None:  # this service cannot open the copy: a configuration fault, not a changed paper
+        log.warning("no verifier key to open the encrypted copy", municipality=code)
+        return seal_only
+    try:
+        plaintext = open_sealed(joined, key, claims.unique_number.encode())
+    except SealedError:
         return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source=source, claims=claims)
     if codec.hash_bytes(plaintext) != claims.content_digest:
         return verdict(Status.ALTERED, Reason.CONTENT_ALTERED, source=source, claims=claims)

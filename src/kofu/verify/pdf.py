@@ -1,7 +1,9 @@
 """Checking a sealed PDF: the PAdES certification signature and the codes it carries.
 
 A PDF whose signature does not validate, does not cover the whole file, or cannot even be parsed after
-a change is *altered*: a genuine kofu PDF always parses and always validates.
+a change is *altered*: a genuine kofu PDF always parses and always validates. A file with nothing of a
+kofu seal in it (no signature dictionary, none of kofu's entries) is *unreadable*: there is nothing to
+call altered.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kofu.documents.info import ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY
+from kofu.documents.info import NUMBER_KEY, ORDER_KEY, REQUESTER_KEY, SEALED_KEY, SIGNED_KEY
 from kofu.documents.info_read import info_entries
 from kofu.rules.reasons import Reason
 
@@ -20,6 +22,18 @@ from kofu.rules.reasons import Reason
 def looks_like_pdf(data: bytes) -> bool:
     """A PDF, or what is left of one after a change (a header or a signature dictionary)."""
     return b"%PDF-" in data[:1024] or b"/ByteRange" in data
+
+
+# What a kofu seal leaves in a file: one changed byte cannot erase all of them.
+SEAL_TRACES = (
+    b"/ByteRange",
+    *(f"/{key}".encode() for key in (SIGNED_KEY, SEALED_KEY, ORDER_KEY, NUMBER_KEY)),
+)
+
+
+def carries_seal_traces(data: bytes) -> bool:
+    """Whether anything of a kofu seal is in the file: a signature's byte range or kofu's own entries."""
+    return any(trace in data for trace in SEAL_TRACES)
 
 
 @dataclass(frozen=True)
@@ -88,13 +102,15 @@ def check_pdf(data: bytes, ca_certs: Sequence[bytes]) -> PdfCheck:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
+        if not signatures and not carries_seal_traces(data):
+            return PdfCheck(Reason.UNREADABLE)
         if len(signatures) != 1:
             return PdfCheck(Reason.SIGNATURE_MISMATCH)
         roots = [asn1_x509.Certificate.load(der) for der in ca_certs]
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         status = call_outside_loop(validate_pdf_signature, signatures[0], context)
-    except Exception:  # a change that breaks the file's structure
-        return PdfCheck(Reason.CONTENT_ALTERED)
+    except Exception:  # a change that breaks the file's structure, or no PDF at all behind the header
+        return PdfCheck(Reason.CONTENT_ALTERED if carries_seal_traces(data) else Reason.UNREADABLE)
     if not (status.intact and status.valid):
         return PdfCheck(Reason.SIGNATURE_MISMATCH)
     byte_range = [int(n) for n in signatures[0].sig_object["/ByteRange"]]

@@ -1,4 +1,4 @@
-"""A verification verdict: genuine, altered, unknown, expired or revoked, with reason codes."""
+"""A verification verdict: genuine, seal only, altered, unknown, expired or revoked, with reason codes."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from kofu.rules.reasons import Reason
 
 
 class Status(StrEnum):
-    """The verdict a receiver reads first."""
+    """The verdict a receiver reads first, with its Japanese and English sentence."""
 
     GENUINE = "genuine"
+    SEAL_ONLY = "seal_only"  # the seal is valid, the encrypted copy was not read: nothing compared
     ALTERED = "altered"
     UNKNOWN = "unknown"
     EXPIRED = "expired"
@@ -22,13 +23,25 @@ class Status(StrEnum):
 
     @property
     def ja(self) -> str:
-        return {
-            "genuine": "真正な証明書です",
-            "altered": "改ざんされています",
-            "unknown": "確認できません",
-            "expired": "確認期間を過ぎています",
-            "revoked": "無効とされた証明書です",
-        }[self.value]
+        return _SENTENCES[self][0]
+
+    @property
+    def en(self) -> str:
+        return _SENTENCES[self][1]
+
+
+_SENTENCES: dict[Status, tuple[str, str]] = {
+    Status.GENUINE: ("真正な証明書です", "Genuine certificate"),
+    Status.SEAL_ONLY: (
+        "電子公印は有効ですが、内容を読み取れませんでした。記載内容が正しいかどうかは、"
+        "交付した市区町村の窓口にお問い合わせください",
+        "The seal is valid; the content could not be read: compare the paper with the issuing office",
+    ),
+    Status.ALTERED: ("改ざんされています", "Altered"),
+    Status.UNKNOWN: ("確認できません", "Cannot be confirmed"),
+    Status.EXPIRED: ("確認期間を過ぎています", "Past its verification period"),
+    Status.REVOKED: ("無効とされた証明書です", "Revoked certificate"),
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,8 @@ class Verdict:
 
         out: dict[str, Any] = {
             "status": self.status.value,
+            "status_ja": self.status.ja,
+            "status_en": self.status.en,
             "reasons": [{"code": r.value, "ja": r.ja, "en": r.en} for r in self.reasons],
             "source": self.source,
         }

@@ -39,14 +39,6 @@ MULTIPART_SLACK = 64 * 1024  # room for the form's boundaries and headers around
 ACCEPTED = {"application/pdf", "image/png", "image/jpeg", "image/jpg"}
 log = get_logger("kofu.verify.web")
 
-STATUS_EN = {
-    Status.GENUINE: "Genuine certificate",
-    Status.ALTERED: "Altered",
-    Status.UNKNOWN: "Cannot be confirmed",
-    Status.EXPIRED: "Past its verification period",
-    Status.REVOKED: "Revoked certificate",
-}
-
 
 @dataclass(frozen=True)
 class Refusal:
@@ -280,7 +272,4 @@ class _Checker:
 
 def _summary(result: Verdict) -> dict[str, Any]:
     """The verdict as JSON, with the status's sentences in both languages."""
-    out = result.to_json()
-    out["status_ja"] = result.status.ja
-    out["status_en"] = STATUS_EN[result.status]
-    return out
+    return result.to_json()
