@@ -43,8 +43,10 @@ class WatchedSpoolPrinter(SpoolPrinter):
         self.printing = threading.Event()
         self.hold: threading.Event | None = None
 
-    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
-        result = super().print_document(pdf, headers, binding)
+    def print_document(
+        self, pdf: bytes, headers: Mapping[str, str], binding: Binding, copies: int = 1
+    ) -> PrintResult:
+        result = super().print_document(pdf, headers, binding, copies=copies)
         if isinstance(result, Printed):
             path = self._path(binding.order_id)
             printed = self.read(binding.order_id)
