@@ -32,6 +32,7 @@ class Spooled:
     order_id: str
     path: Path
     pdf: bytes
+    copies: int = 1  # the copies the printer was told to print
 
 
 class WatchedSpoolPrinter(SpoolPrinter):
@@ -51,7 +52,7 @@ class WatchedSpoolPrinter(SpoolPrinter):
             path = self._path(binding.order_id)
             printed = self.read(binding.order_id)
             assert printed is not None, "the spool file reads back with the print's key"
-            self.spooled.append(Spooled(binding.order_id, path, printed))
+            self.spooled.append(Spooled(binding.order_id, path, printed, result.copies))
         self.printing.set()
         if self.hold is not None:
             self.hold.wait(timeout=20)
