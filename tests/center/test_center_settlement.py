@@ -54,9 +54,9 @@ def test_fee1_settlement_per_municipality_and_chain(center: Factory, tmp_path: P
     assert settlement.settle(center, "2026-05").orders == 0
     csv_path, png_path = settlement.write_settlement(statement, tmp_path / "out")
     rows = list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8"))))
-    assert rows[0] == ["section", "group", "kind", "orders", "copies", "yen"]
-    assert ["total", "2026-04", "", "4", "5", "1250"] in rows
-    assert ["day", "2026-04-01", "", "4", "", "1250"] in rows
+    assert rows[0] == ["section", "group", "kind", "orders", "documents", "copies", "yen"]
+    assert ["total", "2026-04", "", "4", "4", "5", "1250"] in rows
+    assert ["day", "2026-04-01", "", "4", "", "", "1250"] in rows
     with Image.open(png_path) as image:
         assert image.format == "PNG" and image.size[0] > 100
 
@@ -83,6 +83,45 @@ def test_fee1_settlement_finds_every_discrepancy(center: Factory) -> None:
     }
     assert "discrepancy" in settlement.statement_csv(statement)
     assert isinstance(statement.discrepancies[0].order_id, uuid.UUID)
+
+
+def test_fee1_three_copies_of_one_juminhyo_are_one_document_three_copies_600_yen(
+    center: Factory, tmp_path: Path
+) -> None:
+    """FEE-1: one 3-copy 住民票 order is one document (one number) of three copies charged 600円, and the
+    statement, its CSV and the chain lines say so alike."""
+    Kiosk(center).issue(Kind.JUMINHYO, 3)
+    statement = settlement.settle(center, "2026-04")
+    assert statement.reconciled, statement.discrepancies
+    assert (statement.orders, statement.documents, statement.copies, statement.yen) == (1, 1, 3, 600)
+    assert [(x.kind, x.documents, x.copies, x.yen) for x in statement.by_municipality] == [
+        ("juminhyo", 1, 3, 600)
+    ]
+    assert [(x.kind, x.documents, x.copies, x.yen) for x in statement.by_chain] == [("juminhyo", 1, 3, 600)]
+    rows = list(csv.reader(io.StringIO(settlement.statement_csv(statement))))
+    assert ["total", "2026-04", "", "1", "1", "3", "600"] in rows
+
+
+def test_fee1_settlement_finds_copies_charged_other_than_the_order_and_a_charge_without_document(
+    center: Factory,
+) -> None:
+    """FEE-1: a ledger entry billing other copies than its order took, and a charge for an order that
+    never had a document: both reported, so copies billed and documents printed cannot drift apart."""
+    kiosk = Kiosk(center)
+    a, b = kiosk.issue(Kind.JUMINHYO, 3), kiosk.issue()
+    with transaction(center) as s:  # tamper behind the service's back, past the append-only guard
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("ALTER TABLE center_fee_ledger DISABLE TRIGGER USER"))
+        else:
+            s.execute(text("DROP TRIGGER center_fee_ledger_no_update"))
+        s.execute(update(LedgerEntry).where(LedgerEntry.order_id == a.order_id).values(copies=1))
+        s.execute(update(Order).where(Order.order_id == b.order_id).values(document_number=None))
+    statement = settlement.settle(center, "2026-04")
+    assert {(p.order_id, p.problem) for p in statement.discrepancies} == {
+        (a.order_id, "copies_mismatch"),
+        (b.order_id, "charged_without_document"),
+    }
+    assert statement.documents == 1
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from kofu.chaos.checks import content_at_rest, judge_hours
+from kofu.chaos.checks import LedgerRow, OrderRow, content_at_rest, judge_hours, tally_ledger
 from kofu.chaos.faults import postgres_cpu_seconds
 from kofu.chaos.judge import Registry, Request, Resident, judge_pages, squeeze
 from kofu.chaos.kiosk import Result
@@ -106,3 +106,92 @@ def test_chaos_paper_judge_names_every_stranger_printed_and_no_one_else_CRT_1() 
     assert "names of persons not chosen printed: ['P3', 'P4']" in found
     named = registry.named_in(squeeze(page))
     assert named == {"小林里佳": ["P1"], "林里佳": ["P2"], "山田太郎": ["P3", "P4"]}
+
+
+def _printed(order_id: str, copies: int, number: str = "N-1") -> Result:
+    result = Result(1, "edge", "juminhyo", "P", None, None, code="issued")
+    result.printed_order, result.printed_copies, result.number = order_id, copies, number
+    return result
+
+
+def test_chaos_ledger_judge_counts_every_copy_printed_against_the_copies_charged_NRF_1_FEE_1() -> None:
+    """NRF-1, FEE-1: a copy printed beyond the copies charged is a print without its charge, a copy
+    charged but never printed a charge without its print; an order printed and charged alike passes."""
+    orders = {
+        "exact": OrderRow("charged", "N-1", 600),
+        "short": OrderRow("charged", "N-1", 200),
+        "unprinted": OrderRow("charged", "N-1", 600),
+        "voided": OrderRow("voided", "N-1", 400),
+    }
+    entries = [LedgerRow("exact", 3), LedgerRow("short", 1), LedgerRow("unprinted", 3)]
+    results = [_printed("exact", 3), _printed("short", 3), _printed("unprinted", 2), _printed("voided", 2)]
+    verdict = tally_ledger(orders, entries, results)
+    assert verdict.print_without_one_charge == [
+        "short copy 2/3",
+        "short copy 3/3",
+        "voided copy 1/2",
+        "voided copy 2/2",
+    ]
+    assert verdict.charged_without_print == ["unprinted copy 3/3"]
+    assert (verdict.orders, verdict.charges, verdict.voided, verdict.cash_returned_orders) == (4, 3, 1, 1)
+    assert verdict.stuck_orders == [] and verdict.number_not_registered == []
+    honest = tally_ledger({"exact": orders["exact"]}, entries[:1], results[:1])
+    assert honest.print_without_one_charge == [] and honest.charged_without_print == []
+
+
+def test_chaos_ledger_judge_reads_the_copies_from_the_center_tables_FEE_1(tmp_path: Path) -> None:
+    """FEE-1: `judge_ledger` takes each order's state and number and each entry's copies from the
+    center's own tables: a 3-copy order charged once passes with three papers, fails with one."""
+    import uuid
+    from datetime import UTC
+
+    from kofu.center.models import LedgerEntry, Order
+    from kofu.center.schema import migrate_center
+    from kofu.chaos.checks import judge_ledger
+    from kofu.db import session_factory, transaction
+
+    url = f"sqlite:///{tmp_path / 'center.db'}"
+    migrate_center(url)
+    factory = session_factory(make_engine(url))
+    oid, now = uuid.uuid4(), datetime(2026, 4, 1, 3, tzinfo=UTC)
+    with transaction(factory) as s:
+        s.add(
+            Order(
+                order_id=oid,
+                session_id="s",
+                terminal_id="T",
+                municipality_code="044245",
+                kind="juminhyo",
+                copies=3,
+                unit_fee=200,
+                fee=600,
+                cash=1000,
+                state="charged",
+                requester_cert_digest="0" * 64,
+                document_number="N-1",
+                document_digest="0" * 64,
+                created_at=now,
+                updated_at=now,
+                charged_at=now,
+            )
+        )
+        s.flush()
+        s.add(
+            LedgerEntry(
+                order_id=oid,
+                municipality_code="044245",
+                chain="c",
+                store_code="s",
+                terminal_id="T",
+                kind="juminhyo",
+                copies=3,
+                fee=600,
+                charged_at=now,
+            )
+        )
+    try:
+        assert judge_ledger(factory, [_printed(str(oid), 3)]).print_without_one_charge == []
+        short = judge_ledger(factory, [_printed(str(oid), 1)])
+        assert short.charged_without_print == [f"{oid} copy 2/3", f"{oid} copy 3/3"]
+    finally:
+        factory.kw["bind"].dispose()

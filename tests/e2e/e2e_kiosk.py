@@ -32,6 +32,7 @@ class Spooled:
     order_id: str
     path: Path
     pdf: bytes
+    copies: int = 1  # the copies the printer was told to print
 
 
 class WatchedSpoolPrinter(SpoolPrinter):
@@ -43,13 +44,15 @@ class WatchedSpoolPrinter(SpoolPrinter):
         self.printing = threading.Event()
         self.hold: threading.Event | None = None
 
-    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
-        result = super().print_document(pdf, headers, binding)
+    def print_document(
+        self, pdf: bytes, headers: Mapping[str, str], binding: Binding, copies: int = 1
+    ) -> PrintResult:
+        result = super().print_document(pdf, headers, binding, copies=copies)
         if isinstance(result, Printed):
             path = self._path(binding.order_id)
             printed = self.read(binding.order_id)
             assert printed is not None, "the spool file reads back with the print's key"
-            self.spooled.append(Spooled(binding.order_id, path, printed))
+            self.spooled.append(Spooled(binding.order_id, path, printed, result.copies))
         self.printing.set()
         if self.hold is not None:
             self.hold.wait(timeout=20)

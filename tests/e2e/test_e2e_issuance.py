@@ -100,8 +100,9 @@ def test_e2e_page_issues_juminhyo_inkan_kazei_CRT_1_CRT_2_CRT_3_NRF_1_SEC_3_SEC_
     shots: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    """The adult resident's card: a 住民票 of self and one household member, a seal and an income
-    certificate, each paid in cash with change and printed; every screen photographed."""
+    """The adult resident's card: a 住民票 of self and one household member in 3 copies (FEE-1: 600円,
+    three copies printed of the one document), a seal and an income certificate, each paid in cash with
+    change and printed; every screen photographed."""
     card = deployment.card("resident")
     requester = snapshot(deployment.paths.registry("ohira"), card["person"])
     with serve_kiosk(deployment) as kiosk:
@@ -132,10 +133,13 @@ def test_e2e_page_issues_juminhyo_inkan_kazei_CRT_1_CRT_2_CRT_3_NRF_1_SEC_3_SEC_
         kp.expect_screen("details")
         kp.tap("member-1")
         expect(page.get_by_test_id("member-1")).to_have_class(re.compile("selected"))
+        kp.tap("copies-plus")
+        kp.tap("copies-plus")
+        expect(page.get_by_test_id("copies")).to_have_text("3")
         kp.shot("06-details")
         kp.tap("details-next")
         kp.expect_screen("fee")
-        fee = OHIRA_BOOK.fee(Kind.JUMINHYO)
+        fee = OHIRA_BOOK.fee(Kind.JUMINHYO) * 3
         expect(page.get_by_test_id("fee")).to_have_text(f"{fee:,}円")
         kp.shot("07-fee")
         persons = [str(p) for p in _choice(kiosk)["persons"]]  # type: ignore[attr-defined]
@@ -157,6 +161,7 @@ def test_e2e_page_issues_juminhyo_inkan_kazei_CRT_1_CRT_2_CRT_3_NRF_1_SEC_3_SEC_
         expect(page.get_by_test_id("paid-out")).to_contain_text(f"{1000 - fee:,}円")  # the change
         expect(page.get_by_test_id("alarm-card")).to_be_visible()
         expect(page.get_by_test_id("alarm-papers")).to_be_visible()
+        expect(page.locator("#output")).to_have_text("証明書 × 3")  # every copy paid is paper to take
         kp.shot("10-take-card-and-papers")
         kp.wait_for_alarms(2)  # SEC-3: the alarm repeats
 
@@ -165,6 +170,7 @@ def test_e2e_page_issues_juminhyo_inkan_kazei_CRT_1_CRT_2_CRT_3_NRF_1_SEC_3_SEC_
         others = [n for n in household(requester) if n not in chosen]
         assert others, "the household has someone who was not chosen"
         spooled = _printed(kiosk, 0)
+        assert spooled.copies == 3, "the printer prints every copy paid (FEE-1)"
         assert requester.person.address is not None
         _judge(spooled, tmp_path, chosen, others, requester.person.address.address)
 

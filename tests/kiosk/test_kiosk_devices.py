@@ -13,7 +13,14 @@ from kofu.documents import samples
 from kofu.documents.issue import render_and_seal
 from kofu.documents.keys import sealing_keys
 from kofu.kiosk.devices.cash import CashError, SimulatedCashDevice
-from kofu.kiosk.devices.printer import Binding, CupsPrinter, Printed, PrintFailed, SpoolPrinter
+from kofu.kiosk.devices.printer import (
+    Binding,
+    CupsPrinter,
+    FilePrinter,
+    Printed,
+    PrintFailed,
+    SpoolPrinter,
+)
 from kofu.kiosk.store import KioskStore
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
@@ -106,6 +113,33 @@ def test_cups_printer_sends_bound_documents_to_lp_and_refuses_others_INC_8(
     assert isinstance(
         failing.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(order_id)), PrintFailed
     )
+
+
+def test_every_printer_prints_the_copies_it_is_given_FEE_1(
+    tmp_path: Path, bound_pdf: tuple[bytes, str]
+) -> None:
+    """FEE-1: the copies paid reach the device: the spool prints a job of three, lp gets `-n 3`, the
+    headless printer writes three files of the one document (same number, same seal)."""
+    pdf, order_id = bound_pdf
+    headers = {"X-Kofu-Order-Id": order_id, "X-Kofu-Pages": "1"}
+    spool = SpoolPrinter(tmp_path / "spool")
+    assert spool.print_document(pdf, headers, _binding(order_id), copies=3) == Printed(order_id, 1, 3)
+    lp = tmp_path / "lp"
+    lp.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat > /dev/null\n')
+    lp.chmod(0o755)
+    conf = tmp_path / "cupsd.conf"
+    conf.write_text("PreserveJobFiles No\n")
+    cups = CupsPrinter("kiosk-queue", command=(str(lp),), cupsd_conf=conf)
+    assert cups.print_document(pdf, headers, _binding(order_id), copies=3) == Printed(order_id, 1, 3)
+    assert " -n 3 " in f" {(tmp_path / 'args').read_text().strip()} "
+    out = tmp_path / "paper" / "juminhyo.pdf"
+    files = FilePrinter(out)
+    assert files.print_document(pdf, headers, _binding(order_id), copies=3) == Printed(order_id, 1, 3)
+    names = sorted(p.name for p in out.parent.iterdir())
+    assert names == ["juminhyo-2.pdf", "juminhyo-3.pdf", "juminhyo.pdf"]
+    assert all(p.read_bytes() == pdf for p in out.parent.iterdir())
+    files.discard(order_id)  # voided: no copy of it stays
+    assert list(out.parent.iterdir()) == []
 
 
 def test_cash_escrow_keep_and_return_NRF_1(tmp_path: Path) -> None:

@@ -167,3 +167,32 @@ def test_real_center_headless_session_writes_the_bound_pdf(real: RealKiosk, tmp_
     )
     assert not refused.ok and refused.code != "issued" and refused.message_ja
     assert not (tmp_path / "no.pdf").exists()
+
+
+def test_real_center_headless_three_copies_are_three_papers_of_one_document_FEE_1(
+    real: RealKiosk, tmp_path: Path
+) -> None:
+    """FEE-1: `kofu kiosk session --copies 3` charges 600円 and writes three files of the one sealed
+    document (one number); the month's statement bills 3 copies of 1 document."""
+    from fastapi.testclient import TestClient
+
+    from kofu.center import settlement
+    from kofu.kiosk.headless import HeadlessRequest, run_session
+    from kofu.rules.calendar import to_jst
+
+    card = Path(json.loads((real.config.home / "demo-cards.json").read_text())[0]["card"])
+    out = tmp_path / "out.pdf"
+    http = real.service.center.http
+    assert isinstance(http, TestClient)
+    request = HeadlessRequest(card=card, pin="1234", municipality=OHIRA, kind="juminhyo", out=out, copies=3)
+    result = run_session(real.config, request, center_http=http)
+    assert result.ok and result.fee == 600, result
+    papers = sorted(tmp_path.glob("out*.pdf"))
+    assert [p.name for p in papers] == ["out-2.pdf", "out-3.pdf", "out.pdf"]
+    assert result.papers == (out, tmp_path / "out-2.pdf", tmp_path / "out-3.pdf")
+    assert len({p.read_bytes() for p in papers}) == 1  # the same document, number and seal
+    factory = session_factory(make_engine(real.db_url))
+    statement = settlement.settle(factory, to_jst(datetime.now(UTC)).strftime("%Y-%m"))
+    factory.kw["bind"].dispose()
+    assert (statement.documents, statement.copies, statement.yen) == (1, 3, 600), statement
+    assert statement.reconciled

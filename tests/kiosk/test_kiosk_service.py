@@ -9,7 +9,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from kofu.jpki.testbed import DEFAULT_PIN
 from kofu.kiosk.api_models import DetailsRequest, Screen, ScreenView
 from kofu.kiosk.app import create_app
 from kofu.kiosk.devices.cash import CashRecord
+from kofu.kiosk.devices.printer import Binding, Printer, PrintFailed, PrintResult
 
 
 def _to_cash(kiosk: Kiosk, *, pin: str = "1234", card: int = 0, copies: int = 1) -> ScreenView:
@@ -68,7 +69,68 @@ def test_issue_charges_once_after_print_and_deletes_spool_NRF_1_SEC_4(kiosk: Kio
     cash = _cash(kiosk)
     assert (cash.kept, cash.paid_out, cash.held, cash.inserted) == (400, 200, 0, 0)
     assert list(kiosk.config.spool_dir.iterdir()) == []  # spool file deleted on confirmation
-    assert view.papers == 1 and view.paid_out == 200  # the change, told on the take screen
+    assert view.papers == 2 and view.paid_out == 200  # the change, told on the take screen
+
+
+class _CopyPrinter:
+    """The kiosk's own printer, seen from outside: the copies it was asked for, and (when told) paper that
+    runs out after `fails_after` copies; every other call goes to the printer underneath."""
+
+    def __init__(self, inner: Printer, kiosk: Kiosk, fails_after: int | None = None) -> None:
+        self.inner = inner
+        self.kiosk = kiosk
+        self.fails_after = fails_after
+        self.asked: list[int] = []
+        self.confirms_before_print: list[int] = []
+
+    def print_document(
+        self, pdf: bytes, headers: Mapping[str, str], binding: Binding, copies: int = 1
+    ) -> PrintResult:
+        self.asked.append(copies)
+        self.confirms_before_print.append(sum(c[1].endswith("/confirm") for c in self.kiosk.center.calls))
+        if self.fails_after is not None and copies > self.fails_after:
+            return PrintFailed("paper out", copies=self.fails_after)
+        return self.inner.print_document(pdf, headers, binding, copies=copies)
+
+    def confirm(self, order_id: str) -> None:
+        self.inner.confirm(order_id)
+
+    def discard(self, order_id: str) -> None:
+        self.inner.discard(order_id)
+
+
+def test_three_copies_paid_are_three_copies_printed_then_one_confirm_FEE_1_NRF_1(kiosk: Kiosk) -> None:
+    """FEE-1, NRF-1: 通数 3 charges 600円 and the printer prints the one document three times (one
+    number, one order); the center is told only after the third copy, and three papers wait in the tray."""
+    printer = _CopyPrinter(kiosk.service.printer, kiosk)
+    kiosk.service.printer = printer
+    view = _to_cash(kiosk, copies=3)
+    assert view.order is not None and view.order.fee == 600
+    kiosk.service.insert_cash(1000)
+    view = kiosk.service.pay_and_print()
+    assert view.message is not None and view.message.code == "issued", view.message
+    assert printer.asked == [3] and printer.confirms_before_print == [0]
+    order = next(iter(kiosk.center.orders.values()))
+    assert order["state"] == "charged" and order["charged"] == 600
+    assert sum(c[1].endswith("/confirm") for c in kiosk.center.calls) == 1
+    assert view.papers == 3  # SEC-3: every copy is paper the person must take
+
+
+def test_printer_failing_midway_through_the_copies_voids_the_order_no_charge_NRF_1(kiosk: Kiosk) -> None:
+    """NRF-1: paper out after the first of three copies: no confirmation, the order voided (print
+    failed), every yen returned; the one sheet that came out is still paper to take (SEC-3)."""
+    printer = _CopyPrinter(kiosk.service.printer, kiosk, fails_after=1)
+    kiosk.service.printer = printer
+    _to_cash(kiosk, copies=3)
+    kiosk.service.insert_cash(1000)
+    view = kiosk.service.pay_and_print()
+    assert printer.asked == [3]
+    assert view.message is not None and view.message.code == "print_failed"
+    order = next(iter(kiosk.center.orders.values()))
+    assert order["state"] == "voided" and order["void_reason"] == "print_failed"
+    assert not any(c[1].endswith("/confirm") for c in kiosk.center.calls)
+    assert (_cash(kiosk).kept, _cash(kiosk).paid_out) == (0, 1000) and view.paid_out == 1000
+    assert view.papers == 1 and list(kiosk.config.spool_dir.iterdir()) == []
 
 
 def test_pin_goes_to_the_card_only_ELG_1_PIN_1(kiosk: Kiosk) -> None:

@@ -74,14 +74,15 @@ def settle(
     folder = out or _settings(ctx).home / "artifacts" / "settlement"
     csv_path, png_path = settlement.write_settlement(statement, folder)
     typer.echo(
-        f"settlement {month}: {statement.orders} orders, {statement.copies} copies, {statement.yen:,} yen"
+        f"settlement {month}: {statement.orders} orders, {statement.documents} documents, "
+        f"{statement.copies} copies printed and charged, {statement.yen:,} yen"
     )
     for title, lines in (("municipality", statement.by_municipality), ("chain", statement.by_chain)):
         for line in lines:
-            counts = f"{line.orders:>6} {line.copies:>6} {line.yen:>10,}"
+            counts = f"{line.orders:>6} {line.documents:>6} {line.copies:>6} {line.yen:>10,}"
             typer.echo(f"  {title:<12} {line.group:<14} {line.kind:<9} {counts}")
     for v in statement.voided_after_delivery:
-        counts = f"{v.documents:>6} {v.copies:>6} {0:>10,}"
+        counts = f"{v.documents:>6} {v.documents:>6} {v.copies:>6} {0:>10,}"
         typer.echo(f"  {'voided':<12} {v.municipality_code:<14} {v.kind:<9} {counts}  (delivered, revoked)")
     typer.echo(f"CSV: {csv_path}\nchart: {png_path}")
     if not statement.reconciled:

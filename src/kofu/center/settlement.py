@@ -1,7 +1,9 @@
 """FEE-1: the monthly settlement statement, per municipality and per store chain, from the fee ledger.
 
-It reconciles every charged order with exactly one ledger entry of the same fee, and lists every
-mismatch; documents delivered for orders then voided (no fee, the document revoked) are counted apart.
+It reconciles every charged order with exactly one ledger entry of the same fee and copies, and lists
+every mismatch; one order is one document (one number, printed `copies` times), so a charged order
+without a document is a mismatch too; documents delivered for orders then voided (no fee, the document
+revoked) are counted apart.
 Months and days are Japan time. Output as data, CSV, and a PNG chart of daily totals.
 """
 
@@ -28,11 +30,12 @@ _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 @dataclass(frozen=True)
 class Line:
-    """Charged orders of one kind for one municipality or chain."""
+    """Charged orders of one kind for one municipality or chain: their documents and the copies printed."""
 
     group: str
     kind: str
     orders: int
+    documents: int
     copies: int
     yen: int
 
@@ -61,7 +64,8 @@ class Discrepancy:
     """A charged order and the ledger disagreeing (should never happen; the statement says so if it does)."""
 
     order_id: uuid.UUID
-    problem: str  # charged_without_entry | entry_without_charge | fee_mismatch
+    # charged_without_entry | entry_without_charge | fee_mismatch | copies_mismatch | charged_without_document
+    problem: str
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,8 @@ class Statement:
     by_chain: tuple[Line, ...]
     daily: tuple[Day, ...]
     orders: int
-    copies: int
+    documents: int  # charged orders with their document (one number each, however many copies)
+    copies: int  # copies charged, each one printed
     yen: int
     discrepancies: tuple[Discrepancy, ...]
     voided_after_delivery: tuple[Voided, ...] = ()
@@ -94,13 +99,14 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _lines(entries: list[LedgerEntry], group_of: str) -> tuple[Line, ...]:
-    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+def _lines(entries: list[LedgerEntry], group_of: str, documented: set[uuid.UUID]) -> tuple[Line, ...]:
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for e in entries:
         acc = sums[(getattr(e, group_of), e.kind)]
         acc[0] += 1
-        acc[1] += e.copies
-        acc[2] += e.fee
+        acc[1] += e.order_id in documented
+        acc[2] += e.copies
+        acc[3] += e.fee
     return tuple(Line(g, k, *v) for (g, k), v in sorted(sums.items()))
 
 
@@ -149,7 +155,11 @@ def settle(
             problems.append(Discrepancy(e.order_id, "entry_without_charge"))
         elif charged[e.order_id].fee != e.fee:
             problems.append(Discrepancy(e.order_id, "fee_mismatch"))
+        elif charged[e.order_id].copies != e.copies:
+            problems.append(Discrepancy(e.order_id, "copies_mismatch"))
     problems.extend(Discrepancy(oid, "charged_without_entry") for oid in charged if oid not in by_order)
+    documented = {oid for oid, order in charged.items() if order.document_number is not None}
+    problems.extend(Discrepancy(oid, "charged_without_document") for oid in charged if oid not in documented)
     days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for e in entries:
         acc = days[to_jst(e.charged_at).date()]
@@ -157,10 +167,11 @@ def settle(
         acc[1] += e.fee
     return Statement(
         month=month,
-        by_municipality=_lines(entries, "municipality_code"),
-        by_chain=_lines(entries, "chain"),
+        by_municipality=_lines(entries, "municipality_code", documented),
+        by_chain=_lines(entries, "chain", documented),
         daily=tuple(Day(d, n, y) for d, (n, y) in sorted(days.items())),
         orders=len(entries),
+        documents=sum(e.order_id in documented for e in entries),
         copies=sum(e.copies for e in entries),
         yen=sum(e.fee for e in entries),
         discrepancies=tuple(sorted(problems, key=lambda p: (p.problem, str(p.order_id)))),
@@ -169,20 +180,25 @@ def settle(
 
 
 def statement_csv(statement: Statement) -> str:
-    """The statement as CSV: one section column, then group, kind, orders, copies, yen."""
+    """The statement as CSV: one section column, then group, kind, orders, documents, copies, yen."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "group", "kind", "orders", "copies", "yen"])
+    writer.writerow(["section", "group", "kind", "orders", "documents", "copies", "yen"])
     for section, lines in (("municipality", statement.by_municipality), ("chain", statement.by_chain)):
         for line in lines:
-            writer.writerow([section, line.group, line.kind, line.orders, line.copies, line.yen])
+            writer.writerow(
+                [section, line.group, line.kind, line.orders, line.documents, line.copies, line.yen]
+            )
     for day in statement.daily:
-        writer.writerow(["day", day.day.isoformat(), "", day.orders, "", day.yen])
-    writer.writerow(["total", statement.month, "", statement.orders, statement.copies, statement.yen])
+        writer.writerow(["day", day.day.isoformat(), "", day.orders, "", "", day.yen])
+    total = statement
+    writer.writerow(["total", total.month, "", total.orders, total.documents, total.copies, total.yen])
     for v in statement.voided_after_delivery:  # delivered, then voided: revoked, no fee
-        writer.writerow(["voided_after_delivery", v.municipality_code, v.kind, v.documents, v.copies, 0])
+        writer.writerow(
+            ["voided_after_delivery", v.municipality_code, v.kind, v.documents, v.documents, v.copies, 0]
+        )
     for problem in statement.discrepancies:
-        writer.writerow(["discrepancy", str(problem.order_id), problem.problem, "", "", ""])
+        writer.writerow(["discrepancy", str(problem.order_id), problem.problem, "", "", "", ""])
     return out.getvalue()
 
 

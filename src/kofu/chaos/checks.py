@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,8 +34,8 @@ HOURS_REASONS = frozenset(
 
 @dataclass(frozen=True)
 class LedgerVerdict:
-    charged_without_print: list[str]
-    print_without_one_charge: list[str]
+    charged_without_print: list[str]  # "<order> copy n/N": a copy charged that no paper shows
+    print_without_one_charge: list[str]  # "<order> copy n/N": a copy printed beyond its one charge's copies
     stuck_orders: list[str]
     number_not_registered: list[str]  # printed with another number than the order's (verify would fail)
     orders: int
@@ -44,30 +44,79 @@ class LedgerVerdict:
     cash_returned_orders: int
 
 
+@dataclass(frozen=True)
+class OrderRow:
+    """An order as the center's table holds it at the end of the storm."""
+
+    state: str
+    document_number: str | None
+    cash: int | None
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One fee ledger entry: the order it charges and the copies it bills."""
+
+    order_id: str
+    copies: int
+
+
 def judge_ledger(factory: sessionmaker[Session], results: Sequence[Result]) -> LedgerVerdict:
-    """NRF-1, FEE-1: one charge per printed paper, none without one, every order final."""
+    """NRF-1, FEE-1: every copy printed has its charge and every copy charged its paper (the tables)."""
     with factory() as session:
         orders = {
-            str(o.order_id): (o.state, o.document_number, o.cash) for o in session.scalars(select(Order))
+            str(o.order_id): OrderRow(o.state, o.document_number, o.cash)
+            for o in session.scalars(select(Order))
         }
-        entries = [str(e) for e in session.scalars(select(LedgerEntry.order_id))]
-    charges: dict[str, int] = {}
-    for order_id in entries:
-        charges[order_id] = charges.get(order_id, 0) + 1
+        entries = [LedgerRow(str(oid), copies) for oid, copies in session.execute(_ENTRIES)]
+    return tally_ledger(orders, entries, results)
+
+
+_ENTRIES = select(LedgerEntry.order_id, LedgerEntry.copies)
+
+
+def _copies(order_id: str, first: int, last: int, of: int) -> list[str]:
+    return [f"{order_id} copy {n}/{of}" for n in range(first, last + 1)]
+
+
+def tally_ledger(
+    orders: Mapping[str, OrderRow], entries: Sequence[LedgerRow], results: Sequence[Result]
+) -> LedgerVerdict:
+    """NRF-1, FEE-1, per copy: an order's copies count as charged only under exactly one ledger entry of
+    a charged order; printed copies beyond those are prints without a charge, charged copies beyond the
+    printed ones charges without a print."""
+    billed: dict[str, list[int]] = {}
+    for entry in entries:
+        billed.setdefault(entry.order_id, []).append(entry.copies)
     printed = {r.printed_order: r for r in results if r.printed_order}
+
+    def charged_copies(order_id: str) -> int:
+        bills = billed.get(order_id, [])
+        row = orders.get(order_id)
+        return bills[0] if len(bills) == 1 and row is not None and row.state == "charged" else 0
+
+    uncharged: list[str] = []
+    unprinted: list[str] = []
+    for order_id, result in printed.items():
+        charged, made = charged_copies(order_id), result.printed_copies
+        uncharged += _copies(order_id, charged + 1, made, made)
+        unprinted += _copies(order_id, made + 1, charged, charged)
+    for order_id in billed.keys() - printed.keys():  # billed, whatever the order's state: no paper at all
+        total = sum(billed[order_id])
+        unprinted += _copies(order_id, 1, total, total)
     return LedgerVerdict(
-        charged_without_print=sorted(o for o in charges if o not in printed),
-        print_without_one_charge=sorted(
-            o for o in printed if charges.get(o, 0) != 1 or orders.get(o, ("?",))[0] != "charged"
-        ),
-        stuck_orders=sorted(o for o, (state, _, _) in orders.items() if state not in ("charged", "voided")),
+        charged_without_print=sorted(unprinted),
+        print_without_one_charge=sorted(uncharged),
+        stuck_orders=sorted(o for o, row in orders.items() if row.state not in ("charged", "voided")),
         number_not_registered=sorted(
-            o for o, r in printed.items() if r.number is not None and orders.get(o, ("", None))[1] != r.number
+            o
+            for o, r in printed.items()
+            if r.number is not None and (orders[o].document_number if o in orders else None) != r.number
         ),
         orders=len(orders),
         charges=len(entries),
-        voided=sum(1 for state, _, _ in orders.values() if state == "voided"),
-        cash_returned_orders=sum(1 for state, _, cash in orders.values() if state == "voided" and cash),
+        voided=sum(1 for row in orders.values() if row.state == "voided"),
+        cash_returned_orders=sum(1 for row in orders.values() if row.state == "voided" and row.cash),
     )
 
 

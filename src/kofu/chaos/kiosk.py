@@ -40,6 +40,7 @@ from kofu.kiosk.signin import SignedIn, sign_in
 from kofu.registry.changes import abolish_seal, file_address_change, reflect_change
 from kofu.registry.errors import RegistryError
 from kofu.registry.models import Person
+from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.kinds import Kind
 from kofu.wire.common import ErrorBody
 from kofu.wire.orders import OrderResponse, QuoteRequest, VoidReason
@@ -80,6 +81,7 @@ class Result:
     code: str = "not_started"
     orders: list[str] = field(default_factory=list)
     printed_order: str | None = None
+    printed_copies: int = 0  # copies of the printed order's document that came out
     number: str | None = None
     pages: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)  # (invariant, what)
@@ -188,7 +190,7 @@ def _judge(ctx: Context, task: Task, result: Result, paper: Path, *, fresh: bool
         result.pages = len(pages)
         numbers = document_numbers(pages)
         result.number = next(iter(numbers)) if len(numbers) == 1 else None
-        result.problems = [(p.key, p.text) for p in judge_pages(pages, request, registry)]
+        result.problems += [(p.key, p.text) for p in judge_pages(pages, request, registry)]
         named = {task.requester, *task.persons}
         if task.kind == "koseki":
             register = registry.persons[task.requester].register
@@ -251,10 +253,9 @@ def _real_kiosk(ctx: Context, task: Task, terminal: str, result: Result, paper: 
     config = KioskConfig(
         home=ctx.site.kiosk_home, terminal_id=terminal, center_url=ctx.site.center_url, center_timeout_s=120
     )
+    printer = FilePrinter(paper)
     with _center_http(ctx, {"request": [on_request], "response": [on_response]}) as http:
-        service = build_service(
-            config, center_http=http, slot=CardFileSlot(task.card, None), printer=FilePrinter(paper)
-        )
+        service = build_service(config, center_http=http, slot=CardFileSlot(task.card, None), printer=printer)
         leave(service)
         result.code = drive(service, Taps(PIN, OHIRA, task.kind, task.persons, option=task.option)).code
         leave(service)
@@ -262,7 +263,20 @@ def _real_kiosk(ctx: Context, task: Task, terminal: str, result: Result, paper: 
         timer.join()
     if paper.exists():
         result.printed_order = result.orders[-1] if result.orders else None
+        result.printed_copies = _take_copies(printer, result)
     return task.visit.fault == "change"
+
+
+def _take_copies(printer: FilePrinter, result: Result) -> int:
+    """How many copies came out; the copies after the first (judged as the paper) must be its very bytes,
+    and the customer takes them away."""
+    first = printer.out.read_bytes()
+    came_out = [path for path in printer.copy_paths(COPIES_CEILING) if path.exists()]
+    for path in came_out[1:]:
+        if path.read_bytes() != first:
+            result.problems.append(("mixed_pages", f"{path.name} is not a copy of the first paper"))
+        path.unlink()
+    return len(came_out)
 
 
 def _change(ctx: Context, task: Task) -> str:
@@ -398,8 +412,8 @@ def _duplicates(ctx: Context, task: Task, terminal: str, result: Result, paper: 
             client.void(sid, order_id, VoidReason.PRINT_FAILED)
             client.close(sid)
             return
-        paper.write_bytes(document.pdf)  # printed
-        result.printed_order = order_id
+        paper.write_bytes(document.pdf)  # printed: the one copy quoted
+        result.printed_order, result.printed_copies = order_id, paid.copies
         if variant == "confirm_twice":
             a, b = _twice(
                 lambda: client.confirm(sid, order_id, request_key()),

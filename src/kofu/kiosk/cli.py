@@ -25,7 +25,7 @@ def session(
     card: Annotated[Path, typer.Option(help="The virtual card file.")],
     municipality: Annotated[str, typer.Option(help="6-digit municipality code.")],
     kind: Annotated[str, typer.Option(help="juminhyo, inkan, kazei, koseki or fuhyo.")],
-    out: Annotated[Path, typer.Option(help="Where the printed PDF goes.")],
+    out: Annotated[Path, typer.Option(help="Where the printed PDF goes (copy 2 on: NAME-2.pdf, …).")],
     pin: Annotated[
         str | None, typer.Option(help="The 4-digit PIN (to the card or phone only); a phone may omit it.")
     ] = None,
@@ -34,7 +34,9 @@ def session(
     ] = None,
     year: Annotated[int | None, typer.Option(help="Fiscal year (kazei).")] = None,
     option: Annotated[str | None, typer.Option(help="e.g. whole / individual (koseki).")] = None,
-    copies: Annotated[int, typer.Option(min=1, max=COPIES_CEILING)] = 1,
+    copies: Annotated[
+        int, typer.Option(min=1, max=COPIES_CEILING, help="Copies paid, each printed (one document number).")
+    ] = 1,
     terminal: Annotated[str, typer.Option(help="This terminal's registered id.")] = "demo-0001",
     client_cert: Annotated[Path | None, typer.Option(help="Mutual TLS: the terminal's certificate.")] = None,
     client_key: Annotated[Path | None, typer.Option(help="Mutual TLS: its key.")] = None,
@@ -77,7 +79,13 @@ def session(
     except ValidationError:
         typer.echo(f"error [{Reason.BAD_REQUEST.value}]: {Reason.BAD_REQUEST.en}", err=True)
         raise typer.Exit(2) from None
-    line = {"ok": result.ok, "code": result.code, "fee": result.fee, "out": str(out) if result.ok else None}
+    line = {
+        "ok": result.ok,
+        "code": result.code,
+        "fee": result.fee,
+        "out": str(out) if result.ok else None,
+        "papers": [str(p) for p in result.papers],  # one file per copy paid
+    }
     typer.echo(json.dumps(line, ensure_ascii=False))
     if not result.ok:
         typer.echo(f"refused [{result.code}]: {result.message_en}", err=True)

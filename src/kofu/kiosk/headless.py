@@ -8,7 +8,7 @@ kiosks and the incident tests drive theirs with it, stopping or acting before a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -47,6 +47,7 @@ class HeadlessResult:
     message_ja: str
     message_en: str
     fee: int = 0
+    papers: tuple[Path, ...] = ()  # the files printed, one per copy paid (empty unless issued)
 
 
 def exact_cash(fee: int) -> list[int]:
@@ -63,11 +64,12 @@ def run_session(
     config: KioskConfig, request: HeadlessRequest, *, center_http: httpx.Client | None = None
 ) -> HeadlessResult:
     """Run one whole session; the terminal's state folder is cleared first (it serves nobody else)."""
+    printer = FilePrinter(request.out)
     service = build_service(
         config,
         center_http=center_http,
         slot=CardFileSlot(request.card, request.biometric_sample),
-        printer=FilePrinter(request.out),
+        printer=printer,
     )
     leave(service)
     taps = Taps(
@@ -82,6 +84,8 @@ def run_session(
     driven = drive(service, taps)
     result = _result(driven.view, driven.fee)
     leave(service)
+    if result.ok:
+        result = replace(result, papers=tuple(printer.copy_paths(request.copies)))
     return result
 
 

@@ -55,7 +55,7 @@ class Leftover(BaseModel):
 
 
 class Output(BaseModel):
-    """Printed documents waiting in the output tray (SEC-3); counts only."""
+    """Printed copies waiting in the output tray (SEC-3), every copy of every document; counts only."""
 
     documents: int = 0
 

@@ -42,7 +42,7 @@ from kofu.kiosk.center_client import CenterClient, Failure, Unreachable, request
 from kofu.kiosk.config import KioskConfig
 from kofu.kiosk.devices.cardslot import CardSlot, DemoTray, Removable
 from kofu.kiosk.devices.cash import DENOMINATIONS, CashDevice, CashError
-from kofu.kiosk.devices.printer import Binding, Printed, Printer
+from kofu.kiosk.devices.printer import Binding, Printed, Printer, PrintFailed
 from kofu.kiosk.messages import Code, KioskEvent, code_of
 from kofu.kiosk.records import Display, KioskSession, Leftover, NoticesCache, Output, Recovery
 from kofu.kiosk.store import KioskStore
@@ -336,7 +336,8 @@ class KioskService:
             return self._touch(sess)
 
     def pay_and_print(self) -> ScreenView:
-        """Pay (fee into escrow, change out), fetch the bound document, print, confirm, keep the fee."""
+        """Pay (fee into escrow, change out), fetch the bound document, print every copy paid, confirm,
+        keep the fee; a print that stops short of the last copy voids the order (NRF-1)."""
         with self.store.locked():
             sess = self._live()
             if sess is None or sess.screen is not Screen.CASH or sess.order is None:
@@ -356,10 +357,12 @@ class KioskService:
             if isinstance(document, ErrorBody | Unreachable):
                 return self._end(sess, _failure_code(document), paid_out=change)
             binding = Binding(order_id, sess.requester_cert_digest)
-            printed = self.printer.print_document(document.pdf, document.headers, binding)
+            copies = paid.copies  # the copies the center charges for (FEE-1), each one printed
+            printed = self.printer.print_document(document.pdf, document.headers, binding, copies=copies)
             del document  # the PDF goes nowhere else
-            if not isinstance(printed, Printed):
-                self.printer.discard(order_id)
+            self._out_tray(printed.copies if isinstance(printed, Printed | PrintFailed) else 0)
+            if not isinstance(printed, Printed) or printed.copies != copies:
+                self.printer.discard(order_id)  # a partial print is no print: voided, nothing charged
                 code = printed.reason if isinstance(printed, Refused) else KioskEvent.PRINT_FAILED
                 log.warning("print refused", order_id=order_id, reason=str(code))
                 return self._end(sess, code, void_reason=VoidReason.PRINT_FAILED, paid_out=change)
@@ -369,14 +372,18 @@ class KioskService:
             if isinstance(confirmed, Unreachable):  # one retry, same key: harmless if it got through
                 confirmed = self.center.confirm(sid, order_id, key)
             self.printer.confirm(order_id)
-            output = self.store.read("output", Output) or Output()
-            self.store.write("output", Output(documents=output.documents + 1), durable=False)
             if isinstance(confirmed, ErrorBody | Unreachable):
                 log.error("print not confirmed", order_id=order_id, reason=str(_failure_code(confirmed)))
                 return self._end(sess, _failure_code(confirmed), paid_out=change)
             self.cash.keep()
             sess.order = None  # charged: nothing left to void
             return self._end(sess, KioskEvent.ISSUED, paid_out=change)
+
+    def _out_tray(self, sheets: int) -> None:
+        """Copies that came out wait in the output tray until taken (SEC-3), charged or not."""
+        if sheets > 0:
+            output = self.store.read("output", Output) or Output()
+            self.store.write("output", Output(documents=output.documents + sheets), durable=False)
 
     # --- usage registration (REG-1, ELG-4, ELG-6) ------------------------------------------------
     def open_registration(self) -> ScreenView:

@@ -3,6 +3,9 @@
 Both printers check the binding before anything is written or sent: the document's own order ID and
 requester certificate digest (inside the PDF, signed; `kofu.documents.binding.check_binding`) and the
 X-Kofu-Order-Id header must match the kiosk session's order and the certificate read from its card.
+Every printer takes the copies paid and prints the one document that many times (one order, one number,
+one entry in the verification register: each copy is the same sealed paper); `Printed.copies` says how
+many came out, `PrintFailed.copies` how many before it stopped.
 `SpoolPrinter` writes one file per order into `$KOFU_HOME/spool/<terminal>/`, sealed with a key of that
 print held only in memory, and deletes it (and drops the key) once the print is confirmed or voided; a
 new `SpoolPrinter` (a kiosk starting) sweeps what an earlier process left: nothing of a certificate stays
@@ -23,6 +26,7 @@ from kofu.documents.binding import check_binding
 from kofu.kiosk.devices.cupsconf import CUPSD_CONF, job_files_problem
 from kofu.kiosk.sealing import SessionKey
 from kofu.private import private_dir, shred, write_private
+from kofu.rules.copies import COPIES_CEILING, check_copies_within
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 
@@ -42,6 +46,7 @@ class Binding:
 class Printed:
     order_id: str
     pages: int
+    copies: int = 1  # copies of the document that came out
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,18 @@ class PrintFailed:
     """The device could not print (paper out, queue down); the order is voided and cash returned."""
 
     detail: str
+    copies: int = 0  # copies that came out before the device stopped (paper to take, no charge)
 
 
 PrintResult = Printed | Refused | PrintFailed
 
 
 class Printer(Protocol):
-    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult: ...
+    def print_document(
+        self, pdf: bytes, headers: Mapping[str, str], binding: Binding, copies: int = 1
+    ) -> PrintResult:
+        """Print `copies` copies of the bound document, or refuse it before anything is printed."""
+        ...
 
     def confirm(self, order_id: str) -> None:
         """The print is confirmed (charged): drop whatever of it the printer side still holds."""
@@ -84,6 +94,11 @@ def _pages(headers: Mapping[str, str]) -> int:
         return 1
 
 
+def _bad_copies(copies: int) -> Refused | None:
+    """A device is asked for at least one copy and never more than any order may take (FEE-1)."""
+    return None if check_copies_within(copies, COPIES_CEILING) is None else Refused(Reason.BAD_REQUEST)
+
+
 class SpoolPrinter:
     """A spool folder as the printer: `<order_id>.pdf`, sealed, owner-only, deleted on confirm or discard."""
 
@@ -92,14 +107,16 @@ class SpoolPrinter:
         self._keys: dict[str, SessionKey] = {}  # order ID → the key of its spooled print
         self.sweep()
 
-    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
-        refused = check_document(pdf, headers, binding)
+    def print_document(
+        self, pdf: bytes, headers: Mapping[str, str], binding: Binding, copies: int = 1
+    ) -> PrintResult:
+        refused = check_document(pdf, headers, binding) or _bad_copies(copies)
         if refused is not None:
             return refused
         key = self._keys.setdefault(binding.order_id, SessionKey())
         key.begin()
         write_private(self._path(binding.order_id), key.seal(pdf, binding.order_id))
-        return Printed(binding.order_id, _pages(headers))
+        return Printed(binding.order_id, _pages(headers), copies)  # one spooled job of `copies` copies
 
     def read(self, order_id: str) -> bytes | None:
         """The spooled document as the printer prints it (None once confirmed, discarded or swept)."""
@@ -153,21 +170,23 @@ class CupsPrinter:
         """None when CUPS deletes printed jobs' files; else the sentence saying how to make it."""
         return job_files_problem(self.cupsd_conf)
 
-    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
-        refused = check_document(pdf, headers, binding)
+    def print_document(
+        self, pdf: bytes, headers: Mapping[str, str], binding: Binding, copies: int = 1
+    ) -> PrintResult:
+        refused = check_document(pdf, headers, binding) or _bad_copies(copies)
         if refused is not None:
             return refused
         problem = self.check()
         if problem is not None:
             return PrintFailed(problem)
-        args = [*self.command, "-d", self.queue, "-t", f"kofu-{binding.order_id}", "-"]
+        args = [*self.command, "-d", self.queue, "-n", str(copies), "-t", f"kofu-{binding.order_id}", "-"]
         try:
             done = subprocess.run(args, input=pdf, capture_output=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return PrintFailed(f"lp could not run: {exc.__class__.__name__}")
         if done.returncode != 0:
             return PrintFailed(f"lp exited with {done.returncode}")
-        return Printed(binding.order_id, _pages(headers))
+        return Printed(binding.order_id, _pages(headers), copies)
 
     def confirm(self, order_id: str) -> None:
         """CUPS removes a finished job's file itself (PreserveJobFiles No); we hold nothing."""
@@ -177,21 +196,34 @@ class CupsPrinter:
 
 
 class FilePrinter:
-    """The headless kiosk's printer: the bound document goes to the file the operator named."""
+    """The headless kiosk's printer: the bound document goes to the file the operator named, and each
+    further copy beside it (`out.pdf`, `out-2.pdf`, `out-3.pdf`…)."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
+        self._written: list[Path] = []
 
-    def print_document(self, pdf: bytes, headers: Mapping[str, str], binding: Binding) -> PrintResult:
-        refused = check_document(pdf, headers, binding)
+    def copy_paths(self, copies: int) -> list[Path]:
+        """Where copies 1..`copies` go."""
+        return [self.out, *(self.out.with_stem(f"{self.out.stem}-{n}") for n in range(2, copies + 1))]
+
+    def print_document(
+        self, pdf: bytes, headers: Mapping[str, str], binding: Binding, copies: int = 1
+    ) -> PrintResult:
+        refused = check_document(pdf, headers, binding) or _bad_copies(copies)
         if refused is not None:
             return refused
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.out.write_bytes(pdf)
-        return Printed(binding.order_id, _pages(headers))
+        for path in self.copy_paths(copies):
+            path.write_bytes(pdf)
+            self._written.append(path)
+        return Printed(binding.order_id, _pages(headers), copies)
 
     def confirm(self, order_id: str) -> None:
-        """The operator keeps the file: that is the paper."""
+        """The operator keeps the files: they are the paper."""
+        self._written.clear()
 
     def discard(self, order_id: str) -> None:
-        self.out.unlink(missing_ok=True)
+        for path in self._written or [self.out]:
+            path.unlink(missing_ok=True)
+        self._written.clear()
