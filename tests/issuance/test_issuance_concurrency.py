@@ -30,7 +30,9 @@ from kofu.wire.statements import Signed, Statement, StatementSigner
 def _text(pdf: bytes, path: Path) -> str:
     path.write_bytes(pdf)
     try:
-        out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
     finally:
         path.unlink()
     return "".join(out.split()).replace("\u3000", "")
