@@ -202,14 +202,7 @@ def test_a_large_register_composes_every_member_and_spans_sheets_pag1(
 def _mixed_register_household(url: str, rulebook: Rulebook) -> PersonSnapshot:
     """A resident whose household holds members of more than one 戸籍 (e.g. parents and a married child),
     and whose 住民票 can be printed today."""
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session:
-            ids = session.scalars(select(Person.person_id)).all()
-    finally:
-        engine.dispose()
-    for person_id in ids:
-        s = snap(url, person_id)
+    for s in _snapshots(url):
         mixed = s.household is not None and len({m.honseki for m in s.household.members}) > 1
         if mixed and not isinstance(compose(s, Choice(Kind.JUMINHYO), issue(rulebook)), Refused):
             return s
@@ -242,15 +235,9 @@ def test_kazei_prints_each_years_per_capita_levies_and_the_villages_levy_name_cr
 ) -> None:
     """令和5年度 carries the 復興 surcharge (3,500 / 2,700), 令和6年度 the 森林環境税 instead (3,000 / 2,200 +
     1,000); the municipal levy of a village is 村民税, not 市町村民税."""
-    engine = make_engine(village)
-    try:
-        with Session(engine) as session:
-            ids = session.scalars(select(Person.person_id)).all()
-    finally:
-        engine.dispose()
     taxed = next(
         s
-        for s in (snap(village, i) for i in ids)
+        for s in _snapshots(village)
         if all((t := s.tax_year(fy)) is not None and not t.non_taxable for fy in (2023, 2024))
         and not s.pending
     )
