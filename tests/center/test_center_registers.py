@@ -83,18 +83,17 @@ def quote_at(
     )
 
 
+def _add_night_store(s: Session) -> None:
+    """A terminal in a store with hours (`STORE`: closed on Sundays), T-MIN-0003."""
+    registers.add_terminal(
+        s, terminal_id="T-MIN-0003", chain="ministop", store_code="M3", store_name="店", hours=STORE, now=NOON
+    )
+
+
 def test_hrs4_quote_refused_when_store_closed(center: Factory) -> None:
     """HRS-4: a terminal's order is refused outside its store's hours, accepted inside them."""
     with transaction(center) as s:
-        registers.add_terminal(
-            s,
-            terminal_id="T-MIN-0003",
-            chain="ministop",
-            store_code="M3",
-            store_name="店",
-            hours=STORE,
-            now=NOON,
-        )
+        _add_night_store(s)
     assert quote_at(center, jst(2026, 4, 5, 12), "T-MIN-0003") == Refused(Reason.STORE_CLOSED)
     assert isinstance(quote_at(center, jst(2026, 4, 5, 1), "T-MIN-0003"), Receipt)
     # The 24-hour store next door is open at the same instant.
@@ -225,15 +224,7 @@ def test_hrs4_hrs5_the_center_gives_the_reason_the_rules_give(
     sunday_noon = jst(2026, 4, 5, 12)  # the store is closed, Ohira's HRS-1 window is open
     code = None if scope == "service" else OHIRA
     with transaction(center) as s:
-        registers.add_terminal(
-            s,
-            terminal_id="T-MIN-0003",
-            chain="ministop",
-            store_code="M3",
-            store_name="店",
-            hours=STORE,
-            now=NOON,
-        )
+        _add_night_store(s)
         notice = registers.add_maintenance(
             s,
             starts_at=sunday_noon - timedelta(hours=1),
