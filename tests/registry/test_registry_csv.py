@@ -189,3 +189,51 @@ def test_an_export_without_a_newer_nullable_column_still_imports(exported: Path,
         assert import_csv(engine, exported)["koseki_events"] == len(rows) - 1
     finally:
         engine.dispose()
+
+
+def _import(directory: Path, sqlite_url: str) -> dict[str, int]:
+    migrate_registry(sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        return import_csv(engine, directory)
+    finally:
+        engine.dispose()
+
+
+def test_a_csv_saved_by_excel_with_a_bom_imports(exported: Path, sqlite_url: str) -> None:
+    """Excel's "CSV UTF-8" starts each file with a byte-order mark; the first column is still `id`."""
+    for path in exported.glob("*.csv"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    assert _import(exported, sqlite_url)["persons"] == 60
+
+
+def test_a_cp932_csv_imports_with_its_names_intact(exported: Path, sqlite_url: str) -> None:
+    """A file saved as Shift_JIS (cp932, Excel's plain "CSV") is read, and its kanji survive."""
+    names = (exported / "persons.csv").read_text(encoding="utf-8")
+    (exported / "persons.csv").write_bytes(names.encode("cp932"))
+    _import(exported, sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            stored = set(conn.scalars(select(Person.family_name)))
+    finally:
+        engine.dispose()
+    first = list(csv.DictReader(names.splitlines()))
+    assert {r["family_name"] for r in first} == stored and any(not n.isascii() for n in stored)
+
+
+def test_a_file_in_neither_encoding_is_refused_with_its_name(exported: Path, sqlite_url: str) -> None:
+    (exported / "households.csv").write_bytes(b"id,\xff\xfe\x80\x81\n")
+    with pytest.raises(ImportFailed) as err:
+        _import(exported, sqlite_url)
+    p = err.value.problems[0]
+    assert p.file == "households.csv" and "UTF-8" in p.reason and "cp932" in p.reason
+
+
+def test_row_numbers_count_lines_when_a_field_spans_lines(exported: Path, sqlite_url: str) -> None:
+    """A quoted field with a line break makes a record of two lines; errors after it name the file's line."""
+    _spoil(exported, "persons", 2, "family_name", "一行目\n二行目")
+    _spoil(exported, "persons", 4, "birth_date", "1990-02-30")
+    with pytest.raises(ImportFailed) as err:
+        _import(exported, sqlite_url)
+    assert [(p.row, p.column) for p in err.value.problems] == [(5, "birth_date")]

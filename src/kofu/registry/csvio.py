@@ -2,8 +2,9 @@
 
 Encoding: empty field = NULL, dates ISO 8601, booleans 1/0, the 印影 PNG in base64. An import checks every
 row before writing anything (types, required values, allowed values, duplicate keys, references) and
-reports each bad row with file, row (line number, the header being row 1), column and reason; then it
-writes everything in one transaction, so nothing of a failed import is kept.
+reports each bad row with file, row (the line the record starts on, the header being line 1), column and
+reason; then it writes everything in one transaction, so nothing of a failed import is kept. Files may be
+UTF-8 with or without a BOM, or cp932 (`textfile`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from kofu.registry import models
 from kofu.registry.bulk import insert_tables
 from kofu.registry.models import TABLE_ORDER, Base
+from kofu.registry.textfile import UndecodableFile, open_text
 
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("persons", "sex"): models.SEXES,
@@ -178,7 +180,12 @@ def read_csv(directory: Path) -> tuple[dict[str, list[dict[str, Any]]], list[Imp
             if isinstance(u, (UniqueConstraint, PrimaryKeyConstraint))
         ]
         seen: dict[tuple[str, ...], dict[tuple[Any, ...], int]] = {u: {} for u in uniques}
-        with path.open(newline="", encoding="utf-8") as fh:
+        try:
+            fh = open_text(path)
+        except UndecodableFile as exc:
+            problems.append(ImportProblem(fname, 0, "-", str(exc)))
+            continue
+        with fh:
             reader = csv.reader(fh)
             header = next(reader, None)
             if header is None:
@@ -193,7 +200,10 @@ def read_csv(directory: Path) -> tuple[dict[str, list[dict[str, Any]]], list[Imp
                 problems.append(ImportProblem(fname, 1, n, "unknown column"))
             if missing or extra:
                 continue
-            for line, values in enumerate(reader, start=2):
+            # a record's line is where it starts: a quoted field may hold line breaks
+            starts = reader.line_num + 1
+            for values in reader:
+                line, starts = starts, reader.line_num + 1
                 if len(values) != len(header):
                     problems.append(
                         ImportProblem(fname, line, "-", f"{len(values)} fields, the header has {len(header)}")
