@@ -7,6 +7,7 @@ CRT-1 (another household's member), and malformed input (bad_request, never a tr
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, OTHER_TERMINAL, TERMINAL, World
+from kofu.audit.log import pending_count, read_chain
 from kofu.center.app import CenterConfig
 from kofu.center.app.factory import create_app as create_center
 from kofu.center.app.models import OrderChoice
@@ -25,6 +27,8 @@ from kofu.center.models import Order
 from kofu.center.registers import MunicipalityStatus, add_municipality, set_municipality_status
 from kofu.db import transaction
 from kofu.netpki.authority import create_ca, issue_terminal
+from kofu.registry.repository import household_members
+from kofu.registry.stops import set_stop
 from kofu.rules.calendar import today_jst
 from kofu.rules.decision import Refused
 from kofu.rules.kinds import Kind
@@ -349,3 +353,35 @@ def test_issuance_expired_sessions_purged_at_next_open_inc8(sqlite_world: World)
         from kofu.center.app.models import KioskSession
 
         assert session.get(KioskSession, old.session_id) is None
+
+
+def test_issuance_a_stopped_person_is_refused_with_one_neutral_sentence_and_audited(world: World) -> None:
+    """Per-person stop (支援措置): the menu and the quote refuse with a sentence naming no measure, the
+    requester's household member is left out of the menu, and the refusals are in the audit chain."""
+    head = world.person("household_head_with_members")
+    with world.factory() as session:
+        member = next(m.person_id for m in household_members(session, head) if m.person_id != head)
+    with transaction(world.factory) as session:
+        set_stop(session, member, cause="support_measure", kind=None, since=today_jst(datetime.now(UTC)), by="staff-7")
+    step = world.signed_in(world.issue(head))
+    juminhyo = _items(world.menu(step))["juminhyo"]
+    assert juminhyo["allowed"] is True and juminhyo["whole_allowed"] is False
+    assert member not in {m["person_id"] for m in juminhyo["members"]}  # type: ignore[union-attr]
+    with transaction(world.factory) as session:
+        set_stop(session, head, cause="support_measure", kind=None, since=today_jst(datetime.now(UTC)), by="staff-7")
+    step = world.signed_in(world.cards[-1])
+    juminhyo = _items(world.menu(step))["juminhyo"]
+    assert juminhyo["reason"] == "not_available_at_kiosk"
+    assert juminhyo["message_ja"] == "この証明書はコンビニ交付では取得できません。窓口でご相談ください。"
+    quote = world.quote(step, "juminhyo", persons=[head])
+    assert quote.status_code == 422 and quote.json()["reason"] == "not_available_at_kiosk"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with world.factory() as session:
+            if not pending_count(session):
+                break
+        time.sleep(0.05)
+    with world.factory() as session:
+        entries, _ = read_chain(session)
+    refusals = [e for e in entries if "not_available_at_kiosk" in e.outcome]
+    assert {e.action for e in refusals} >= {"order.quote"}, [(e.action, e.outcome) for e in entries[-6:]]

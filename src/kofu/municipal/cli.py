@@ -1,7 +1,9 @@
-"""`kofu municipal`: the municipality's side of the usage registration (REG-1), until the office pages exist.
+"""`kofu municipal`: the municipality's staff commands, until the office pages exist.
 
-`registrations` lists the pending filings; `approve PERSON` (or `--refuse`) decides one. Heavy imports
-stay inside the commands so `kofu --help` stays fast.
+`registrations` lists the pending usage registrations (REG-1); `approve PERSON` (or `--refuse`) decides
+one. `stop PERSON` and `lift PERSON` set and lift a per-person stop of kiosk issuance (支援措置, or one
+kind the village turns off); `stops` lists the live ones. Heavy imports stay inside the commands so
+`kofu --help` stays fast.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="The municipal server: usage registrations (REG-1).", no_args_is_help=True)
+app = typer.Typer(
+    help="The municipal server: usage registrations (REG-1), per-person stops.", no_args_is_help=True
+)
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Registry database URL (default: the settings' database).")
@@ -80,3 +84,92 @@ def approve(
     finally:
         engine.dispose()
     typer.echo(f"{person}: {'refused' if refuse else 'approved'}")
+
+
+StaffOption = Annotated[str, typer.Option("--staff", help="The staff member's ID, kept with the stop.")]
+KindOption = Annotated[
+    str | None,
+    typer.Option("--kind", help="Stop one kind (juminhyo, inkan, kazei, koseki, fuhyo) instead of all."),
+]
+
+
+def _stop_cause(kind: str | None) -> str:
+    return "support_measure" if kind is None else "village"
+
+
+def _stop_write(
+    ctx: typer.Context, db: str | None, person: str, kind: str | None, staff: str, lift: bool
+) -> int:
+    from datetime import UTC, datetime
+
+    from kofu.db import make_engine, session_factory, transaction
+    from kofu.registry.errors import RegistryError
+    from kofu.registry.stops import lift_stop, set_stop
+    from kofu.rules.calendar import today_jst
+
+    today = today_jst(datetime.now(UTC))
+    engine = make_engine(_url(ctx, db))
+    try:
+        with transaction(session_factory(engine)) as session:
+            if lift:
+                return lift_stop(session, person, cause=_stop_cause(kind), kind=kind, on=today, by=staff)
+            return set_stop(session, person, cause=_stop_cause(kind), kind=kind, since=today, by=staff)
+    except RegistryError as exc:
+        typer.echo(f"{exc.code}: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@app.command("stop")
+def stop(
+    ctx: typer.Context,
+    person: Annotated[str, typer.Argument(help="The person id to stop at kiosks.")],
+    staff: StaffOption,
+    kind: KindOption = None,
+    db: DbOption = None,
+) -> None:
+    """Stop kiosk issuance for a person: a support measure (支援措置) stops every kind and every
+    certificate that would print them; `--kind` turns one kind off. Kiosks show a neutral sentence."""
+    number = _stop_write(ctx, db, person, kind, staff, lift=False)
+    typer.echo(f"{person}: stopped ({kind or 'every kind'}), stop {number}")
+
+
+@app.command("lift")
+def lift(
+    ctx: typer.Context,
+    person: Annotated[str, typer.Argument(help="The person id whose stop is lifted.")],
+    staff: StaffOption,
+    kind: KindOption = None,
+    db: DbOption = None,
+) -> None:
+    """Lift a person's stop (the row stays, with who lifted it and when)."""
+    number = _stop_write(ctx, db, person, kind, staff, lift=True)
+    typer.echo(f"{person}: stop {number} lifted")
+
+
+@app.command("stops")
+def stops(ctx: typer.Context, db: DbOption = None) -> None:
+    """List the live stops: person id, kind (or every kind), since, set by. Never the cause's details."""
+    from sqlalchemy import select
+
+    from kofu.db import make_engine, session_factory
+    from kofu.registry.models import Person, PersonStop
+
+    engine = make_engine(_url(ctx, db))
+    try:
+        with session_factory(engine)() as session:
+            rows = session.execute(
+                select(Person.person_id, PersonStop.kind, PersonStop.since, PersonStop.set_by)
+                .join(Person, Person.id == PersonStop.person_fk)
+                .where(PersonStop.lifted_on.is_(None))
+                .order_by(PersonStop.since, Person.person_id)
+            ).all()
+    except Exception as exc:  # no registry tables: say so, never a traceback
+        typer.echo(f"unreadable: the registry cannot be read ({type(exc).__name__})", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    for person_id, kind, since, set_by in rows:
+        typer.echo(f"{person_id}\t{kind or 'every kind'}\t{since.isoformat()}\t{set_by}")
+    typer.echo(f"{len(rows)} live", err=True)

@@ -1,8 +1,9 @@
 """From one consistent registry snapshot to a certificate's content, applying the kiosk's choices.
 
 The snapshot (`kofu.registry.repository.read_snapshot`) is read in one transaction; here a record with
-a change filed but not reflected is refused, never printed stale (LAG-1, LAG-2, INC-4, INC-5), and the
-printing rules of kofu.rules apply (CRT-1 household, CRT-2 own live seal, CRT-4 current register).
+a change filed but not reflected is refused, never printed stale (LAG-1, LAG-2, INC-4, INC-5), no one
+under a per-person stop (支援措置) is printed, and the printing rules of kofu.rules apply (CRT-1
+household, CRT-2 own live seal, CRT-4 current register).
 """
 
 from __future__ import annotations
@@ -96,9 +97,12 @@ def _header(issuance: Issuance, kind: Kind, variant: str) -> DocumentHeader:
 def compose(snap: PersonSnapshot, choice: Choice, issuance: Issuance) -> Content | Refused:
     """The content of the chosen certificate, or the reason it cannot be printed from this snapshot."""
     facts = person_facts(snap)  # the facts the menu and the render's decision decided on
-    pending = eligibility.check_pending_change(facts, choice.kind)
-    if pending is not None:
-        return Refused(pending)
+    printed = choice.members if choice.members is not None else eligibility.whole_scope(facts, choice.kind)
+    refused = eligibility.check_pending_change(facts, choice.kind) or eligibility.check_kiosk_stop(
+        facts, choice.kind, printed
+    )
+    if refused is not None:
+        return Refused(refused)
     makers = {
         Kind.JUMINHYO: _juminhyo,
         Kind.INKAN: _inkan,

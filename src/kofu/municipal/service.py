@@ -137,6 +137,7 @@ def menu_item(
         option_required=choices.option_required,
         year_labels=year_choices(choices.fiscal_years),
         max_copies=choices.max_copies,
+        whole_allowed=choices.whole_allowed,
         note=choices.note,
         note_ja=None if choices.note is None else choices.note.ja,
         note_en=None if choices.note is None else choices.note.en,

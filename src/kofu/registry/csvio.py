@@ -49,6 +49,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("usage_registrations", "status"): models.USAGE_STATUSES,
     ("changes", "kind"): models.CHANGE_KINDS,
     ("changes", "status"): models.CHANGE_STATUSES,
+    ("person_stops", "cause"): models.STOP_CAUSES,
+    ("person_stops", "kind"): models.STOP_KINDS,
 }
 MAX_PROBLEMS = 100
 

@@ -10,6 +10,8 @@ exactly when it is printable. Our readings:
   and not yet reflected for anyone in the person's household or register (LAG-1).
 - `pending_seal_abolition`: the person's own seal abolition filed and not yet reflected (INC-4).
 - `household_address_stale`: a member's current address is not the household's (INC-5).
+- `kiosk_stops`: the live stops of the person and of everyone in the household or register (removed
+  members too: the 全部事項 and the 附票 print them); a stop without a kind stops every kind.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from kofu.registry.cards import CardRecord
 from kofu.registry.records import PersonSnapshot
 from kofu.rules.facts import CardFacts, Credential, PersonFacts, RegisterStatus, SealStatus, UsageRegistration
+from kofu.rules.kinds import Kind
 
 _REGISTER_STATUSES: dict[str, RegisterStatus] = {
     "current": "current",
@@ -46,6 +49,15 @@ def _household_address_stale(snap: PersonSnapshot) -> bool:
     return any(m.address is None or m.address.address != address for m in hh.members)
 
 
+def _kiosk_stops(snap: PersonSnapshot) -> frozenset[tuple[str, Kind]]:
+    """A stop without a kind (a support measure) stops every kind."""
+    return frozenset(
+        (stop.person_id, kind)
+        for stop in snap.stops
+        for kind in ((Kind(stop.kind),) if stop.kind else tuple(Kind))
+    )
+
+
 def person_facts(snap: PersonSnapshot) -> PersonFacts:
     """The facts the rulebook decides on, for the snapshot's person."""
     person = snap.person
@@ -55,6 +67,9 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         tuple(m.person_id for m in koseki.members if m.person_id is not None and not m.removed)
         if koseki
         else ()
+    )
+    removed = (
+        tuple(m.person_id for m in koseki.members if m.person_id is not None and m.removed) if koseki else ()
     )
     tax_pending = frozenset(
         c.fiscal_year
@@ -77,6 +92,8 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         pending_register_change=snap.has_pending("koseki"),
         pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
         household_address_stale=_household_address_stale(snap),
+        register_removed_ids=removed,
+        kiosk_stops=_kiosk_stops(snap),
     )
 
 

@@ -1,5 +1,5 @@
 """The municipal registry's tables: 住民基本台帳, 印鑑, 課税, 戸籍, 附票, card links, usage registrations,
-and the change journal.
+the change journal and the per-person stops.
 
 Schemas are created only by the Alembic chain in `kofu/registry/migrations`. Every kiosk lookup has an
 index (person by certificate serial, household members, register members, tax year), so a lookup costs
@@ -38,6 +38,9 @@ CREDENTIALS = ("card", "phone")
 USAGE_STATUSES = ("pending", "approved", "refused")
 CHANGE_KINDS = ("address", "seal_abolition", "koseki", "tax_declaration")
 CHANGE_STATUSES = ("pending", "reflected")
+# support_measure: 支援措置 (DV, stalking), every kind; village: one kind the village turned off
+STOP_CAUSES = ("support_measure", "village")
+STOP_KINDS = ("juminhyo", "inkan", "kazei", "koseki", "fuhyo")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -298,6 +301,38 @@ class Change(Base):
     payload: Mapped[str] = mapped_column(Text)
 
 
+_LIVE_STOP = "lifted_on IS NULL"
+
+
+class PersonStop(Base):
+    """A per-person stop of kiosk issuance, live until lifted; `kind` NULL stops every kind.
+
+    A support measure (支援措置) always stops every kind; the cause is never shown at a kiosk.
+    """
+
+    __tablename__ = "person_stops"
+    __table_args__ = (
+        CheckConstraint(_one_of("cause", STOP_CAUSES), name="cause"),
+        CheckConstraint(f"kind IS NULL OR {_one_of('kind', STOP_KINDS)}", name="kind"),
+        CheckConstraint("cause <> 'support_measure' OR kind IS NULL", name="support_measure_every_kind"),
+        Index(
+            "ix_person_stops_live",
+            "person_fk",
+            sqlite_where=text(_LIVE_STOP),
+            postgresql_where=text(_LIVE_STOP),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_fk: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    cause: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str | None] = mapped_column(String(10))
+    since: Mapped[date] = mapped_column(Date)
+    set_by: Mapped[str] = mapped_column(String(40))  # the staff member or feed event that set it
+    lifted_on: Mapped[date | None] = mapped_column(Date)
+    lifted_by: Mapped[str | None] = mapped_column(String(40))
+
+
 # Tables in foreign-key order: bulk inserts and CSV imports go in this order, deletes in reverse.
 TABLE_ORDER: tuple[str, ...] = (
     "households",
@@ -313,4 +348,5 @@ TABLE_ORDER: tuple[str, ...] = (
     "card_links",
     "usage_registrations",
     "changes",
+    "person_stops",
 )

@@ -205,6 +205,14 @@ class PendingChange:
 
 
 @dataclass(frozen=True)
+class StopRecord:
+    """A live per-person stop of kiosk issuance; `kind` None stops every kind (a support measure)."""
+
+    person_id: str
+    kind: str | None
+
+
+@dataclass(frozen=True)
 class UsageRecord:
     """A usage registration of a non-resident 本籍 holder (REG-1)."""
 
@@ -224,6 +232,7 @@ class PersonSnapshot:
     koseki: KosekiRecord | None  # the register the person is (or was last) recorded in here
     usage: UsageRecord | None
     pending: tuple[PendingChange, ...]  # of the person and of everyone in the household and register
+    stops: tuple[StopRecord, ...] = ()  # live stops of the person and everyone in household and register
 
     def has_pending(self, kind: str | None = None, *, person_id: str | None = None) -> bool:
         """Whether a change (of `kind`, for `person_id`) is filed and not reflected (LAG-1)."""

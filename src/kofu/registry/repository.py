@@ -29,6 +29,7 @@ from kofu.registry.models import (
     KosekiEvent,
     KosekiMember,
     Person,
+    PersonStop,
     Seal,
     SealImpression,
     TaxRecord,
@@ -45,6 +46,7 @@ from kofu.registry.records import (
     PersonRecord,
     PersonSnapshot,
     SealRecord,
+    StopRecord,
     TaxYearRecord,
     UsageRecord,
 )
@@ -64,6 +66,7 @@ _EVENTS = table_of(KosekiEvent)
 _FUHYO = table_of(FuhyoEntry)
 _USAGE = table_of(UsageRegistration)
 _CHANGES = table_of(Change)
+_STOPS = table_of(PersonStop)
 
 _PERSON_COLUMNS = (
     *(
@@ -178,6 +181,12 @@ _PENDING_OF = (
     .join(_PERSONS, _PERSONS.c.id == _CHANGES.c.person_fk)
     .where(_PERSONS.c.person_id.in_(bindparam("persons", expanding=True)), _CHANGES.c.status == "pending")
     .order_by(_CHANGES.c.id)
+)
+_STOPS_OF = (
+    select(_PERSONS.c.person_id, _STOPS.c.kind)
+    .join(_PERSONS, _PERSONS.c.id == _STOPS.c.person_fk)
+    .where(_PERSONS.c.person_id.in_(bindparam("persons", expanding=True)), _STOPS.c.lifted_on.is_(None))
+    .order_by(_STOPS.c.id)
 )
 _USAGE_OF = (
     select(_USAGE.c.status, _USAGE.c.filed_on, _USAGE.c.decided_on)
@@ -352,6 +361,14 @@ def pending_changes(session: Session, person_ids: Iterable[str]) -> tuple[Pendin
     return tuple(out)
 
 
+def live_stops(session: Session, person_ids: Iterable[str]) -> tuple[StopRecord, ...]:
+    """The stops not lifted of any of `person_ids` (支援措置, kinds the village turned off)."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return ()
+    return tuple(StopRecord(r.person_id, r.kind) for r in _execute(session, _STOPS_OF, {"persons": ids}))
+
+
 def has_pending_change(session: Session, person_id: str, kind: str | None = None) -> bool:
     """Whether the person has a change not yet reflected (LAG-1: the composer then refuses)."""
     return any(kind is None or c.kind == kind for c in pending_changes(session, [person_id]))
@@ -383,6 +400,7 @@ def snapshot(session: Session, person_id: str) -> PersonSnapshot | None:
         koseki=k,
         usage=usage_registration(session, person_id),
         pending=pending_changes(session, involved),
+        stops=live_stops(session, involved),
     )
 
 

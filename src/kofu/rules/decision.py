@@ -16,6 +16,7 @@ class Choices:
     options: tuple[str, ...] = ()  # printable options, e.g. "whole" / "individual" for koseki
     option_required: bool = False  # one of `options` must be chosen (koseki)
     max_copies: int = 1
+    whole_allowed: bool = True  # the whole household or register may be printed (no one in it is stopped)
     note: Reason | None = None  # offered, but something is held back and the person is told why (LAG-2)
 
 

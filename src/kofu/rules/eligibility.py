@@ -16,7 +16,7 @@ Our readings (rules.md leaves them open):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from kofu.rules.age import is_old_enough
@@ -119,6 +119,22 @@ def check_pending_change(person: PersonFacts, kind: Kind) -> Reason | None:
     if person.pending_seal_abolition and kind is Kind.INKAN:
         return Reason.RECORD_CHANGE_PENDING  # INC-4: never a seal certificate the abolition voids
     return None
+
+
+def check_kiosk_stop(person: PersonFacts, kind: Kind, printed: Iterable[str]) -> Reason | None:
+    """Per-person stops: nothing of `kind` for a stopped requester, nor printing a stopped person."""
+    if any((who, kind) in person.kiosk_stops for who in (person.person_id, *printed)):
+        return Reason.NOT_AVAILABLE_AT_KIOSK  # one neutral sentence: the measure is never named
+    return None
+
+
+def whole_scope(person: PersonFacts, kind: Kind) -> tuple[str, ...]:
+    """Who a certificate of the whole household (住民票) or register (戸籍全部事項, 附票) prints."""
+    if kind is Kind.JUMINHYO:
+        return (person.person_id, *person.household_member_ids)
+    if kind.is_family_register:
+        return (*person.register_member_ids, *person.register_removed_ids)
+    return (person.person_id,)
 
 
 def needs_usage_registration(person: PersonFacts) -> bool:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from kofu.rules.kinds import Kind
+
 UsageRegistration = Literal["none", "pending", "approved"]
 SealStatus = Literal["none", "registered", "abolished"]
 RegisterStatus = Literal["current", "closed", "pre_conversion"]
@@ -27,6 +29,10 @@ class PersonFacts:
     `pending_seal_abolition`: the person's seal abolition was filed but is not reflected yet (INC-4).
     `household_address_stale`: a member's address is not the household's, a move not yet reflected in
     the household record (INC-5).
+    `register_removed_ids`: persons who left the register (除籍) but are still printed in its 全部事項
+    and 附票.
+    `kiosk_stops`: (person id, kind) pairs never printed at a kiosk, for the requester and everyone in
+    their household or register: a support measure (支援措置) stops every kind, the village one kind.
     """
 
     person_id: str
@@ -44,6 +50,8 @@ class PersonFacts:
     pending_register_change: bool = False
     pending_seal_abolition: bool = False
     household_address_stale: bool = False
+    register_removed_ids: tuple[str, ...] = ()
+    kiosk_stops: frozenset[tuple[str, Kind]] = frozenset()
 
 
 @dataclass(frozen=True)

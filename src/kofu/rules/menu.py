@@ -2,7 +2,8 @@
 
 `menu` answers "what may this person choose for this kind now?"; `decide` checks one concrete
 request against that menu. `registration` does the same for the usage registration (REG-1).
-Order: kind offered, hours (HRS-1..5), DAY-1, age (ELG-2), the kind's own rules, LAG-1/LAG-2.
+Order: kind offered, hours (HRS-1..5), DAY-1, age (ELG-2), the kind's own rules, LAG-1/LAG-2, then the
+per-person stops (支援措置), which leave stopped persons out of the members and the whole certificate.
 """
 
 from __future__ import annotations
@@ -95,12 +96,15 @@ def menu(
     offer = _kind_choices(rulebook, person, kind, today)
     if isinstance(offer, Reason):
         return Refused(offer)
-    reason = elig.check_pending_change(person, kind)
+    reason = elig.check_pending_change(person, kind) or elig.check_kiosk_stop(person, kind, ())
     if reason is not None:
         return Refused(reason)
+    whole = elig.check_kiosk_stop(person, kind, elig.whole_scope(person, kind)) is None
     choices = replace(
         offer,
-        options=_OPTIONS[kind],
+        members=tuple(m for m in offer.members if elig.check_kiosk_stop(person, kind, (m,)) is None),
+        whole_allowed=whole,
+        options=tuple(o for o in _OPTIONS[kind] if whole or o != OPTION_WHOLE),
         option_required=kind in _OPTION_REQUIRED,
         max_copies=rulebook.rule(kind).max_copies,
     )
@@ -162,7 +166,10 @@ def decide(
     offer = menu(rulebook, person, card, request.kind, at, conditions)
     if isinstance(offer, Refused):
         return offer
-    reason = check_choice(offer.choices, request)
+    # a stopped person is missing from the menu's members: say so neutrally, not "not in household"
+    reason = elig.check_kiosk_stop(person, request.kind, request.subject_ids) or check_choice(
+        offer.choices, request
+    )
     if reason is Reason.FISCAL_YEAR_NOT_OFFERED and request.fiscal_year is not None:
         # the person's facts say why a year is missing from the menu (CRT-3, LAG-2)
         offered_years = rulebook.fiscal_years(to_jst(at).date())
@@ -192,6 +199,8 @@ def check_choice(choices: Choices, request: Request) -> Reason | None:
     reason = check_copies_within(request.copies, choices.max_copies)
     if reason is not None:
         return reason
+    if not choices.whole_allowed and _asks_whole(request):
+        return Reason.NOT_AVAILABLE_AT_KIOSK  # before the options: 全部事項 is then not among them
     if any(option not in choices.options for option in request.options):
         return Reason.BAD_REQUEST
     if len(set(subjects)) != len(subjects):
@@ -208,6 +217,13 @@ def check_choice(choices: Choices, request: Request) -> Reason | None:
         if request.fiscal_year not in choices.fiscal_years:
             return Reason.FISCAL_YEAR_NOT_OFFERED
     return None
+
+
+def _asks_whole(request: Request) -> bool:
+    """The whole household (住民票), the whole register (戸籍全部事項) or every member's 附票."""
+    if request.kind is Kind.KOSEKI:
+        return OPTION_WHOLE in request.options
+    return request.kind in (Kind.JUMINHYO, Kind.FUHYO) and not request.subject_ids
 
 
 def registration(

@@ -390,6 +390,12 @@ class Reason(StrEnum):
         "裏面のコードを読み取れませんでした。裏面全体を300dpi以上でスキャンするか、明るい場所で鮮明に撮影してください。",
         "The codes on the back could not be read: scan the whole back at 300 dpi or more.",
     )
+    # A per-person stop (支援措置 or a kind the village turned off): the sentence names no measure.
+    NOT_AVAILABLE_AT_KIOSK = (
+        "not_available_at_kiosk",
+        "この証明書はコンビニ交付では取得できません。窓口でご相談ください。",
+        "This certificate cannot be issued at a convenience store. Please ask at the office.",
+    )
 
 
 def reasons_markdown() -> str:

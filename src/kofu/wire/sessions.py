@@ -123,6 +123,7 @@ class MenuItem(Refusal):
     option_required: bool = False  # one of `options` must be chosen (koseki: 全部事項 or 個人事項)
     year_labels: tuple[YearChoice, ...] = Field(default=(), max_length=10)  # `fiscal_years`, labelled
     max_copies: int = Field(default=0, ge=0, le=COPIES_CEILING)
+    whole_allowed: bool = True  # the whole household or register may be chosen (no one in it is stopped)
     note: Reason | None = None
     note_ja: str | None = Field(default=None, max_length=512)
     note_en: str | None = Field(default=None, max_length=512)

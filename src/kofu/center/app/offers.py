@@ -1,8 +1,9 @@
 """The menu offer a session's quotes are priced from: what the center served, in ids and numbers only.
 
 When the center serves a menu the municipality answered, it keeps per kind just what the quote checks
-(allowed, reason, fee, copies, person ids, fiscal years, options), so the quote need not ask the
-municipal server for the same menu again: the municipal server decides everything again at render.
+(allowed, reason, fee, copies, person ids, fiscal years, options, whether the whole may be chosen), so
+the quote need not ask the municipal server for the same menu again: the municipal server decides
+everything again at render.
 Never names or labels (the center keeps no certificate content); forgotten with the session.
 """
 
@@ -39,6 +40,7 @@ class Offered:
     persons: frozenset[str]  # the members' person ids (their labels are shown, never kept)
     fiscal_years: tuple[int, ...]
     options: tuple[str, ...]
+    whole_allowed: bool = True
 
     @property
     def choices(self) -> Choices:
@@ -48,6 +50,7 @@ class Offered:
             fiscal_years=self.fiscal_years,
             options=self.options,
             max_copies=self.max_copies,
+            whole_allowed=self.whole_allowed,
         )
 
 
@@ -64,6 +67,7 @@ def offered(item: MenuItem) -> Offered:
         persons=frozenset(m.person_id for m in item.members),
         fiscal_years=item.fiscal_years,
         options=item.options,
+        whole_allowed=item.whole_allowed,
     )
 
 
@@ -82,6 +86,7 @@ def _to_json(offer: Offer) -> dict[str, Any]:
             "persons": sorted(o.persons),
             "fiscal_years": list(o.fiscal_years),
             "options": list(o.options),
+            "whole_allowed": o.whole_allowed,
         }
         for kind, o in offer.items()
     }
@@ -97,6 +102,7 @@ def _from_json(data: dict[str, Any]) -> Offer:
             persons=frozenset(o["persons"]),
             fiscal_years=tuple(o["fiscal_years"]),
             options=tuple(o["options"]),
+            whole_allowed=bool(o.get("whole_allowed", True)),  # an offer kept before the field existed
         )
         for kind, o in data.items()
     }
