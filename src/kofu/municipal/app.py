@@ -18,11 +18,14 @@ from fastapi.responses import JSONResponse
 from kofu.audit.chainer import AuditChainer
 from kofu.db import limit_worker_threads, migration_lock
 from kofu.documents.published import keyset_document
+from kofu.logs import get_logger
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.numbers import purge_spent
 from kofu.municipal.service import Clock, MunicipalService, utc_now
 from kofu.netpki.gate import ANYONE, Gate, allow, install_gate, network_gate
 from kofu.netpki.roles import Role
+from kofu.registry.errors import RegistryError
+from kofu.registry.feed import reflect_due_now
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.wire.api_errors import documented, install_error_handlers, refusal_response
@@ -32,6 +35,9 @@ from kofu.wire.sessions import HealthResponse, MenuResponse, RegistrationRespons
 from kofu.wire.statements import Signed
 
 PURGE_EVERY_S = 60.0  # spent statements expire within a minute; their rows go a minute or two later
+REFLECT_EVERY_S = 60.0  # a change event is reflected within a minute of the time it takes effect
+
+log = get_logger("municipal.app")
 
 PDF = "application/pdf"
 
@@ -78,6 +84,17 @@ def create_app(
             await anyio.sleep(PURGE_EVERY_S)
             await anyio.to_thread.run_sync(purge_spent, svc.own_sessions, svc.statement_clock())
 
+    async def reflect_due_changes() -> None:
+        while True:
+            await anyio.sleep(REFLECT_EVERY_S)
+            try:
+                done = await anyio.to_thread.run_sync(reflect_due_now, svc.registry, svc.clock())
+            except RegistryError as exc:  # one bad event must not stop the others' reflection
+                log.error("change_not_reflected", code=exc.code, detail=exc.message)
+                continue
+            if done:
+                log.info("changes_reflected", count=done)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         limit_worker_threads(svc.config.worker_threads)  # no more threads than pooled connections
@@ -86,6 +103,7 @@ def create_app(
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(purge_spent_statements)
+                tasks.start_soon(reflect_due_changes)
                 yield
                 tasks.cancel_scope.cancel()
         finally:

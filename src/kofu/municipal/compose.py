@@ -231,6 +231,7 @@ def _kazei(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
 _EVENT_TITLES = {
     "birth": "出生",
     "marriage": "婚姻",
+    "divorce": "離婚",
     "adoption": "養子縁組",
     "death": "死亡",
     "spouse_death": "配偶者の死亡",

@@ -10,11 +10,12 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kofu.registry.errors import RegistryError
 from kofu.registry.models import Address, Change, KosekiEvent, KosekiMember, Person, Seal, TaxRecord
+from kofu.registry.stops import lift_stop, set_stop
 from kofu.registry.taxcalc import assess
 from kofu.rules import residenttax
 
@@ -93,22 +94,55 @@ def file_koseki_notification(
     return _file(session, person_id, "koseki", filed_on, payload)
 
 
+RESIDENCE_ENDS = ("moved_out", "deceased")
+
+
+def file_residence_end(
+    session: Session, person_id: str, *, status: str, on: date, filed_on: date, new_address: str | None = None
+) -> int:
+    """A resident's registration ends (転出 or 死亡) on `on`; pending until reflected (LAG-1)."""
+    if status not in RESIDENCE_ENDS:
+        raise RegistryError("bad_request", f"a registration ends as one of {RESIDENCE_ENDS}")
+    p = session.scalar(select(Person).where(Person.person_id == person_id))
+    if p is None or p.status != "resident":
+        raise RegistryError("not_resident", "only a resident's registration can end")
+    payload = {"status": status, "on": on.isoformat(), "new_address": new_address}
+    return _file(session, person_id, "residence", filed_on, payload)
+
+
+def file_stop_change(
+    session: Session, person_id: str, *, start: bool, kind: str | None, on: date, filed_on: date, by: str
+) -> int:
+    """A support measure (kind None) or a village stop of one kind begins or ends on `on`."""
+    _person_pk(session, person_id)
+    payload = {"start": start, "kind": kind, "on": on.isoformat(), "by": by}
+    return _file(session, person_id, "stop", filed_on, payload)
+
+
 def reflect_change(session: Session, change_id: int, *, on: date) -> None:
     """Apply a pending change to the records and mark it reflected, in the caller's transaction."""
     change = session.get(Change, change_id)
     if change is None:
         raise RegistryError("change_unknown", f"no change {change_id}")
-    if change.status != "pending":
+    # claimed by a conditional UPDATE: of two workers reflecting at once, one applies it, never both
+    claim = (
+        update(Change)
+        .where(Change.id == change_id, Change.status == "pending")
+        .values(status="reflected", reflected_on=on)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(claim).rowcount != 1:  # type: ignore[attr-defined]
         raise RegistryError("change_already_reflected", f"change {change_id} is already reflected")
+    session.refresh(change)
     payload = json.loads(change.payload)
     {
         "address": _reflect_address,
         "seal_abolition": _reflect_seal,
         "tax_declaration": _reflect_tax,
         "koseki": _reflect_koseki,
+        "residence": _reflect_residence,
+        "stop": _reflect_stop_change,
     }[change.kind](session, change.person_fk, payload)
-    change.status = "reflected"
-    change.reflected_on = on
     session.flush()
 
 
@@ -127,6 +161,26 @@ def _reflect_address(session: Session, person_fk: int, payload: dict[str, Any]) 
             current=True,
         )
     )
+
+
+def _reflect_residence(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    person = session.get(Person, person_fk)
+    assert person is not None  # the journal's foreign key
+    if person.status != "resident":
+        raise RegistryError("not_resident", f"{person.person_id} is no longer a resident here")
+    person.status = payload["status"]
+
+
+def _reflect_stop_change(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    person_id = session.scalar(select(Person.person_id).where(Person.id == person_fk))
+    assert person_id is not None
+    kind = payload["kind"]
+    cause = "support_measure" if kind is None else "village"
+    day = date.fromisoformat(payload["on"])
+    if payload["start"]:
+        set_stop(session, person_id, cause=cause, kind=kind, since=day, by=payload["by"])
+    else:
+        lift_stop(session, person_id, cause=cause, kind=kind, on=day, by=payload["by"])
 
 
 def _reflect_seal(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
@@ -176,6 +230,10 @@ def _reflect_koseki(session: Session, person_fk: int, payload: dict[str, Any]) -
         )
         or 0
     )
+    if payload.get("leaves"):  # 死亡, or a marriage or divorce into another register: 除籍
+        member.removed = True
+        member.removed_on = date.fromisoformat(payload["event_date"])
+        member.removed_reason = payload.get("title") or payload["event"]
     session.add(
         KosekiEvent(
             member_fk=member.id,

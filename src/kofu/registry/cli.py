@@ -14,7 +14,9 @@ import typer
 if TYPE_CHECKING:
     from kofu.registry.village import VillageSummary
 
-app = typer.Typer(help="The village's records: generate, import, export.", no_args_is_help=True)
+app = typer.Typer(
+    help="The village's records: generate, import, export, apply change events.", no_args_is_help=True
+)
 
 DbOption = Annotated[
     str | None,
@@ -196,3 +198,77 @@ def cases() -> None:
 
     for name in CASES:
         typer.echo(name)
+
+
+@app.command()
+def apply(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Change events: .csv (UTF-8, BOM or cp932) or .jsonl.")],
+    source: Annotated[
+        str, typer.Option("--source", help="Who sends the events (a core system's or staff member's ID).")
+    ] = "core-system",
+    db: DbOption = None,
+) -> None:
+    """Apply the village's change events: all or nothing, each event ID once, due events reflected."""
+    from datetime import UTC, datetime
+
+    from rich.progress import Progress
+
+    from kofu.db import make_engine
+    from kofu.registry.feed import FeedRefused, apply_events
+    from kofu.registry.feed_events import read_events
+    from kofu.registry.schema import migrate_registry
+
+    if not file.is_file():
+        _fail("bad_request", f"{file} is not a file")
+    events, problems = read_events(file)
+    if problems:
+        for p in problems:
+            typer.echo(f"error [event_refused]: {file.name}, {p}", err=True)
+        typer.echo(f"refused: {len(problems)} problem(s); nothing was applied", err=True)
+        raise typer.Exit(2)
+    url = _url(ctx, db)
+    migrate_registry(url)
+    engine = make_engine(url)
+    try:
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"applying {file.name}", total=len(events))
+            report = apply_events(
+                engine,
+                events,
+                now=datetime.now(UTC),
+                by=source[:40],
+                progress=lambda n: bar.update(task, completed=n),
+            )
+    except FeedRefused as exc:
+        for p in exc.problems:
+            typer.echo(f"error [event_refused]: {file.name}, {p}", err=True)
+        typer.echo(f"refused: {len(exc.problems)} problem(s); nothing was applied", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.by_kind.items())) or "none"
+    typer.echo(
+        f"filed {report.filed} ({kinds}); {report.already_applied} already applied; "
+        f"{report.reflected} reflected now; {report.pending} waiting for their time"
+    )
+
+
+@app.command()
+def reflect(ctx: typer.Context, db: DbOption = None) -> None:
+    """Reflect the change events whose time has come (the municipal server also does this every minute)."""
+    from datetime import UTC, datetime
+
+    from kofu.db import make_engine
+    from kofu.registry.errors import RegistryError
+    from kofu.registry.feed import reflect_due_now
+
+    engine = make_engine(_url(ctx, db))
+    try:
+        done = reflect_due_now(engine, datetime.now(UTC))
+    except RegistryError as exc:
+        _fail(exc.code, exc.message)
+        return
+    finally:
+        engine.dispose()
+    typer.echo(f"reflected {done}")

@@ -8,7 +8,7 @@ the same at 10,000 persons as at 1,000,000.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kofu.db import NAMING
+from kofu.db import NAMING, UtcDateTime
 
 # Allowed values of the status-like columns; CSV import checks them too.
 SEXES = ("male", "female")
@@ -36,7 +36,8 @@ SEAL_STATUSES = ("registered", "abolished")
 KOSEKI_STATUSES = ("current", "closed", "pre_conversion")
 CREDENTIALS = ("card", "phone")
 USAGE_STATUSES = ("pending", "approved", "refused")
-CHANGE_KINDS = ("address", "seal_abolition", "koseki", "tax_declaration")
+# residence: a resident's registration ends (転出, 死亡); stop: a support measure begins or ends
+CHANGE_KINDS = ("address", "seal_abolition", "koseki", "tax_declaration", "residence", "stop")
 CHANGE_STATUSES = ("pending", "reflected")
 # support_measure: 支援措置 (DV, stalking), every kind; village: one kind the village turned off
 STOP_CAUSES = ("support_measure", "village")
@@ -282,6 +283,9 @@ class UsageRegistration(Base):
     decided_on: Mapped[date | None] = mapped_column(Date)
 
 
+_DUE = "status = 'pending' AND effective_at IS NOT NULL"
+
+
 class Change(Base):
     """The change journal: a change is pending until reflected (LAG-1, LAG-2); payload is JSON."""
 
@@ -290,6 +294,7 @@ class Change(Base):
         CheckConstraint(_one_of("kind", CHANGE_KINDS), name="kind"),
         CheckConstraint(_one_of("status", CHANGE_STATUSES), name="status"),
         Index("ix_changes_person_status", "person_fk", "status"),
+        Index("ix_changes_due", "effective_at", sqlite_where=text(_DUE), postgresql_where=text(_DUE)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -299,6 +304,10 @@ class Change(Base):
     reflected_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10))
     payload: Mapped[str] = mapped_column(Text)
+    # a change feed's event: its ID (applied once), when it takes effect, and its content's digest
+    event_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    effective_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    digest: Mapped[str | None] = mapped_column(String(64))
 
 
 _LIVE_STOP = "lifted_on IS NULL"

@@ -1,0 +1,253 @@
+"""The change feed's events as the village's core systems send them: one model per kind, read from CSV
+(UTF-8 with or without BOM, or cp932) or JSON Lines, every bad value named by line and field.
+
+Each event has an ID (applied once), a kind, the person it is about, and when it takes effect
+(`effective_at`: an ISO date, read as 0:00 in Japan, or an ISO date-time; a time without a zone is
+Japan time). A CSV has one column per field; an empty cell is an absent field. Reading checks every
+event before anything is applied; `kofu.registry.feed` applies them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from kofu.registry.changes import TAX_AMENDABLE
+from kofu.registry.models import STOP_KINDS
+from kofu.registry.textfile import UndecodableFile, decode
+from kofu.rules.calendar import JST
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a month of a large town's events is far below this
+MAX_EVENTS = 500_000
+MAX_PROBLEMS = 100
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Amount = Annotated[int, Field(ge=0, le=10**12)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    event_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+    person_id: Annotated[str, Field(min_length=1, max_length=20)]
+    effective_at: datetime
+
+    @field_validator("effective_at", mode="before")
+    @classmethod
+    def _japan_time(cls, value: Any) -> Any:
+        """A date is 0:00 that day in Japan; a date-time without a zone is Japan time."""
+        if isinstance(value, str) and len(value.strip()) == 10:
+            return datetime.combine(date.fromisoformat(value.strip()), time(0), JST)
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value.strip())
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=JST)
+        return value
+
+    @property
+    def effective_on(self) -> date:
+        """The day it takes effect, in Japan."""
+        return self.effective_at.astimezone(JST).date()
+
+
+class MoveWithin(_Event):
+    """転居: a new address in the village."""
+
+    kind: Literal["move_within"]
+    address: Text
+    since: date | None = None  # 住所を定めた日; the effective day when absent
+    reason: Annotated[str, Field(max_length=20)] = "転居"
+
+
+class MoveOut(_Event):
+    """転出: the registration here ends on the day it takes effect."""
+
+    kind: Literal["move_out"]
+    new_address: Text | None = None
+
+
+class Death(_Event):
+    """死亡 (住民基本台帳): the registration here ends."""
+
+    kind: Literal["death"]
+
+
+class SealAbolition(_Event):
+    """印鑑登録の廃止."""
+
+    kind: Literal["seal_abolition"]
+
+
+class TaxDeclaration(_Event):
+    """申告・修正申告: the fiscal year's amounts; the year is withheld until it is reflected (LAG-2)."""
+
+    kind: Literal["tax_declaration"]
+    fiscal_year: Annotated[int, Field(ge=1989, le=2200)]
+    salary_income: Amount | None = None
+    pension_income: Amount | None = None
+    other_earnings: Amount | None = None
+    ded_life_insurance: Amount | None = None
+    dependants: Annotated[int, Field(ge=0, le=30)] | None = None
+
+    def amounts(self) -> dict[str, int]:
+        """The amended amounts only."""
+        return {k: v for k in TAX_AMENDABLE if (v := getattr(self, k)) is not None}
+
+
+class KosekiNotification(_Event):
+    """戸籍の届出 (出生, 婚姻, 離婚, 死亡, 養子縁組…) recorded as a 身分事項 of the person."""
+
+    kind: Literal["koseki"]
+    event: Literal["birth", "marriage", "divorce", "death", "adoption", "spouse_death"]
+    event_date: date
+    place: Text | None = None
+    notifier: Text | None = None
+    spouse_name: Text | None = None
+    new_register: Text | None = None
+    previous_register: Text | None = None
+
+
+class SupportMeasure(_Event):
+    """支援措置 begins or ends: nothing of the person is issued at a kiosk while it lasts."""
+
+    kind: Literal["support_measure_start", "support_measure_end"]
+
+
+class KindStop(_Event):
+    """The village turns one kind off (or on again) for the person."""
+
+    kind: Literal["kind_stop_start", "kind_stop_end"]
+    stopped_kind: str
+
+    @field_validator("stopped_kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in STOP_KINDS:
+            raise ValueError(f"one of {', '.join(STOP_KINDS)}")
+        return value
+
+
+FeedEvent = Annotated[
+    MoveWithin
+    | MoveOut
+    | Death
+    | SealAbolition
+    | TaxDeclaration
+    | KosekiNotification
+    | SupportMeasure
+    | KindStop,
+    Field(discriminator="kind"),
+]
+KINDS: tuple[str, ...] = (
+    "move_within",
+    "move_out",
+    "death",
+    "seal_abolition",
+    "tax_declaration",
+    "koseki",
+    "support_measure_start",
+    "support_measure_end",
+    "kind_stop_start",
+    "kind_stop_end",
+)
+_ADAPTER: TypeAdapter[FeedEvent] = TypeAdapter(FeedEvent)
+
+
+@dataclass(frozen=True)
+class FeedProblem:
+    """One bad event: the file's line, the field, and why."""
+
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, field {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ReadEvent:
+    """An event with the line it starts on and its canonical JSON (what its digest is taken of)."""
+
+    line: int
+    event: FeedEvent
+    canonical: str
+
+
+def _problems(line: int, exc: ValidationError) -> Iterator[FeedProblem]:
+    for err in exc.errors(include_url=False):
+        loc = [str(part) for part in err["loc"] if str(part) not in KINDS]
+        where = "kind" if err["type"] in ("union_tag_invalid", "union_tag_not_found") else ".".join(loc)
+        yield FeedProblem(line, where or "-", err["msg"])
+
+
+def _records(text: str, suffix: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line, fields) per record, or (line, reason) for a record that is not even a record."""
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                yield number, f"not JSON: {exc.msg}"
+                continue
+            yield number, value if isinstance(value, dict) else "not a JSON object"
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        yield 1, "empty file (a header row is required)"
+        return
+    header = [h.strip() for h in header]
+    starts = reader.line_num + 1  # a quoted field may hold line breaks: a record is named by its first line
+    for values in reader:
+        line, starts = starts, reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            yield line, f"{len(values)} fields, the header has {len(header)}"
+            continue
+        yield line, {name: value for name, value in zip(header, values, strict=True) if value.strip()}
+
+
+def read_events(path: Path) -> tuple[list[ReadEvent], list[FeedProblem]]:
+    """Every event of the file, checked; events count only when there are no problems."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return [], [FeedProblem(0, "-", f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} at once")]
+    try:
+        text = decode(path.read_bytes())
+    except UndecodableFile as exc:
+        return [], [FeedProblem(0, "-", str(exc))]
+    events: list[ReadEvent] = []
+    problems: list[FeedProblem] = []
+    seen: dict[str, int] = {}
+    for line, record in _records(text, path.suffix.lower()):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if isinstance(record, str):
+            problems.append(FeedProblem(line, "-", record))
+            continue
+        if len(events) >= MAX_EVENTS:
+            problems.append(FeedProblem(line, "-", f"more than {MAX_EVENTS:,} events; split the file"))
+            break
+        try:
+            event = _ADAPTER.validate_python(record)
+        except ValidationError as exc:
+            problems.extend(_problems(line, exc))
+            continue
+        first = seen.setdefault(event.event_id, line)
+        if first != line:
+            problems.append(FeedProblem(line, "event_id", f"{event.event_id} is also on line {first}"))
+            continue
+        canonical = event.model_dump_json()
+        events.append(ReadEvent(line, event, canonical))
+    return events, problems
