@@ -51,3 +51,14 @@ def test_crt_3_the_menu_line_carries_its_fiscal_year_labels() -> None:
         2019: ("令和元年度", "FY2019"),
         1989: ("平成元年度", "FY1989"),
     }
+
+
+def test_pin_2_the_lock_help_promises_no_reset_kofu_cannot_do() -> None:
+    """PIN-2: the self-service reset at a store kiosk is not built yet, so the help after a lock sends the
+    person to the office only; it must not promise a kiosk reset that would then fail them."""
+    help_ = KioskEvent.PIN_RESET_HELP
+    assert "窓口" in help_.ja and "office" in help_.en
+    for promise in ("キオスク", "コンビニ", "アプリ"):
+        assert promise not in help_.ja
+    for promise in ("kiosk", "app"):
+        assert promise not in help_.en.lower().split()

@@ -71,14 +71,13 @@ class KioskEvent(StrEnum):
         "Your usage registration was received. You can get family-register certificates once the "
         "municipality of your family register approves it.",
     )
+    # the self-service reset at a kiosk (PIN-2) is not built yet: the help promises the office only
     PIN_RESET_HELP = (
         "pin_reset_help",
-        "暗証番号の初期化（再設定）は、お住まいの市区町村の窓口（マイナンバーカードと本人確認書類をお持ち"
-        "ください）、またはスマートフォンのJPKI暗証番号リセットアプリで予約のうえ、コンビニのキオスク"
-        "端末で行えます。",
+        "暗証番号の初期化（再設定）は、お住まいの市区町村の窓口で行えます。マイナンバーカードと本人確認書類を"
+        "お持ちください。",
         "To reset the PIN, visit the office of the municipality where you live with your card and an "
-        "identity document, or reserve a reset in the JPKI PIN-reset smartphone app and complete it at "
-        "a store kiosk.",
+        "identity document.",
     )
     NO_MUNICIPALITY = (
         "no_municipality",
