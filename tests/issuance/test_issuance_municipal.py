@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from issuance_world import LONG_AGO, OFFICE_EVENING, OFFICE_NOON, OHIRA, SIGN_PASSWORD, Card, Step, World
 from kofu.card.client import JpkiClient
@@ -303,3 +307,40 @@ def test_hrs2_a_refused_menu_line_states_its_own_municipalitys_office_hours() ->
     kitayama = load_rulebook("kitayama")
     closed = refused_item(Kind.KOSEKI, kitayama, Reason.YEAR_END_CLOSURE)
     assert "12月29日から1月3日まで" in (closed.message_ja or "")
+
+
+def test_issuance_municipal_server_reflects_change_events_when_their_time_comes_lag1(
+    sqlite_world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LAG-1: an event filed through the feed for a time already past is reflected by the running
+    municipal server's own loop, without anyone running `kofu village reflect`."""
+    from kofu.municipal import app as municipal_app_module
+    from kofu.registry.feed import apply_events
+    from kofu.registry.feed_events import read_events
+    from kofu.registry.models import Change
+
+    monkeypatch.setattr(municipal_app_module, "REFLECT_EVERY_S", 0.05)
+    person = sqlite_world.person("adult_resident")
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    feed = tmp_path / "events.jsonl"
+    event = {
+        "event_id": "loop-1",
+        "kind": "move_within",
+        "person_id": person,
+        "effective_at": soon.isoformat(),
+        "address": "宮城県黒川郡大衡村大衡字平林10番地",
+    }
+    engine = sqlite_world.municipal_app.state.service.registry
+    feed.write_text(json.dumps(event, ensure_ascii=False) + "\n", encoding="utf-8")
+    events, problems = read_events(feed)
+    assert not problems
+    assert apply_events(engine, events, now=datetime.now(UTC), by="core-system").pending == 1
+    with TestClient(sqlite_world.municipal_app):  # the lifespan runs the loop
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with sqlite_world.factory() as session:
+                status = session.scalar(select(Change.status).where(Change.event_id == "loop-1"))
+            if status == "reflected":
+                break
+            time.sleep(0.1)
+    assert status == "reflected"
