@@ -212,3 +212,29 @@ def test_feed_cli_reports_line_and_field_then_applies(village: Village, tmp_path
     out = runner.invoke(app, ["apply", str(good), "--db", village.url])
     assert out.exit_code == 0, out.output
     assert "filed 1 (move_within 1)" in out.output and _fed(village) == 1
+
+
+def test_feed_events_survive_a_csv_export_and_import(
+    village: Village, tmp_path: Path, sqlite_url: str
+) -> None:
+    """The journal's event columns (ID, effective time, digest) round-trip through the CSV files."""
+    from kofu.db import make_engine
+    from kofu.registry.csvio import export_csv, import_csv
+    from kofu.registry.schema import migrate_registry
+
+    _, other, _ = _persons(village)
+    _apply(village, _csv(tmp_path / "e.csv", f"x-1,move_out,{other},{TOMORROW},,,,,,"))
+    export_csv(village.engine, tmp_path / "first")
+    target = sqlite_url.replace("kofu.db", "copy.db")
+    migrate_registry(target)
+    engine = make_engine(target)
+    try:
+        import_csv(engine, tmp_path / "first")
+        export_csv(engine, tmp_path / "second")
+        with engine.connect() as conn:
+            due = conn.scalar(select(Change.effective_at).where(Change.event_id == "x-1"))
+    finally:
+        engine.dispose()
+    assert due == datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), JST)
+    first = (tmp_path / "first" / "changes.csv").read_bytes()
+    assert first == (tmp_path / "second" / "changes.csv").read_bytes()

@@ -14,7 +14,7 @@ import binascii
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 
+from kofu.db import UtcDateTime
 from kofu.registry import models
 from kofu.registry.bulk import insert_tables
 from kofu.registry.models import TABLE_ORDER, Base
@@ -112,8 +113,17 @@ def export_csv(engine: Engine, directory: Path) -> dict[str, int]:
     return counts
 
 
+def _parse_aware(s: str) -> datetime:
+    value = datetime.fromisoformat(s)
+    if value.tzinfo is None:
+        raise ValueError("a date-time with its time zone is required (e.g. 2026-12-07T09:00:00+09:00)")
+    return value
+
+
 def _parser(column: Column[Any]) -> Callable[[str], Any]:
     t = column.type
+    if isinstance(t, UtcDateTime):
+        return _parse_aware
     if isinstance(t, Boolean):
         return _parse_bool
     if isinstance(t, Integer):
@@ -150,6 +160,8 @@ def _parse_bool(s: str) -> bool:
 
 def _reason(exc: Exception, column: Column[Any]) -> str:
     kind = type(column.type).__name__
+    if isinstance(column.type, UtcDateTime):
+        return f"not a date-time with a time zone: {exc}"
     if isinstance(column.type, Date):
         return f"not a date (YYYY-MM-DD): {exc}"
     if isinstance(exc, binascii.Error):
@@ -277,7 +289,7 @@ def import_csv(engine: Engine, directory: Path) -> dict[str, int]:
     try:
         with engine.begin() as conn:
             insert_tables(conn, tables)
-    except (DBAPIError, OverflowError) as exc:  # something the checks above missed; all is rolled back
+    except (StatementError, OverflowError) as exc:  # something the checks above missed; all is rolled back
         reason = f"database refused the import: {getattr(exc, 'orig', exc)}"
         raise ImportFailed([ImportProblem("-", 0, "-", reason)]) from exc
     return {name: len(rows) for name, rows in tables.items()}
