@@ -532,3 +532,36 @@ def test_koseki_records_the_spouses_death_under_the_survivor_crt4(
     assert [(i.label, i.on) for i in entry.items] == [("配偶者の死亡日", dead.removed_on)]
     text = _pdf_text(content, doc_keys, verifier, tmp_path)
     assert "配偶者の死亡【配偶者の死亡日】" in text
+
+
+def test_a_foreign_residents_juminhyo_prints_nationality_and_residence_items_where_chosen(
+    village: str, rulebook: Rulebook, doc_keys: SealingKeys, verifier: VerifierKey, tmp_path: Path
+) -> None:
+    """documents.md: for foreign residents, 国籍・地域 and 在留資格・在留期間 are options (offered only to a
+    household with a foreign resident), the 通称 is printed where registered, and the name is the
+    registered one, in the alphabet."""
+    foreigners = [s for s in _snapshots(village) if s.person.foreign is not None and s.household is not None]
+    assert foreigners, "the village has no foreign resident"
+    s = next((f for f in foreigners if f.person.foreign and f.person.foreign.alias), foreigners[0])
+    f = s.person.foreign
+    assert f is not None and s.person.honseki is None  # a foreign national has no 戸籍
+    offer = menu(rulebook, person_facts(s), CARD, Kind.JUMINHYO, OFFICE_HOURS)
+    assert isinstance(offer, Allowed) and {"nationality", "residence"} <= set(offer.choices.options)
+    chosen = Choice(Kind.JUMINHYO, with_nationality=True, with_residence=True)
+    content = compose(s, chosen, issue(rulebook))
+    assert isinstance(content, JuminhyoContent)
+    entry = content.members[0]
+    assert entry.nationality == f.nationality and entry.residence is not None
+    assert entry.residence.status == f.residence_status and entry.alias == f.alias
+    pdf = write(tmp_path, "j.pdf", render_and_seal(content, doc_keys, verifier.public))
+    text = re.sub(r"\s+", "", run("pdftotext", "-layout", str(pdf), "-").stdout.decode())
+    for item in ("国籍・地域", f.nationality, "在留資格", f.residence_status or "", s.person.family_name):
+        assert re.sub(r"\s+", "", item) in text, item
+    if f.alias:
+        assert "通称" in text and re.sub(r"\s+", "", f.alias) in text
+    plain = compose(s, Choice(Kind.JUMINHYO), issue(rulebook))
+    assert isinstance(plain, JuminhyoContent)
+    assert plain.members[0].nationality is None and plain.members[0].residence is None
+    japanese = next(x for x in _snapshots(village) if x.household and not person_facts(x).household_foreign)
+    offer = menu(rulebook, person_facts(japanese), CARD, Kind.JUMINHYO, OFFICE_HOURS)
+    assert isinstance(offer, Allowed) and "nationality" not in offer.choices.options

@@ -164,3 +164,23 @@ def test_crt3_tax_records_only_for_years_resident_on_1_january() -> None:
         assert p["became_resident_on"] is not None and p["became_resident_on"] <= jan1
         in_force = [addr for since, addr in sorted(history[p["id"]]) if since <= jan1]
         assert in_force and t["address_jan1"] == in_force[-1]
+
+
+def test_foreign_residents_are_generated_with_their_items_and_no_family_register() -> None:
+    """About 3% of residents are foreign nationals: a name in the alphabet with its reading, 国籍・地域,
+    在留資格 (a period and its end unless permanent), sometimes a 通称, and no 本籍 (no 戸籍)."""
+    tables = generate_rows(1000, SEED, TODAY).tables
+    foreign = [p for p in tables["persons"] if p["nationality"] is not None]
+    assert 0.01 * 1000 <= len(foreign) <= 0.04 * 1000
+    in_register = {m["person_fk"] for m in tables["koseki_members"]}
+    for p in foreign:
+        assert p["status"] == "resident" and p["honseki"] is None and p["id"] not in in_register
+        assert p["family_name"].isascii() and p["family_kana"] and p["residence_status"]
+        assert (
+            (p["residence_period"] is None)
+            == (p["residence_until"] is None)
+            == (p["residence_status"] == "永住者")
+        )
+    assert any(p["alias"] for p in foreign) and not all(p["alias"] for p in foreign)
+    japanese = [p for p in tables["persons"] if p["nationality"] is None]
+    assert all(p[k] is None for p in japanese for k in ("residence_status", "alias"))

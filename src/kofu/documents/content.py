@@ -33,6 +33,16 @@ class DocumentHeader:
 
 # 住民票の写し (CRT-1)
 @dataclass(frozen=True)
+class ResidenceItems:
+    """A foreign resident's 在留資格, 在留期間, its end, and the 第30条の45 区分."""
+
+    status: str | None
+    period: str | None
+    until: date | None
+    category: str | None
+
+
+@dataclass(frozen=True)
 class ResidentEntry:
     """One person listed on a 住民票の写し."""
 
@@ -50,6 +60,9 @@ class ResidentEntry:
     last_change_on: date
     honseki: str | None = None  # this member's own 本籍; None unless the 本籍・筆頭者 option is chosen
     hittousha: str | None = None  # the 筆頭者 of this member's own 戸籍
+    alias: str | None = None  # 通称, printed where registered (foreign residents)
+    nationality: str | None = None  # 国籍・地域; None unless the option is chosen
+    residence: ResidenceItems | None = None  # 在留資格 etc.; None unless the option is chosen
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ def _member(i: int, m: ResidentEntry) -> list[Row]:
             keep_with_next=True,
             gap_before=4,
         ),
+    ]
+    if m.alias:  # a registered 通称 is printed with the name
+        rows.append(Row([label("通称"), value(m.alias)], (0.15, 0.85), keep_with_next=True))
+    rows += [
         Row(
             [label("生年月日"), value(wareki(m.birth_date)), label("性別"), value(m.sex)],
             _W3,
@@ -42,6 +46,7 @@ def _member(i: int, m: ResidentEntry) -> list[Row]:
             keep_with_next=True,
         )
     )
+    rows += _foreign(m)
     if m.previous_address:
         rows.append(Row([label("従前の住所"), value(m.previous_address)], (0.15, 0.85), keep_with_next=True))
     if m.honseki is not None:  # each member's own: a household may span registers
@@ -59,6 +64,30 @@ def _member(i: int, m: ResidentEntry) -> list[Row]:
         )
     )
     return rows
+
+
+def _foreign(m: ResidentEntry) -> list[Row]:
+    """国籍・地域 and 在留資格 etc., each only where chosen (documents.md)."""
+    out: list[Row] = []
+    if m.nationality is not None:
+        out.append(Row([label("国籍・地域"), value(m.nationality)], (0.15, 0.85), keep_with_next=True))
+    r = m.residence
+    if r is not None:
+        out.append(
+            Row(
+                [label("在留資格"), value(r.status or ""), label("在留期間"), value(r.period or "")],
+                _W3,
+                keep_with_next=True,
+            )
+        )
+        out.append(
+            Row(
+                [label("満了の日"), value(wareki(r.until)), label("区分"), value(r.category or "")],
+                _W3,
+                keep_with_next=True,
+            )
+        )
+    return out
 
 
 def rows(content: JuminhyoContent) -> list[Row]:

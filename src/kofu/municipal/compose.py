@@ -27,6 +27,7 @@ from kofu.documents.content import (
     KosekiContent,
     KosekiEvent,
     KosekiPerson,
+    ResidenceItems,
     ResidentEntry,
     Taxes,
 )
@@ -62,6 +63,8 @@ class Choice:
     members: tuple[str, ...] | None = None  # None: 世帯全員 / 全部事項; else the chosen person ids
     with_householder: bool = True  # 世帯主・続柄 (住民票)
     with_honseki: bool = False  # 本籍・筆頭者 (住民票, 附票): off unless chosen
+    with_nationality: bool = False  # 国籍・地域 (住民票 of a foreign resident): off unless chosen
+    with_residence: bool = False  # 在留資格・在留期間 (likewise)
     fiscal_year: int | None = None  # 課税証明書
 
 
@@ -113,8 +116,9 @@ def compose(snap: PersonSnapshot, choice: Choice, issuance: Issuance) -> Content
     return makers[choice.kind](snap, facts, choice, issuance)
 
 
-def _resident(p: PersonRecord, with_relationship: bool, with_honseki: bool) -> ResidentEntry:
+def _resident(p: PersonRecord, with_relationship: bool, choice: Choice) -> ResidentEntry:
     addr = p.address
+    f = p.foreign
     assert addr is not None  # residents always have a current address
     moved_in = addr.previous_address is not None
     return ResidentEntry(
@@ -130,8 +134,15 @@ def _resident(p: PersonRecord, with_relationship: bool, with_honseki: bool) -> R
         previous_address=addr.previous_address,
         last_change=addr.reason,
         last_change_on=addr.since,
-        honseki=p.honseki if with_honseki else None,
-        hittousha=p.hittousha if with_honseki else None,
+        honseki=p.honseki if choice.with_honseki else None,
+        hittousha=p.hittousha if choice.with_honseki else None,
+        alias=f.alias if f else None,
+        nationality=f.nationality if f and choice.with_nationality else None,
+        residence=(
+            ResidenceItems(f.residence_status, f.residence_period, f.residence_until, f.category)
+            if f and choice.with_residence
+            else None
+        ),
     )
 
 
@@ -154,7 +165,7 @@ def _juminhyo(
         address=address,
         whole_household=variant == "whole",
         householder=hh.head.name if choice.with_householder and hh.head else None,
-        members=tuple(_resident(m, choice.with_householder, choice.with_honseki) for m in chosen),
+        members=tuple(_resident(m, choice.with_householder, choice) for m in chosen),
     )
 
 

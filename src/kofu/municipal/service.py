@@ -91,6 +91,8 @@ def composer_choice(request: RenderRequest) -> Choice:
         members=persons,
         with_householder=rules_menu.OPTION_SETAI_NUSHI in options,
         with_honseki=rules_menu.OPTION_HONSEKI in options,
+        with_nationality=rules_menu.OPTION_NATIONALITY in options,
+        with_residence=rules_menu.OPTION_RESIDENCE in options,
         fiscal_year=request.fiscal_year,
     )
 

@@ -108,6 +108,7 @@ def _conditions(case: str, today: date, fiscal_year: int) -> list[Any]:
         "seal_abolition_pending": lambda: [resident, card, _pending("seal_abolition")],
         "koseki_pending": lambda: [card, _pending("koseki")],
         "tax_pending": lambda: [resident, card, _pending("tax_declaration")],
+        "foreign_resident": lambda: [resident, card, calm, Person.nationality.is_not(None)],
         "nonresident_honseki_registered": lambda: [
             Person.status == "nonresident",
             card,
@@ -186,6 +187,7 @@ CASES: tuple[str, ...] = (
     "seal_abolition_pending",
     "koseki_pending",
     "tax_pending",
+    "foreign_resident",
     "nonresident_honseki_registered",
     "nonresident_honseki_pending",
     "nonresident_honseki_refused",

@@ -94,6 +94,7 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
         household_address_stale=_household_address_stale(snap),
         register_removed_ids=removed,
+        household_foreign=bool(snap.household and any(m.foreign for m in snap.household.members)),
         kiosk_stops=_kiosk_stops(snap),
     )
 

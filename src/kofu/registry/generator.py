@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from kofu.registry import vocabulary as voc
+from kofu.registry.foreign import make_foreign_residents
 from kofu.registry.rowbuilder import (
     Member,
     Row,
@@ -839,6 +840,7 @@ def generate_rows(
             progress(made - done)
             done = made
     b.apply_quotas()
+    make_foreign_residents(b.rows, seed, today)
     b.finish_rows()
     if progress is not None:
         progress(len(b.rows["persons"]) - done)

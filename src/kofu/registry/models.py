@@ -93,6 +93,26 @@ class Person(Base):
     status_changed_on: Mapped[date | None] = mapped_column(Date)
     honseki: Mapped[str | None] = mapped_column(String(200))
     hittousha: Mapped[str | None] = mapped_column(String(80))
+    # foreign residents (住民基本台帳法 第30条の45): all empty for Japanese nationals
+    nationality: Mapped[str | None] = mapped_column(String(40))  # 国籍・地域
+    residence_status: Mapped[str | None] = mapped_column(String(40))  # 在留資格
+    residence_period: Mapped[str | None] = mapped_column(String(20))  # 在留期間 (e.g. 3年)
+    residence_until: Mapped[date | None] = mapped_column(Date)  # 在留期間の満了の日
+    residence_category: Mapped[str | None] = mapped_column(String(20))  # 第30条の45に規定する区分
+    alias: Mapped[str | None] = mapped_column(String(80))  # 通称, where registered
+    alias_kana: Mapped[str | None] = mapped_column(String(80))
+
+
+# the foreign residents' columns of `persons`, empty for Japanese nationals
+FOREIGN_COLUMNS = (
+    "nationality",
+    "residence_status",
+    "residence_period",
+    "residence_until",
+    "residence_category",
+    "alias",
+    "alias_kana",
+)
 
 
 class Address(Base):

@@ -22,6 +22,19 @@ class AddressRecord:
 
 
 @dataclass(frozen=True)
+class ForeignRecord:
+    """A foreign resident's items of the 住民票 (住民基本台帳法 第30条の45) and a registered 通称."""
+
+    nationality: str  # 国籍・地域
+    residence_status: str | None  # 在留資格 (None for 特別永住者)
+    residence_period: str | None  # 在留期間
+    residence_until: date | None  # 在留期間の満了の日
+    category: str | None  # 中長期在留者, 特別永住者…
+    alias: str | None  # 通称
+    alias_kana: str | None
+
+
+@dataclass(frozen=True)
 class PersonRecord:
     """A person as the 住民票 and the other certificates print them."""
 
@@ -41,6 +54,7 @@ class PersonRecord:
     honseki: str | None
     hittousha: str | None
     address: AddressRecord | None  # current address while resident
+    foreign: ForeignRecord | None = None  # a foreign resident's items; None for Japanese nationals
 
     @property
     def name(self) -> str:

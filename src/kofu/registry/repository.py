@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from kofu.db import isolation_view, table_of
 from kofu.registry.cards import storable_serial
 from kofu.registry.models import (
+    FOREIGN_COLUMNS,
     Address,
     CardLink,
     Change,
@@ -37,6 +38,7 @@ from kofu.registry.models import (
 )
 from kofu.registry.records import (
     AddressRecord,
+    ForeignRecord,
     FuhyoRecord,
     HouseholdRecord,
     KosekiEventRecord,
@@ -87,6 +89,7 @@ _PERSON_COLUMNS = (
     ),
     _HOUSEHOLDS.c.household_no,
     *(_PERSONS.c[name] for name in ("relationship", "became_resident_on", "honseki", "hittousha")),
+    *(_PERSONS.c[name] for name in FOREIGN_COLUMNS),
     *(_ADDRESSES.c[name] for name in ("address", "since", "notified_on", "previous_address", "reason")),
 )
 
@@ -219,6 +222,21 @@ def _person_record(row: Row[Any]) -> PersonRecord:
         honseki=row.honseki,
         hittousha=row.hittousha,
         address=address,
+        foreign=_foreign_record(row),
+    )
+
+
+def _foreign_record(row: Row[Any]) -> ForeignRecord | None:
+    if row.nationality is None:
+        return None
+    return ForeignRecord(
+        nationality=row.nationality,
+        residence_status=row.residence_status,
+        residence_period=row.residence_period,
+        residence_until=row.residence_until,
+        category=row.residence_category,
+        alias=row.alias,
+        alias_kana=row.alias_kana,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from kofu.documents.seal_image import seal_png
 from kofu.registry import vocabulary as voc
+from kofu.registry.models import FOREIGN_COLUMNS
 from kofu.registry.taxcalc import Assessment, assess
 from kofu.rules.calendar import newest_fiscal_year
 
@@ -221,6 +222,7 @@ class RowBuilder:
             "status_changed_on": mem.death,
             "honseki": honseki,
             "hittousha": hittousha,
+            **dict.fromkeys(FOREIGN_COLUMNS),  # a foreign resident's items, set by `foreign`
         }
         self.rows["persons"].append(row)
         return row

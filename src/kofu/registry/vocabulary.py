@@ -115,6 +115,53 @@ CONVERSION_REASON = "平成６年法務省令第５１号附則第２条第１�
 REMOVAL_REASONS: tuple[str, ...] = ("婚姻", "死亡", "分籍", "転籍")
 
 
+# (国籍・地域, family names, (male, female) given names), each with its katakana reading
+FOREIGN_PEOPLE: tuple[
+    tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], tuple[str, str]]], ...
+] = (
+    (
+        "ベトナム",
+        (("NGUYEN", "グエン"), ("TRAN", "チャン"), ("LE", "レ")),
+        (("VAN AN", "ヴァン アン"), ("THI LAN", "ティ ラン")),
+    ),
+    (
+        "中国",
+        (("WANG", "ワン"), ("LI", "リー"), ("ZHANG", "チャン")),
+        (("WEI", "ウェイ"), ("XIU YING", "シウ イン")),
+    ),
+    (
+        "韓国",
+        (("KIM", "キム"), ("PARK", "パク"), ("LEE", "イ")),
+        (("MINJUN", "ミンジュン"), ("SEOYEON", "ソヨン")),
+    ),
+    (
+        "フィリピン",
+        (("SANTOS", "サントス"), ("REYES", "レイエス")),
+        (("JOSE", "ホセ"), ("MARIA CLARA", "マリア クララ")),
+    ),
+    (
+        "ブラジル",
+        (("SILVA", "シルバ"), ("OLIVEIRA", "オリベイラ")),
+        (("LUCAS", "ルーカス"), ("ANA PAULA", "アナ パウラ")),
+    ),
+    (
+        "ネパール",
+        (("GURUNG", "グルン"), ("SHRESTHA", "シュレスタ")),
+        (("BIKASH", "ビカス"), ("SITA", "シタ")),
+    ),
+)
+# (在留資格, 在留期間, years until the end, 区分); 永住者 has no period and no end
+RESIDENCE_STATUSES: tuple[tuple[str, str | None, int | None, str], ...] = (
+    ("永住者", None, None, "中長期在留者"),
+    ("技能実習第2号ロ", "1年", 1, "中長期在留者"),
+    ("特定技能1号", "1年", 1, "中長期在留者"),
+    ("留学", "2年3月", 2, "中長期在留者"),
+    ("技術・人文知識・国際業務", "5年", 5, "中長期在留者"),
+    ("日本人の配偶者等", "3年", 3, "中長期在留者"),
+)
+FOREIGN_ALIASES = (("山田　花子", "やまだ　はなこ"), ("金田　健一", "かねだ　けんいち"))
+
+
 def all_text() -> frozenset[str]:
     """Every string fragment the generator may put on a certificate (for glyph-coverage tests)."""
     words: set[str] = set()
@@ -131,6 +178,12 @@ def all_text() -> frozenset[str]:
     words.update(MOVE_REASONS)
     words.update(NOTIFIERS)
     words.update(REMOVAL_REASONS)
+    for nationality, families, givens in FOREIGN_PEOPLE:
+        words.add(nationality)
+        words.update(w for pair in (*families, *givens) for w in pair)
+    for status, period, _, category in RESIDENCE_STATUSES:
+        words.update(w for w in (status, period, category) if w)
+    words.update(w for pair in FOREIGN_ALIASES for w in pair)
     words.update((CONVERSION_REASON, "番地", "番", "号", "字", "０１２３４５６７８９", "0123456789-"))
     return frozenset(words)
 

@@ -31,6 +31,8 @@ class PersonFacts:
     the household record (INC-5).
     `register_removed_ids`: persons who left the register (除籍) but are still printed in its 全部事項
     and 附票.
+    `household_foreign`: a member of the household is a foreign resident (the 住民票 then offers
+    国籍・地域 and 在留資格 as options).
     `kiosk_stops`: (person id, kind) pairs never printed at a kiosk, for the requester and everyone in
     their household or register: a support measure (支援措置) stops every kind, the village one kind.
     """
@@ -51,6 +53,7 @@ class PersonFacts:
     pending_seal_abolition: bool = False
     household_address_stale: bool = False
     register_removed_ids: tuple[str, ...] = ()
+    household_foreign: bool = False
     kiosk_stops: frozenset[tuple[str, Kind]] = frozenset()
 
 

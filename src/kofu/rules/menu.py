@@ -29,6 +29,9 @@ OPTION_SETAI_NUSHI: Final = "setai_nushi"  # 世帯主・続柄 (juminhyo)
 OPTION_HONSEKI: Final = "honseki"  # 本籍・筆頭者 (juminhyo, fuhyo)
 OPTION_WHOLE: Final = "whole"  # 全部事項証明 (koseki)
 OPTION_INDIVIDUAL: Final = "individual"  # 個人事項証明 (koseki)
+OPTION_NATIONALITY: Final = "nationality"  # 国籍・地域 (juminhyo, a household with a foreign resident)
+OPTION_RESIDENCE: Final = "residence"  # 在留資格・在留期間・満了の日・区分 (juminhyo, likewise)
+_FOREIGN_OPTIONS: Final = (OPTION_NATIONALITY, OPTION_RESIDENCE)
 
 # 全部事項 or 個人事項: a family-register certificate is one or the other, never neither.
 _OPTION_REQUIRED: Final = frozenset({Kind.KOSEKI})
@@ -104,11 +107,20 @@ def menu(
         offer,
         members=tuple(m for m in offer.members if elig.check_kiosk_stop(person, kind, (m,)) is None),
         whole_allowed=whole,
-        options=tuple(o for o in _OPTIONS[kind] if whole or o != OPTION_WHOLE),
+        options=_options(kind, person, whole),
         option_required=kind in _OPTION_REQUIRED,
         max_copies=rulebook.rule(kind).max_copies,
     )
     return Allowed(fee=rulebook.fee(kind), choices=choices)
+
+
+def _options(kind: Kind, person: PersonFacts, whole: bool) -> tuple[str, ...]:
+    """The kind's options: 全部事項 only when the whole may be printed, the foreign residents' items
+    only for a household with a foreign resident (documents.md)."""
+    options = tuple(o for o in _OPTIONS[kind] if whole or o != OPTION_WHOLE)
+    if kind is Kind.JUMINHYO and person.household_foreign:
+        options += _FOREIGN_OPTIONS
+    return options
 
 
 def _kind_choices(rulebook: Rulebook, person: PersonFacts, kind: Kind, today: date) -> Choices | Reason:

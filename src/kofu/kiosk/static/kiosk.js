@@ -32,7 +32,7 @@ const T = {
     member_own: "（ご本人）", help: "", papers_out: "証明書",
     paid_out: (n) => `おつり・返金 ${n.toLocaleString("ja-JP")}円 をお取りください`,
     opt: { setai_nushi: "世帯主・続柄", honseki: "本籍・筆頭者", whole: "全部事項証明（戸籍の全員）",
-      individual: "個人事項証明（選んだ方）" },
+      individual: "個人事項証明（選んだ方）", nationality: "国籍・地域", residence: "在留資格・在留期間" },
     insert_yen: (d) => `${d.toLocaleString("ja-JP")}円を入れる`, change: (n) => `おつり ${n}円`,
   },
   en: {
@@ -64,7 +64,8 @@ const T = {
     remaining: (s) => `${s} s left`, placed: "placed", member_own: " (you)", help: "", papers_out: "certificates",
     paid_out: (n) => `Please take your change / refund: ¥${n.toLocaleString("en-US")}`,
     opt: { setai_nushi: "Head of household and relationship", honseki: "Registered domicile and head",
-      whole: "Whole register", individual: "Chosen persons only" },
+      whole: "Whole register", individual: "Chosen persons only", nationality: "Nationality or region",
+      residence: "Status and period of residence" },
     insert_yen: (d) => `Insert ¥${d.toLocaleString("en-US")}`, change: (n) => `Change ¥${n}`,
   },
 };
