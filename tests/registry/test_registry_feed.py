@@ -238,3 +238,32 @@ def test_feed_events_survive_a_csv_export_and_import(
     assert due == datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), JST)
     first = (tmp_path / "first" / "changes.csv").read_bytes()
     assert first == (tmp_path / "second" / "changes.csv").read_bytes()
+
+
+def test_feed_a_foreign_residents_status_change_is_pending_then_printed_lag1(
+    village: Village, tmp_path: Path
+) -> None:
+    """在留資格の変更: until reflected the 住民票 is refused, never printed with the old status."""
+    with village.session() as s:
+        pid = s.scalar(select(Person.person_id).where(Person.nationality.is_not(None)).order_by(Person.id))
+    assert pid is not None
+    rows = [
+        {
+            "event_id": "f-1",
+            "kind": "foreign_status_change",
+            "person_id": pid,
+            "effective_at": TOMORROW,
+            "residence_status": "永住者",
+        }
+    ]
+    feed = tmp_path / "f.jsonl"
+    feed.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    _apply(village, feed)
+    snap = repository.read_snapshot(village.engine, pid)
+    assert snap is not None
+    assert check_pending_change(person_facts(snap), Kind.JUMINHYO) is Reason.RECORD_CHANGE_PENDING
+    reflect_due_now(village.engine, NOW + timedelta(days=1))
+    after = repository.read_snapshot(village.engine, pid)
+    assert after is not None and after.person.foreign is not None
+    assert (after.person.foreign.residence_status, after.person.foreign.residence_until) == ("永住者", None)
+    assert check_pending_change(person_facts(after), Kind.JUMINHYO) is None

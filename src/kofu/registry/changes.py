@@ -110,6 +110,22 @@ def file_residence_end(
     return _file(session, person_id, "residence", filed_on, payload)
 
 
+FOREIGN_STATUS_FIELDS = ("residence_status", "residence_period", "residence_until", "residence_category")
+
+
+def file_foreign_status(
+    session: Session, person_id: str, *, filed_on: date, items: dict[str, str | None]
+) -> int:
+    """A foreign resident's 在留資格 changes (更新, 変更); pending until reflected (LAG-1)."""
+    p = session.scalar(select(Person).where(Person.person_id == person_id))
+    if p is None or p.status != "resident" or p.nationality is None:
+        raise RegistryError("not_foreign_resident", "only a foreign resident's 在留資格 can change")
+    unknown = set(items) - set(FOREIGN_STATUS_FIELDS)
+    if unknown:
+        raise RegistryError("bad_request", f"cannot change {sorted(unknown)}")
+    return _file(session, person_id, "foreign_status", filed_on, items)
+
+
 def file_stop_change(
     session: Session, person_id: str, *, start: bool, kind: str | None, on: date, filed_on: date, by: str
 ) -> int:
@@ -142,6 +158,7 @@ def reflect_change(session: Session, change_id: int, *, on: date) -> None:
         "koseki": _reflect_koseki,
         "residence": _reflect_residence,
         "stop": _reflect_stop_change,
+        "foreign_status": _reflect_foreign_status,
     }[change.kind](session, change.person_fk, payload)
     session.flush()
 
@@ -169,6 +186,15 @@ def _reflect_residence(session: Session, person_fk: int, payload: dict[str, Any]
     if person.status != "resident":
         raise RegistryError("not_resident", f"{person.person_id} is no longer a resident here")
     person.status = payload["status"]
+
+
+def _reflect_foreign_status(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    person = session.get(Person, person_fk)
+    assert person is not None  # the journal's foreign key
+    for key in FOREIGN_STATUS_FIELDS:
+        if key in payload:
+            value = payload[key]
+            setattr(person, key, date.fromisoformat(value) if key == "residence_until" and value else value)
 
 
 def _reflect_stop_change(session: Session, person_fk: int, payload: dict[str, Any]) -> None:

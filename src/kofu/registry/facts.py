@@ -6,9 +6,9 @@ exactly when it is printable. Our readings:
   (the municipality taxes those registered here on 1 January of N), CRT-3.
 - `register_member_ids`: the persons still in the register; a removed (除籍) member is not chosen (CRT-4).
 - `tax_pending_years`: the person's own declarations or amendments not yet reflected (LAG-2).
-- `pending_address_change` / `pending_register_change`: any address (a move, or a registration ending:
-  転出, 死亡) / family-register change filed and not yet reflected for anyone in the person's household
-  or register (LAG-1).
+- `pending_address_change` / `pending_register_change`: any change of the residence record (a move, a
+  registration ending: 転出, 死亡, a foreign resident's 在留資格) / family-register change filed and
+  not yet reflected for anyone in the person's household or register (LAG-1).
 - `pending_seal_abolition`: the person's own seal abolition filed and not yet reflected (INC-4).
 - `household_address_stale`: a member's current address is not the household's (INC-5).
 - `kiosk_stops`: the live stops of the person and of everyone in the household or register (removed
@@ -89,7 +89,7 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         seal=_seal(snap),
         resident_on_jan_1=frozenset(t.fiscal_year for t in snap.tax_years),
         tax_pending_years=tax_pending,
-        pending_address_change=snap.has_pending("address") or snap.has_pending("residence"),
+        pending_address_change=any(snap.has_pending(k) for k in ("address", "residence", "foreign_status")),
         pending_register_change=snap.has_pending("koseki"),
         pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
         household_address_stale=_household_address_stale(snap),

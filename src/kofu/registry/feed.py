@@ -25,6 +25,7 @@ from kofu.registry.feed_events import (
     Death,
     FeedEvent,
     FeedProblem,
+    ForeignStatusChange,
     KindStop,
     KosekiNotification,
     MoveOut,
@@ -85,6 +86,8 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
         return changes.file_residence_end(
             session, pid, status=status, on=on, filed_on=filed_on, new_address=new_address
         )
+    if isinstance(event, ForeignStatusChange):
+        return changes.file_foreign_status(session, pid, filed_on=filed_on, items=event.items())
     if isinstance(event, SealAbolition):
         return changes.abolish_seal(session, pid, on=on)
     if isinstance(event, TaxDeclaration):

@@ -79,6 +79,25 @@ class Death(_Event):
     kind: Literal["death"]
 
 
+class ForeignStatusChange(_Event):
+    """在留資格の変更・在留期間の更新 of a foreign resident."""
+
+    kind: Literal["foreign_status_change"]
+    residence_status: Annotated[str, Field(min_length=1, max_length=40)]
+    residence_period: Annotated[str, Field(max_length=20)] | None = None
+    residence_until: date | None = None
+    residence_category: Annotated[str, Field(max_length=20)] | None = None
+
+    def items(self) -> dict[str, str | None]:
+        """The new items; an absent period or end (永住者) is cleared."""
+        until = self.residence_until.isoformat() if self.residence_until else None
+        items = {"residence_status": self.residence_status, "residence_period": self.residence_period}
+        items["residence_until"] = until
+        if self.residence_category is not None:
+            items["residence_category"] = self.residence_category
+        return items
+
+
 class SealAbolition(_Event):
     """印鑑登録の廃止."""
 
@@ -138,6 +157,7 @@ FeedEvent = Annotated[
     MoveWithin
     | MoveOut
     | Death
+    | ForeignStatusChange
     | SealAbolition
     | TaxDeclaration
     | KosekiNotification
@@ -149,6 +169,7 @@ KINDS: tuple[str, ...] = (
     "move_within",
     "move_out",
     "death",
+    "foreign_status_change",
     "seal_abolition",
     "tax_declaration",
     "koseki",

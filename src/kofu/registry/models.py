@@ -36,8 +36,17 @@ SEAL_STATUSES = ("registered", "abolished")
 KOSEKI_STATUSES = ("current", "closed", "pre_conversion")
 CREDENTIALS = ("card", "phone")
 USAGE_STATUSES = ("pending", "approved", "refused")
-# residence: a resident's registration ends (転出, 死亡); stop: a support measure begins or ends
-CHANGE_KINDS = ("address", "seal_abolition", "koseki", "tax_declaration", "residence", "stop")
+# residence: a registration ends (転出, 死亡); stop: a support measure begins or ends; foreign_status:
+# a foreign resident's 在留資格 changes
+CHANGE_KINDS = (
+    "address",
+    "seal_abolition",
+    "koseki",
+    "tax_declaration",
+    "residence",
+    "stop",
+    "foreign_status",
+)
 CHANGE_STATUSES = ("pending", "reflected")
 # support_measure: 支援措置 (DV, stalking), every kind; village: one kind the village turned off
 STOP_CAUSES = ("support_measure", "village")

@@ -1,5 +1,6 @@
 """registry: the change feed's events in the journal (an event ID once, when it takes effect, its digest),
-and the journal's "residence" kind (転出, 死亡: a resident's registration ends).
+and the journal's kinds "residence" (転出, 死亡: a resident's registration ends), "stop" (a support measure
+begins or ends) and "foreign_status" (a foreign resident's 在留資格 changes).
 
 Revision ID: registry_0005
 Revises: registry_0004
@@ -17,7 +18,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_KINDS = "kind IN ('address', 'seal_abolition', 'koseki', 'tax_declaration')"
-NEW_KINDS = "kind IN ('address', 'seal_abolition', 'koseki', 'tax_declaration', 'residence', 'stop')"
+NEW_KINDS = (
+    "kind IN ('address', 'seal_abolition', 'koseki', 'tax_declaration', 'residence', 'stop', "
+    "'foreign_status')"
+)
 DUE = "status = 'pending' AND effective_at IS NOT NULL"
 
 
