@@ -39,7 +39,6 @@ from kofu.registry.models import Change
 from kofu.rules.calendar import to_jst
 
 _KOSEKI_TITLES = {
-    "birth": "出生",
     "marriage": "婚姻",
     "divorce": "離婚",
     "death": "死亡",

@@ -121,10 +121,11 @@ class TaxDeclaration(_Event):
 
 
 class KosekiNotification(_Event):
-    """戸籍の届出 (出生, 婚姻, 離婚, 死亡, 養子縁組…) recorded as a 身分事項 of the person."""
+    """戸籍の届出 about a member of a register here (婚姻, 離婚, 死亡, 養子縁組, 配偶者の死亡), recorded as a
+    身分事項; a birth makes a new member, which the feed does not do yet."""
 
     kind: Literal["koseki"]
-    event: Literal["birth", "marriage", "divorce", "death", "adoption", "spouse_death"]
+    event: Literal["marriage", "divorce", "death", "adoption", "spouse_death"]
     event_date: date
     place: Text | None = None
     notifier: Text | None = None
