@@ -70,7 +70,7 @@ def test_e2e_refusal_screen_ELG_2_ELG_3_CRT_2_INC_4_LAG_1_DAY_1_PIN_2(
         kp.start_with(deployment.card_index(case.card))
         if case.reason is Reason.PIN_BLOCKED:  # PIN-2: refused as soon as the card is read, with the way out
             kp.expect_screen("take")
-            kp.expect_message(case.reason.ja, "市区町村の窓口", "リセットアプリ")
+            kp.expect_message(case.reason.ja, "市区町村の窓口", "本人確認書類")
             kp.shot("14-pin-blocked")
         elif case.kind is None:  # refused by the center when the card signs in
             kp.expect_screen("pin")

@@ -48,7 +48,7 @@ def test_e2e_pin_locks_at_third_wrong_pin_and_says_where_to_reset_PIN_1_PIN_2(
         expect(page.get_by_test_id("alarm-card")).to_be_visible()
         kp.shot("15-pin-locked")
         kp.tap("lang")
-        kp.expect_message(Reason.PIN_BLOCKED.en, "PIN-reset smartphone app")
+        kp.expect_message(Reason.PIN_BLOCKED.en, "identity document")
         kp.shot("15-pin-locked-en")
         kp.tap("take-card")
         kp.expect_screen("idle")

@@ -302,7 +302,7 @@ def test_kiosk_page_pin_lock_tells_where_to_reset_PIN_1_PIN_2(
     expect(page.locator("#message")).to_contain_text("ロックされています")
     expect(page.locator("#message")).to_contain_text("市区町村の窓口")
     page.get_by_test_id("lang").click()
-    expect(page.locator("#message")).to_contain_text("PIN-reset smartphone app")
+    expect(page.locator("#message")).to_contain_text("identity document")
     page.screenshot(path=str(_artifacts(tmp_path) / "20-pin-blocked.png"))
     page.get_by_test_id("take-card").click()
     expect(page.locator("#screen")).to_have_attribute("data-screen", "idle")

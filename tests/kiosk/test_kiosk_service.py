@@ -166,7 +166,7 @@ def test_blocked_pin_tells_where_to_reset_and_stays_blocked_PIN_1_PIN_2(kiosk: K
     assert view.screen is Screen.TAKE and view.card_present
     assert view.message is not None and view.message.code == "pin_blocked"
     assert view.message.help_ja is not None and "市区町村の窓口" in view.message.help_ja
-    assert view.message.help_en is not None and "app" in view.message.help_en
+    assert view.message.help_en is not None and "office" in view.message.help_en
     assert kiosk.service.store.read("session", type(view)) is None
     kiosk.service.take_card()
     assert kiosk.service.state().screen is Screen.IDLE
