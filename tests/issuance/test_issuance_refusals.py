@@ -362,13 +362,27 @@ def test_issuance_a_stopped_person_is_refused_with_one_neutral_sentence_and_audi
     with world.factory() as session:
         member = next(m.person_id for m in household_members(session, head) if m.person_id != head)
     with transaction(world.factory) as session:
-        set_stop(session, member, cause="support_measure", kind=None, since=today_jst(datetime.now(UTC)), by="staff-7")
+        set_stop(
+            session,
+            member,
+            cause="support_measure",
+            kind=None,
+            since=today_jst(datetime.now(UTC)),
+            by="staff-7",
+        )
     step = world.signed_in(world.issue(head))
     juminhyo = _items(world.menu(step))["juminhyo"]
     assert juminhyo["allowed"] is True and juminhyo["whole_allowed"] is False
     assert member not in {m["person_id"] for m in juminhyo["members"]}  # type: ignore[union-attr]
     with transaction(world.factory) as session:
-        set_stop(session, head, cause="support_measure", kind=None, since=today_jst(datetime.now(UTC)), by="staff-7")
+        set_stop(
+            session,
+            head,
+            cause="support_measure",
+            kind=None,
+            since=today_jst(datetime.now(UTC)),
+            by="staff-7",
+        )
     step = world.signed_in(world.cards[-1])
     juminhyo = _items(world.menu(step))["juminhyo"]
     assert juminhyo["reason"] == "not_available_at_kiosk"
