@@ -18,6 +18,7 @@ from kofu.audit.cli import app as audit_app
 from kofu.card.cli import app as card_app
 from kofu.center.cli import app as center_app
 from kofu.chaos.cli import app as bench_app
+from kofu.clihelp import quiet_flags
 from kofu.demo import demo
 from kofu.documents_cli import app as documents_app
 from kofu.jpki.cli import app as jpki_app
@@ -31,6 +32,7 @@ from kofu.serve import serve
 from kofu.settings import SettingsError, load_settings, refuse
 from kofu.verify.cli import verify
 
+quiet_flags()
 app = typer.Typer(
     name="kofu",
     help="kofu: convenience-store certificate issuance (コンビニ交付).",

@@ -66,7 +66,7 @@ def sample(
     try:
         if serial is None:
             serial = register.next_serial(book.code, today_jst(datetime.now(UTC)))
-        pdf, content = _make(settings, book, Kind(kind), person, serial)
+        pdf, content = _make(settings, book, Kind(kind), person, serial, rulebook)
         if not register.record(entry_for(content)):
             typer.echo(
                 f"bad_request: document number {content.header.unique_number} is already issued", err=True
@@ -80,7 +80,7 @@ def sample(
 
 
 def _make(
-    settings: Settings, book: Rulebook, kind: Kind, person: str | None, serial: int
+    settings: Settings, book: Rulebook, kind: Kind, person: str | None, serial: int, rulebook: str
 ) -> tuple[bytes, Content]:
     """Compose (or take the built-in sample) and seal; exit 1 with the reason when it is refused."""
     from kofu.documents import samples
@@ -88,9 +88,11 @@ def _make(
     from kofu.documents.keys import sealing_keys
 
     if person is not None:
+        from kofu.layout import Layout
         from kofu.municipal.compose import compose_sample
 
-        composed = compose_sample(settings, book, kind, person, serial=serial)
+        registry = Layout.of(settings).registry(rulebook)  # where `kofu village generate` wrote it
+        composed = compose_sample(registry, book, kind, person, serial=serial)
         if isinstance(composed, str):
             typer.echo(composed, err=True)
             raise typer.Exit(1)

@@ -47,13 +47,14 @@ def jpki_app() -> Any:
     """The JPKI OCSP responder and CRL distribution point."""
     from kofu.jpki.authority import keys_dir, load_authorities
     from kofu.jpki.server import create_app
+    from kofu.layout import Layout
     from kofu.netpki.gate import network_gate
     from kofu.netpki.roles import Role
     from kofu.settings import load_settings
 
     settings = load_settings()
     gate = network_gate(settings.home, plain_role=Role.CENTER)
-    return create_app(settings.db_url, load_authorities(keys_dir(settings)), gate=gate)
+    return create_app(Layout.of(settings).jpki, load_authorities(keys_dir(settings)), gate=gate)
 
 
 def verify_app() -> Any:

@@ -122,7 +122,7 @@ class Settings(Table):
     """What a kofu process needs to know about its surroundings, and each party's table as written."""
 
     home: FilePath = Path("var")
-    database_url: str = ""  # empty: SQLite at home/kofu.db
+    database_url: str = ""  # empty: each party's SQLite file under the home (kofu.layout)
     rulebooks: Names = ("ohira", "kitayama")  # bundled names or paths to TOML files
     log_level: LogLevel = "INFO"
     log_json: bool = False
@@ -134,7 +134,8 @@ class Settings(Table):
 
     @property
     def db_url(self) -> str:
-        """The database URL, defaulting to an SQLite file in the home folder."""
+        """The database URL, defaulting to `kofu.db` in the home folder (the verification register's:
+        each party's own is in `kofu.layout`)."""
         return self.database_url or f"sqlite:///{(self.home / 'kofu.db').resolve()}"
 
     def path(self, *parts: str) -> Path:

@@ -11,6 +11,7 @@ from issuance_world import OHIRA, World
 from kofu.center.app import build_config_from_settings as center_config
 from kofu.center.ratelimit import CARD_LIMIT, Limit
 from kofu.db import WORKER_THREADS
+from kofu.layout import Layout
 from kofu.municipal import build_config_from_settings as municipal_config
 from kofu.settings import Settings
 from party_support import center_statement
@@ -34,7 +35,7 @@ def test_issuance_center_config_from_settings(tmp_path: Path) -> None:
         },
     )
     config = center_config(settings)
-    assert config.db_url == settings.db_url
+    assert config.db_url == Layout(tmp_path).center  # where the demo's center keeps it
     assert config.jpki_auth_ca == tmp_path / "keys" / "jpki" / "auth-ca.pem"
     assert [m.base_url for m in config.municipalities] == ["https://m.test:9001"]
     assert config.tls_home == tmp_path and config.require_terminal_cert is True

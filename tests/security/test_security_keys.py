@@ -30,6 +30,7 @@ import kofu
 from kofu.documents_cli import app as documents_app
 from kofu.rules.rulebook import load_rulebook
 from kofu.settings import Settings
+from kofu.verify.register import migrate_verify
 from kofu.wire.statements import PUBLIC_FILE, center_key_path, public_pem, signing_key
 
 OHIRA = "044245"
@@ -76,6 +77,7 @@ def homes(tmp_path: Path) -> tuple[Path, Path]:
     _run(municipal, "keys", "export", "--rulebook", "ohira", "--out", str(exported))
     (verifier / "keys" / "published").mkdir(parents=True)
     shutil.copy(exported, verifier / "keys" / "published" / "044245.json")
+    migrate_verify(Settings(home=verifier).db_url)  # its register, empty: the center feeds it
     return municipal, verifier
 
 

@@ -234,6 +234,26 @@ def test_T9_api_docs_off_unless_the_table_enables_them(
     assert [client.get(path).status_code for path in DOCS] == [200, 200, 200]
 
 
+@pytest.mark.parametrize("party", ["center", "municipal", "kiosk", "verify"])
+def test_T9_api_docs_work_offline(
+    party: str, tmp_path: Path, jpki_keys: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 26 (6): `/docs` and `/redoc` load their scripts and styles from the party itself (no CDN):
+    every asset a page names is served, and a page names nothing on another host."""
+    import re
+
+    client = _local(_party_app(party, tmp_path, jpki_keys, f"[{party}]\ndocs = true\n", monkeypatch))
+    for page, script in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert assets and not [a for a in assets if "//" in a], (page, assets)
+        assert any(script in asset for asset in assets), (page, assets)
+        for asset in assets:
+            answer = client.get(asset)
+            assert answer.status_code == 200 and len(answer.content) > 100, (page, asset)
+    assert client.get("/docs?asset=../../etc/passwd").status_code == 404
+
+
 def _local(app: Any) -> TestClient:
     """A client on loopback under a served name: the kiosk page answers no one else (T9)."""
     return TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 50000))

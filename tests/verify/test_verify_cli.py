@@ -15,6 +15,7 @@ from kofu.registry.cli import app as village_app
 from kofu.rules.paging import make_document_number
 from kofu.settings import load_settings
 from kofu.verify.cli import verify
+from kofu.verify.register import migrate_verify
 
 # The commands as `kofu` mounts them (kofu/cli.py), without the other parties' groups.
 app = typer.Typer()
@@ -35,6 +36,7 @@ def runner(kofu_home: Path) -> CliRunner:
     for command in (["keys", "verifier"], ["keys", "export", "--rulebook", "ohira"]):
         done = cli.invoke(app, ["documents", *command])
         assert done.exit_code == 0, done.output
+    migrate_verify(load_settings().db_url)  # the register the demo's verification page makes
     return cli
 
 

@@ -33,7 +33,9 @@ app = typer.Typer(
     help="The audit trail: verify, checkpoint and reconcile the chain, show entries.", no_args_is_help=True
 )
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: the home's database).")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: the center's, $KOFU_HOME/db/center.db).")
+]
 KeyOption = Annotated[
     Path | None, typer.Option("--key", help="Audit key file (default: keys/audit/chain.key of the home).")
 ]
@@ -88,13 +90,15 @@ def _head_public(ctx: typer.Context) -> Ed25519PublicKey | None:
 
 @contextmanager
 def _session(ctx: typer.Context, db: str | None) -> Iterator[Session]:
-    """A session on the database (the home's unless `db`), its errors turned into exit code 2."""
+    """A session on the database (the center's unless `db`), its errors turned into exit code 2; a
+    database that is not there is said, never created (every command here only reads it)."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
     from kofu.audit.log import AuditError
     from kofu.db import make_engine, session_factory
+    from kofu.layout import Layout, read_only
 
-    url = db or _settings(ctx).db_url
+    url = read_only(db or Layout.of(_settings(ctx)).center)
     try:
         engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError, ValueError):

@@ -33,11 +33,17 @@ def _settings(ctx: typer.Context) -> Settings:
     return ctx.obj if isinstance(ctx.obj, Settings) else load_settings()
 
 
-def _factory(ctx: typer.Context) -> sessionmaker[Session]:
+def _factory(ctx: typer.Context, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on the center's database (`[center] db_url`, else the home's `db/center.db`); a command
+    that only reads refuses a database that is not there instead of creating it."""
+    from kofu.center.app.config import build_config_from_settings
     from kofu.center.schema import migrate_center
     from kofu.db import make_engine, session_factory
+    from kofu.layout import read_only as existing
 
-    url = _settings(ctx).db_url
+    url = build_config_from_settings(_settings(ctx)).db_url
+    if read_only:
+        url = existing(url)
     migrate_center(url)
     return session_factory(make_engine(url))
 
@@ -70,7 +76,8 @@ def settle(
         settlement.month_bounds(month)
     except ValueError as exc:
         raise _fail(f"bad_request: {exc}") from None
-    statement = settlement.settle(_factory(ctx), month, municipality_code=municipality, chain=chain)
+    factory = _factory(ctx, read_only=True)
+    statement = settlement.settle(factory, month, municipality_code=municipality, chain=chain)
     folder = out or _settings(ctx).home / "artifacts" / "settlement"
     csv_path, png_path = settlement.write_settlement(statement, folder)
     typer.echo(
@@ -109,7 +116,7 @@ def recover(
         typer.echo(f"voided {receipt.order_id} (cash returned {receipt.cash_returned} yen)")
     typer.echo(f"{len(voided)} stale orders voided")
     config = build_config_from_settings(_settings(ctx))
-    url = config.verify_db_url or _settings(ctx).db_url
+    url = config.verify_db_url or config.db_url  # as the center serves it
     migrate_verify(url)
     register = Register(url)
     try:
@@ -211,7 +218,7 @@ def terminal_list(ctx: typer.Context) -> None:
     from kofu.center import registers
 
     now = datetime.now(UTC)
-    with _factory(ctx)() as s:
+    with _factory(ctx, read_only=True)() as s:
         for t in registers.list_terminals(s):
             state = "open" if t.is_open(now) else "closed"
             typer.echo(f"{t.terminal_id:<20} {t.chain:<14} {t.store_code:<10} {t.status.value:<8} {state}")
@@ -289,7 +296,7 @@ def maintenance_list(ctx: typer.Context) -> None:
     from kofu.center import registers
 
     now = datetime.now(UTC)
-    with _factory(ctx)() as s:
+    with _factory(ctx, read_only=True)() as s:
         for n in registers.notices(s, now):
             scope = n.municipality_code or "all"
             flag = "NOW" if n.active(now) else "   "

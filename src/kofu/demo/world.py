@@ -16,6 +16,7 @@ from rich.console import Console
 
 from kofu.demo.cards import DEMO_CARDS, DemoCard
 from kofu.home import prepare_home
+from kofu.layout import Layout
 from kofu.private import private_dir
 from kofu.settings import Settings
 
@@ -27,21 +28,8 @@ MUNICIPALITIES = (  # (rulebook, persons, seed)
 
 
 @dataclass(frozen=True)
-class DemoPaths:
-    """Where each party of the demo keeps its database under the home folder."""
-
-    home: Path
-
-    def registry(self, rulebook: str) -> str:
-        return f"sqlite:///{self.home / 'db' / f'registry-{rulebook}.db'}"
-
-    @property
-    def jpki(self) -> str:
-        return f"sqlite:///{self.home / 'db' / 'jpki.db'}"
-
-    @property
-    def center(self) -> str:
-        return f"sqlite:///{self.home / 'db' / 'center.db'}"
+class DemoPaths(Layout):
+    """Where each party of the demo keeps its database: the home's layout, always on SQLite files."""
 
     @property
     def cards_json(self) -> Path:

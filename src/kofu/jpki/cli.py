@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from kofu.settings import Settings
 
 app = typer.Typer(
     help="JPKI card authorities: init, issue-card, revoke, event, crl, serve; office PIN resets.",
     no_args_is_help=True,
 )
+
+
+def _db(settings: Settings) -> str:
+    """The authority's database (its office's too): `db/jpki.db` under KOFU_HOME, as the demo makes it."""
+    from kofu.layout import Layout
+
+    return Layout.of(settings).jpki
+
+
+def _registry(settings: Settings) -> str:
+    """The registry a holder is read from and the card linked in: the first rulebook's (`kofu.layout`)."""
+    from kofu.layout import Layout
+
+    return Layout.of(settings).first_registry(settings)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -28,7 +45,7 @@ def init(ctx: typer.Context) -> None:
     settings = ctx.obj
     prepare_home(settings)
     _, created = init_authorities(keys_dir(settings))
-    migrate_jpki(settings.db_url)
+    migrate_jpki(_db(settings))
     typer.echo(("created" if created else "kept existing") + f" JPKI authorities in {keys_dir(settings)}")
 
 
@@ -62,9 +79,11 @@ def issue_card(
     from kofu.jpki.holders import HolderUnavailable, holder_by_hand, holder_from_registry, link_in_registry
     from kofu.jpki.issuance import issue_credential
     from kofu.jpki.schema import migrate_jpki
+    from kofu.layout import MissingDatabase, existing
     from kofu.rules.calendar import today_jst
 
     settings = ctx.obj
+    registry = _registry(settings)
     if not is_valid_pin(pin):
         raise _fail("the PIN must be 4 digits")
     if not is_valid_sign_password(sign_password):
@@ -83,8 +102,10 @@ def issue_card(
                 raise HolderUnavailable("give all of --name, --birth-date, --sex and --address, or none")
             holder = holder_by_hand(person, name or "", birth_date or "", sex or "", address or "")
         else:
-            holder = holder_from_registry(settings.db_url, person)
+            holder = holder_from_registry(existing(registry), person)
         authorities = load_authorities(keys_dir(settings))
+    except MissingDatabase as exc:
+        raise _fail(f"the registry cannot be read: {exc}") from None
     except (HolderUnavailable, JpkiNotInitialised) as exc:
         raise _fail(str(exc)) from None
     template = None
@@ -93,8 +114,8 @@ def issue_card(
         from kofu.card.biometric import enroll
 
         template = enroll(sample.encode())
-    migrate_jpki(settings.db_url)
-    engine = make_engine(settings.db_url)
+    migrate_jpki(_db(settings))
+    engine = make_engine(_db(settings))
     base_url = settings.jpki_url
     try:
         with transaction(session_factory(engine)) as session:
@@ -113,14 +134,17 @@ def issue_card(
         raise _fail(str(exc)) from None
     finally:
         engine.dispose()
-    problem = link_in_registry(
-        settings.db_url,
-        person,
-        auth_serial=issued.auth_serial,
-        sign_serial=issued.sign_serial,
-        handed_over_on=handed_over_on,
-        credential=issued.credential,
-    )
+    try:  # a holder given by hand may have no registry here: none is created for the link
+        problem = link_in_registry(
+            existing(registry),
+            person,
+            auth_serial=issued.auth_serial,
+            sign_serial=issued.sign_serial,
+            handed_over_on=handed_over_on,
+            credential=issued.credential,
+        )
+    except MissingDatabase as exc:
+        problem = f"the card is not linked: {exc}"
     typer.echo(f"{issued.credential} written to {out}")
     typer.echo(
         f"auth serial {issued.auth_serial}  sign serial {issued.sign_serial}  issued {issued.issued_on}"
@@ -155,8 +179,8 @@ def revoke(
             + ", ".join(sorted(set(REASON_NAMES) - {"remove_from_crl"}))
         )
     settings = ctx.obj
-    migrate_jpki(settings.db_url)
-    engine = make_engine(settings.db_url)
+    migrate_jpki(_db(settings))
+    engine = make_engine(_db(settings))
     try:
         with transaction(session_factory(engine)) as session:
             if find_certificate(session, serial) is None:
@@ -186,8 +210,8 @@ def event(
     except ValueError:
         raise _fail(f"unknown event {kind!r}; one of: " + ", ".join(e.value for e in LifeEvent)) from None
     settings = ctx.obj
-    migrate_jpki(settings.db_url)
-    engine = make_engine(settings.db_url)
+    migrate_jpki(_db(settings))
+    engine = make_engine(_db(settings))
     try:
         with transaction(session_factory(engine)) as session:
             revoked = apply_life_event(session, person, life_event, datetime.now(UTC))
@@ -222,8 +246,8 @@ def crl(
         authorities = load_authorities(keys_dir(settings))
     except JpkiNotInitialised as exc:
         raise _fail(str(exc)) from None
-    migrate_jpki(settings.db_url)
-    engine = make_engine(settings.db_url)
+    migrate_jpki(_db(settings))
+    engine = make_engine(_db(settings))
     now = datetime.now(UTC)
     try:
         with transaction(session_factory(engine)) as session:
@@ -253,8 +277,8 @@ def serve(
         authorities = load_authorities(keys_dir(settings))
     except JpkiNotInitialised as exc:
         raise _fail(str(exc)) from None
-    migrate_jpki(settings.db_url)
-    uvicorn.run(create_app(settings.db_url, authorities), host=host, port=port, log_level="warning")
+    migrate_jpki(_db(settings))
+    uvicorn.run(create_app(_db(settings), authorities), host=host, port=port, log_level="warning")
 
 
 @app.command("staff-add")
@@ -270,8 +294,8 @@ def staff_add(
     from kofu.office.staff import add_staff
 
     settings = ctx.obj
-    migrate_office(settings.db_url)
-    engine = make_engine(settings.db_url)
+    migrate_office(_db(settings))
+    engine = make_engine(_db(settings))
     try:
         with transaction(session_factory(engine)) as session:
             add_staff(session, staff_id, name, set(role))
@@ -314,9 +338,9 @@ def reset_pin(
         authorities = load_authorities(keys_dir(settings))
     except JpkiNotInitialised as exc:
         raise _fail(str(exc)) from None
-    migrate_jpki(settings.db_url)
-    migrate_office(settings.db_url)
-    engine = make_engine(settings.db_url)
+    migrate_jpki(_db(settings))
+    migrate_office(_db(settings))
+    engine = make_engine(_db(settings))
     factory = session_factory(engine)
     directory = JpkiCardDirectory(factory, authorities.auth.cert, authorities.sign.cert)
     reader: Reader

@@ -49,7 +49,7 @@ from kofu.private import private_dir
 from kofu.rules.reasons import Reason
 from kofu.wire.bodylimit import BodySizeLimit
 from kofu.wire.common import ErrorBody, error_responses
-from kofu.wire.docs import api_docs
+from kofu.wire.docs import api_docs, offline_docs
 from kofu.wire.http_errors import install_http_errors
 
 STATIC = Path(__file__).parent / "static"
@@ -267,5 +267,6 @@ def create_app(config: KioskConfig, *, service: KioskService | None = None) -> F
         return kiosk.take_papers()
 
     install_http_errors(app)
+    offline_docs(app)
     install_gate(app, Gate())  # every route is the page's own: the page guard in front proves who calls
     return app

@@ -42,16 +42,27 @@ def session(
     client_key: Annotated[Path | None, typer.Option(help="Mutual TLS: its key.")] = None,
     ca_cert: Annotated[Path | None, typer.Option(help="The network CA (verifies the center).")] = None,
     biometric_sample: Annotated[
-        Path | None, typer.Option(help="Phones unlocked by biometrics (no --pin): what the sensor reads.")
+        str | None,
+        typer.Option(
+            help="Phones unlocked by biometrics (no --pin): what the sensor reads, as demo-cards.json "
+            "lists it (face:PERSON), or @FILE for a file's bytes."
+        ),
     ] = None,
 ) -> None:
-    """Run one issuance; prints a JSON line; on refusal exits 1 with the reason code."""
+    """Run one issuance; prints a JSON line; on refusal exits 1 with the reason code. Arguments the
+    session cannot run with are said first (exit code 2), before the card is read or the center asked."""
     from pydantic import ValidationError
 
+    from kofu.kiosk.arguments import SessionArguments, WrongArgument, check
     from kofu.kiosk.config import KioskConfig
     from kofu.kiosk.headless import HeadlessRequest, run_session
     from kofu.rules.reasons import Reason
 
+    try:
+        sample = check(SessionArguments(card, municipality, kind, option, pin, biometric_sample))
+    except WrongArgument as exc:
+        typer.echo(f"error [{Reason.BAD_REQUEST.value}]: {exc}", err=True)
+        raise typer.Exit(2) from None
     settings = ctx.obj
     home = Path(settings.home if settings is not None else "var").resolve()
     config = KioskConfig(
@@ -72,7 +83,7 @@ def session(
         fiscal_year=year,
         option=option,
         copies=copies,
-        biometric_sample=biometric_sample.read_bytes() if biometric_sample else None,
+        biometric_sample=sample,
     )
     try:
         result = run_session(config, request)

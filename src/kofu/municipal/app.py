@@ -30,7 +30,7 @@ from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
 from kofu.wire.api_errors import documented, install_error_handlers, refusal_response
 from kofu.wire.bodylimit import BodySizeLimit
-from kofu.wire.docs import api_docs
+from kofu.wire.docs import api_docs, offline_docs
 from kofu.wire.sessions import HealthResponse, MenuResponse, RegistrationResponse
 from kofu.wire.statements import Signed
 
@@ -186,6 +186,7 @@ def create_app(
         answer = svc.file_registration(signed)
         return refusal_response(answer) if isinstance(answer, Refused) else answer
 
+    offline_docs(app)
     install_gate(app, gate or network_gate(config.home, plain_role=Role.CENTER))
     app.add_middleware(BodySizeLimit)  # outermost: a body past the cap is refused before anything reads it
     return app

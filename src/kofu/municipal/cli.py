@@ -17,19 +17,25 @@ app = typer.Typer(
 )
 
 DbOption = Annotated[
-    str | None, typer.Option("--db", help="Registry database URL (default: the settings' database).")
+    str | None,
+    typer.Option(
+        "--db",
+        help="Registry database URL (default: the municipal server's, $KOFU_HOME/db/registry-RULEBOOK.db).",
+    ),
 ]
 
 
 def _url(ctx: typer.Context, db: str | None) -> str:
-    if db:
-        return db
-    settings = ctx.obj
-    if settings is None:
-        from kofu.settings import load_settings
+    """The registry the municipal server reads (as `kofu serve municipal` and the demo find it), which
+    must exist: every command here needs its persons, and none creates an empty registry."""
+    from kofu.layout import read_only
+    from kofu.municipal.config import build_config_from_settings
+    from kofu.settings import Settings, load_settings
 
-        settings = load_settings()
-    return str(settings.db_url)
+    if db:
+        return read_only(db)
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else load_settings()
+    return read_only(build_config_from_settings(settings).registry_url)
 
 
 @app.command("registrations")

@@ -50,7 +50,6 @@ if TYPE_CHECKING:
         PersonRecord,
         PersonSnapshot,
     )
-    from kofu.settings import Settings
 
 SEX = {"male": "男", "female": "女"}
 
@@ -358,20 +357,24 @@ def _fuhyo_member(m: KosekiMemberRecord) -> FuhyoMember:
 
 
 def compose_sample(
-    settings: Settings, rulebook: Rulebook, kind: Kind, person_id: str, *, serial: int = 1
+    registry_url: str, rulebook: Rulebook, kind: Kind, person_id: str, *, serial: int = 1
 ) -> Content | str:
-    """Content of `kind` for a person of the generated village (the CLI's --person), or an error line."""
+    """Content of `kind` for a person of the registry at `registry_url` (the CLI's --person), or an
+    error line (a registry that is not there is said, never created)."""
     import hashlib
 
     from kofu.db import make_engine
+    from kofu.layout import MissingDatabase, existing
     from kofu.registry.repository import read_snapshot
     from kofu.rules.calendar import today_jst
     from kofu.rules.paging import make_document_number
 
     try:
-        snap = read_snapshot(make_engine(settings.db_url), person_id)
+        snap = read_snapshot(make_engine(existing(registry_url)), person_id)
+    except MissingDatabase as exc:
+        return f"unreadable: {exc}"
     except Exception as exc:  # no registry tables, unreachable database
-        return f"unreadable: cannot read the registry at {settings.db_url}: {type(exc).__name__}"
+        return f"unreadable: cannot read the registry at {registry_url}: {type(exc).__name__}"
     if snap is None:
         return f"bad_request: no person {person_id!r} in the registry"
     from datetime import UTC, datetime

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from kofu.db import WORKER_THREADS, WorkerThreads
 from kofu.documents.published import verifier_public_path
+from kofu.layout import Layout
 from kofu.settings import FilePath, Settings, Table, Whole
 from kofu.wire.statements import PUBLIC_FILE, center_key_path
 
@@ -51,7 +52,8 @@ class MunicipalConfig:
 class MunicipalTable(Table):
     """The `[municipal]` table (`KOFU_MUNICIPAL__<KEY>`); each key as in `MunicipalConfig`, and:
 
-    registry_url: empty for the settings' database; rulebook: empty for the settings' first rulebook.
+    registry_url: empty for the home's registry of the rulebook (`kofu.layout`); rulebook: empty for
+    the settings' first rulebook.
     """
 
     table: ClassVar[str] = "municipal"
@@ -69,9 +71,11 @@ class MunicipalTable(Table):
 def build_config_from_settings(settings: Settings) -> MunicipalConfig:
     """The server's config from the settings' `[municipal]` table (a wrong key or value: SettingsError)."""
     table = MunicipalTable.read(settings.municipal)
+    rulebook = table.rulebook or (settings.rulebooks[0] if settings.rulebooks else "ohira")
+    registry = Layout.of(settings).registry(rulebook)  # where `kofu demo` and `kofu village` make it
     return table.into(
         MunicipalConfig,
-        registry_url=table.registry_url or settings.db_url,
-        rulebook=table.rulebook or (settings.rulebooks[0] if settings.rulebooks else "ohira"),
+        registry_url=table.registry_url or registry,
+        rulebook=rulebook,
         home=settings.home,
     )

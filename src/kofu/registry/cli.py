@@ -20,26 +20,33 @@ app = typer.Typer(
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL (default: the settings' database, SQLite in KOFU_HOME)."),
+    typer.Option(
+        "--db", help="Database URL (default: $KOFU_HOME/db/registry-RULEBOOK.db, the first rulebook's)."
+    ),
 ]
 
 
-def _url(ctx: typer.Context, db: str | None) -> str:
+def _url(
+    ctx: typer.Context, db: str | None, *, municipality: str | None = None, read_only: bool = False
+) -> str:
+    """`db`, else the home's registry of `municipality` (else of the settings' first rulebook); a
+    command that only reads refuses a database that is not there instead of creating it."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    if not db:
-        settings = ctx.obj
-        if settings is None:
-            from kofu.settings import load_settings
+    from kofu.layout import Layout
+    from kofu.layout import read_only as existing
+    from kofu.settings import Settings, load_settings
 
-            settings = load_settings()
-        db = str(settings.db_url)
+    if not db:
+        settings = ctx.obj if isinstance(ctx.obj, Settings) else load_settings()
+        layout = Layout.of(settings)
+        db = layout.first_registry(settings) if municipality is None else layout.registry(municipality)
     try:
         make_url(db)
     except ArgumentError:
-        _fail("bad_request", f"not a database URL: {db!r} (e.g. sqlite:///var/kofu.db)")
-    return db
+        _fail("bad_request", f"not a database URL: {db!r} (e.g. sqlite:///var/db/registry-ohira.db)")
+    return existing(db) if read_only else db
 
 
 def _fail(code: str, message: str) -> None:
@@ -99,7 +106,8 @@ def generate(
     from sqlalchemy.exc import OperationalError
 
     try:
-        summary = generate_village(_url(ctx, db), persons, seed, municipality, progress=True, today=day)
+        url = _url(ctx, db, municipality=municipality)
+        summary = generate_village(url, persons, seed, municipality, progress=True, today=day)
     except RegistryError as exc:
         _fail(exc.code, exc.message)
         return
@@ -149,7 +157,7 @@ def export(
     from kofu.db import make_engine
     from kofu.registry.csvio import export_csv
 
-    engine = make_engine(_url(ctx, db))
+    engine = make_engine(_url(ctx, db, read_only=True))
     try:
         if not inspect(engine).has_table("persons"):
             _fail("registry_empty", "no registry in this database (generate or import one first)")
@@ -180,7 +188,7 @@ def find(
             day = date.fromisoformat(today)
         except ValueError:
             _fail("bad_request", f"--today must be YYYY-MM-DD, not {today!r}")
-    engine = make_engine(_url(ctx, db))
+    engine = make_engine(_url(ctx, db, read_only=True))
     try:
         with Session(engine) as session:
             try:

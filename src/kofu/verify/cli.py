@@ -27,6 +27,7 @@ def verify(
     import logging
 
     from kofu.documents.published import KeySetError
+    from kofu.layout import read_only
     from kofu.settings import Settings, load_settings
     from kofu.verify.core import verify_untrusted
     from kofu.verify.register import Register, migrate_verify
@@ -44,8 +45,9 @@ def verify(
     except KeySetError as exc:
         typer.echo(f"key set refused: {exc}", err=True)
         raise typer.Exit(EXIT_NOT_CHECKED) from None
-    migrate_verify(settings.db_url)
-    register = Register(settings.db_url)
+    url = read_only(settings.db_url)  # without the register nothing is checked: said, never made empty
+    migrate_verify(url)
+    register = Register(url)
     try:
         result = verify_untrusted(file.read_bytes(), trust=trust, register=register)
     finally:

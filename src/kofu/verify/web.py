@@ -30,7 +30,7 @@ from kofu.rules.reasons import Reason
 from kofu.verify.register import Register
 from kofu.verify.trust import KeySource, Trust
 from kofu.verify.verdict import Status, Verdict, verdict
-from kofu.wire.docs import api_docs
+from kofu.wire.docs import api_docs, offline_docs
 from kofu.wire.http_errors import install_http_errors
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -224,6 +224,7 @@ def create_app(
         return JSONResponse(_summary(result))
 
     install_http_errors(app)
+    offline_docs(app)
     install_gate(app, Gate())  # public: every route is declared open to anyone
 
     @app.exception_handler(Exception)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Strict
 
 from kofu.center.ratelimit import CARD_LIMIT, Limit
 from kofu.db import WORKER_THREADS, WorkerThreads
+from kofu.layout import Layout
 from kofu.settings import FilePath, Positive, Settings, Table, Whole
 from kofu.wire.statements import KEY_FILE, center_key_path
 
@@ -74,7 +75,9 @@ class MunicipalityTable(BaseModel):
 class CenterTable(Table):
     """The `[center]` table (`KOFU_CENTER__<KEY>`); each key as in `CenterConfig`, and:
 
-    db_url: empty for the settings' database; jpki_auth_ca / jpki_sign_ca: unset for the JPKI
+    db_url: empty for the home's center database (`kofu.layout`); verify_db_url: empty for the
+    home's verification register (the center's database when `db_url` or KOFU_DATABASE_URL is set);
+    jpki_auth_ca / jpki_sign_ca: unset for the JPKI
     certificates under the home; tls: mutual TLS with the network PKI under the home;
     require_terminal_cert: unset for as `tls`; card_rate_capacity / card_rate_seconds: the per-card
     authentication limit; docs: serve `/docs`, `/redoc` and `/openapi.json`; statement_key: unset for
@@ -106,9 +109,13 @@ def build_config_from_settings(settings: Settings) -> CenterConfig:
     """The center's config from the settings' `[center]` table (a wrong key or value: SettingsError)."""
     table = CenterTable.read(settings.center)
     jpki = settings.home / "keys" / "jpki"
+    layout = Layout.of(settings)
+    # The home's own files: the register where `kofu verify` reads it (one database: the center's engine)
+    home_register = None if table.db_url or layout.register == layout.center else layout.register
     return table.into(
         CenterConfig,
-        db_url=table.db_url or settings.db_url,
+        db_url=table.db_url or layout.center,
+        verify_db_url=table.verify_db_url or home_register,
         jpki_auth_ca=table.jpki_auth_ca or jpki / "auth-ca.pem",
         jpki_sign_ca=table.jpki_sign_ca or jpki / "sign-ca.pem",
         municipalities=tuple(MunicipalityEntry(**m.model_dump()) for m in table.municipalities),

@@ -32,7 +32,7 @@ from kofu.netpki.gate import Gate, install_gate, network_gate
 from kofu.netpki.roles import Role
 from kofu.wire.api_errors import install_error_handlers
 from kofu.wire.bodylimit import BodySizeLimit
-from kofu.wire.docs import api_docs
+from kofu.wire.docs import api_docs, offline_docs
 from kofu.wire.orders import RenderRequest
 from kofu.wire.statements import signing_key
 
@@ -210,6 +210,7 @@ def create_app(
     add_routes(app, svc, require_terminal_cert=config.require_terminal_cert)
     app.add_middleware(TerminalRateLimit, factory=svc.factory, clock=svc.clock)
     # the gate before the limiter (which keys on the caller it proved), the body cap before both
+    offline_docs(app)
     install_gate(app, gate or _gate(config))
     app.add_middleware(BodySizeLimit)
     return app
