@@ -8,9 +8,13 @@ kind the village turns off); `stops` lists the live ones. Heavy imports stay ins
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, TypeVarTuple
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row, Select
 
 app = typer.Typer(
     help="The municipal server: usage registrations (REG-1), per-person stops.", no_args_is_help=True
@@ -38,28 +42,39 @@ def _url(ctx: typer.Context, db: str | None) -> str:
     return read_only(build_config_from_settings(settings).registry_url)
 
 
-@app.command("registrations")
-def registrations(ctx: typer.Context, db: DbOption = None) -> None:
-    """List the usage registrations waiting for a decision (person id and filing date only)."""
-    from sqlalchemy import select
+Ts = TypeVarTuple("Ts")
 
+
+def _read(ctx: typer.Context, db: str | None, statement: Select[*Ts]) -> Sequence[Row[*Ts]]:
+    """The rows of a listing; an unreadable registry is said in one line, never a traceback."""
     from kofu.db import make_engine, session_factory
-    from kofu.registry.models import Person, UsageRegistration
 
     engine = make_engine(_url(ctx, db))
     try:
         with session_factory(engine)() as session:
-            rows = session.execute(
-                select(Person.person_id, UsageRegistration.filed_on)
-                .join(Person, Person.id == UsageRegistration.person_fk)
-                .where(UsageRegistration.status == "pending")
-                .order_by(UsageRegistration.filed_on, Person.person_id)
-            ).all()
+            return session.execute(statement).all()
     except Exception as exc:  # no registry tables: say so, never a traceback
         typer.echo(f"unreadable: the registry cannot be read ({type(exc).__name__})", err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
+
+
+@app.command("registrations")
+def registrations(ctx: typer.Context, db: DbOption = None) -> None:
+    """List the usage registrations waiting for a decision (person id and filing date only)."""
+    from sqlalchemy import select
+
+    from kofu.registry.models import Person, UsageRegistration
+
+    rows = _read(
+        ctx,
+        db,
+        select(Person.person_id, UsageRegistration.filed_on)
+        .join(Person, Person.id == UsageRegistration.person_fk)
+        .where(UsageRegistration.status == "pending")
+        .order_by(UsageRegistration.filed_on, Person.person_id),
+    )
     for person_id, filed_on in rows:
         typer.echo(f"{person_id}\t{filed_on.isoformat()}")
     typer.echo(f"{len(rows)} pending", err=True)
@@ -159,23 +174,16 @@ def stops(ctx: typer.Context, db: DbOption = None) -> None:
     """List the live stops: person id, kind (or every kind), since, set by. Never the cause's details."""
     from sqlalchemy import select
 
-    from kofu.db import make_engine, session_factory
     from kofu.registry.models import Person, PersonStop
 
-    engine = make_engine(_url(ctx, db))
-    try:
-        with session_factory(engine)() as session:
-            rows = session.execute(
-                select(Person.person_id, PersonStop.kind, PersonStop.since, PersonStop.set_by)
-                .join(Person, Person.id == PersonStop.person_fk)
-                .where(PersonStop.lifted_on.is_(None))
-                .order_by(PersonStop.since, Person.person_id)
-            ).all()
-    except Exception as exc:  # no registry tables: say so, never a traceback
-        typer.echo(f"unreadable: the registry cannot be read ({type(exc).__name__})", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
+    rows = _read(
+        ctx,
+        db,
+        select(Person.person_id, PersonStop.kind, PersonStop.since, PersonStop.set_by)
+        .join(Person, Person.id == PersonStop.person_fk)
+        .where(PersonStop.lifted_on.is_(None))
+        .order_by(PersonStop.since, Person.person_id),
+    )
     for person_id, kind, since, set_by in rows:
         typer.echo(f"{person_id}\t{kind or 'every kind'}\t{since.isoformat()}\t{set_by}")
     typer.echo(f"{len(rows)} live", err=True)

@@ -5,9 +5,10 @@ Heavy imports (SQLAlchemy models, Faker, Pillow) happen inside the commands so `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -52,6 +53,18 @@ def _url(
 def _fail(code: str, message: str) -> None:
     typer.echo(f"error [{code}]: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _refused(code: str, problems: Sequence[object], summary: str) -> NoReturn:
+    """Each problem on a line of its own, then the summary; exit 2 (nothing was written)."""
+    for p in problems:
+        typer.echo(f"error [{code}]: {p}", err=True)
+    typer.echo(summary, err=True)
+    raise typer.Exit(2)
+
+
+def _not_applied(problems: Sequence[object]) -> str:
+    return f"refused: {len(problems)} problem(s); nothing was applied"
 
 
 def print_summary(summary: VillageSummary) -> None:
@@ -136,10 +149,8 @@ def import_(
     try:
         counts = import_csv(engine, directory)
     except ImportFailed as exc:
-        for p in exc.problems:
-            typer.echo(f"error [import_refused]: {p}", err=True)
-        typer.echo(f"import refused: {len(exc.problems)} problem(s); nothing was written", err=True)
-        raise typer.Exit(2) from None
+        n = len(exc.problems)
+        _refused("import_refused", exc.problems, f"import refused: {n} problem(s); nothing was written")
     finally:
         engine.dispose()
     typer.echo(f"imported {sum(counts.values()):,} rows into {len(counts)} tables")
@@ -231,10 +242,7 @@ def apply(
         _fail("bad_request", f"{file} is not a file")
     events, problems = read_events(file)
     if problems:
-        for p in problems:
-            typer.echo(f"error [event_refused]: {file.name}, {p}", err=True)
-        typer.echo(f"refused: {len(problems)} problem(s); nothing was applied", err=True)
-        raise typer.Exit(2)
+        _refused("event_refused", [f"{file.name}, {p}" for p in problems], _not_applied(problems))
     url = _url(ctx, db)
     migrate_registry(url)
     engine = make_engine(url)
@@ -249,10 +257,7 @@ def apply(
                 progress=lambda n: bar.update(task, completed=n),
             )
     except FeedRefused as exc:
-        for p in exc.problems:
-            typer.echo(f"error [event_refused]: {file.name}, {p}", err=True)
-        typer.echo(f"refused: {len(exc.problems)} problem(s); nothing was applied", err=True)
-        raise typer.Exit(2) from None
+        _refused("event_refused", [f"{file.name}, {p}" for p in exc.problems], _not_applied(exc.problems))
     finally:
         engine.dispose()
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.by_kind.items())) or "none"
