@@ -285,3 +285,38 @@ def reflect(ctx: typer.Context, db: DbOption = None) -> None:
     finally:
         engine.dispose()
     typer.echo(f"reflected {done}")
+
+
+@app.command()
+def reconcile(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="A full export of the core system, as `import` reads.")],
+    most: Annotated[int, typer.Option("--most", min=1, help="How many differences to list.")] = 50,
+    db: DbOption = None,
+) -> None:
+    """Compare the registry with a full export of the core system; exit 1 when anything differs."""
+    from collections import Counter
+
+    from kofu.db import make_engine
+    from kofu.registry.csvio import ImportFailed
+    from kofu.registry.reconcile import reconcile as compare
+
+    if not directory.is_dir():
+        _fail("bad_request", f"{directory} is not a folder")
+    engine = make_engine(_url(ctx, db))
+    try:
+        differences = compare(engine, directory)
+    except ImportFailed as exc:
+        n = len(exc.problems)
+        _refused("export_unreadable", exc.problems, f"the export is not readable: {n} problem(s)")
+    finally:
+        engine.dispose()
+    for d in differences[:most]:
+        typer.echo(str(d))
+    if len(differences) > most:
+        typer.echo(f"… and {len(differences) - most} more (--most)")
+    per_table = Counter(d.table for d in differences)
+    summary = ", ".join(f"{table} {n}" for table, n in per_table.items()) or "none"
+    typer.echo(f"{len(differences)} difference(s): {summary}")
+    if differences:
+        raise typer.Exit(1)
