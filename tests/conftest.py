@@ -28,6 +28,13 @@ PG_SKIP = (
 )
 
 
+@pytest.fixture(autouse=True)
+def no_served_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kofu serve` names its config file in KOFU_CONFIG for its workers; run in-process by a test, that
+    must not reach the next test's commands (monkeypatch puts the variable back as it was)."""
+    monkeypatch.delenv("KOFU_CONFIG", raising=False)
+
+
 @pytest.fixture
 def kofu_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private KOFU_HOME for one test."""

@@ -34,7 +34,7 @@ def test_a_command_that_loads_pyhanko_prints_no_warning(tmp_path: Path) -> None:
     migrate_verify(Settings(home=home).db_url)
     note = tmp_path / "note.txt"
     note.write_text("hello")
-    env = {**os.environ, "KOFU_HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")} | {"KOFU_HOME": str(home)}
     done = subprocess.run(
         [sys.executable, "-m", "kofu", "verify", str(note)],
         capture_output=True,

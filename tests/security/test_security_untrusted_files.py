@@ -217,8 +217,12 @@ def test_t3_a_server_stuck_in_parsing_stops_on_sigterm(served: Served) -> None:
 
 def test_t3_kofu_verify_on_the_xref_loop_ends_unreadable(kofu_home: Path, tmp_path: Path) -> None:
     """T3: `kofu verify FILE` on the same file ends with the verdict unreadable (exit 1), not never."""
+    from kofu.settings import Settings
+    from kofu.verify.register import migrate_verify
+
     path = tmp_path / "t3.pdf"
     path.write_bytes(t3_xref_loop())
+    migrate_verify(Settings(home=kofu_home).db_url)  # the register the demo makes: the file is what is judged
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")} | {"KOFU_HOME": str(kofu_home)}
     try:
         done = subprocess.run(

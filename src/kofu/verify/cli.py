@@ -20,9 +20,9 @@ def verify(
     """Check a certificate and print a verdict.
 
     Exit codes: 0 genuine (the content was decrypted and matches the seal); 1 not genuine (altered,
-    revoked, expired, or unknown / unreadable); 2 nothing was checked (no such file, or the trusted key
-    set is refused); 3 seal only (the seal is valid but the encrypted content could not be read: compare
-    the paper with the issuing office).
+    revoked, expired, or unknown / unreadable); 2 nothing was checked (no such file, the trusted key set
+    is refused, or no register of issued documents under KOFU_HOME); 3 seal only (the seal is valid but
+    the encrypted content could not be read: compare the paper with the issuing office).
     """
     import logging
 
