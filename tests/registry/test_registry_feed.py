@@ -267,3 +267,28 @@ def test_feed_a_foreign_residents_status_change_is_pending_then_printed_lag1(
     assert after is not None and after.person.foreign is not None
     assert (after.person.foreign.residence_status, after.person.foreign.residence_until) == ("永住者", None)
     assert check_pending_change(person_facts(after), Kind.JUMINHYO) is None
+
+
+def test_feed_events_that_cannot_be_reflected_are_refused_when_filed_and_ends_twice_do_no_harm(
+    village: Village, tmp_path: Path
+) -> None:
+    """An event that could never be reflected (a tax year the person has no record of) refuses the file
+    at once, so no stuck change blocks the later files; a second ending of one registration (a death
+    after a move-out) and an end of a support measure never begun change nothing and block nothing."""
+    head, other, adult = _persons(village)
+    bad = _csv(tmp_path / "tax.csv", f"t-9,tax_declaration,{adult},{TODAY.isoformat()},,1999,1,,,")
+    events, _ = read_events(bad)
+    with pytest.raises(FeedRefused) as err:
+        apply_events(village.engine, events, now=NOW, by="core-system")
+    problem = err.value.problems[0]
+    assert problem.line == 2 and "tax_record_unknown" in problem.reason  # named by its line, when filed
+    rows = [
+        f"d-1,move_out,{other},{TODAY.isoformat()},,,,,,",
+        f"d-2,death,{other},{TODAY.isoformat()},,,,,,",
+        f"d-3,support_measure_end,{head},{TODAY.isoformat()},,,,,,",
+    ]
+    report = _apply(village, _csv(tmp_path / "ends.csv", *rows))
+    assert report.reflected == 3  # type: ignore[attr-defined]
+    with village.session() as s:
+        assert s.scalar(select(Person.status).where(Person.person_id == other)) == "moved_out"
+        assert s.scalar(select(func.count()).select_from(PersonStop)) == 0

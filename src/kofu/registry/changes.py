@@ -6,6 +6,7 @@ registers see only reflected data, and `repository.pending_changes` tells the co
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date
 from typing import Any
@@ -82,7 +83,10 @@ def file_tax_declaration(
     unknown = set(amounts) - set(TAX_AMENDABLE)
     if unknown:
         raise RegistryError("bad_request", f"cannot amend {sorted(unknown)}; amendable: {TAX_AMENDABLE}")
-    _person_pk(session, person_id)
+    pk = _person_pk(session, person_id)
+    record = select(TaxRecord.id).where(TaxRecord.person_fk == pk, TaxRecord.fiscal_year == fiscal_year)
+    if session.scalar(record) is None:  # refused now, not when it is reflected
+        raise RegistryError("tax_record_unknown", f"no tax record for fiscal year {fiscal_year}")
     return _file(session, person_id, "tax_declaration", filed_on, {"fiscal_year": fiscal_year, **amounts})
 
 
@@ -90,6 +94,11 @@ def file_koseki_notification(
     session: Session, person_id: str, *, event: str, event_date: date, filed_on: date, **details: str
 ) -> int:
     """A family-register notification (届出) about the person; pending until reflected (LAG-1)."""
+    member = select(KosekiMember.id).where(
+        KosekiMember.person_fk == _person_pk(session, person_id), KosekiMember.removed.is_(False)
+    )
+    if session.scalar(member.limit(1)) is None:  # refused now, not when it is reflected
+        raise RegistryError("not_in_register", "the person is not recorded in a register here")
     payload: dict[str, Any] = {"event": event, "event_date": event_date.isoformat(), **details}
     return _file(session, person_id, "koseki", filed_on, payload)
 
@@ -183,9 +192,8 @@ def _reflect_address(session: Session, person_fk: int, payload: dict[str, Any]) 
 def _reflect_residence(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
     person = session.get(Person, person_fk)
     assert person is not None  # the journal's foreign key
-    if person.status != "resident":
-        raise RegistryError("not_resident", f"{person.person_id} is no longer a resident here")
-    person.status = payload["status"]
+    if person.status == "resident":  # ended already (a death after a move-out): the record stands
+        person.status = payload["status"]
 
 
 def _reflect_foreign_status(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
@@ -205,7 +213,8 @@ def _reflect_stop_change(session: Session, person_fk: int, payload: dict[str, An
     day = date.fromisoformat(payload["on"])
     if payload["start"]:
         set_stop(session, person_id, cause=cause, kind=kind, since=day, by=payload["by"])
-    else:
+        return
+    with contextlib.suppress(RegistryError):  # an end with no live stop has nothing left to end
         lift_stop(session, person_id, cause=cause, kind=kind, on=day, by=payload["by"])
 
 
