@@ -33,6 +33,7 @@ from kofu.documents.content import (
 )
 from kofu.documents.impression import print_form
 from kofu.registry.facts import person_facts
+from kofu.registry.vocabulary import KOSEKI_EVENT_TITLES
 from kofu.rules import eligibility
 from kofu.rules.decision import Refused
 from kofu.rules.facts import PersonFacts
@@ -238,18 +239,8 @@ def _kazei(snap: PersonSnapshot, facts: PersonFacts, choice: Choice, issuance: I
     )
 
 
-_EVENT_TITLES = {
-    "birth": "出生",
-    "marriage": "婚姻",
-    "divorce": "離婚",
-    "adoption": "養子縁組",
-    "death": "死亡",
-    "spouse_death": "配偶者の死亡",
-}
-
-
 def _event(e: KosekiEventRecord) -> KosekiEvent:
-    title = _EVENT_TITLES.get(e.kind, e.kind)
+    title = KOSEKI_EVENT_TITLES.get(e.kind, e.kind)
     items: list[EventItem] = [EventItem(f"{title}日" if e.kind != "adoption" else "縁組日", on=e.event_date)]
     if e.place:
         items.append(EventItem(f"{title}地", text=e.place))

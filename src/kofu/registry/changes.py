@@ -16,21 +16,15 @@ from sqlalchemy.orm import Session
 
 from kofu.registry.errors import RegistryError
 from kofu.registry.models import Address, Change, KosekiEvent, KosekiMember, Person, Seal, TaxRecord
+from kofu.registry.repository import person_pk
 from kofu.registry.stops import lift_stop, set_stop
 from kofu.registry.taxcalc import assess
 from kofu.rules import residenttax
 
 
-def _person_pk(session: Session, person_id: str) -> int:
-    pk = session.scalar(select(Person.id).where(Person.person_id == person_id))
-    if pk is None:
-        raise RegistryError("person_unknown", f"no person {person_id!r} in the registry")
-    return pk
-
-
 def _file(session: Session, person_id: str, kind: str, filed_on: date, payload: dict[str, Any]) -> int:
     change = Change(
-        person_fk=_person_pk(session, person_id),
+        person_fk=person_pk(session, person_id),
         kind=kind,
         filed_on=filed_on,
         status="pending",
@@ -67,7 +61,7 @@ def file_address_change(
 
 def abolish_seal(session: Session, person_id: str, *, on: date) -> int:
     """A seal abolition (廃止) filed; pending until reflected (INC-4)."""
-    pk = _person_pk(session, person_id)
+    pk = person_pk(session, person_id)
     if session.scalar(select(Seal.id).where(Seal.person_fk == pk, Seal.status == "registered")) is None:
         raise RegistryError("no_seal_registration", "the person has no registered seal")
     return _file(session, person_id, "seal_abolition", on, {"abolished_on": on.isoformat()})
@@ -83,7 +77,7 @@ def file_tax_declaration(
     unknown = set(amounts) - set(TAX_AMENDABLE)
     if unknown:
         raise RegistryError("bad_request", f"cannot amend {sorted(unknown)}; amendable: {TAX_AMENDABLE}")
-    pk = _person_pk(session, person_id)
+    pk = person_pk(session, person_id)
     record = select(TaxRecord.id).where(TaxRecord.person_fk == pk, TaxRecord.fiscal_year == fiscal_year)
     if session.scalar(record) is None:  # refused now, not when it is reflected
         raise RegistryError("tax_record_unknown", f"no tax record for fiscal year {fiscal_year}")
@@ -95,7 +89,7 @@ def file_koseki_notification(
 ) -> int:
     """A family-register notification (届出) about the person; pending until reflected (LAG-1)."""
     member = select(KosekiMember.id).where(
-        KosekiMember.person_fk == _person_pk(session, person_id), KosekiMember.removed.is_(False)
+        KosekiMember.person_fk == person_pk(session, person_id), KosekiMember.removed.is_(False)
     )
     if session.scalar(member.limit(1)) is None:  # refused now, not when it is reflected
         raise RegistryError("not_in_register", "the person is not recorded in a register here")
@@ -139,7 +133,7 @@ def file_stop_change(
     session: Session, person_id: str, *, start: bool, kind: str | None, on: date, filed_on: date, by: str
 ) -> int:
     """A support measure (kind None) or a village stop of one kind begins or ends on `on`."""
-    _person_pk(session, person_id)
+    person_pk(session, person_id)
     payload = {"start": start, "kind": kind, "on": on.isoformat(), "by": by}
     return _file(session, person_id, "stop", filed_on, payload)
 

@@ -38,7 +38,7 @@ from kofu.db import UtcDateTime
 from kofu.registry import models
 from kofu.registry.bulk import insert_tables
 from kofu.registry.models import TABLE_ORDER, Base
-from kofu.registry.textfile import UndecodableFile, open_text
+from kofu.registry.textfile import UndecodableFile, csv_records, open_text
 
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("persons", "sex"): models.SEXES,
@@ -200,8 +200,8 @@ def read_csv(directory: Path) -> tuple[dict[str, list[dict[str, Any]]], list[Imp
             problems.append(ImportProblem(fname, 0, "-", str(exc)))
             continue
         with fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
+            records = csv_records(fh)
+            _, header = next(records, (1, None))
             if header is None:
                 problems.append(ImportProblem(fname, 1, "-", "empty file (a header row is required)"))
                 continue
@@ -214,10 +214,7 @@ def read_csv(directory: Path) -> tuple[dict[str, list[dict[str, Any]]], list[Imp
                 problems.append(ImportProblem(fname, 1, n, "unknown column"))
             if missing or extra:
                 continue
-            # a record's line is where it starts: a quoted field may hold line breaks
-            starts = reader.line_num + 1
-            for values in reader:
-                line, starts = starts, reader.line_num + 1
+            for line, values in records:
                 if len(values) != len(header):
                     problems.append(
                         ImportProblem(fname, line, "-", f"{len(values)} fields, the header has {len(header)}")

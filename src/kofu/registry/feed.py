@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -36,15 +36,8 @@ from kofu.registry.feed_events import (
     TaxDeclaration,
 )
 from kofu.registry.models import Change
+from kofu.registry.vocabulary import KOSEKI_EVENT_TITLES
 from kofu.rules.calendar import to_jst
-
-_KOSEKI_TITLES = {
-    "marriage": "婚姻",
-    "divorce": "離婚",
-    "death": "死亡",
-    "adoption": "養子縁組",
-    "spouse_death": "配偶者の死亡",
-}
 
 
 class FeedRefused(Exception):
@@ -107,7 +100,7 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
             event_date=event.event_date,
             filed_on=filed_on,
             notified_on=on.isoformat(),
-            title=_KOSEKI_TITLES[event.event],
+            title=KOSEKI_EVENT_TITLES[event.event],
             leaves="1" if leaves else "",
             **details,
         )
@@ -117,13 +110,13 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
     return changes.file_stop_change(session, pid, start=start, kind=kind, on=on, filed_on=filed_on, by=by)
 
 
-def _due(session: Session, now: datetime, limit: int | None = None) -> list[Change]:
+def _due(session: Session, now: datetime) -> list[Change]:
     query = (
         select(Change)
         .where(Change.status == "pending", Change.effective_at.is_not(None), Change.effective_at <= now)
         .order_by(Change.effective_at, Change.id)
     )
-    return list(session.scalars(query.limit(limit) if limit else query))
+    return list(session.scalars(query))
 
 
 def reflect_due(session: Session, now: datetime) -> int:
@@ -189,11 +182,8 @@ def apply_events(
             report.reflected = reflect_due(session, now)
         except RegistryError as exc:
             raise FeedRefused([FeedProblem(0, "-", f"{exc.code}: {exc.message}")]) from exc
-        report.pending = len(
-            session.scalars(
-                select(Change.id).where(Change.status == "pending", Change.effective_at.is_not(None))
-            ).all()
-        )
+        waiting = (Change.status == "pending", Change.effective_at.is_not(None))
+        report.pending = session.scalar(select(func.count()).select_from(Change).where(*waiting)) or 0
     if progress is not None:
         progress(len(events))
     return report

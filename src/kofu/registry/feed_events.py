@@ -9,7 +9,6 @@ event before anything is applied; `kofu.registry.feed` applies them.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from kofu.registry.changes import TAX_AMENDABLE
 from kofu.registry.models import STOP_KINDS
-from kofu.registry.textfile import UndecodableFile, decode
+from kofu.registry.textfile import UndecodableFile, csv_records, decode
 from kofu.rules.calendar import JST
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a month of a large town's events is far below this
@@ -223,15 +222,13 @@ def _records(text: str, suffix: str) -> Iterator[tuple[int, dict[str, Any] | str
                 continue
             yield number, value if isinstance(value, dict) else "not a JSON object"
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
+    records = csv_records(io.StringIO(text, newline=""))
+    _, first = next(records, (1, None))
+    if first is None:
         yield 1, "empty file (a header row is required)"
         return
-    header = [h.strip() for h in header]
-    starts = reader.line_num + 1  # a quoted field may hold line breaks: a record is named by its first line
-    for values in reader:
-        line, starts = starts, reader.line_num + 1
+    header = [h.strip() for h in first]
+    for line, values in records:
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kofu.db import isolation_view, table_of
 from kofu.registry.cards import storable_serial
+from kofu.registry.errors import RegistryError
 from kofu.registry.models import (
     FOREIGN_COLUMNS,
     Address,
@@ -242,6 +243,14 @@ def _foreign_record(row: Row[Any]) -> ForeignRecord | None:
 
 def _pk(session: Session, person_id: str) -> int | None:
     return _execute(session, _PK, {"person_id": person_id}).scalar()
+
+
+def person_pk(session: Session, person_id: str) -> int:
+    """The row id of a person the caller is about to write about; person_unknown when there is none."""
+    pk = _pk(session, person_id)
+    if pk is None:
+        raise RegistryError("person_unknown", f"no person {person_id!r} in the registry")
+    return pk
 
 
 def person(session: Session, person_id: str) -> PersonRecord | None:

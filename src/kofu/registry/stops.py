@@ -14,14 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kofu.registry.errors import RegistryError
-from kofu.registry.models import STOP_KINDS, Person, PersonStop
-
-
-def _person_pk(session: Session, person_id: str) -> int:
-    pk = session.scalar(select(Person.id).where(Person.person_id == person_id))
-    if pk is None:
-        raise RegistryError("person_unknown", f"no person {person_id!r} in the registry")
-    return pk
+from kofu.registry.models import STOP_KINDS, PersonStop
+from kofu.registry.repository import person_pk
 
 
 def _live(session: Session, person_fk: int, cause: str, kind: str | None) -> PersonStop | None:
@@ -50,7 +44,7 @@ def _check(cause: str, kind: str | None, by: str) -> None:
 def set_stop(session: Session, person_id: str, *, cause: str, kind: str | None, since: date, by: str) -> int:
     """Stop kiosk issuance for the person (every kind for a support measure); idempotent while live."""
     _check(cause, kind, by)
-    pk = _person_pk(session, person_id)
+    pk = person_pk(session, person_id)
     live = _live(session, pk, cause, kind)
     if live is not None:
         return live.id
@@ -63,7 +57,7 @@ def set_stop(session: Session, person_id: str, *, cause: str, kind: str | None, 
 def lift_stop(session: Session, person_id: str, *, cause: str, kind: str | None, on: date, by: str) -> int:
     """Lift the person's live stop of this cause and kind; returns its id."""
     _check(cause, kind, by)
-    live = _live(session, _person_pk(session, person_id), cause, kind)
+    live = _live(session, person_pk(session, person_id), cause, kind)
     if live is None:
         raise RegistryError("stop_unknown", "no live stop of this cause and kind for the person")
     live.lifted_on = on

@@ -6,7 +6,9 @@ cp932. A file that decodes in neither is refused by name, never read half right.
 
 from __future__ import annotations
 
+import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 BOM = b"\xef\xbb\xbf"
@@ -33,6 +35,15 @@ def decode(data: bytes) -> str:
                 f"neither UTF-8 (bad byte at {utf8.start}) nor cp932 (bad byte at {sjis.start}); "
                 "save it as CSV UTF-8"
             ) from sjis
+
+
+def csv_records(stream: io.StringIO) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on (a quoted field may hold line breaks), the header first."""
+    reader = csv.reader(stream)
+    starts = 1
+    for values in reader:
+        yield starts, values
+        starts = reader.line_num + 1
 
 
 def open_text(path: Path) -> io.StringIO:

@@ -162,6 +162,17 @@ RESIDENCE_STATUSES: tuple[tuple[str, str | None, int | None, str], ...] = (
 FOREIGN_ALIASES = (("山田　花子", "やまだ　はなこ"), ("金田　健一", "かねだ　けんいち"))
 
 
+# 身分事項 titles of a register's events, as printed and as a removal's reason
+KOSEKI_EVENT_TITLES = {
+    "birth": "出生",
+    "marriage": "婚姻",
+    "divorce": "離婚",
+    "adoption": "養子縁組",
+    "death": "死亡",
+    "spouse_death": "配偶者の死亡",
+}
+
+
 def all_text() -> frozenset[str]:
     """Every string fragment the generator may put on a certificate (for glyph-coverage tests)."""
     words: set[str] = set()
