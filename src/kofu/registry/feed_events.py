@@ -4,7 +4,9 @@
 Each event has an ID (applied once), a kind, the person it is about, and when it takes effect
 (`effective_at`: an ISO date, read as 0:00 in Japan, or an ISO date-time; a time without a zone is
 Japan time). A CSV has one column per field; an empty cell is an absent field. Reading checks every
-event before anything is applied; `kofu.registry.feed` applies them.
+event before anything is applied; `kofu.registry.feed` applies them. `parse_events` reads the bytes of a
+file in a named format (the municipal server's `POST /v1/changes`); `read_events` reads a file by its
+name (`kofu village apply`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from kofu.rules.calendar import JST
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a month of a large town's events is far below this
 MAX_EVENTS = 500_000
 MAX_PROBLEMS = 100
+
+FeedFormat = Literal["csv", "jsonl"]
+_JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Amount = Annotated[int, Field(ge=0, le=10**12)]
@@ -209,9 +214,14 @@ def _problems(line: int, exc: ValidationError) -> Iterator[FeedProblem]:
         yield FeedProblem(line, where or "-", err["msg"])
 
 
-def _records(text: str, suffix: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def format_of(path: Path) -> FeedFormat:
+    """The format a file's name says: JSON Lines for .jsonl (.ndjson, .json), else CSV."""
+    return "jsonl" if path.suffix.lower() in _JSON_LINES_SUFFIXES else "csv"
+
+
+def _records(text: str, fmt: FeedFormat) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line, fields) per record, or (line, reason) for a record that is not even a record."""
-    if suffix in (".jsonl", ".ndjson", ".json"):
+    if fmt == "jsonl":
         for number, raw in enumerate(text.splitlines(), start=1):
             if not raw.strip():
                 continue
@@ -238,18 +248,30 @@ def _records(text: str, suffix: str) -> Iterator[tuple[int, dict[str, Any] | str
 
 
 def read_events(path: Path) -> tuple[list[ReadEvent], list[FeedProblem]]:
-    """Every event of the file, checked; events count only when there are no problems."""
+    """Every event of the file (its format by its name), checked; events count only when there are no
+    problems."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        return [], [FeedProblem(0, "-", f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} at once")]
+        return [], [_too_large(size)]
+    return parse_events(path.read_bytes(), format_of(path))
+
+
+def _too_large(size: int) -> FeedProblem:
+    return FeedProblem(0, "-", f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} at once")
+
+
+def parse_events(data: bytes, fmt: FeedFormat) -> tuple[list[ReadEvent], list[FeedProblem]]:
+    """Every event of a file's bytes in `fmt`, checked; events count only when there are no problems."""
+    if len(data) > MAX_FILE_BYTES:
+        return [], [_too_large(len(data))]
     try:
-        text = decode(path.read_bytes())
+        text = decode(data)
     except UndecodableFile as exc:
         return [], [FeedProblem(0, "-", str(exc))]
     events: list[ReadEvent] = []
     problems: list[FeedProblem] = []
     seen: dict[str, int] = {}
-    for line, record in _records(text, path.suffix.lower()):
+    for line, record in _records(text, fmt):
         if len(problems) >= MAX_PROBLEMS:
             break
         if isinstance(record, str):
