@@ -51,6 +51,8 @@ def subject(
     staff: str | None = None,
     municipality: str | None = None,
     document: str | None = None,
+    events: int | None = None,
+    problems: int | None = None,
 ) -> str:
     """The subject of a decision: order id, certificate serial (hex), person id..., space-separated."""
     parts: list[str] = []
@@ -70,6 +72,10 @@ def subject(
         parts.append(tagged("municipality", municipality))
     if document is not None:
         parts.append(tagged("document", document))
+    if events is not None:  # how many events of a change file were read (never what they said)
+        parts.append(f"events:{int(events)}")
+    if problems is not None:
+        parts.append(f"problems:{int(problems)}")
     return " ".join(parts)
 
 

@@ -1,18 +1,21 @@
-"""The municipal server's HTTP API (`/v1`): menu, render, usage registration, health; its published keys.
+"""The municipal server's HTTP API (`/v1`): menu, render, usage registration, health; its published keys;
+the village's change events.
 
-Called by the center only: every route admits the center's role (its network certificate under mutual
-TLS, `kofu.netpki.gate`), and menus, renders and filings also need the center's signed statement
-(`kofu.wire.statements`). Thin handlers: each translates HTTP to one `MunicipalService` call; the PDF
-goes back in the response body and is kept nowhere (SEC-4).
+Called by the center (its network certificate under mutual TLS, `kofu.netpki.gate`): menus, renders and
+filings also need the center's signed statement (`kofu.wire.statements`). One route is the
+municipality's own office systems' only: `POST /v1/changes`, a file of change events (the body, bounded
+by `FEED_MAX_BODY`), as `kofu village apply` takes it. Thin handlers: each translates HTTP to one
+`MunicipalService` call; the PDF goes back in the response body and is kept nowhere (SEC-4).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from kofu.audit.chainer import AuditChainer
@@ -22,15 +25,18 @@ from kofu.logs import get_logger
 from kofu.municipal.config import MunicipalConfig
 from kofu.municipal.numbers import purge_spent
 from kofu.municipal.service import Clock, MunicipalService, utc_now
-from kofu.netpki.gate import ANYONE, Gate, allow, install_gate, network_gate
+from kofu.netpki.gate import ANYONE, Gate, allow, install_gate, network_gate, scope_peer
 from kofu.netpki.roles import Role
 from kofu.registry.errors import RegistryError
-from kofu.registry.feed import reflect_due_now
+from kofu.registry.feed import FeedRefused, reflect_due_now
+from kofu.registry.feed_events import FeedFormat
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
-from kofu.wire.api_errors import documented, install_error_handlers, refusal_response
+from kofu.wire.api_errors import documented, install_error_handlers, refusal_response, status_of
 from kofu.wire.bodylimit import BodySizeLimit
+from kofu.wire.common import ErrorBody
 from kofu.wire.docs import api_docs, offline_docs
+from kofu.wire.feed import FeedApplied, FeedRefusal
 from kofu.wire.sessions import HealthResponse, MenuResponse, RegistrationResponse
 from kofu.wire.statements import Signed
 
@@ -40,6 +46,15 @@ REFLECT_EVERY_S = 60.0  # a change event is reflected within a minute of the tim
 log = get_logger("municipal.app")
 
 PDF = "application/pdf"
+CHANGES = "/v1/changes"
+# A change file posted at once: far above a month of a village's events (a CSV line is ~100 bytes), far
+# below what a worker may hold; a larger file is split, or applied with `kofu village apply`.
+FEED_MAX_BODY = 8 * 1024 * 1024
+FEED_FORMATS: dict[str, FeedFormat] = {
+    "text/csv": "csv",
+    "application/jsonl": "jsonl",
+    "application/x-ndjson": "jsonl",
+}
 
 _RULE_REFUSALS = (
     Reason.MUNICIPALITY_UNKNOWN,
@@ -54,6 +69,18 @@ def _pdf_response(schema: str) -> dict[int | str, dict[str, object]]:
     return {
         200: {"content": {PDF: {"schema": {"type": "string", "format": "binary"}}}, "description": schema}
     }
+
+
+def _feed_body() -> dict[str, object]:
+    """OpenAPI: the request body is the file itself, in one of `FEED_FORMATS`."""
+    file = {"schema": {"type": "string", "maxLength": FEED_MAX_BODY}}
+    return {"requestBody": {"required": True, "content": dict.fromkeys(FEED_FORMATS, file)}}
+
+
+def feed_format(content_type: str | None) -> FeedFormat | None:
+    """The change file's format its Content-Type names (parameters such as charset aside: the encoding
+    is found as `kofu village apply` finds it), or None."""
+    return FEED_FORMATS.get((content_type or "").split(";", 1)[0].strip().lower())
 
 
 def create_app(
@@ -112,7 +139,8 @@ def create_app(
     app = FastAPI(
         title=f"kofu municipal server ({svc.rulebook.name_en}, {svc.rulebook.code})",
         version="1",
-        description="Menu, render and usage registration for one municipality; called by the center.",
+        description="Menu, render and usage registration for one municipality, called by the center; "
+        "the village's change events, posted by its own office systems.",
         lifespan=lifespan,
         **api_docs(config.docs),
     )
@@ -186,9 +214,37 @@ def create_app(
         answer = svc.file_registration(signed)
         return refusal_response(answer) if isinstance(answer, Refused) else answer
 
+    @app.post(
+        CHANGES,
+        response_model=FeedApplied,
+        responses={
+            **documented(Reason.CALLER_NOT_ALLOWED, Reason.UNSUPPORTED),
+            413: {"model": ErrorBody, "description": f"refused: the file is over {FEED_MAX_BODY:,} bytes"},
+            422: {"model": FeedRefusal, "description": "refused: feed_refused, each problem by line, field"},
+        },
+        openapi_extra=_feed_body(),
+    )
+    @allow(Role.OFFICE)
+    async def changes(request: Request) -> FeedApplied | JSONResponse:
+        """The village's change events, one file (CSV: `text/csv`; JSON Lines: `application/jsonl` or
+        `application/x-ndjson`), applied all or nothing, each event ID once, pending until its time.
+
+        Filed by the office system its network certificate names."""
+        fmt = feed_format(request.headers.get("content-type"))
+        if fmt is None:
+            return refusal_response(Reason.UNSUPPORTED)
+        peer = scope_peer(request.scope)
+        by = peer.name if peer is not None and peer.name else "office"
+        answer = await anyio.to_thread.run_sync(partial(svc.apply_changes, await request.body(), fmt, by=by))
+        if isinstance(answer, FeedRefused):
+            body = FeedRefusal.of_problems(answer.problems).model_dump(mode="json")
+            return JSONResponse(body, status_code=status_of(Reason.FEED_REFUSED))
+        return FeedApplied.of(answer)
+
     offline_docs(app)
     install_gate(app, gate or network_gate(config.home, plain_role=Role.CENTER))
-    app.add_middleware(BodySizeLimit)  # outermost: a body past the cap is refused before anything reads it
+    # outermost: a body past its cap is refused before anything reads it (a change file's cap is its own)
+    app.add_middleware(BodySizeLimit, larger={CHANGES: FEED_MAX_BODY})
     return app
 
 

@@ -1,4 +1,5 @@
-"""The municipal server's use cases: the menu, the render of one order's document, the usage registration.
+"""The municipal server's use cases: the menu, the render of one order's document, the usage registration,
+and the village's change events posted by its own office systems.
 
 Every answer comes from the registry as it is now and the rulebook at the current Japan time; refusals
 are values. The PDF is made in memory and handed back; nothing of it is written anywhere (SEC-4).
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.orm import Session, sessionmaker
 
 from kofu.audit.entry import subject as audit_subject
+from kofu.audit.entry import tagged
 from kofu.audit.log import AuditLog, attach_audit
 from kofu.audit.log import record as audit_record
 from kofu.db import make_engine, session_factory, transaction
@@ -30,6 +32,8 @@ from kofu.municipal.numbers import Spent, number_for
 from kofu.municipal.slots import FairSlots
 from kofu.registry.cards import CardRecord, card_record
 from kofu.registry.facts import card_facts, person_facts
+from kofu.registry.feed import FeedRefused, FeedReport, apply_events
+from kofu.registry.feed_events import FeedFormat, parse_events
 from kofu.registry.records import PersonSnapshot
 from kofu.registry.repository import read_consistently, snapshot
 from kofu.rules import eligibility
@@ -309,6 +313,40 @@ class MunicipalService:
         filing = statement.request
         result = self._file_registration(filing, Spent(statement.statement_id, statement.expires_at))
         return self.audited("municipal.registration", result, serial=filing.auth_serial)
+
+    def apply_changes(self, data: bytes, fmt: FeedFormat, *, by: str) -> FeedReport | FeedRefused:
+        """A file of the village's change events in `fmt`, as `kofu village apply` takes it: read, then
+        applied all or nothing in one transaction of the registry (each event ID once, pending until its
+        time; `kofu.registry.feed`). `by`: who filed it (the office system's certificate name).
+
+        Audited once per file, accepted or refused: who, how many events (and problems), never content."""
+        events, problems = parse_events(data, fmt)
+        result: FeedReport | FeedRefused
+        if problems:
+            result = FeedRefused(problems)
+        else:
+            try:
+                result = apply_events(self.registry, events, now=self.clock(), by=by[:40])
+            except FeedRefused as exc:
+                result = exc
+        refused = result if isinstance(result, FeedRefused) else None
+        subject = audit_subject(
+            municipality=self.rulebook.code,
+            events=len(events),
+            problems=None if refused is None else len(refused.problems),
+        )
+        with transaction(self.own_sessions) as session:
+            audit_record(
+                session,
+                actor=tagged("office", by),
+                action="municipal.changes",
+                subject=subject,
+                result=Allowed() if refused is None else Refused(Reason.FEED_REFUSED),
+                now=self.clock(),
+            )
+        if refused is not None:
+            log.warning("changes_refused", events=len(events), problems=len(refused.problems))
+        return result
 
     def _menu(self, query: MenuQuery) -> MenuResponse | Refused:
         """Every kind, allowed with its choices or refused with its reason, for this card now."""

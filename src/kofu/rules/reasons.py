@@ -396,6 +396,12 @@ class Reason(StrEnum):
         "この証明書はコンビニ交付では取得できません。窓口でご相談ください。",
         "This certificate cannot be issued at a convenience store. Please ask at the office.",
     )
+    # The municipal server's change feed (POST /v1/changes): a file is applied all or nothing.
+    FEED_REFUSED = (
+        "feed_refused",
+        "変更情報のファイルに誤りがあるため、ファイル全体を受け付けませんでした。",
+        "The change file has errors, so none of it was applied.",
+    )
 
 
 def reasons_markdown() -> str:

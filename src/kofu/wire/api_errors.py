@@ -25,6 +25,7 @@ _EXTRA_STATUS: dict[Reason, int] = {
     Reason.OCSP_UNAVAILABLE: 503,
     Reason.CHALLENGE_WRONG_SESSION: 403,
     Reason.RATE_LIMITED: 429,
+    Reason.UNSUPPORTED: 415,  # a body in a format the route does not take (Content-Type)
 }
 
 

@@ -3,13 +3,15 @@
 Every message between kiosk, center and municipal server is small (a certificate is the largest part)
 and shallow (a few levels), so a bigger body is refused unread (413 bad_request) and one nested past
 `MAX_DEPTH` is refused (400 bad_request) before any middleware or route parses it: Python's JSON
-parser would recurse until RecursionError.
+parser would recurse until RecursionError. A route that takes a file (the municipal server's change
+feed) is named with its own, larger but still fixed, cap (`larger`); every other path keeps `max_bytes`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,19 +37,29 @@ def json_depth(body: bytes) -> int:
 
 
 class BodySizeLimit:
-    """ASGI middleware: a request whose body passes `max_bytes` gets 413 and never reaches the app."""
+    """ASGI middleware: a request whose body passes its cap gets 413 and never reaches the app.
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY, max_depth: int = MAX_DEPTH) -> None:
+    The cap is `max_bytes`, or for a path named in `larger` (exactly) the cap given there."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY,
+        max_depth: int = MAX_DEPTH,
+        larger: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > cap):
             await _refuse(send)
             return
         chunks: list[bytes] = []
@@ -58,7 +70,7 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > cap:
                 await _refuse(send)
                 return
             chunks.append(chunk)
