@@ -12,7 +12,7 @@ from registry_support import TODAY, Village
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from kofu.registry import repository
+from kofu.registry import feed, repository
 from kofu.registry.cases import find_person
 from kofu.registry.facts import person_facts
 from kofu.registry.feed import FeedRefused, apply_events, reflect_due_now
@@ -292,3 +292,25 @@ def test_feed_events_that_cannot_be_reflected_are_refused_when_filed_and_ends_tw
     with village.session() as s:
         assert s.scalar(select(Person.status).where(Person.person_id == other)) == "moved_out"
         assert s.scalar(select(func.count()).select_from(PersonStop)) == 0
+
+
+def test_feed_two_files_filing_the_same_new_event_at_once_apply_it_once(
+    village: Village, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same event posted twice at once: the later file finds it only at commit (a unique key); it is
+    read again and counted as applied, never an error (the race is forced: the first look sees nothing)."""
+    _, _, adult = _persons(village)
+    new = "宮城県黒川郡大衡村大森字新田3番地"
+    path = _csv(tmp_path / "a.csv", f"e-9,move_within,{adult},{TOMORROW},{new},,,,,")
+    assert _apply(village, path).filed == 1  # type: ignore[attr-defined]
+    real_known = feed._known
+    looks: list[int] = []
+
+    def blind_first_look(session: object, event_ids: list[str]) -> dict[str, str]:
+        looks.append(1)
+        return {} if len(looks) == 1 else real_known(session, event_ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feed, "_known", blind_first_look)
+    again = _apply(village, path)
+    assert (again.filed, again.already_applied) == (0, 1)  # type: ignore[attr-defined]
+    assert _fed(village) == 1

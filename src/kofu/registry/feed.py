@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kofu.db import session_factory, transaction
@@ -148,7 +149,24 @@ def apply_events(
     by: str,
     progress: Callable[[int], None] | None = None,
 ) -> FeedReport:
-    """File every event and reflect what is due, in one transaction; FeedRefused rolls everything back."""
+    """File every event and reflect what is due, in one transaction; FeedRefused rolls everything back.
+
+    Another file filing one of these events at the same moment makes the commit fail on the event's unique
+    ID: the file is tried once more, and that event is then found applied."""
+    try:
+        return _apply_once(engine, events, now=now, by=by, progress=progress)
+    except IntegrityError:
+        return _apply_once(engine, events, now=now, by=by, progress=progress)
+
+
+def _apply_once(
+    engine: Engine,
+    events: Sequence[ReadEvent],
+    *,
+    now: datetime,
+    by: str,
+    progress: Callable[[int], None] | None,
+) -> FeedReport:
     report = FeedReport()
     problems: list[FeedProblem] = []
     filed_on = to_jst(now).date()
