@@ -116,3 +116,17 @@ def test_verify_without_a_register_says_so(home: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["verify", str(pdf)])
     assert result.exit_code == 2 and "no database at" in result.output, result.output
     assert not (home / "kofu.db").exists()
+
+
+@pytest.mark.parametrize(
+    "command", [["village", "find", "adult_resident"], ["municipal", "stops"]], ids=" ".join
+)
+def test_commands_read_the_registry_of_the_municipal_servers_rulebook(
+    home: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """A home whose municipal server serves Kitayama: `kofu village` works on Kitayama's registry too."""
+    config = home / "kofu.toml"
+    config.write_text('[municipal]\nrulebook = "kitayama"\n', encoding="utf-8")
+    monkeypatch.setenv("KOFU_CONFIG", str(config))
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2 and "registry-kitayama.db" in result.output, result.output

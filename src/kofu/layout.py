@@ -45,9 +45,11 @@ class Layout:
         """A municipality's registry copy (a rulebook's name, or its TOML file named after it)."""
         return self._sqlite(f"registry-{Path(rulebook).stem}.db")
 
-    def first_registry(self, settings: Settings) -> str:
-        """The registry of the settings' first rulebook: a municipal server's unless its table names one."""
-        return self.registry(settings.rulebooks[0] if settings.rulebooks else "ohira")
+    def municipal_registry(self, settings: Settings) -> str:
+        """The registry the settings' municipal server reads: its `[municipal] registry_url`, else its
+        rulebook's copy here, so `kofu village` and `kofu jpki` work on the data the server serves."""
+        url = settings.municipal.get("registry_url")
+        return url if isinstance(url, str) and url else self.registry(municipal_rulebook(settings))
 
     @property
     def center(self) -> str:
@@ -61,6 +63,14 @@ class Layout:
     def register(self) -> str:
         """The verification register (and what has no party of its own): the settings' database."""
         return self._sqlite(REGISTER_FILE, folder=".")
+
+
+def municipal_rulebook(settings: Settings) -> str:
+    """The municipal server's rulebook: its `[municipal] rulebook`, else the settings' first rulebook."""
+    named = settings.municipal.get("rulebook")
+    if isinstance(named, str) and named:
+        return named
+    return settings.rulebooks[0] if settings.rulebooks else "ohira"
 
 
 def existing(url: str) -> str:

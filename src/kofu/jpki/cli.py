@@ -24,10 +24,10 @@ def _db(settings: Settings) -> str:
 
 
 def _registry(settings: Settings) -> str:
-    """The registry a holder is read from and the card linked in: the first rulebook's (`kofu.layout`)."""
+    """The registry a holder is read from and the card linked in: the municipal server's (`kofu.layout`)."""
     from kofu.layout import Layout
 
-    return Layout.of(settings).first_registry(settings)
+    return Layout.of(settings).municipal_registry(settings)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

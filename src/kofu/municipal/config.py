@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from kofu.db import WORKER_THREADS, WorkerThreads
 from kofu.documents.published import verifier_public_path
-from kofu.layout import Layout
+from kofu.layout import Layout, municipal_rulebook
 from kofu.settings import FilePath, Settings, Table, Whole
 from kofu.wire.statements import PUBLIC_FILE, center_key_path
 
@@ -71,11 +71,9 @@ class MunicipalTable(Table):
 def build_config_from_settings(settings: Settings) -> MunicipalConfig:
     """The server's config from the settings' `[municipal]` table (a wrong key or value: SettingsError)."""
     table = MunicipalTable.read(settings.municipal)
-    rulebook = table.rulebook or (settings.rulebooks[0] if settings.rulebooks else "ohira")
-    registry = Layout.of(settings).registry(rulebook)  # where `kofu demo` and `kofu village` make it
     return table.into(
         MunicipalConfig,
-        registry_url=table.registry_url or registry,
-        rulebook=rulebook,
+        registry_url=Layout.of(settings).municipal_registry(settings),  # where `kofu village` works too
+        rulebook=municipal_rulebook(settings),
         home=settings.home,
     )

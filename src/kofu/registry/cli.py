@@ -22,7 +22,7 @@ app = typer.Typer(
 DbOption = Annotated[
     str | None,
     typer.Option(
-        "--db", help="Database URL (default: $KOFU_HOME/db/registry-RULEBOOK.db, the first rulebook's)."
+        "--db", help="Database URL (default: the municipal server's, $KOFU_HOME/db/registry-RULEBOOK.db)."
     ),
 ]
 
@@ -30,7 +30,7 @@ DbOption = Annotated[
 def _url(
     ctx: typer.Context, db: str | None, *, municipality: str | None = None, read_only: bool = False
 ) -> str:
-    """`db`, else the home's registry of `municipality` (else of the settings' first rulebook); a
+    """`db`, else the home's registry of `municipality` (else the municipal server's registry); a
     command that only reads refuses a database that is not there instead of creating it."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -42,7 +42,7 @@ def _url(
     if not db:
         settings = ctx.obj if isinstance(ctx.obj, Settings) else load_settings()
         layout = Layout.of(settings)
-        db = layout.first_registry(settings) if municipality is None else layout.registry(municipality)
+        db = layout.municipal_registry(settings) if municipality is None else layout.registry(municipality)
     try:
         make_url(db)
     except ArgumentError:
