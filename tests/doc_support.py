@@ -127,3 +127,19 @@ def rendered(
         return cache[name]
 
     return get
+
+
+def bound_headers(order_id: str, requester_cert_digest: str, pages: int = 1) -> dict[str, str]:
+    """The headers a rendered document travels with, binding it to `order_id` and its requester."""
+    import hashlib
+    import uuid
+
+    from kofu.wire.orders import RenderedHeaders
+
+    return RenderedHeaders(
+        order_id=uuid.UUID(order_id),
+        requester_cert_digest=requester_cert_digest,
+        document_number="044245-20261207-000001-7",
+        document_digest=hashlib.sha256(order_id.encode()).hexdigest(),
+        pages=pages,
+    ).http()

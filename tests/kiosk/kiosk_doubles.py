@@ -30,6 +30,7 @@ from kofu.municipal.service import year_choices
 from kofu.rules.reasons import Reason
 from kofu.wire.challenge import challenge_message
 from kofu.wire.credentials import credential_kind
+from kofu.wire.orders import RenderedHeaders
 
 TERMINAL = "test-0001"
 MUNI = "044245"
@@ -268,10 +269,13 @@ class FakeCenterApi:
         pdf = render_and_seal(content, keys, verifier_key(self.home).public)
         headers = {
             "content-type": "application/pdf",
-            "x-kofu-order-id": oid,
-            "x-kofu-document-number": content.header.unique_number,
-            "x-kofu-document-digest": hashlib.sha256(pdf).hexdigest(),
-            "x-kofu-pages": "1",
+            **RenderedHeaders(
+                order_id=uuid.UUID(oid),
+                requester_cert_digest=hashlib.sha256(self.sessions[order["session_id"]]["auth"]).hexdigest(),
+                document_number=content.header.unique_number,
+                document_digest=hashlib.sha256(pdf).hexdigest(),
+                pages=1,
+            ).http(),
         }
         return httpx.Response(200, content=pdf, headers=headers)
 

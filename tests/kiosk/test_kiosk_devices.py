@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import stat
 import uuid
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from doc_support import bound_headers
 from kofu.documents import samples
 from kofu.documents.issue import render_and_seal
 from kofu.documents.keys import sealing_keys
@@ -42,9 +44,11 @@ def bound_pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
 
 
 def _binding(order_id: str, requester: bytes = REQUESTER) -> Binding:
-    import hashlib
-
     return Binding(order_id, hashlib.sha256(requester).hexdigest())
+
+
+def _headers(order_id: str, requester: bytes = REQUESTER) -> dict[str, str]:
+    return bound_headers(order_id, hashlib.sha256(requester).hexdigest())
 
 
 @pytest.mark.parametrize(
@@ -60,17 +64,38 @@ def test_spool_printer_refuses_unbound_documents_INC_8(
 ) -> None:
     pdf, order_id = bound_pdf
     expected = order_id if order == "same" else str(uuid.uuid4())  # the session's order
-    headers = {"X-Kofu-Order-Id": expected if header == "same" else str(uuid.uuid4())}
+    headers = _headers(expected if header == "same" else str(uuid.uuid4()))
     printer = SpoolPrinter(tmp_path / "spool")
     result = printer.print_document(pdf, headers, _binding(expected, requester))
     assert result == Refused(reason)
     assert printer.pending() == []
 
 
+@pytest.mark.parametrize("dropped", ["X-Kofu-Requester-Digest", "X-Kofu-Document-Number", "X-Kofu-Pages"])
+def test_a_document_whose_headers_miss_part_of_its_binding_is_not_printed_INC_8(
+    tmp_path: Path, bound_pdf: tuple[bytes, str], dropped: str
+) -> None:
+    """Issue 23: the binding headers are read whole, by one reader (`RenderedHeaders.from_http`)."""
+    pdf, order_id = bound_pdf
+    headers = {k: v for k, v in _headers(order_id).items() if k != dropped}
+    printer = SpoolPrinter(tmp_path / "spool")
+    assert printer.print_document(pdf, headers, _binding(order_id)) == Refused(Reason.DOCUMENT_NOT_BOUND)
+    assert printer.pending() == []
+
+
+def test_a_document_whose_headers_name_another_requester_is_not_printed_INC_8(
+    tmp_path: Path, bound_pdf: tuple[bytes, str]
+) -> None:
+    pdf, order_id = bound_pdf
+    printer = SpoolPrinter(tmp_path / "spool")
+    result = printer.print_document(pdf, _headers(order_id, b"someone else"), _binding(order_id))
+    assert result == Refused(Reason.DOCUMENT_NOT_BOUND) and printer.pending() == []
+
+
 def test_spool_printer_refuses_a_file_that_is_no_document(tmp_path: Path) -> None:
     printer = SpoolPrinter(tmp_path / "spool")
     order_id = str(uuid.uuid4())
-    result = printer.print_document(b"%PDF-1.7 not really", {"x-kofu-order-id": order_id}, _binding(order_id))
+    result = printer.print_document(b"%PDF-1.7 not really", _headers(order_id), _binding(order_id))
     assert isinstance(result, Refused) and printer.pending() == []
 
 
@@ -79,9 +104,7 @@ def test_spool_printer_one_owner_only_file_deleted_on_confirm_SEC_4(
 ) -> None:
     pdf, order_id = bound_pdf
     printer = SpoolPrinter(tmp_path / "spool")
-    result = printer.print_document(
-        pdf, {"X-Kofu-Order-Id": order_id, "X-Kofu-Pages": "1"}, _binding(order_id)
-    )
+    result = printer.print_document(pdf, _headers(order_id), _binding(order_id))
     assert result == Printed(order_id, 1)
     [path] = printer.pending()
     assert path.name == f"{order_id}.pdf" and stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -102,17 +125,13 @@ def test_cups_printer_sends_bound_documents_to_lp_and_refuses_others_INC_8(
     conf = tmp_path / "cupsd.conf"
     conf.write_text("PreserveJobFiles No\n")  # CUPS deletes printed jobs' files (T10)
     printer = CupsPrinter("kiosk-queue", command=(str(lp),), cupsd_conf=conf)
-    refused = printer.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(str(uuid.uuid4())))
+    refused = printer.print_document(pdf, _headers(order_id), _binding(str(uuid.uuid4())))
     assert refused == Refused(Reason.DOCUMENT_NOT_BOUND) and not received.exists()  # lp never ran
-    assert printer.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(order_id)) == Printed(
-        order_id, 1
-    )
+    assert printer.print_document(pdf, _headers(order_id), _binding(order_id)) == Printed(order_id, 1)
     assert received.read_bytes() == pdf
     assert "-d kiosk-queue" in (tmp_path / "args").read_text()
     failing = CupsPrinter("q", command=("false",), cupsd_conf=conf)
-    assert isinstance(
-        failing.print_document(pdf, {"X-Kofu-Order-Id": order_id}, _binding(order_id)), PrintFailed
-    )
+    assert isinstance(failing.print_document(pdf, _headers(order_id), _binding(order_id)), PrintFailed)
 
 
 def test_every_printer_prints_the_copies_it_is_given_FEE_1(
@@ -121,7 +140,7 @@ def test_every_printer_prints_the_copies_it_is_given_FEE_1(
     """FEE-1: the copies paid reach the device: the spool prints a job of three, lp gets `-n 3`, the
     headless printer writes three files of the one document (same number, same seal)."""
     pdf, order_id = bound_pdf
-    headers = {"X-Kofu-Order-Id": order_id, "X-Kofu-Pages": "1"}
+    headers = _headers(order_id)
     spool = SpoolPrinter(tmp_path / "spool")
     assert spool.print_document(pdf, headers, _binding(order_id), copies=3) == Printed(order_id, 1, 3)
     lp = tmp_path / "lp"

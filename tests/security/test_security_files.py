@@ -29,6 +29,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from doc_support import bound_headers
 from kofu.chaos.stack import free_port
 from kofu.db import make_engine
 from kofu.jpki.testbed import Testbed, open_testbed
@@ -292,7 +293,9 @@ def test_T10_a_cups_queue_that_keeps_job_files_is_refused(
     """T10: CUPS keeps job files by default: the kiosk prints nothing through it and says how to fix it."""
     pdf, binding = bound_document
     printer = CupsPrinter("kofu", command=(str(lp),), cupsd_conf=_cupsd(tmp_path, lines))
-    result = printer.print_document(pdf, {"X-Kofu-Order-Id": binding.order_id}, binding)
+    result = printer.print_document(
+        pdf, bound_headers(binding.order_id, binding.requester_cert_digest), binding
+    )
     assert isinstance(result, PrintFailed)
     assert "PreserveJobFiles No" in result.detail and "cupsd.conf" in result.detail
     assert not (tmp_path / "received.pdf").exists()
@@ -304,7 +307,9 @@ def test_T10_a_cups_queue_that_drops_job_files_prints(
 ) -> None:
     pdf, binding = bound_document
     printer = CupsPrinter("kofu", command=(str(lp),), cupsd_conf=_cupsd(tmp_path, lines))
-    result = printer.print_document(pdf, {"X-Kofu-Order-Id": binding.order_id}, binding)
+    result = printer.print_document(
+        pdf, bound_headers(binding.order_id, binding.requester_cert_digest), binding
+    )
     assert result == Printed(binding.order_id, 1)
     assert (tmp_path / "received.pdf").read_bytes() == pdf
 

@@ -43,7 +43,7 @@ from kofu.registry.models import Person
 from kofu.rules.copies import COPIES_CEILING
 from kofu.rules.kinds import Kind
 from kofu.wire.common import ErrorBody
-from kofu.wire.orders import OrderResponse, QuoteRequest, VoidReason
+from kofu.wire.orders import OrderResponse, QuoteRequest, RenderedHeaders, VoidReason
 
 OHIRA = "044245"
 PIN = "1234"
@@ -402,7 +402,7 @@ def _duplicates(ctx: Context, task: Task, terminal: str, result: Result, paper: 
         if variant == "document_twice":
             a, b = _twice(lambda: client.document(sid, order_id), lambda: client.document(sid, order_id))
             docs = [d for d in (a, b) if isinstance(d, Document)]
-            numbers = {d.headers.get("x-kofu-document-number") for d in docs}
+            numbers = {RenderedHeaders.from_http(d.headers).document_number for d in docs}
             result.extra_documents += len(numbers) - 1 if numbers else 0
             document: object = docs[0] if docs else a
         else:

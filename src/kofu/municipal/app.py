@@ -187,19 +187,7 @@ def create_app(
         answer = svc.render(signed)
         if isinstance(answer, Refused):
             return refusal_response(answer)
-        h = answer.headers
-        return Response(
-            answer.pdf,
-            media_type=PDF,
-            headers={
-                "X-Kofu-Order-Id": str(h.order_id),
-                "X-Kofu-Requester-Digest": h.requester_cert_digest,
-                "X-Kofu-Document-Number": h.document_number,
-                "X-Kofu-Document-Digest": h.document_digest,
-                "X-Kofu-Pages": str(h.pages),
-                "Cache-Control": "no-store",
-            },
-        )
+        return Response(answer.pdf, media_type=PDF, headers=answer.headers.http())
 
     @app.post(
         "/v1/registrations",

@@ -7,6 +7,7 @@ the center checks that, and every step against the order's own session and termi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -125,10 +126,35 @@ class RenderRequest(Strict):
 
 
 class RenderedHeaders(Strict):
-    """What travels with a rendered PDF as response headers: its binding to the order, never its content."""
+    """What travels with a rendered PDF as response headers: its binding to the order, never its content.
+
+    Written by `http()` (municipal server → center, center → kiosk) and read by `from_http()` only."""
 
     order_id: uuid.UUID
     requester_cert_digest: Digest
     document_number: DocumentNumber
     document_digest: Digest
     pages: int = Field(ge=1, le=100)
+
+    def http(self) -> dict[str, str]:
+        """The response headers that carry this binding (with `no-store`: the PDF is kept by no one)."""
+        values = self.model_dump(mode="json")
+        return {name: str(values[field]) for field, name in RENDERED_HEADERS.items()} | NO_STORE
+
+    @classmethod
+    def from_http(cls, headers: Mapping[str, str]) -> RenderedHeaders:
+        """The binding a response's headers carry (names in any case); ValidationError when one is
+        missing or malformed."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        raw = {field: lowered.get(name.lower(), "") for field, name in RENDERED_HEADERS.items()}
+        return cls.model_validate(raw, strict=False)  # a header is text: its number is read from its digits
+
+
+RENDERED_HEADERS = {
+    "order_id": "X-Kofu-Order-Id",
+    "requester_cert_digest": "X-Kofu-Requester-Digest",
+    "document_number": "X-Kofu-Document-Number",
+    "document_digest": "X-Kofu-Document-Digest",
+    "pages": "X-Kofu-Pages",
+}
+NO_STORE = {"Cache-Control": "no-store"}

@@ -154,19 +154,7 @@ def add_routes(app: FastAPI, svc: CenterService, *, require_terminal_cert: bool)
         result = peer(request, body.terminal_id) or await svc.document(order_id, body)
         if isinstance(result, Refused):
             return refusal_response(result)
-        h = result.fetched.headers
-        return Response(
-            result.fetched.pdf,
-            media_type=PDF,
-            headers={
-                "X-Kofu-Order-Id": str(h.order_id),
-                "X-Kofu-Requester-Digest": h.requester_cert_digest,
-                "X-Kofu-Document-Number": h.document_number,
-                "X-Kofu-Document-Digest": h.document_digest,
-                "X-Kofu-Pages": str(h.pages),
-                "Cache-Control": "no-store",
-            },
-        )
+        return Response(result.fetched.pdf, media_type=PDF, headers=result.fetched.headers.http())
 
     @app.post("/v1/orders/{order_id}/confirm", response_model=OrderResponse, responses=documented(*_ORDER))
     @allow(Role.TERMINAL)

@@ -166,16 +166,7 @@ class MunicipalClient:
         if reply.status != 200:
             return _refusal(reply)
         try:
-            headers = RenderedHeaders.model_validate(
-                {
-                    "order_id": reply.headers.get("x-kofu-order-id", ""),
-                    "requester_cert_digest": reply.headers.get("x-kofu-requester-digest", ""),
-                    "document_number": reply.headers.get("x-kofu-document-number", ""),
-                    "document_digest": reply.headers.get("x-kofu-document-digest", ""),
-                    "pages": reply.headers.get("x-kofu-pages", "0"),
-                },
-                strict=False,  # a header is text: its number is read from its digits
-            )
+            headers = RenderedHeaders.from_http(reply.headers)
         except ValidationError:
             return Refused(Reason.DOCUMENT_NOT_BOUND)
         return Fetched(reply.content, headers)

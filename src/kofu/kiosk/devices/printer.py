@@ -2,7 +2,8 @@
 
 Both printers check the binding before anything is written or sent: the document's own order ID and
 requester certificate digest (inside the PDF, signed; `kofu.documents.binding.check_binding`) and the
-X-Kofu-Order-Id header must match the kiosk session's order and the certificate read from its card.
+whole binding its headers carry (`RenderedHeaders`) must match the kiosk session's order and the
+certificate read from its card.
 Every printer takes the copies paid and prints the one document that many times (one order, one number,
 one entry in the verification register: each copy is the same sealed paper); `Printed.copies` says how
 many came out, `PrintFailed.copies` how many before it stopped.
@@ -18,9 +19,11 @@ from __future__ import annotations
 import hmac
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Protocol
+
+from pydantic import ValidationError
 
 from kofu.documents.binding import check_binding
 from kofu.kiosk.devices.cupsconf import CUPSD_CONF, job_files_problem
@@ -29,9 +32,7 @@ from kofu.private import private_dir, shred, write_private
 from kofu.rules.copies import COPIES_CEILING, check_copies_within
 from kofu.rules.decision import Refused
 from kofu.rules.reasons import Reason
-
-ORDER_HEADER = "x-kofu-order-id"
-PAGES_HEADER = "x-kofu-pages"
+from kofu.wire.orders import RenderedHeaders
 
 
 @dataclass(frozen=True)
@@ -77,21 +78,24 @@ class Printer(Protocol):
 
 
 def check_document(pdf: bytes, headers: Mapping[str, str], binding: Binding) -> Refused | None:
-    """None when the document belongs to this session; Refused(document_not_bound or unreadable) if not."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    header_order = lowered.get(ORDER_HEADER, "")
-    if not hmac.compare_digest(header_order.encode(), binding.order_id.encode()):
+    """None when the document belongs to this session; Refused(document_not_bound or unreadable) if not.
+
+    Its headers must carry a whole binding (`RenderedHeaders`) naming this session's order and
+    requester, and the PDF itself must be bound to both."""
+    try:
+        bound = RenderedHeaders.from_http(headers)
+    except ValidationError:
+        return Refused(Reason.DOCUMENT_NOT_BOUND)
+    said = (str(bound.order_id), bound.requester_cert_digest)
+    if not hmac.compare_digest("\n".join(said).encode(), "\n".join(astuple(binding)).encode()):
         return Refused(Reason.DOCUMENT_NOT_BOUND)
     decision = check_binding(pdf, binding.order_id, binding.requester_cert_digest)
     return decision if isinstance(decision, Refused) else None
 
 
 def _pages(headers: Mapping[str, str]) -> int:
-    lowered = {k.lower(): v for k, v in headers.items()}
-    try:
-        return max(1, int(lowered.get(PAGES_HEADER, "1")))
-    except ValueError:
-        return 1
+    """The pages of a document `check_document` accepted."""
+    return RenderedHeaders.from_http(headers).pages
 
 
 def _bad_copies(copies: int) -> Refused | None:
