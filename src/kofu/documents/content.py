@@ -63,6 +63,7 @@ class ResidentEntry:
     alias: str | None = None  # 通称, printed where registered (foreign residents)
     nationality: str | None = None  # 国籍・地域; None unless the option is chosen
     residence: ResidenceItems | None = None  # 在留資格 etc.; None unless the option is chosen
+    kyuuji_kana: str | None = None  # the 旧氏's 振り仮名, printed with it (since 2025-05-26)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ class KosekiPerson:
     relationship: str  # 【続柄】 長男, 二女...
     removed: bool  # 除籍: left the register
     events: tuple[KosekiEvent, ...]  # 身分事項
+    name_kana: str | None = None  # 【名の振り仮名】 in katakana; None where the register records none
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,7 @@ class KosekiContent:
     hittousha: str  # 筆頭者 full name
     register_event: KosekiEvent  # 戸籍編製 or 戸籍改製
     persons: tuple[KosekiPerson, ...]
+    family_kana: str | None = None  # 【氏の振り仮名】 in katakana; None where the register records none
 
 
 # 戸籍の附票の写し (CRT-5)

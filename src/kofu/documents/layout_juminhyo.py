@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kofu.documents.content import JuminhyoContent, ResidentEntry
-from kofu.documents.names import wareki, with_kyuuji
+from kofu.documents.names import kana_with_kyuuji, wareki, with_kyuuji
 from kofu.documents.page import Row, label, note, value
 
 TITLE = "住民票の写し"
@@ -11,9 +11,11 @@ _W3 = (0.15, 0.35, 0.15, 0.35)
 
 
 def _member(i: int, m: ResidentEntry) -> list[Row]:
+    # the ふりがな line mirrors the name below it: たかはし　はなこ（よしだ） over 髙橋　花子（旧氏　𠮷田）
+    reading = kana_with_kyuuji(m.name_kana, m.kyuuji_kana)
     rows = [
         Row(
-            [label(f"{i}　氏名"), value(with_kyuuji(m.name, m.kyuuji), small=m.name_kana, size=10.5)],
+            [label(f"{i}　氏名"), value(with_kyuuji(m.name, m.kyuuji), small=reading, size=10.5)],
             (0.15, 0.85),
             keep_with_next=True,
             gap_before=4,

@@ -53,16 +53,16 @@ def _person(p: KosekiPerson) -> list[Row]:
     section = "戸籍に記録されている者"
     head = [
         ("名", p.name),
+        ("名の振り仮名", p.name_kana or None),
         ("生年月日", wareki_fw(p.birth_date)),
-        ("配偶者区分", p.spouse_status or ""),
+        ("配偶者区分", p.spouse_status or None),
         ("父", p.father or ""),
         ("母", p.mother or ""),
         ("続柄", p.relationship),
     ]
+    shown = [(name, text) for name, text in head if text is not None]  # no reading, no 配偶者区分: no item
     out = [_rule()]
-    for i, (name, text) in enumerate(head):
-        if name == "配偶者区分" and not text:
-            continue
+    for i, (name, text) in enumerate(shown):
         left = section if i == 0 else ("除　籍" if p.removed and i == 1 else "")
         out.append(
             Row(
@@ -82,8 +82,11 @@ def rows(content: KosekiContent) -> list[Row]:
     out = [
         Row([_cell("本籍", section=True), Cell(content.honseki, size=10)], (0.2, 0.8), border=False),
         Row([_cell("氏名", section=True), Cell(content.hittousha, size=10)], (0.2, 0.8), border=False),
-        _rule(),
     ]
+    if content.family_kana:  # once, with the 筆頭者's 氏名: the register's 氏 is one for all its members
+        reading = _cell(f"【氏の振り仮名】{content.family_kana}")
+        out.append(Row([_cell("", section=True), reading], (0.2, 0.8), border=False))
+    out.append(_rule())
     out += _event("戸籍事項", content.register_event, first=True)
     for person in content.persons:
         out += _person(person)

@@ -96,6 +96,7 @@ HOUSEHOLD = (
         previous_address="宮城県富谷市成田二丁目１番地の１",
         last_change="転入",
         last_change_on=date(2010, 10, 1),
+        kyuuji_kana="よしだ",
     ),
     ResidentEntry(
         name="髙橋　﨑太",
@@ -201,7 +202,7 @@ def kazei(rulebook: Rulebook, *, fiscal_year: int = 2025, exempt: bool = False, 
 
 
 def _birth(
-    given: str, on: date, father: str, mother: str, relationship: str, removed: bool = False
+    given: str, reading: str, on: date, father: str, mother: str, relationship: str, removed: bool = False
 ) -> KosekiPerson:
     events = [
         KosekiEvent(
@@ -225,7 +226,7 @@ def _birth(
                 ),
             )
         )
-    return KosekiPerson(given, on, None, father, mother, relationship, removed, tuple(events))
+    return KosekiPerson(given, on, None, father, mother, relationship, removed, tuple(events), reading)
 
 
 def koseki(rulebook: Rulebook, *, children: int = 1, whole: bool = True, **kw: object) -> KosekiContent:
@@ -257,10 +258,12 @@ def koseki(rulebook: Rulebook, *, children: int = 1, whole: bool = True, **kw: o
                 ),
             ),
         ),
+        name_kana="イチロウ",
     )
     wife = replace(
         husband,
         name="花子",
+        name_kana="ハナコ",
         birth_date=date(1980, 12, 24),
         spouse_status="妻",
         father="𠮷田　次郎",
@@ -282,10 +285,20 @@ def koseki(rulebook: Rulebook, *, children: int = 1, whole: bool = True, **kw: o
     for i in range(children):
         son = i % 2 == 0
         rel = ordinals[(i // 2) % 10] + ("男" if son else "女")
-        given = ("﨑太", "美咲", "健", "結衣", "翔", "葵", "蓮", "陽菜")[i % 8]
+        given, reading = (
+            ("﨑太", "サキタ"),
+            ("美咲", "ミサキ"),
+            ("健", "ケン"),
+            ("結衣", "ユイ"),
+            ("翔", "ショウ"),
+            ("葵", "アオイ"),
+            ("蓮", "レン"),
+            ("陽菜", "ヒナ"),
+        )[i % 8]
         kids.append(
             _birth(
                 given,
+                reading,
                 date(2009 + i % 15, 1 + i % 12, 1 + i % 27),
                 "髙橋　一郎",
                 "髙橋　花子",
@@ -302,6 +315,7 @@ def koseki(rulebook: Rulebook, *, children: int = 1, whole: bool = True, **kw: o
         hittousha="髙橋　一郎",
         register_event=register_event,
         persons=persons if whole else (husband,),
+        family_kana="タカハシ",
     )
 
 

@@ -32,11 +32,13 @@ from kofu.documents.content import (
     Taxes,
 )
 from kofu.documents.impression import print_form
+from kofu.documents.names import katakana
 from kofu.registry.facts import person_facts
 from kofu.registry.vocabulary import KOSEKI_EVENT_TITLES
 from kofu.rules import eligibility
 from kofu.rules.decision import Refused
 from kofu.rules.facts import PersonFacts
+from kofu.rules.furigana import member_has_reading, readings_printed
 from kofu.rules.kinds import Kind
 from kofu.rules.menu import OPTION_WHOLE, certification_variant
 from kofu.rules.numerals import to_fullwidth
@@ -116,7 +118,7 @@ def compose(snap: PersonSnapshot, choice: Choice, issuance: Issuance) -> Content
     return makers[choice.kind](snap, facts, choice, issuance)
 
 
-def _resident(p: PersonRecord, with_relationship: bool, choice: Choice) -> ResidentEntry:
+def _resident(p: PersonRecord, with_relationship: bool, choice: Choice, readings: bool) -> ResidentEntry:
     addr = p.address
     f = p.foreign
     assert addr is not None  # residents always have a current address
@@ -143,6 +145,7 @@ def _resident(p: PersonRecord, with_relationship: bool, choice: Choice) -> Resid
             if f and choice.with_residence
             else None
         ),
+        kyuuji_kana=p.former_surname_kana if p.former_surname and readings else None,
     )
 
 
@@ -165,7 +168,10 @@ def _juminhyo(
         address=address,
         whole_household=variant == "whole",
         householder=hh.head.name if choice.with_householder and hh.head else None,
-        members=tuple(_resident(m, choice.with_householder, choice) for m in chosen),
+        members=tuple(
+            _resident(m, choice.with_householder, choice, readings_printed(issuance.issued_on))
+            for m in chosen
+        ),
     )
 
 
@@ -258,7 +264,7 @@ def _event(e: KosekiEventRecord) -> KosekiEvent:
     return KosekiEvent(title, tuple(items))
 
 
-def _koseki_person(m: KosekiMemberRecord) -> KosekiPerson:
+def _koseki_person(m: KosekiMemberRecord, readings: bool) -> KosekiPerson:
     # a removal shows by the 除籍 mark and the event's own entry (婚姻, 死亡): 【除籍日】 is no item
     events = [_event(e) for e in m.events]
     return KosekiPerson(
@@ -270,6 +276,9 @@ def _koseki_person(m: KosekiMemberRecord) -> KosekiPerson:
         relationship=m.relationship,
         removed=m.removed,
         events=tuple(events),
+        name_kana=(
+            katakana(m.given_kana) if readings and m.given_kana and member_has_reading(m.removed_on) else None
+        ),
     )
 
 
@@ -308,13 +317,15 @@ def _koseki(
         return found
     k, members = found
     variant = certification_variant(facts, Kind.KOSEKI, choice.members)
+    readings = readings_printed(issuance.issued_on)
     return KosekiContent(
         header=_header(issuance, Kind.KOSEKI, variant),
         whole=variant == OPTION_WHOLE,
         honseki=_honseki(k),
         hittousha=k.hittousha,
         register_event=_register_event(k),
-        persons=tuple(_koseki_person(m) for m in members),
+        persons=tuple(_koseki_person(m, readings) for m in members),
+        family_kana=katakana(k.family_kana) if readings and k.family_kana else None,
     )
 
 

@@ -174,6 +174,7 @@ class KosekiMemberRecord:
     former_surname: str | None  # 旧氏 as the person's record holds it (None for no linked person)
     events: tuple[KosekiEventRecord, ...]
     fuhyo: tuple[FuhyoRecord, ...]
+    given_kana: str | None = None  # the reading of the 名, from the linked person (None for no linked person)
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ class KosekiRecord:
     status: str  # current | closed | pre_conversion
     closed_on: date | None
     members: tuple[KosekiMemberRecord, ...]
+    family_kana: str | None = None  # the reading of the register's 氏, from a member who bears it
 
     @property
     def honseki(self) -> str:

@@ -164,6 +164,9 @@ _KOSEKI_MEMBERS = (
         _MEMBERS.c.id,
         _PERSONS.c.person_id,
         _PERSONS.c.former_surname,
+        _PERSONS.c.family_name,
+        _PERSONS.c.family_kana,
+        _PERSONS.c.given_kana,
         *(_MEMBERS.c[f] for f in _MEMBER_FIELDS),
     )
     .outerjoin(_PERSONS, _PERSONS.c.id == _MEMBERS.c.person_fk)
@@ -348,11 +351,14 @@ def register(session: Session, koseki_pk: int) -> KosekiRecord | None:
         conversion_reason=k.conversion_reason,
         status=k.status,
         closed_on=k.closed_on,
+        # one who left by marriage bears another 氏: the reading is a member's who bears the register's
+        family_kana=next((m.family_kana for m in members if m.family_name == k.hittousha_family), None),
         members=tuple(
             KosekiMemberRecord(
                 person_id=m.person_id,
                 family_name=k.hittousha_family,
                 former_surname=m.former_surname,
+                given_kana=m.given_kana,
                 events=tuple(events[m.id]),
                 fuhyo=tuple(fuhyo[m.id]),
                 **{f: m._mapping[f] for f in _MEMBER_FIELDS},
