@@ -51,7 +51,7 @@ def test_sample_then_verify_is_genuine_with_exit_0(runner: CliRunner, tmp_path: 
     assert verdict["document"]["kind"] == "inkan"
     assert verdict["content"]["name"] == "髙橋　花子"
     human = runner.invoke(app, ["verify", str(out)])
-    assert human.exit_code == 0 and "GENUINE" in human.output
+    assert human.exit_code == 0 and human.output.startswith("見本の証明書です / Sample certificate")
 
 
 def test_a_changed_pdf_is_altered_with_exit_1(runner: CliRunner, tmp_path: Path) -> None:
@@ -176,3 +176,32 @@ def test_verify_help_documents_its_exit_codes(runner: CliRunner) -> None:
     shown = " ".join(runner.invoke(app, ["verify", "--help"]).output.split())
     for code in ("0 genuine", "1 not genuine", "2 nothing was checked", "3 seal only"):
         assert code in shown, shown
+
+
+def test_issue26_verify_prints_human_text_japanese_first_by_default(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Issue 26 item 5: `kofu verify FILE` speaks to people: sentences in Japanese then English, the items
+    in printed words; never a Python dict, an escape, an ISO date or an internal identifier."""
+    out = tmp_path / "juminhyo.pdf"
+    assert runner.invoke(app, ["documents", "sample", "--kind", "juminhyo", "--out", str(out)]).exit_code == 0
+    verdict = json.loads(runner.invoke(app, ["verify", str(out), "--json"]).output.strip().splitlines()[-1])
+    human = runner.invoke(app, ["verify", str(out)])
+    assert human.exit_code == 0, human.output
+    text = human.output
+    first = text.splitlines()[0]
+    assert first.index("見本の証明書です") < first.index("Sample certificate")
+    assert "法的な効力はありません" in text and "no legal force" in text
+    assert "証明書の種類 (Kind of certificate): 住民票の写し" in text
+    assert "氏名: 髙橋　一郎" in text  # the ideographic space as printed, not \u3000
+    for machine in (
+        "{",
+        "\\u3000",
+        "'name'",
+        "True",
+        "False",
+        "order_id",
+        verdict["document"]["issued_on"],
+        verdict["document"]["content_digest"],
+    ):
+        assert machine not in text, machine

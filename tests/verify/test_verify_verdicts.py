@@ -156,13 +156,31 @@ def test_a_scan_too_coarse_is_unreadable_with_a_300_dpi_hint(
     assert "300" in Reason.RESCAN_300_DPI.ja and "300" in Reason.RESCAN_300_DPI.en
 
 
-def test_codes_of_something_else_in_an_image_are_unreadable(trust: Trust) -> None:
+def test_issue26_codes_of_something_else_in_an_image_are_not_a_certificate(trust: Trust) -> None:
+    """Issue 26 item 5: a photo of another QR code is not a certificate: no 300-dpi advice."""
     import datetime as dt
 
     result = verify_codes(
         ["https://example.com/"], trust=trust, register=None, today=dt.date.today(), source="image"
     )
-    assert result.reasons == (Reason.UNREADABLE, Reason.RESCAN_300_DPI)
+    assert result.reasons == (Reason.UNREADABLE, Reason.NOT_A_CERTIFICATE)
+
+
+@pytest.mark.parametrize(
+    ("texts", "fine", "hint"),
+    [
+        ((), True, Reason.PHOTO_THE_BACK),
+        ((), False, Reason.RESCAN_300_DPI),
+        (("KFC1:1:3:00",), True, Reason.RESCAN_300_DPI),
+        (("https://example.com/",), False, Reason.NOT_A_CERTIFICATE),
+    ],
+)
+def test_issue26_an_image_without_the_signed_code_gets_its_hint(
+    texts: tuple[str, ...], fine: bool, hint: Reason
+) -> None:
+    from kofu.verify.core import unread_hint
+
+    assert unread_hint(texts, fine=fine) is hint
 
 
 @pytest.mark.parametrize("status", list(Status))

@@ -72,7 +72,7 @@ def test_verify_web_genuine_pdf_shows_the_original_sec6(
     assert "content" in body
     page = _post(client, rendered(NAME), path="/verify")
     assert page.status_code == 200
-    assert 'data-status="genuine"' in page.text and "真正な証明書です" in page.text
+    assert 'data-status="genuine"' in page.text and "見本の証明書です" in page.text  # a demo document
     assert contents[NAME].header.unique_number in page.text
     assert 'id="content"' in page.text
 
@@ -150,7 +150,7 @@ def test_verify_web_expired_and_revoked(
     client = _client(trust, register_url, issued)
     page = _post(client, rendered(NAME), path="/verify")
     assert 'data-status="revoked"' in page.text and "この証明書は無効とされています。" in page.text
-    assert "This document has been revoked." in page.text
+    assert "This document has been revoked." in _post(client, rendered(NAME), path="/verify?lang=en").text
 
 
 def test_verify_web_upload_too_large_is_413(
@@ -290,5 +290,175 @@ def test_verify_web_a_back_cropped_to_its_seal_is_seal_only_in_both_languages(
     page = _post(client, out.getvalue(), "image/png", path="/verify")
     assert 'data-status="seal_only"' in page.text
     assert "電子公印は有効ですが、内容を読み取れませんでした" in page.text
-    assert "compare the paper with the issuing office" in page.text
+    english = _post(client, out.getvalue(), "image/png", path="/verify?lang=en")
+    assert "compare the paper with the issuing office" in english.text
     assert "真正な証明書です" not in page.text
+
+
+def _page(client: TestClient, data: bytes, media: str = "application/pdf", **headers: str) -> str:
+    """The HTML verdict page for an upload (`?lang=` in `path` or Accept-Language in `headers`)."""
+    path = headers.pop("path", "/verify")
+    answer = client.post(path, files={"file": ("doc", data, media)}, headers=headers)
+    assert answer.status_code == 200
+    return answer.text
+
+
+def _scan(tmp_path: Path, pdf: bytes, page: int, dpi: int) -> bytes:
+    """One page of a PDF as a PNG photo (page 1 is the front, page 2 the back)."""
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    run(
+        "pdftoppm",
+        "-r",
+        str(dpi),
+        "-png",
+        "-f",
+        str(page),
+        "-l",
+        str(page),
+        str(tmp_path / "doc.pdf"),
+        str(tmp_path / "p"),
+    )
+    (image,) = tmp_path.glob("p*.png")
+    return image.read_bytes()
+
+
+def test_issue26_genuine_page_shows_no_internal_identifier(
+    client: TestClient, rendered: Callable[[str], bytes], contents: dict[str, Content]
+) -> None:
+    """Issue 26 item 5: the certificate as a person reads it: printed labels, 和暦, no ids or booleans."""
+    from kofu.documents import codec
+    from kofu.rules.wareki import to_wareki
+
+    name = "juminhyo_production"  # a municipality in production: no 見本
+    content = contents[name]
+    header = content.header
+    html = _page(client, rendered(name))
+    assert 'data-tone="genuine"' in html and "真正な証明書です" in html
+    for printed in (
+        "証明書の種類",
+        "住民票の写し",
+        "証明書番号",
+        header.unique_number,
+        "発行日",
+        "発行者",
+        header.municipality_name,
+        "ページ数",
+        to_wareki(header.issued_on),
+        "髙橋　花子",
+        "昭和55年12月24日",
+        "世帯全員",
+    ):
+        assert printed in html, printed
+    hidden = (
+        header.order_id,
+        header.requester_cert_digest,
+        codec.digest(content).hex(),
+        "order_id",
+        "requester_cert_digest",
+        "whole_household",
+        "True",
+        "False",
+        header.issued_on.isoformat(),
+        "1980-12-24",
+    )
+    for internal in hidden:
+        assert internal not in html, internal
+    assert "<dl>" in html and "<table" not in html
+
+
+def test_issue26_a_sample_is_marked_as_one_not_genuine_green(
+    client: TestClient, rendered: Callable[[str], bytes]
+) -> None:
+    """Issue 26 item 5: a 見本 (demo configuration) is shown as a sample without legal force."""
+    html = _page(client, rendered(NAME))
+    assert 'data-tone="sample"' in html and 'class="verdict sample"' in html
+    assert "見本" in html and "法的な効力はありません" in html
+    assert "真正な証明書です" not in html and 'class="verdict genuine"' not in html
+    english = _page(client, rendered(NAME), path="/verify?lang=en")
+    assert "Sample certificate" in english and "no legal force" in english
+
+
+def test_issue26_a_photo_of_the_front_is_told_to_photograph_the_back(
+    client: TestClient, rendered: Callable[[str], bytes], tmp_path: Path
+) -> None:
+    """Issue 26 item 5: no codes in a photo fine enough to read them: the front, so ask for the back."""
+    from kofu.rules.reasons import Reason
+
+    front = _scan(tmp_path, rendered(NAME), page=1, dpi=200)
+    body = _post(client, front, "image/png").json()
+    assert body["status"] == "unknown"
+    assert [r["code"] for r in body["reasons"]] == ["unreadable", "photo_the_back"]
+    assert Reason.PHOTO_THE_BACK.ja in _page(client, front, "image/png")
+    assert Reason.PHOTO_THE_BACK.en in _page(client, front, "image/png", path="/verify?lang=en")
+
+
+def test_issue26_a_coarse_scan_keeps_the_300_dpi_hint(
+    client: TestClient, rendered: Callable[[str], bytes], tmp_path: Path
+) -> None:
+    """Issue 26 item 5: too coarse a scan of the back is told to scan at 300 dpi, not to turn the paper."""
+    from kofu.rules.reasons import Reason
+
+    html = _page(client, _scan(tmp_path, rendered(NAME), page=2, dpi=60), "image/png")
+    assert Reason.RESCAN_300_DPI.ja in html and Reason.PHOTO_THE_BACK.ja not in html
+
+
+def test_issue26_a_pdf_that_is_no_certificate_is_said_to_be_none(client: TestClient) -> None:
+    """Issue 26 item 5: a PDF with nothing of a kofu seal: the page says it is not a certificate."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from kofu.rules.reasons import Reason
+
+    buf = io.BytesIO()
+    canvas = Canvas(buf)
+    canvas.drawString(100, 700, "an invoice")
+    canvas.showPage()
+    canvas.save()
+    assert Reason.NOT_A_CERTIFICATE.ja in _page(client, buf.getvalue())
+    assert _post(client, buf.getvalue()).json()["reasons"] == [
+        {"code": "unreadable", "ja": Reason.UNREADABLE.ja, "en": Reason.UNREADABLE.en}
+    ]  # the JSON API is unchanged for machines
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "lang"),
+    [
+        ("", None, "ja"),
+        ("?lang=en", None, "en"),
+        ("", "en-US,en;q=0.9", "en"),
+        ("", "fr-FR, en;q=0.5, ja;q=0.8", "ja"),
+        ("?lang=ja", "en", "ja"),
+        ("", "en;q=0, de", "ja"),
+    ],
+)
+def test_issue26_the_page_speaks_japanese_or_english(
+    client: TestClient, query: str, accept: str | None, lang: str
+) -> None:
+    """Issue 26 item 5: Japanese by default; English by ?lang=en or Accept-Language; a link switches."""
+    headers = {"accept-language": accept} if accept else {}
+    html = client.get(f"/verify{query}", headers=headers).text
+    assert f'<html lang="{lang}">' in html
+    title, switch = ("Verify a certificate", "日本語") if lang == "en" else ("証明書の確認", "English")
+    assert f"<h1>{title}</h1>" in html
+    other = "ja" if lang == "en" else "en"
+    assert f'href="/verify?lang={other}"' in html and switch in html
+
+
+def test_issue26_english_verdict_by_accept_language(
+    client: TestClient, rendered: Callable[[str], bytes]
+) -> None:
+    html = _page(client, rendered("juminhyo_production"), **{"accept-language": "en-GB,en;q=0.8"})
+    assert '<html lang="en">' in html and "Genuine certificate" in html
+    assert "Kind of certificate" in html and "Date of issue" in html and "真正な証明書です" not in html
+
+
+def test_issue26_the_form_is_labelled_with_one_h1_in_a_main_landmark(client: TestClient) -> None:
+    """Issue 26 item 5 (axe-core `label`): the file input has its label; one h1; a main landmark."""
+    import re
+
+    html = client.get("/verify").text
+    (field,) = re.findall(r"<input[^>]*type=\"file\"[^>]*>", html)
+    (ident,) = re.findall(r'id="([^"]+)"', field)
+    assert f'<label for="{ident}">' in html
+    assert html.count("<h1") == 1 and html.count("<main>") == 1

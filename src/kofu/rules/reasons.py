@@ -402,6 +402,17 @@ class Reason(StrEnum):
         "変更情報のファイルに誤りがあるため、ファイル全体を受け付けませんでした。",
         "The change file has errors, so none of it was applied.",
     )
+    # Verification hints for a photo that carries none of a back's codes (/verify, kofu verify).
+    PHOTO_THE_BACK = (
+        "photo_the_back",
+        "裏面のコードが写っていません。表面ではなく、証明書の裏面(コードが印刷された面)全体を撮影してアップロードしてください。",
+        "No codes were found: upload a photo of the whole back (the side with the codes), not the front.",
+    )
+    NOT_A_CERTIFICATE = (
+        "not_a_certificate",
+        "このファイルはコンビニ交付の証明書ではありません。",
+        "This file is not a certificate issued at a convenience store.",
+    )
 
 
 def reasons_markdown() -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from kofu.verify.verdict import Status
+    from kofu.verify.verdict import Status, Verdict
 
 
 def verify(
@@ -52,11 +52,11 @@ def verify(
         result = verify_untrusted(file.read_bytes(), trust=trust, register=register)
     finally:
         register.close()
-    summary = result.to_json()
     if as_json:
-        typer.echo(json.dumps(summary, ensure_ascii=False))
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        _show(summary)
+        issuer = trust.name_of(result.claims.municipality_code) if result.claims else None
+        typer.echo(human_text(result, issuer))
     raise typer.Exit(exit_code(result.status))
 
 
@@ -72,25 +72,24 @@ def exit_code(status: Status) -> int:
     return EXIT_SEAL_ONLY if status is Status.SEAL_ONLY else EXIT_NOT_GENUINE
 
 
-def _show(summary: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.panel import Panel
-    from rich.pretty import Pretty
-    from rich.table import Table
+def human_text(result: Verdict, issuer: str | None = None) -> str:
+    """The verdict for a person: each sentence in Japanese, then English; the items in printed words."""
+    from kofu.verify.present import present
+    from kofu.verify.words import words
 
-    from kofu.verify.verdict import Status
-
-    status = Status(summary["status"])
-    console = Console()
-    colour = {Status.GENUINE: "green", Status.SEAL_ONLY: "yellow"}.get(status, "red")
-    lines = [f"[bold {colour}]{status.value.upper()}[/] — {status.ja} / {status.en}"]
-    lines += [f"{r['code']}: {r['ja']} / {r['en']}" for r in summary["reasons"]]
-    console.print(Panel("\n".join(lines), title="kofu verify"))
-    if "document" in summary:
-        table = Table(show_header=False)
-        for key, value in summary["document"].items():
-            table.add_row(key, str(value))
-        console.print(table)
-    if "content" in summary:
-        console.print("[bold]原本の内容 (decrypted original content — compare it with the front)[/]")
-        console.print(Pretty(summary["content"], max_string=80))
+    ja, en = present(result, "ja", issuer=issuer), present(result, "en", issuer=issuer)
+    lines = [f"{ja.headline} / {en.headline}"]
+    if ja.sample and en.sample:
+        lines += [ja.sample, en.sample]
+    lines += [f"{j} / {e}" for j, e in zip(ja.reasons, en.reasons, strict=True)]
+    lines += [f"→ {j}\n  {e}" for j, e in zip(ja.hints, en.hints, strict=True)]
+    if ja.document:
+        lines.append("")
+        lines += [f"{j.label} ({e.label}): {j.value}" for j, e in zip(ja.document, en.document, strict=True)]
+    if ja.content:
+        say_ja, say_en = words("ja"), words("en")
+        lines += ["", f"{say_ja['content']} / {say_en['content']}", say_ja["compare"], say_en["compare"]]
+        for block in ja.content:
+            lines.append(f"【{block.title}】")
+            lines += [f"  {item.label}: {item.value or '(画像 / image)'}" for item in block.items]
+    return "\n".join(lines)

@@ -104,7 +104,9 @@ def judge(
             and reading.failure not in (Reason.UNSUPPORTED, Reason.UNREADABLE)
         )
         return verdict(Status.ALTERED if altered else Status.UNKNOWN, reading.failure, source=reading.source)
-    result = verify_codes(reading.codes, trust=trust, register=register, today=day, source=reading.source)
+    result = verify_codes(
+        reading.codes, trust=trust, register=register, today=day, source=reading.source, fine=reading.fine
+    )
     if reading.source != "pdf":
         return result
     claims = result.claims
@@ -134,14 +136,15 @@ def verify_codes(
     register: Register | None,
     today: dt.date,
     source: str,
+    fine: bool = False,
 ) -> Verdict:
-    """The verdict on the texts of a back's codes."""
+    """The verdict on the texts of a back's codes (`fine`: an image in which a back's would be read)."""
     if len(texts) > 1 + MAX_SEALED_PARTS or any(len(t) > MAX_CODE_CHARS for t in texts):
         return verdict(Status.UNKNOWN, Reason.UNREADABLE, source=source)  # more than a back can carry
     signed = [t for t in texts if t.startswith(SIGNED_PREFIX)]
     sealed = [t for t in texts if t.startswith(SEALED_PREFIX)]
     if not signed:  # from an image: none or only some of the codes were read
-        hint = (Reason.RESCAN_300_DPI,) if source == "image" else ()
+        hint = (unread_hint(texts, fine=fine),) if source == "image" else ()
         return verdict(Status.UNKNOWN, Reason.UNREADABLE, *hint, source=source)
     try:
         message = parse_sign1(parse_signed(signed[0]))
@@ -196,6 +199,19 @@ def verify_codes(
     except codec.CodecError:
         return verdict(Status.UNKNOWN, Reason.UNSUPPORTED, source=source, claims=claims)
     return Verdict(Status.GENUINE, (), source, claims, content)
+
+
+def unread_hint(texts: Sequence[str], *, fine: bool) -> Reason:
+    """What to do about an image without the signed code: scan again, photograph the back, or nothing.
+
+    Some of a back's codes read: too coarse. Only others' codes: not a certificate. None in a fine
+    image: the front (or something else) was photographed. None in a coarse one: too coarse.
+    """
+    if any(t.startswith((SIGNED_PREFIX, SEALED_PREFIX)) for t in texts):
+        return Reason.RESCAN_300_DPI
+    if texts:
+        return Reason.NOT_A_CERTIFICATE
+    return Reason.PHOTO_THE_BACK if fine else Reason.RESCAN_300_DPI
 
 
 def verify_file(path: Path, **kwargs: object) -> Verdict:

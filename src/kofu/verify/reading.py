@@ -41,6 +41,7 @@ class Reading:
     codes: tuple[str, ...] = ()  # a PDF's signed code and encrypted-copy parts, or an image's codes
     order_id: str = ""  # a PDF's binding to its order and requester
     requester: str = ""
+    fine: bool = False  # an image fine enough that a back's codes would have been read
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class Reading:
             "codes": list(self.codes),
             "order_id": self.order_id,
             "requester": self.requester,
+            "fine": self.fine,
         }
 
     @classmethod
@@ -58,17 +60,18 @@ class Reading:
         if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
             raise ValueError("not a reading")
         source, failure, unknown_key, codes = raw["source"], raw["failure"], raw["unknown_key"], raw["codes"]
-        order_id, requester = raw["order_id"], raw["requester"]
+        order_id, requester, fine = raw["order_id"], raw["requester"], raw["fine"]
         if (
             source not in SOURCES
             or not (failure is None or isinstance(failure, str))
             or not isinstance(unknown_key, bool)
+            or not isinstance(fine, bool)
             or not isinstance(codes, list)
             or not all(isinstance(t, str) for t in [*codes, order_id, requester])
         ):
             raise ValueError("not a reading")
         reason = None if failure is None else Reason(failure)
-        return cls(source, reason, unknown_key, tuple(codes), order_id, requester)
+        return cls(source, reason, unknown_key, tuple(codes), order_id, requester, fine)
 
 
 _FIELDS = tuple(Reading.__dataclass_fields__)
@@ -78,7 +81,8 @@ def read_file(data: bytes, ca_certs: Sequence[bytes]) -> Reading:
     """Parse an uploaded file; of what the service trusts it needs only the CAs' certificates (DER)."""
     if is_image(data):
         try:
-            return Reading("image", codes=tuple(read_codes(data)))
+            scan = read_codes(data)
+            return Reading("image", codes=scan.texts, fine=scan.fine)
         except ImageUnreadableError:
             return Reading("image", Reason.UNREADABLE)
     if not looks_like_pdf(data):

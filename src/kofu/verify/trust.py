@@ -54,6 +54,10 @@ class Trust:
     def ca_certs(self) -> list[x509.Certificate]:
         return [k.ca_cert for k in self.keys]
 
+    def name_of(self, code: str) -> str | None:
+        """The name of the trusted municipality `code` (大衡村), as its published keys give it."""
+        return next((k.name for k in self.keys if k.code == code), None)
+
     def cose_key(self, kid: bytes | None) -> tuple[str, ec.EllipticCurvePublicKey] | None:
         """(municipality code, public key) of a COSE key id."""
         found = self._by_kid.get(kid) if kid is not None else None

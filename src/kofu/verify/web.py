@@ -1,7 +1,8 @@
 """The public verification page: upload a certificate PDF or a photo of its back, read the verdict.
 
-`GET /verify` shows the form; `POST /verify` (multipart, field `file`) answers an HTML verdict in
-Japanese and English (for a genuine back or PDF, with the decrypted original to compare with the paper);
+`GET /verify` shows the form; `POST /verify` (multipart, field `file`) answers an HTML verdict as a
+person reads it (`kofu.verify.present`), in Japanese, or in English by `?lang=en` or Accept-Language:
+the certificate's items in printed words, never an internal identifier; a 見本 shown as a sample;
 `POST /api/verify` answers the same as JSON (multipart `file`, or the raw bytes with their content type).
 Uploads are held in memory only, never written, never logged: nothing of them is kept. Too large an
 upload is 413, a content type that is not PDF, PNG or JPEG is 415; a failure inside verification is the
@@ -11,6 +12,7 @@ that needs more time or memory than it allows is "unknown / unreadable" too, wit
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
@@ -27,9 +29,12 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from kofu.logs import get_logger
 from kofu.netpki.gate import ANYONE, Gate, allow, install_gate
 from kofu.rules.reasons import Reason
+from kofu.verify.language import Lang, choose, other
+from kofu.verify.present import present
 from kofu.verify.register import Register
 from kofu.verify.trust import KeySource, Trust
 from kofu.verify.verdict import Status, Verdict, verdict
+from kofu.verify.words import words
 from kofu.wire.docs import api_docs, offline_docs
 from kofu.wire.http_errors import install_http_errors
 
@@ -172,6 +177,7 @@ def create_app(
     templates = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False
     )
+    templates.filters["b64"] = lambda data: base64.b64encode(data).decode()  # the 印影, shown inline
     checker = _Checker(trust, register, today, reload)
     app = FastAPI(
         title="kofu verify",
@@ -190,21 +196,28 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    def render(lang: Lang, **found: Any) -> str:
+        found = {"view": None, "refusal": None, **found}
+        return templates.get_template("verify.html").render(
+            lang=lang, other=other(lang), say=words(lang), **found
+        )
+
     @app.get("/verify", response_class=HTMLResponse)
     @allow(ANYONE)
-    def page() -> HTMLResponse:
-        return HTMLResponse(templates.get_template("verify.html").render(result=None, refusal=None))
+    def page(request: Request) -> HTMLResponse:
+        return HTMLResponse(render(_language(request)))
 
     @app.post("/verify", response_class=HTMLResponse)
     @allow(ANYONE)
     async def verify_page(request: Request) -> HTMLResponse:
+        lang = _language(request)
         upload = await _upload(request, max_bytes)
-        template = templates.get_template("verify.html")
         if isinstance(upload, Refusal):
-            return HTMLResponse(template.render(result=None, refusal=upload), status_code=upload.status)
+            sentence = upload.ja if lang == "ja" else upload.en
+            return HTMLResponse(render(lang, refusal=(upload.code, sentence)), status_code=upload.status)
         result = await run_in_threadpool(checker, upload)
-        summary = _summary(result)
-        return HTMLResponse(template.render(result=summary, refusal=None))
+        issuer = checker.trust.name_of(result.claims.municipality_code) if result.claims else None
+        return HTMLResponse(render(lang, view=present(result, lang, issuer=issuer)))
 
     @app.post(
         "/api/verify",
@@ -269,6 +282,10 @@ class _Checker:
         except Exception as exc:  # a malformed upload must never become a 500
             log.warning("verification failed", error=exc.__class__.__name__)
             return verdict(Status.UNKNOWN, Reason.UNREADABLE)
+
+
+def _language(request: Request) -> Lang:
+    return choose(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def _summary(result: Verdict) -> dict[str, Any]:
