@@ -53,6 +53,26 @@ def test_decode_rejects_what_is_not_content() -> None:
         codec.decode(b"\xa1\x61x\x01")
 
 
+def test_content_sealed_before_a_field_was_added_still_decodes_sec6(contents: dict[str, Content]) -> None:
+    """A paper printed before a field with a default existed (the 振り仮名, 通称) still verifies: its
+    bytes decode with the default; an unknown field or a missing field without a default does not."""
+    import cbor2
+
+    item = contents["koseki_whole_large"]
+    raw = cbor2.loads(codec.encode(item))
+    del raw["family_kana"]
+    for person in raw["persons"]:
+        del person["name_kana"]
+    older = cbor2.dumps(raw, canonical=True)
+    decoded = codec.decode(older)
+    assert isinstance(decoded, content.KosekiContent) and decoded.family_kana is None
+    assert all(p.name_kana is None for p in decoded.persons)
+    with pytest.raises(codec.CodecError):
+        codec.decode(cbor2.dumps({**raw, "unknown": 1}, canonical=True))
+    with pytest.raises(codec.CodecError):
+        codec.decode(cbor2.dumps({k: v for k, v in raw.items() if k != "hittousha"}, canonical=True))
+
+
 def test_sealed_copy_opens_only_with_its_key_and_number() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     sealed = seal(b"content" * 50, key.public_key(), b"number-1")

@@ -75,6 +75,18 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@cache
+def _fields(cls: type) -> tuple[frozenset[str], frozenset[str]]:
+    """The fields of a content dataclass, and those of them with a default."""
+    fields = dataclasses.fields(cls)
+    defaulted = {
+        f.name
+        for f in fields
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    }
+    return frozenset(f.name for f in fields), frozenset(defaulted)
+
+
 def _build(tp: Any, raw: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (types.UnionType, typing.Union):
@@ -91,10 +103,11 @@ def _build(tp: Any, raw: Any) -> Any:
         if not isinstance(raw, Mapping):
             raise CodecError(f"expected a map for {tp.__name__}")
         hints = _hints(tp)
-        names = {f.name for f in dataclasses.fields(tp)}
-        if set(raw) != names:
+        names, optional = _fields(tp)
+        if not set(raw) <= names or not names - optional <= set(raw):
             raise CodecError(f"fields of {tp.__name__} do not match")
-        return tp(**{name: _build(hints[name], raw[name]) for name in names})
+        # a field with a default may be absent: the paper was sealed before that field existed
+        return tp(**{name: _build(hints[name], raw[name]) for name in names if name in raw})
     if tp is date:
         return date.fromisoformat(raw)
     if isinstance(tp, type) and issubclass(tp, Enum):

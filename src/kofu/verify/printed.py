@@ -40,6 +40,8 @@ LABELS: dict[str, str] = {
     "name": "氏名",
     "name_kana": "ふりがな",
     "kyuuji": "旧氏",
+    "kyuuji_kana": "旧氏の振り仮名",
+    "family_kana": "氏の振り仮名",
     "alias": "通称",
     "birth_date": "生年月日",
     "sex": "性別",
@@ -101,6 +103,7 @@ LABELS: dict[str, str] = {
 # Where one kind prints a field under a word of its own (class name, field).
 OWN_LABELS: dict[tuple[str, str], str] = {
     ("KosekiPerson", "name"): "名",
+    ("KosekiPerson", "name_kana"): "名の振り仮名",
     ("Deductions", "total"): "所得控除合計",
     ("Taxes", "total"): "年税額",
 }
