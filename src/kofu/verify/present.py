@@ -42,7 +42,8 @@ class View:
 def present(result: Verdict, lang: Lang, *, issuer: str | None = None) -> View:
     """`result` for a person reading `lang`; `issuer` names the municipality when the content does not."""
     say = words(lang)
-    sample = result.content is not None and result.content.header.demo
+    # only a genuine verdict carries content; a revoked or altered 見本 still reads as revoked or altered
+    sample = result.status is Status.GENUINE and result.content is not None and result.content.header.demo
     hints = [r for r in result.reasons if r in HINTS]
     hints += [r for r in _implied_hints(result) if r not in hints]
     return View(
