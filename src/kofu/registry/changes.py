@@ -7,6 +7,7 @@ registers see only reflected data, and `repository.pending_changes` tells the co
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from datetime import date
 from typing import Any
@@ -14,8 +15,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kofu.documents.seal_image import seal_png
 from kofu.registry.errors import RegistryError
-from kofu.registry.models import Address, Change, KosekiEvent, KosekiMember, Person, Seal, TaxRecord
+from kofu.registry.models import (
+    Address,
+    Change,
+    KosekiEvent,
+    KosekiMember,
+    Person,
+    Seal,
+    SealImpression,
+    TaxRecord,
+)
 from kofu.registry.repository import person_pk
 from kofu.registry.stops import lift_stop, set_stop
 from kofu.registry.taxcalc import assess
@@ -65,6 +76,35 @@ def abolish_seal(session: Session, person_id: str, *, on: date) -> int:
     if session.scalar(select(Seal.id).where(Seal.person_fk == pk, Seal.status == "registered")) is None:
         raise RegistryError("no_seal_registration", "the person has no registered seal")
     return _file(session, person_id, "seal_abolition", on, {"abolished_on": on.isoformat()})
+
+
+def file_seal_registration(
+    session: Session, person_id: str, *, registration_no: str, on: date, size_mm: int, square: bool
+) -> int:
+    """A seal registration (印鑑登録) filed; pending until reflected, its impression made then."""
+    p = session.scalar(select(Person).where(Person.person_id == person_id))
+    if p is None or p.status != "resident":
+        raise RegistryError("not_resident", "only a resident registers a seal")
+    if _age_on(p.birth_date, on) < 15:  # 印鑑登録事務処理要領: from 15
+        raise RegistryError("under_15", "a seal is registered from the age of 15")
+    if session.scalar(select(Seal.id).where(Seal.person_fk == p.id, Seal.status == "registered")) is not None:
+        raise RegistryError("seal_already_registered", "the person has a registered seal; abolish it first")
+    taken = session.scalar(select(Seal.id).where(Seal.registration_no == registration_no)) is not None
+    pending = select(Change.person_fk, Change.payload).where(
+        Change.kind == "seal_registration", Change.status == "pending"
+    )
+    for fk, filed in session.execute(pending):
+        if fk == p.id:
+            raise RegistryError("seal_already_registered", "a registration of the person is already filed")
+        taken = taken or json.loads(filed)["registration_no"] == registration_no
+    if taken:
+        raise RegistryError("registration_no_taken", f"registration number {registration_no} is taken")
+    payload = {"registration_no": registration_no, "on": on.isoformat(), "size_mm": size_mm, "square": square}
+    return _file(session, person_id, "seal_registration", on, payload)
+
+
+def _age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 TAX_AMENDABLE = ("salary_income", "pension_income", "other_earnings", "ded_life_insurance", "dependants")
@@ -157,6 +197,7 @@ def reflect_change(session: Session, change_id: int, *, on: date) -> None:
     {
         "address": _reflect_address,
         "seal_abolition": _reflect_seal,
+        "seal_registration": _reflect_seal_registration,
         "tax_declaration": _reflect_tax,
         "koseki": _reflect_koseki,
         "residence": _reflect_residence,
@@ -216,6 +257,29 @@ def _reflect_seal(session: Session, person_fk: int, payload: dict[str, Any]) -> 
     for seal in session.scalars(select(Seal).where(Seal.person_fk == person_fk, Seal.status == "registered")):
         seal.status = "abolished"
         seal.abolished_on = date.fromisoformat(payload["abolished_on"])
+
+
+def _reflect_seal_registration(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    family = session.scalar(select(Person.family_name).where(Person.id == person_fk))
+    assert family is not None  # the journal's foreign key
+    size_mm = int(payload["size_mm"])
+    png = seal_png(family, square=bool(payload["square"]), size_mm=size_mm)
+    sha = hashlib.sha256(png).hexdigest()
+    impression = session.scalar(select(SealImpression.id).where(SealImpression.digest == sha))
+    if impression is None:  # identical impressions share one row, as the generator's do
+        row = SealImpression(digest=sha, png=png, size_mm=size_mm)
+        session.add(row)
+        session.flush()
+        impression = row.id
+    session.add(
+        Seal(
+            person_fk=person_fk,
+            registration_no=payload["registration_no"],
+            impression_fk=impression,
+            registered_on=date.fromisoformat(payload["on"]),
+            status="registered",
+        )
+    )
 
 
 def _reflect_tax(session: Session, person_fk: int, payload: dict[str, Any]) -> None:

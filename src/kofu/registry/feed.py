@@ -33,6 +33,7 @@ from kofu.registry.feed_events import (
     MoveWithin,
     ReadEvent,
     SealAbolition,
+    SealRegistration,
     SupportMeasure,
     TaxDeclaration,
 )
@@ -83,6 +84,15 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
         return changes.file_foreign_status(session, pid, filed_on=filed_on, items=event.items())
     if isinstance(event, SealAbolition):
         return changes.abolish_seal(session, pid, on=on)
+    if isinstance(event, SealRegistration):
+        return changes.file_seal_registration(
+            session,
+            pid,
+            registration_no=event.registration_no,
+            on=on,
+            size_mm=event.size_mm,
+            square=event.square,
+        )
     if isinstance(event, TaxDeclaration):
         return changes.file_tax_declaration(
             session, pid, fiscal_year=event.fiscal_year, filed_on=filed_on, amounts=event.amounts()

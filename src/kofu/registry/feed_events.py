@@ -108,6 +108,15 @@ class SealAbolition(_Event):
     kind: Literal["seal_abolition"]
 
 
+class SealRegistration(_Event):
+    """印鑑登録: the impression is made from the person's surname, as the village's seals are."""
+
+    kind: Literal["seal_registration"]
+    registration_no: Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z-]+$")]
+    size_mm: Annotated[int, Field(ge=8, le=25)] = 15  # 印鑑登録 accepts 8 mm to 25 mm squares
+    square: bool = False
+
+
 class TaxDeclaration(_Event):
     """申告・修正申告: the fiscal year's amounts; the year is withheld until it is reflected (LAG-2)."""
 
@@ -164,6 +173,7 @@ FeedEvent = Annotated[
     | Death
     | ForeignStatusChange
     | SealAbolition
+    | SealRegistration
     | TaxDeclaration
     | KosekiNotification
     | SupportMeasure
@@ -176,6 +186,7 @@ KINDS: tuple[str, ...] = (
     "death",
     "foreign_status_change",
     "seal_abolition",
+    "seal_registration",
     "tax_declaration",
     "koseki",
     "support_measure_start",

@@ -213,7 +213,7 @@ class PendingChange:
 
     change_id: int
     person_id: str
-    kind: str  # address | seal_abolition | koseki | tax_declaration
+    kind: str  # one of kofu.registry.models.CHANGE_KINDS
     filed_on: date
     fiscal_year: int | None  # for tax declarations
 

@@ -27,6 +27,7 @@ class PersonFacts:
     `pending_address_change` / `pending_register_change`: a change to the household's residence
     record / to the family register was filed but is not reflected yet (LAG-1).
     `pending_seal_abolition`: the person's seal abolition was filed but is not reflected yet (INC-4).
+    `pending_seal_registration`: the person's seal registration was filed but is not reflected yet (LAG-1).
     `household_address_stale`: a member's address is not the household's, a move not yet reflected in
     the household record (INC-5).
     `register_removed_ids`: persons who left the register (除籍) but are still printed in its 全部事項
@@ -51,6 +52,7 @@ class PersonFacts:
     pending_address_change: bool = False
     pending_register_change: bool = False
     pending_seal_abolition: bool = False
+    pending_seal_registration: bool = False
     household_address_stale: bool = False
     register_removed_ids: tuple[str, ...] = ()
     household_foreign: bool = False

@@ -1,0 +1,34 @@
+"""registry: the change feed's remaining kinds in the journal: "seal_registration" (印鑑登録).
+
+Revision ID: registry_0007
+Revises: registry_0006
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "registry_0007"
+down_revision: str | None = "registry_0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+OLD = ("address", "seal_abolition", "koseki", "tax_declaration", "residence", "stop", "foreign_status")
+NEW = (*OLD, "seal_registration")
+
+
+def _kinds(kinds: tuple[str, ...]) -> str:
+    return f"kind IN ({', '.join(repr(k) for k in kinds)})"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_changes_kind"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_changes_kind"), _kinds(NEW))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_changes_kind"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_changes_kind"), _kinds(OLD))

@@ -1,0 +1,116 @@
+"""The change feed's kinds that add to a record (issue 25 item 1): each is refused at filing when it could
+never be reflected, pending until its time (LAG-1, LAG-2: the kinds it affects are refused meanwhile),
+then reflected; CSV (one column per field of any kind) and JSON Lines alike."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from registry_support import TODAY, Village
+
+from kofu.registry import repository
+from kofu.registry.cases import find_person
+from kofu.registry.facts import person_facts
+from kofu.registry.feed import FeedRefused, FeedReport, apply_events, reflect_due_now
+from kofu.registry.feed_events import read_events
+from kofu.rules.calendar import JST
+from kofu.rules.eligibility import check_pending_change, check_seal
+from kofu.rules.facts import PersonFacts
+from kofu.rules.kinds import Kind
+from kofu.rules.reasons import Reason
+
+NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=JST)
+TOMORROW = (TODAY + timedelta(days=1)).isoformat()
+LATER = NOW + timedelta(days=1)
+
+
+def _write(path: Path, rows: list[Mapping[str, Any]]) -> Path:
+    """The rows as JSON Lines (.jsonl) or as CSV whose columns are the union of the rows' fields."""
+    if path.suffix == ".jsonl":
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+        return path
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    lines = [",".join(header), *(",".join(str(r.get(h, "")) for h in header) for r in rows)]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
+    return path
+
+
+def _event(event_id: str, kind: str, person_id: str, when: str = TOMORROW, **fields: Any) -> dict[str, Any]:
+    return {"event_id": event_id, "kind": kind, "person_id": person_id, "effective_at": when, **fields}
+
+
+def _apply(village: Village, path: Path) -> FeedReport:
+    events, problems = read_events(path)
+    assert not problems, problems
+    return apply_events(village.engine, events, now=NOW, by="core-system")
+
+
+def _refused(village: Village, path: Path) -> list[tuple[int, str, str]]:
+    events, problems = read_events(path)
+    if problems:
+        return [(p.line, p.field, p.reason) for p in problems]
+    with pytest.raises(FeedRefused) as err:
+        apply_events(village.engine, events, now=NOW, by="core-system")
+    return [(p.line, p.field, p.reason) for p in err.value.problems]
+
+
+def _facts(village: Village, person_id: str) -> PersonFacts:
+    snap = repository.read_snapshot(village.engine, person_id)
+    assert snap is not None
+    return person_facts(snap)
+
+
+def _case(village: Village, case: str) -> str:
+    with village.session() as s:
+        return find_person(s, case, today=TODAY)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_feed_seal_registration_is_pending_until_its_time_then_certified(
+    village: Village, tmp_path: Path, suffix: str
+) -> None:
+    """印鑑登録: until reflected the 印鑑登録証明書 is refused record_change_pending (never "no seal");
+    then the person holds a registered seal with its number and an impression made from their surname."""
+    pid = _case(village, "no_seal")
+    path = _write(
+        tmp_path / f"seal{suffix}", [_event("r-1", "seal_registration", pid, registration_no="R-1")]
+    )
+    assert _apply(village, path).pending == 1
+    before = _facts(village, pid)
+    assert check_seal(before) is Reason.RECORD_CHANGE_PENDING
+    assert check_pending_change(before, Kind.INKAN) is Reason.RECORD_CHANGE_PENDING
+    assert reflect_due_now(village.engine, LATER) == 1
+    snap = repository.read_snapshot(village.engine, pid)
+    assert snap is not None and snap.seal is not None and snap.seal.is_registered
+    assert snap.seal.registration_no == "R-1" and snap.seal.png.startswith(b"\x89PNG")
+    after = person_facts(snap)
+    assert check_seal(after) is None and check_pending_change(after, Kind.INKAN) is None
+
+
+def test_feed_seal_registration_refused_when_filed_if_it_could_never_be_reflected(
+    village: Village, tmp_path: Path
+) -> None:
+    """A second live registration, a taken number, a minor and a bad size refuse the file by line."""
+    holder, minor, free = (_case(village, c) for c in ("adult_resident", "under_15", "no_seal"))
+    rows = [
+        _event("r-1", "seal_registration", holder, registration_no="R-9"),
+        _event("r-2", "seal_registration", minor, registration_no="R-8"),
+        _event("r-3", "seal_registration", free, registration_no="R-7"),
+        _event("r-4", "seal_registration", free, registration_no="R-7"),
+    ]
+    refused = _refused(village, _write(tmp_path / "seal.csv", rows))
+    assert [(line, field) for line, field, _ in refused] == [
+        (2, "person_id"),
+        (3, "person_id"),
+        (5, "person_id"),
+    ]
+    assert "seal_already_registered" in refused[0][2] and "under_15" in refused[1][2]
+    bad = _event("r-5", "seal_registration", free, registration_no="R-6", size_mm=40)
+    assert [(line, field) for line, field, _ in _refused(village, _write(tmp_path / "b.csv", [bad]))] == [
+        (2, "size_mm")
+    ]
