@@ -12,14 +12,17 @@ from typing import Any
 
 import pytest
 from registry_support import TODAY, Village
+from sqlalchemy import select
 
 from kofu.registry import repository
 from kofu.registry.cases import find_person
 from kofu.registry.facts import person_facts
 from kofu.registry.feed import FeedRefused, FeedReport, apply_events, reflect_due_now
 from kofu.registry.feed_events import read_events
+from kofu.registry.models import Person, TaxRecord
+from kofu.registry.taxcalc import assess
 from kofu.rules.calendar import JST
-from kofu.rules.eligibility import check_pending_change, check_seal
+from kofu.rules.eligibility import check_fiscal_year, check_pending_change, check_seal
 from kofu.rules.facts import PersonFacts
 from kofu.rules.kinds import Kind
 from kofu.rules.reasons import Reason
@@ -113,4 +116,83 @@ def test_feed_seal_registration_refused_when_filed_if_it_could_never_be_reflecte
     bad = _event("r-5", "seal_registration", free, registration_no="R-6", size_mm=40)
     assert [(line, field) for line, field, _ in _refused(village, _write(tmp_path / "b.csv", [bad]))] == [
         (2, "size_mm")
+    ]
+
+
+def _newest_year_and_person(village: Village) -> tuple[str, int, int]:
+    """A resident registered here for years: their id, newest tax year, and the oldest year they lack."""
+    with village.session() as s:
+        pid = find_person(s, "adult_resident", today=TODAY)
+        years = sorted(
+            s.scalars(
+                select(TaxRecord.fiscal_year)
+                .join(Person, Person.id == TaxRecord.person_fk)
+                .where(Person.person_id == pid)
+            )
+        )
+        arrived = s.scalar(select(Person.became_resident_on).where(Person.person_id == pid))
+    assert arrived is not None and arrived.year < years[0] - 1, "a resident long before their oldest record"
+    return pid, years[-1], years[0] - 1
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_feed_tax_assessment_withholds_its_year_until_reflected_lag2(
+    village: Village, tmp_path: Path, suffix: str
+) -> None:
+    """賦課: a year first assessed and a year assessed again are both refused tax_declaration_pending until
+    reflected (never "not resident on 1 January", never the old amounts), then hold the computed record."""
+    pid, newest, new_year = _newest_year_and_person(village)
+    rows = [
+        _event("a-1", "tax_assessment", pid, fiscal_year=new_year, salary_income=3_000_000),
+        _event("a-2", "tax_assessment", pid, fiscal_year=newest, pension_income=2_000_000, spouse="spouse"),
+    ]
+    _apply(village, _write(tmp_path / f"tax{suffix}", rows))
+    for fy in (new_year, newest):
+        assert check_fiscal_year(_facts(village, pid), fy, (fy,)) is Reason.TAX_DECLARATION_PENDING
+    assert reflect_due_now(village.engine, LATER) == 2
+    after = _facts(village, pid)
+    assert all(check_fiscal_year(after, fy, (fy,)) is None for fy in (new_year, newest))
+    with village.session() as s:
+        birth = s.scalar(select(Person.birth_date).where(Person.person_id == pid))
+        record = s.scalar(
+            select(TaxRecord)
+            .join(Person, Person.id == TaxRecord.person_fk)
+            .where(Person.person_id == pid, TaxRecord.fiscal_year == new_year)
+        )
+        assert birth is not None and record is not None
+        expected = assess(
+            fiscal_year=new_year,
+            salary_income=3_000_000,
+            pension_income=0,
+            other_earnings=0,
+            age=new_year - 1 - birth.year,
+            social_insurance=0,
+            life_insurance=0,
+            has_spouse=False,
+            dependants=0,
+        )
+        assert (record.salary_income, record.tax_total) == (3_000_000, expected.tax_total)
+        assert record.address_jan1
+        again = s.scalar(
+            select(TaxRecord)
+            .join(Person, Person.id == TaxRecord.person_fk)
+            .where(Person.person_id == pid, TaxRecord.fiscal_year == newest)
+        )
+        assert again is not None and (again.salary_income, again.pension_income) == (0, 2_000_000)
+        assert again.ded_spouse > 0
+
+
+def test_feed_tax_assessment_of_a_year_the_person_was_not_registered_is_refused_when_filed(
+    village: Village, tmp_path: Path
+) -> None:
+    pid, _, _ = _newest_year_and_person(village)
+    with village.session() as s:
+        arrived = s.scalar(select(Person.became_resident_on).where(Person.person_id == pid))
+    assert arrived is not None
+    row = _event("a-9", "tax_assessment", pid, fiscal_year=arrived.year - 1, salary_income=1)
+    refused = _refused(village, _write(tmp_path / "tax.csv", [row]))
+    assert refused[0][:2] == (2, "person_id") and "not_resident_on_jan_1" in refused[0][2]
+    bad = _event("a-8", "tax_assessment", pid, fiscal_year=2026, spouse="two")
+    assert [(line, field) for line, field, _ in _refused(village, _write(tmp_path / "b.csv", [bad]))] == [
+        (2, "spouse")
     ]

@@ -124,6 +124,41 @@ def file_tax_declaration(
     return _file(session, person_id, "tax_declaration", filed_on, {"fiscal_year": fiscal_year, **amounts})
 
 
+TAX_ASSESSED = (
+    "salary_income",
+    "pension_income",
+    "other_earnings",
+    "ded_social_insurance",
+    "ded_life_insurance",
+    "dependants",
+    "spouse",
+)
+
+
+def file_tax_assessment(
+    session: Session, person_id: str, *, fiscal_year: int, filed_on: date, amounts: dict[str, int | str]
+) -> int:
+    """The municipality's assessment (賦課) of one fiscal year; pending until reflected (LAG-2)."""
+    p = session.scalar(select(Person).where(Person.person_id == person_id))
+    if p is None:
+        raise RegistryError("person_unknown", f"no person {person_id!r} in the registry")
+    if _address_on(session, p, date(fiscal_year, 1, 1)) is None:  # 地方税法 第39条: taxed where registered
+        raise RegistryError("not_resident_on_jan_1", f"not registered here on 1 January {fiscal_year}")
+    payload = {"fiscal_year": fiscal_year, **{k: amounts[k] for k in TAX_ASSESSED}}
+    return _file(session, person_id, "tax_assessment", filed_on, payload)
+
+
+def _address_on(session: Session, person: Person, day: date) -> str | None:
+    """The address the person was registered at here on `day`, if they were."""
+    arrived = person.became_resident_on
+    if arrived is None or arrived > day:
+        return None
+    if person.status != "resident" and (person.status_changed_on is None or person.status_changed_on <= day):
+        return None
+    held = select(Address.address).where(Address.person_fk == person.id, Address.since <= day)
+    return session.scalar(held.order_by(Address.since.desc(), Address.id.desc()).limit(1))
+
+
 def file_koseki_notification(
     session: Session, person_id: str, *, event: str, event_date: date, filed_on: date, **details: str
 ) -> int:
@@ -199,6 +234,7 @@ def reflect_change(session: Session, change_id: int, *, on: date) -> None:
         "seal_abolition": _reflect_seal,
         "seal_registration": _reflect_seal_registration,
         "tax_declaration": _reflect_tax,
+        "tax_assessment": _reflect_tax_assessment,
         "koseki": _reflect_koseki,
         "residence": _reflect_residence,
         "stop": _reflect_stop_change,
@@ -305,6 +341,37 @@ def _reflect_tax(session: Session, person_fk: int, payload: dict[str, Any]) -> N
         dependants=t.dependants,
         elderly_spouse=t.ded_spouse == residenttax.spouse_deduction(elderly=True),  # as recorded
     )
+    for key, value in vars(a).items():
+        setattr(t, key, value)
+
+
+def _reflect_tax_assessment(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    person = session.get(Person, person_fk)
+    assert person is not None  # the journal's foreign key
+    fy = int(payload["fiscal_year"])
+    jan1 = _address_on(session, person, date(fy, 1, 1))
+    t = session.scalar(select(TaxRecord).where(TaxRecord.person_fk == person_fk, TaxRecord.fiscal_year == fy))
+    if t is None:
+        t = TaxRecord(person_fk=person_fk, fiscal_year=fy, address_jan1=jan1 or "")
+        session.add(t)
+    spouse = payload["spouse"]
+    a = assess(
+        fiscal_year=fy,
+        salary_income=int(payload["salary_income"]),
+        pension_income=int(payload["pension_income"]),
+        other_earnings=int(payload["other_earnings"]),
+        age=fy - 1 - person.birth_date.year,  # as _reflect_tax and the generator count it
+        social_insurance=int(payload["ded_social_insurance"]),
+        life_insurance=int(payload["ded_life_insurance"]),
+        has_spouse=spouse != "none",
+        dependants=int(payload["dependants"]),
+        elderly_spouse=spouse == "elderly_spouse",
+    )
+    t.salary_income = int(payload["salary_income"])
+    t.pension_income = int(payload["pension_income"])
+    t.other_earnings = int(payload["other_earnings"])
+    t.ded_life_insurance = int(payload["ded_life_insurance"])
+    t.dependants = int(payload["dependants"])
     for key, value in vars(a).items():
         setattr(t, key, value)
 

@@ -35,6 +35,7 @@ from kofu.registry.feed_events import (
     SealAbolition,
     SealRegistration,
     SupportMeasure,
+    TaxAssessment,
     TaxDeclaration,
 )
 from kofu.registry.models import Change
@@ -95,6 +96,10 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
         )
     if isinstance(event, TaxDeclaration):
         return changes.file_tax_declaration(
+            session, pid, fiscal_year=event.fiscal_year, filed_on=filed_on, amounts=event.amounts()
+        )
+    if isinstance(event, TaxAssessment):
+        return changes.file_tax_assessment(
             session, pid, fiscal_year=event.fiscal_year, filed_on=filed_on, amounts=event.amounts()
         )
     if isinstance(event, KosekiNotification):

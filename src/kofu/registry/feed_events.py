@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from kofu.registry.changes import TAX_AMENDABLE
+from kofu.registry.changes import TAX_AMENDABLE, TAX_ASSESSED
 from kofu.registry.models import STOP_KINDS
 from kofu.registry.textfile import UndecodableFile, csv_records, decode
 from kofu.rules.calendar import JST
@@ -133,6 +133,25 @@ class TaxDeclaration(_Event):
         return {k: v for k in TAX_AMENDABLE if (v := getattr(self, k)) is not None}
 
 
+class TaxAssessment(_Event):
+    """賦課: the municipality's assessment of a fiscal year (a new record, or the year's record replaced);
+    an absent amount is 0. The year is withheld until it is reflected (LAG-2)."""
+
+    kind: Literal["tax_assessment"]
+    fiscal_year: Annotated[int, Field(ge=1989, le=2200)]
+    salary_income: Amount = 0
+    pension_income: Amount = 0
+    other_earnings: Amount = 0
+    ded_social_insurance: Amount = 0
+    ded_life_insurance: Amount = 0
+    dependants: Annotated[int, Field(ge=0, le=30)] = 0
+    spouse: Literal["none", "spouse", "elderly_spouse"] = "none"
+
+    def amounts(self) -> dict[str, int | str]:
+        """What the assessment is computed from."""
+        return {k: getattr(self, k) for k in TAX_ASSESSED}
+
+
 class KosekiNotification(_Event):
     """戸籍の届出 about a member of a register here (婚姻, 離婚, 死亡, 養子縁組, 配偶者の死亡), recorded as a
     身分事項; a birth makes a new member, which the feed does not do yet."""
@@ -175,6 +194,7 @@ FeedEvent = Annotated[
     | SealAbolition
     | SealRegistration
     | TaxDeclaration
+    | TaxAssessment
     | KosekiNotification
     | SupportMeasure
     | KindStop,
@@ -188,6 +208,7 @@ KINDS: tuple[str, ...] = (
     "seal_abolition",
     "seal_registration",
     "tax_declaration",
+    "tax_assessment",
     "koseki",
     "support_measure_start",
     "support_measure_end",

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+# the journal's kinds that change one fiscal year's tax record (LAG-2 withholds that year)
+TAX_CHANGE_KINDS = ("tax_declaration", "tax_assessment")
+
 
 @dataclass(frozen=True)
 class AddressRecord:
@@ -260,9 +263,9 @@ class PersonSnapshot:
         return next((t for t in self.tax_years if t.fiscal_year == fiscal_year), None)
 
     def tax_pending(self, fiscal_year: int) -> bool:
-        """A declaration or amendment for `fiscal_year` is pending (LAG-2)."""
+        """A declaration, amendment or assessment for `fiscal_year` is pending (LAG-2)."""
         return any(
-            c.kind == "tax_declaration"
+            c.kind in TAX_CHANGE_KINDS
             and c.person_id == self.person.person_id
             and c.fiscal_year == fiscal_year
             for c in self.pending

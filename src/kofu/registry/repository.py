@@ -38,6 +38,7 @@ from kofu.registry.models import (
     UsageRegistration,
 )
 from kofu.registry.records import (
+    TAX_CHANGE_KINDS,
     AddressRecord,
     ForeignRecord,
     FuhyoRecord,
@@ -383,7 +384,7 @@ def pending_changes(session: Session, person_ids: Iterable[str]) -> tuple[Pendin
     rows = _execute(session, _PENDING_OF, {"persons": ids}).all()
     out = []
     for r in rows:
-        fy = json.loads(r.payload).get("fiscal_year") if r.kind == "tax_declaration" else None
+        fy = json.loads(r.payload).get("fiscal_year") if r.kind in TAX_CHANGE_KINDS else None
         out.append(PendingChange(r.id, r.person_id, r.kind, r.filed_on, int(fy) if fy is not None else None))
     return tuple(out)
 
