@@ -196,3 +196,45 @@ def test_feed_tax_assessment_of_a_year_the_person_was_not_registered_is_refused_
     assert [(line, field) for line, field, _ in _refused(village, _write(tmp_path / "b.csv", [bad]))] == [
         (2, "spouse")
     ]
+
+
+def _head_and_member(village: Village) -> tuple[str, str]:
+    with village.session() as s:
+        head = find_person(s, "household_head_with_members", today=TODAY)
+        other = next(m.person_id for m in repository.household_members(s, head) if m.person_id != head)
+    return head, other
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_feed_name_change_refuses_every_certificate_printing_the_name_until_reflected(
+    village: Village, tmp_path: Path, suffix: str
+) -> None:
+    """氏名変更: until reflected the person's own kinds and the household's 住民票 are refused
+    record_change_pending, never printed with the old name; another member's own kinds are not."""
+    head, other = _head_and_member(village)
+    row = _event("n-1", "name_change", other, given_name="花子", given_kana="ハナコ")
+    _apply(village, _write(tmp_path / f"name{suffix}", [row]))
+    own, heads = _facts(village, other), _facts(village, head)
+    assert all(check_pending_change(own, kind) is Reason.RECORD_CHANGE_PENDING for kind in Kind)
+    assert check_pending_change(heads, Kind.JUMINHYO) is Reason.RECORD_CHANGE_PENDING
+    assert check_pending_change(heads, Kind.KAZEI) is None
+    assert reflect_due_now(village.engine, LATER) == 1
+    snap = repository.read_snapshot(village.engine, head)
+    assert snap is not None and snap.household is not None
+    member = next(m for m in snap.household.members if m.person_id == other)
+    assert (member.given_name, member.given_kana) == ("花子", "ハナコ")
+    assert check_pending_change(person_facts(snap), Kind.JUMINHYO) is None
+
+
+def test_feed_name_change_needs_a_name_with_its_kana_and_a_resident(village: Village, tmp_path: Path) -> None:
+    _, other = _head_and_member(village)
+    with village.session() as s:
+        gone = find_person(s, "moved_out", today=TODAY)
+    rows = [
+        _event("n-1", "name_change", other, family_name="山田"),
+        _event("n-2", "name_change", other),
+    ]
+    problems = _refused(village, _write(tmp_path / "bad.csv", rows))
+    assert [line for line, _, _ in problems] == [2, 3] and "change together" in problems[0][2]
+    row = _event("n-3", "name_change", gone, family_name="山田", family_kana="ヤマダ")
+    assert "not_resident" in _refused(village, _write(tmp_path / "gone.jsonl", [row]))[0][2]

@@ -204,6 +204,20 @@ def file_foreign_status(
     return _file(session, person_id, "foreign_status", filed_on, items)
 
 
+NAME_FIELDS = ("family_name", "family_kana", "given_name", "given_kana")
+
+
+def file_name_change(session: Session, person_id: str, *, filed_on: date, names: dict[str, str]) -> int:
+    """A resident's 氏名 changes; pending until reflected (LAG-1: nothing printing the name meanwhile)."""
+    p = session.scalar(select(Person).where(Person.person_id == person_id))
+    if p is None or p.status != "resident":
+        raise RegistryError("not_resident", "only a resident's name changes on the 住民票")
+    unknown = set(names) - set(NAME_FIELDS)
+    if unknown or not names:
+        raise RegistryError("bad_request", f"cannot change {sorted(unknown)}; changeable: {NAME_FIELDS}")
+    return _file(session, person_id, "name", filed_on, names)
+
+
 def file_stop_change(
     session: Session, person_id: str, *, start: bool, kind: str | None, on: date, filed_on: date, by: str
 ) -> int:
@@ -239,6 +253,7 @@ def reflect_change(session: Session, change_id: int, *, on: date) -> None:
         "residence": _reflect_residence,
         "stop": _reflect_stop_change,
         "foreign_status": _reflect_foreign_status,
+        "name": _reflect_name,
     }[change.kind](session, change.person_fk, payload)
     session.flush()
 
@@ -274,6 +289,20 @@ def _reflect_foreign_status(session: Session, person_fk: int, payload: dict[str,
         if key in payload:
             value = payload[key]
             setattr(person, key, date.fromisoformat(value) if key == "residence_until" and value else value)
+
+
+def _reflect_name(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    person = session.get(Person, person_fk)
+    assert person is not None  # the journal's foreign key
+    for key in NAME_FIELDS:
+        if key in payload:
+            setattr(person, key, payload[key])
+    if "given_name" in payload:  # the register prints its members' given names (the 氏 is the register's)
+        live = select(KosekiMember).where(
+            KosekiMember.person_fk == person_fk, KosekiMember.removed.is_(False)
+        )
+        for member in session.scalars(live):
+            member.given_name = payload["given_name"]
 
 
 def _reflect_stop_change(session: Session, person_fk: int, payload: dict[str, Any]) -> None:

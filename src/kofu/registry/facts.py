@@ -12,6 +12,8 @@ exactly when it is printable. Our readings:
   not yet reflected for anyone in the person's household or register (LAG-1).
 - `pending_seal_abolition` / `pending_seal_registration`: the person's own seal abolition (INC-4) /
   registration (印鑑登録, LAG-1) filed and not yet reflected.
+- `pending_name_ids`: the persons of the household or register with a change of name (氏名変更) filed
+  and not yet reflected (LAG-1).
 - `household_address_stale`: a member's current address is not the household's (INC-5).
 - `kiosk_stops`: the live stops of the person and of everyone in the household or register (removed
   members too: the 全部事項 and the 附票 print them); a stop without a kind stops every kind.
@@ -95,6 +97,7 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         pending_register_change=snap.has_pending("koseki"),
         pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
         pending_seal_registration=snap.has_pending("seal_registration", person_id=person.person_id),
+        pending_name_ids=frozenset(c.person_id for c in snap.pending if c.kind == "name"),
         household_address_stale=_household_address_stale(snap),
         register_removed_ids=removed,
         household_foreign=bool(snap.household and any(m.foreign for m in snap.household.members)),

@@ -31,6 +31,7 @@ from kofu.registry.feed_events import (
     KosekiNotification,
     MoveOut,
     MoveWithin,
+    NameChange,
     ReadEvent,
     SealAbolition,
     SealRegistration,
@@ -102,6 +103,8 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
         return changes.file_tax_assessment(
             session, pid, fiscal_year=event.fiscal_year, filed_on=filed_on, amounts=event.amounts()
         )
+    if isinstance(event, NameChange):
+        return changes.file_name_change(session, pid, filed_on=filed_on, names=event.names())
     if isinstance(event, KosekiNotification):
         details = {
             k: v

@@ -19,9 +19,17 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from kofu.registry.changes import TAX_AMENDABLE, TAX_ASSESSED
+from kofu.registry.changes import NAME_FIELDS, TAX_AMENDABLE, TAX_ASSESSED
 from kofu.registry.models import STOP_KINDS
 from kofu.registry.textfile import UndecodableFile, csv_records, decode
 from kofu.rules.calendar import JST
@@ -152,6 +160,34 @@ class TaxAssessment(_Event):
         return {k: getattr(self, k) for k in TAX_ASSESSED}
 
 
+Name = Annotated[str, Field(min_length=1, max_length=40)]
+Kana = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class NameChange(_Event):
+    """氏名変更: the family and/or the given name, each with its kana."""
+
+    kind: Literal["name_change"]
+    family_name: Name | None = None
+    family_kana: Kana | None = None
+    given_name: Name | None = None
+    given_kana: Kana | None = None
+
+    @model_validator(mode="after")
+    def _name_with_kana(self) -> NameChange:
+        """A name comes with its reading; at least one of the two changes."""
+        for name, kana in (("family_name", "family_kana"), ("given_name", "given_kana")):
+            if (getattr(self, name) is None) != (getattr(self, kana) is None):
+                raise ValueError(f"{name} and {kana} change together")
+        if self.family_name is None and self.given_name is None:
+            raise ValueError("a family_name or a given_name is required")
+        return self
+
+    def names(self) -> dict[str, str]:
+        """The new names only."""
+        return {k: v for k in NAME_FIELDS if (v := getattr(self, k)) is not None}
+
+
 class KosekiNotification(_Event):
     """戸籍の届出 about a member of a register here (婚姻, 離婚, 死亡, 養子縁組, 配偶者の死亡), recorded as a
     身分事項; a birth makes a new member, which the feed does not do yet."""
@@ -195,6 +231,7 @@ FeedEvent = Annotated[
     | SealRegistration
     | TaxDeclaration
     | TaxAssessment
+    | NameChange
     | KosekiNotification
     | SupportMeasure
     | KindStop,
@@ -209,6 +246,7 @@ KINDS: tuple[str, ...] = (
     "seal_registration",
     "tax_declaration",
     "tax_assessment",
+    "name_change",
     "koseki",
     "support_measure_start",
     "support_measure_end",

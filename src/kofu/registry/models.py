@@ -37,7 +37,7 @@ KOSEKI_STATUSES = ("current", "closed", "pre_conversion")
 CREDENTIALS = ("card", "phone")
 USAGE_STATUSES = ("pending", "approved", "refused")
 # residence: a registration ends (転出, 死亡); stop: a support measure begins or ends; foreign_status:
-# a foreign resident's 在留資格 changes; seal_registration: 印鑑登録; tax_assessment: 賦課
+# a foreign resident's 在留資格 changes; seal_registration: 印鑑登録; tax_assessment: 賦課; name: 氏名変更
 CHANGE_KINDS = (
     "address",
     "seal_abolition",
@@ -48,6 +48,7 @@ CHANGE_KINDS = (
     "foreign_status",
     "seal_registration",
     "tax_assessment",
+    "name",
 )
 CHANGE_STATUSES = ("pending", "reflected")
 # support_measure: 支援措置 (DV, stalking), every kind; village: one kind the village turned off

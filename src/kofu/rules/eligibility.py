@@ -122,6 +122,8 @@ def check_pending_change(person: PersonFacts, kind: Kind) -> Reason | None:
         return Reason.RECORD_CHANGE_PENDING  # INC-4: never a seal certificate the abolition voids
     if person.pending_seal_registration and kind is Kind.INKAN:
         return Reason.RECORD_CHANGE_PENDING
+    if person.pending_name_ids & {person.person_id, *whole_scope(person, kind)}:
+        return Reason.RECORD_CHANGE_PENDING  # never a name about to change
     return None
 
 

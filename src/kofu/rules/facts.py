@@ -28,6 +28,8 @@ class PersonFacts:
     record / to the family register was filed but is not reflected yet (LAG-1).
     `pending_seal_abolition`: the person's seal abolition was filed but is not reflected yet (INC-4).
     `pending_seal_registration`: the person's seal registration was filed but is not reflected yet (LAG-1).
+    `pending_name_ids`: persons of the household or register (or the requester) whose change of name was
+    filed but is not reflected yet (LAG-1): no certificate printing one of them is issued meanwhile.
     `household_address_stale`: a member's address is not the household's, a move not yet reflected in
     the household record (INC-5).
     `register_removed_ids`: persons who left the register (除籍) but are still printed in its 全部事項
@@ -53,6 +55,7 @@ class PersonFacts:
     pending_register_change: bool = False
     pending_seal_abolition: bool = False
     pending_seal_registration: bool = False
+    pending_name_ids: frozenset[str] = frozenset()
     household_address_stale: bool = False
     register_removed_ids: tuple[str, ...] = ()
     household_foreign: bool = False

@@ -1,5 +1,5 @@
 """registry: the change feed's remaining kinds in the journal: "seal_registration" (印鑑登録),
-"tax_assessment" (賦課).
+"tax_assessment" (賦課), "name" (氏名変更).
 
 Revision ID: registry_0007
 Revises: registry_0006
@@ -16,7 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD = ("address", "seal_abolition", "koseki", "tax_declaration", "residence", "stop", "foreign_status")
-NEW = (*OLD, "seal_registration", "tax_assessment")
+NEW = (*OLD, "seal_registration", "tax_assessment", "name")
 
 
 def _kinds(kinds: tuple[str, ...]) -> str:
