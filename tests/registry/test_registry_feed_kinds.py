@@ -238,3 +238,54 @@ def test_feed_name_change_needs_a_name_with_its_kana_and_a_resident(village: Vil
     assert [line for line, _, _ in problems] == [2, 3] and "change together" in problems[0][2]
     row = _event("n-3", "name_change", gone, family_name="山田", family_kana="ヤマダ")
     assert "not_resident" in _refused(village, _write(tmp_path / "gone.jsonl", [row]))[0][2]
+
+
+def _household_no(village: Village, person_id: str) -> str:
+    snap = repository.read_snapshot(village.engine, person_id)
+    assert snap is not None and snap.household is not None
+    return snap.household.household_no
+
+
+def test_feed_household_change_refuses_both_households_juminhyo_until_reflected(
+    village: Village, tmp_path: Path
+) -> None:
+    """世帯変更: a member heads a new household at the same address, then joins the old one again; each
+    time both households' 住民票 are refused record_change_pending until it is reflected."""
+    head, other = _head_and_member(village)
+    old = _household_no(village, head)
+    _apply(village, _write(tmp_path / "split.csv", [_event("h-1", "household_change", other)]))
+    for pid in (head, other):
+        assert check_pending_change(_facts(village, pid), Kind.JUMINHYO) is Reason.RECORD_CHANGE_PENDING
+    assert check_pending_change(_facts(village, other), Kind.INKAN) is None
+    assert reflect_due_now(village.engine, LATER) == 1
+    new = _household_no(village, other)
+    snap = repository.read_snapshot(village.engine, other)
+    assert snap is not None and snap.household is not None and new != old
+    assert [m.person_id for m in snap.household.members] == [other] and snap.household.head is not None
+    assert check_pending_change(person_facts(snap), Kind.JUMINHYO) is None
+    assert other not in _facts(village, head).household_member_ids
+    back = _event("h-2", "household_change", other, (TODAY + timedelta(days=2)).isoformat())
+    back |= {"household_no": old, "relationship": "子"}
+    _apply(village, _write(tmp_path / "back.jsonl", [back]))
+    for pid in (head, other):  # the household joined has no member filed: it is refused all the same
+        assert check_pending_change(_facts(village, pid), Kind.JUMINHYO) is Reason.RECORD_CHANGE_PENDING
+    assert reflect_due_now(village.engine, LATER + timedelta(days=1)) == 1
+    back_in = _facts(village, head)
+    assert other in back_in.household_member_ids and check_pending_change(back_in, Kind.JUMINHYO) is None
+
+
+def test_feed_household_change_refused_when_filed_if_it_could_never_be_reflected(
+    village: Village, tmp_path: Path
+) -> None:
+    """An unknown household, one at another address (a move comes first), a head leaving members."""
+    head, other = _head_and_member(village)
+    elsewhere = _household_no(village, _case(village, "adult_resident"))
+    assert elsewhere != _household_no(village, head)
+    rows = [
+        _event("h-1", "household_change", other, household_no="044245-H9999999", relationship="子"),
+        _event("h-2", "household_change", other, household_no=elsewhere, relationship="同居人"),
+        _event("h-3", "household_change", head),
+    ]
+    refused = _refused(village, _write(tmp_path / "bad.csv", rows))
+    codes = [reason.split(":")[0] for _, _, reason in refused]
+    assert codes == ["household_unknown", "address_differs", "head_with_members"]

@@ -20,6 +20,7 @@ from kofu.registry.errors import RegistryError
 from kofu.registry.models import (
     Address,
     Change,
+    Household,
     KosekiEvent,
     KosekiMember,
     Person,
@@ -33,9 +34,18 @@ from kofu.registry.taxcalc import assess
 from kofu.rules import residenttax
 
 
-def _file(session: Session, person_id: str, kind: str, filed_on: date, payload: dict[str, Any]) -> int:
+def _file(
+    session: Session,
+    person_id: str,
+    kind: str,
+    filed_on: date,
+    payload: dict[str, Any],
+    *,
+    household_fk: int | None = None,
+) -> int:
     change = Change(
         person_fk=person_pk(session, person_id),
+        household_fk=household_fk,
         kind=kind,
         filed_on=filed_on,
         status="pending",
@@ -218,6 +228,70 @@ def file_name_change(session: Session, person_id: str, *, filed_on: date, names:
     return _file(session, person_id, "name", filed_on, names)
 
 
+HEAD = "世帯主"
+
+
+def file_household_change(
+    session: Session, person_id: str, *, household_no: str | None, relationship: str, on: date
+) -> int:
+    """A resident joins another household at the same address, or heads a new one there (世帯変更);
+    pending until reflected, both households' 住民票 refused meanwhile (LAG-1)."""
+    p = session.scalar(select(Person).where(Person.person_id == person_id))
+    if p is None or p.status != "resident":
+        raise RegistryError("not_resident", "only a resident changes household")
+    if p.relationship == HEAD and len(_residents_of(session, p.household_fk)) > 1:
+        raise RegistryError("head_with_members", "the head leaves a household only once another heads it")
+    target: Household | None = None
+    if household_no is None:
+        if relationship != HEAD:
+            raise RegistryError("bad_request", f"a new household's only member is its {HEAD}")
+        if p.relationship == HEAD:
+            raise RegistryError("already_in_household", "the person already heads a household of their own")
+    else:
+        target = _joinable(session, household_no, p, relationship)
+    payload = {"household_no": household_no, "relationship": relationship, "on": on.isoformat()}
+    return _file(session, person_id, "household", on, payload, household_fk=target.id if target else None)
+
+
+def _joinable(session: Session, household_no: str, person: Person, relationship: str) -> Household:
+    """The household `person` may join as `relationship`, or why not."""
+    target = session.scalar(select(Household).where(Household.household_no == household_no))
+    residents = _residents_of(session, target.id) if target else []
+    if target is None or not residents:
+        raise RegistryError("household_unknown", f"no household {household_no} with residents here")
+    if target.id == person.household_fk:
+        raise RegistryError("already_in_household", f"the person is already in household {household_no}")
+    if relationship == HEAD and any(r.relationship == HEAD for r in residents):
+        raise RegistryError("household_has_head", f"household {household_no} has its {HEAD}")
+    here = {_current_address(session, r.id) for r in residents}
+    if _current_address(session, person.id) not in here:  # INC-5: a household is at one address
+        raise RegistryError("address_differs", "the household is at another address: file a move first")
+    return target
+
+
+def _residents_of(session: Session, household_fk: int | None) -> list[Person]:
+    query = select(Person).where(Person.household_fk == household_fk, Person.status == "resident")
+    return list(session.scalars(query)) if household_fk is not None else []
+
+
+def _current_address(session: Session, person_fk: int) -> str | None:
+    query = select(Address.address).where(Address.person_fk == person_fk, Address.current.is_(True))
+    return session.scalar(query)
+
+
+def _new_household(session: Session, formed_on: date) -> Household:
+    """A household numbered after the village's last one, in its numbering (<code>-H<7 digits>)."""
+    last = session.scalar(select(Household).order_by(Household.id.desc()).limit(1))
+    prefix = last.household_no.rsplit("-H", 1)[0] if last else "H"
+    n = (last.id if last else 0) + 1
+    while session.scalar(select(Household.id).where(Household.household_no == f"{prefix}-H{n:07d}")):
+        n += 1
+    household = Household(household_no=f"{prefix}-H{n:07d}", formed_on=formed_on)
+    session.add(household)
+    session.flush()
+    return household
+
+
 def file_stop_change(
     session: Session, person_id: str, *, start: bool, kind: str | None, on: date, filed_on: date, by: str
 ) -> int:
@@ -254,6 +328,7 @@ def reflect_change(session: Session, change_id: int, *, on: date) -> None:
         "stop": _reflect_stop_change,
         "foreign_status": _reflect_foreign_status,
         "name": _reflect_name,
+        "household": _reflect_household,
     }[change.kind](session, change.person_fk, payload)
     session.flush()
 
@@ -303,6 +378,16 @@ def _reflect_name(session: Session, person_fk: int, payload: dict[str, Any]) -> 
         )
         for member in session.scalars(live):
             member.given_name = payload["given_name"]
+
+
+def _reflect_household(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    person = session.get(Person, person_fk)
+    assert person is not None  # the journal's foreign key
+    no = payload["household_no"]
+    on = date.fromisoformat(payload["on"])
+    household = session.scalar(select(Household).where(Household.household_no == no)) if no else None
+    person.household_fk = (household or _new_household(session, on)).id
+    person.relationship = payload["relationship"]
 
 
 def _reflect_stop_change(session: Session, person_fk: int, payload: dict[str, Any]) -> None:

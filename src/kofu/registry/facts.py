@@ -14,6 +14,8 @@ exactly when it is printable. Our readings:
   registration (印鑑登録, LAG-1) filed and not yet reflected.
 - `pending_name_ids`: the persons of the household or register with a change of name (氏名変更) filed
   and not yet reflected (LAG-1).
+- `pending_household_change`: a person filed to leave or join the household (世帯変更, 出生, 転入) and
+  not yet reflected (LAG-1).
 - `household_address_stale`: a member's current address is not the household's (INC-5).
 - `kiosk_stops`: the live stops of the person and of everyone in the household or register (removed
   members too: the 全部事項 and the 附票 print them); a stop without a kind stops every kind.
@@ -22,7 +24,7 @@ exactly when it is printable. Our readings:
 from __future__ import annotations
 
 from kofu.registry.cards import CardRecord
-from kofu.registry.records import TAX_CHANGE_KINDS, PersonSnapshot
+from kofu.registry.records import HOUSEHOLD_CHANGE_KINDS, TAX_CHANGE_KINDS, PersonSnapshot
 from kofu.rules.facts import CardFacts, Credential, PersonFacts, RegisterStatus, SealStatus, UsageRegistration
 from kofu.rules.kinds import Kind
 
@@ -98,6 +100,7 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
         pending_seal_registration=snap.has_pending("seal_registration", person_id=person.person_id),
         pending_name_ids=frozenset(c.person_id for c in snap.pending if c.kind == "name"),
+        pending_household_change=any(snap.has_pending(k) for k in HOUSEHOLD_CHANGE_KINDS),
         household_address_stale=_household_address_stale(snap),
         register_removed_ids=removed,
         household_foreign=bool(snap.household and any(m.foreign for m in snap.household.members)),

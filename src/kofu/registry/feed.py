@@ -27,6 +27,7 @@ from kofu.registry.feed_events import (
     FeedEvent,
     FeedProblem,
     ForeignStatusChange,
+    HouseholdChange,
     KindStop,
     KosekiNotification,
     MoveOut,
@@ -105,6 +106,10 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
         )
     if isinstance(event, NameChange):
         return changes.file_name_change(session, pid, filed_on=filed_on, names=event.names())
+    if isinstance(event, HouseholdChange):
+        return changes.file_household_change(
+            session, pid, household_no=event.household_no, relationship=event.relationship, on=on
+        )
     if isinstance(event, KosekiNotification):
         details = {
             k: v

@@ -188,6 +188,14 @@ class NameChange(_Event):
         return {k: v for k in NAME_FIELDS if (v := getattr(self, k)) is not None}
 
 
+class HouseholdChange(_Event):
+    """世帯変更: a resident joins another household at the same address, or heads a new one there."""
+
+    kind: Literal["household_change"]
+    household_no: Annotated[str, Field(min_length=1, max_length=20)] | None = None  # absent: a new one
+    relationship: Annotated[str, Field(min_length=1, max_length=20)] = "世帯主"  # 続柄 to the head
+
+
 class KosekiNotification(_Event):
     """戸籍の届出 about a member of a register here (婚姻, 離婚, 死亡, 養子縁組, 配偶者の死亡), recorded as a
     身分事項; a birth makes a new member, which the feed does not do yet."""
@@ -232,6 +240,7 @@ FeedEvent = Annotated[
     | TaxDeclaration
     | TaxAssessment
     | NameChange
+    | HouseholdChange
     | KosekiNotification
     | SupportMeasure
     | KindStop,
@@ -247,6 +256,7 @@ KINDS: tuple[str, ...] = (
     "tax_declaration",
     "tax_assessment",
     "name_change",
+    "household_change",
     "koseki",
     "support_measure_start",
     "support_measure_end",

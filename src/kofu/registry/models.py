@@ -37,7 +37,8 @@ KOSEKI_STATUSES = ("current", "closed", "pre_conversion")
 CREDENTIALS = ("card", "phone")
 USAGE_STATUSES = ("pending", "approved", "refused")
 # residence: a registration ends (転出, 死亡); stop: a support measure begins or ends; foreign_status:
-# a foreign resident's 在留資格 changes; seal_registration: 印鑑登録; tax_assessment: 賦課; name: 氏名変更
+# a foreign resident's 在留資格 changes; seal_registration: 印鑑登録; tax_assessment: 賦課; name: 氏名変更;
+# household: 世帯変更
 CHANGE_KINDS = (
     "address",
     "seal_abolition",
@@ -49,6 +50,7 @@ CHANGE_KINDS = (
     "seal_registration",
     "tax_assessment",
     "name",
+    "household",
 )
 CHANGE_STATUSES = ("pending", "reflected")
 # support_measure: 支援措置 (DV, stalking), every kind; village: one kind the village turned off
@@ -331,6 +333,8 @@ class Change(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_fk: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    # a household the change also alters (the one a person joins): its 住民票 is refused until reflected
+    household_fk: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
     filed_on: Mapped[date] = mapped_column(Date)
     reflected_on: Mapped[date | None] = mapped_column(Date)

@@ -124,6 +124,8 @@ def check_pending_change(person: PersonFacts, kind: Kind) -> Reason | None:
         return Reason.RECORD_CHANGE_PENDING
     if person.pending_name_ids & {person.person_id, *whole_scope(person, kind)}:
         return Reason.RECORD_CHANGE_PENDING  # never a name about to change
+    if person.pending_household_change and kind is Kind.JUMINHYO:
+        return Reason.RECORD_CHANGE_PENDING  # never a household a member is about to leave or join
     return None
 
 

@@ -1,5 +1,6 @@
 """registry: the change feed's remaining kinds in the journal: "seal_registration" (印鑑登録),
-"tax_assessment" (賦課), "name" (氏名変更).
+"tax_assessment" (賦課), "name" (氏名変更),
+"household" (世帯変更), and the household a change also alters (the one a person joins).
 
 Revision ID: registry_0007
 Revises: registry_0006
@@ -8,6 +9,7 @@ Create Date: 2026-12-07
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "registry_0007"
@@ -16,7 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD = ("address", "seal_abolition", "koseki", "tax_declaration", "residence", "stop", "foreign_status")
-NEW = (*OLD, "seal_registration", "tax_assessment", "name")
+NEW = (*OLD, "seal_registration", "tax_assessment", "name", "household")
 
 
 def _kinds(kinds: tuple[str, ...]) -> str:
@@ -25,6 +27,11 @@ def _kinds(kinds: tuple[str, ...]) -> str:
 
 def upgrade() -> None:
     with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("household_fk", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            op.f("fk_changes_household_fk_households"), "households", ["household_fk"], ["id"]
+        )
+        batch_op.create_index(batch_op.f("ix_changes_household_fk"), ["household_fk"], unique=False)
         batch_op.drop_constraint(op.f("ck_changes_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_changes_kind"), _kinds(NEW))
 
@@ -33,3 +40,6 @@ def downgrade() -> None:
     with op.batch_alter_table("changes", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_changes_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_changes_kind"), _kinds(OLD))
+        batch_op.drop_index(batch_op.f("ix_changes_household_fk"))
+        batch_op.drop_constraint(op.f("fk_changes_household_fk_households"), type_="foreignkey")
+        batch_op.drop_column("household_fk")
