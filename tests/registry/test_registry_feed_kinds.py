@@ -19,7 +19,7 @@ from kofu.registry.cases import find_person
 from kofu.registry.facts import person_facts
 from kofu.registry.feed import FeedRefused, FeedReport, apply_events, reflect_due_now
 from kofu.registry.feed_events import read_events
-from kofu.registry.models import Person, TaxRecord
+from kofu.registry.models import Koseki, KosekiMember, Person, TaxRecord
 from kofu.registry.taxcalc import assess
 from kofu.rules.calendar import JST
 from kofu.rules.eligibility import check_fiscal_year, check_pending_change, check_seal
@@ -289,3 +289,130 @@ def test_feed_household_change_refused_when_filed_if_it_could_never_be_reflected
     refused = _refused(village, _write(tmp_path / "bad.csv", rows))
     codes = [reason.split(":")[0] for _, _, reason in refused]
     assert codes == ["household_unknown", "address_differs", "head_with_members"]
+
+
+def _parent_in_register_here(village: Village) -> str:
+    """A resident head of a household with members whose register is here, still in it."""
+    with village.session() as s:
+        return s.scalars(
+            select(Person.person_id)
+            .join(KosekiMember, KosekiMember.person_fk == Person.id)
+            .join(Koseki, Koseki.id == KosekiMember.koseki_fk)
+            .where(
+                Person.status == "resident",
+                Person.relationship == "世帯主",
+                KosekiMember.removed.is_(False),
+                Koseki.status == "current",
+            )
+            .order_by(Person.id)
+        ).first()  # type: ignore[return-value]
+
+
+def test_feed_birth_creates_nobody_until_reflected_then_joins_household_and_register(
+    village: Village, tmp_path: Path
+) -> None:
+    """出生: until reflected the child exists nowhere and the household's 住民票 and the register's
+    certificates are refused record_change_pending; then the child is a resident of the parent's household
+    and address (異動事由 出生) and a member of the parent's register with a 出生 身分事項 and a 附票 line."""
+    parent = _parent_in_register_here(village)
+    born = (TODAY - timedelta(days=3)).isoformat()
+    row = _event("b-1", "birth", "044245-0900001", parent_id=parent, given_name="陽翔", given_kana="ハルト")
+    row |= {"birth_date": born, "sex": "male", "koseki_relationship": "長男", "place": "宮城県仙台市"}
+    _apply(village, _write(tmp_path / "birth.csv", [row]))
+    assert repository.read_snapshot(village.engine, "044245-0900001") is None
+    facts = _facts(village, parent)
+    assert "044245-0900001" not in facts.household_member_ids + facts.register_member_ids
+    for kind in (Kind.JUMINHYO, Kind.KOSEKI):
+        assert check_pending_change(facts, kind) is Reason.RECORD_CHANGE_PENDING
+    assert reflect_due_now(village.engine, LATER) == 1
+    child = repository.read_snapshot(village.engine, "044245-0900001")
+    assert child is not None and child.person.address is not None and child.koseki is not None
+    assert (child.person.address.reason, child.person.address.since.isoformat()) == ("出生", born)
+    parent_snap = repository.read_snapshot(village.engine, parent)
+    assert parent_snap is not None and parent_snap.person.address is not None
+    assert child.person.address.address == parent_snap.person.address.address
+    assert child.household is not None and child.household.has_member(parent)
+    member = next(m for m in child.koseki.members if m.person_id == "044245-0900001")
+    assert [(e.kind, e.place) for e in member.events] == [("birth", "宮城県仙台市")]
+    assert [f.address for f in member.fuhyo] == [child.person.address.address]
+    after = person_facts(parent_snap)
+    assert all(check_pending_change(after, kind) is None for kind in (Kind.JUMINHYO, Kind.KOSEKI))
+
+
+def test_feed_move_in_records_its_dates_and_former_address_and_refuses_the_household_joined(
+    village: Village, tmp_path: Path
+) -> None:
+    """転入: a newcomer heading a new household (effective today, reflected at once) carries 住民となった
+    年月日, 住所を定めた年月日 and 従前の住所; one joining an existing household tomorrow makes its
+    住民票 refused record_change_pending until then, and nothing of them is visible meanwhile."""
+    head, _ = _head_and_member(village)
+    here = repository.read_snapshot(village.engine, head)
+    assert here is not None and here.household is not None and here.household.address is not None
+    names = {"family_name": "佐藤", "family_kana": "サトウ", "given_name": "健", "given_kana": "ケン"}
+    person = {
+        **names,
+        "birth_date": "1990-04-01",
+        "sex": "male",
+        "previous_address": "東京都港区芝公園4丁目2番8号",
+    }
+    alone = _event("m-1", "move_in", "044245-0900002", TODAY.isoformat(), **person)
+    alone |= {
+        "address": "宮城県黒川郡大衡村大衡字平林99番地",
+        "since": (TODAY - timedelta(days=2)).isoformat(),
+    }
+    joining = _event(
+        "m-2", "move_in", "044245-0900003", **{**person, "given_name": "花", "given_kana": "ハナ"}
+    )
+    joining |= {"address": here.household.address, "household_no": here.household.household_no}
+    joining |= {"relationship": "同居人", "sex": "female"}
+    report = _apply(village, _write(tmp_path / "in.jsonl", [alone, joining]))
+    assert (report.reflected, report.pending) == (1, 1)
+    snap = repository.read_snapshot(village.engine, "044245-0900002")
+    assert snap is not None and snap.person.address is not None and snap.household is not None
+    assert snap.person.became_resident_on == TODAY
+    assert snap.person.address.since == TODAY - timedelta(days=2)
+    assert snap.person.address.previous_address == "東京都港区芝公園4丁目2番8号"
+    assert snap.household.head is not None and snap.household.head.person_id == "044245-0900002"
+    assert repository.read_snapshot(village.engine, "044245-0900003") is None
+    assert check_pending_change(_facts(village, head), Kind.JUMINHYO) is Reason.RECORD_CHANGE_PENDING
+    assert reflect_due_now(village.engine, LATER) == 1
+    after = _facts(village, head)
+    assert "044245-0900003" in after.household_member_ids
+    assert check_pending_change(after, Kind.JUMINHYO) is None
+
+
+def test_feed_birth_and_move_in_refused_when_filed_if_they_could_never_be_reflected(
+    village: Village, tmp_path: Path
+) -> None:
+    """A person ID already taken (or filed), a parent who is no resident, a register here with no 続柄,
+    a household at another address than the newcomer's."""
+    parent = _parent_in_register_here(village)
+    gone = _case(village, "moved_out")
+    child = {"given_name": "陽", "given_kana": "ヒナタ", "birth_date": TODAY.isoformat(), "sex": "female"}
+    newcomer = {"family_name": "林", "family_kana": "ハヤシ", "given_name": "一", "given_kana": "ハジメ"}
+    newcomer |= {"birth_date": "1980-01-01", "sex": "male", "previous_address": "東京都"}
+    newcomer |= {"address": "宮城県黒川郡大衡村1番地"}
+    rows = [
+        _event("x-1", "birth", parent, parent_id=parent, koseki_relationship="長女", **child),
+        _event("x-2", "birth", "044245-0900011", parent_id=gone, **child),
+        _event("x-3", "birth", "044245-0900012", parent_id=parent, **child),
+        _event("x-4", "move_in", "044245-0900013", **newcomer),
+        _event("x-5", "move_in", "044245-0900013", **newcomer),
+        _event(
+            "x-6",
+            "move_in",
+            "044245-0900014",
+            household_no=_household_no(village, parent),
+            relationship="子",
+            **newcomer,
+        ),
+    ]
+    refused = _refused(village, _write(tmp_path / "bad.csv", rows))
+    codes = [(line, reason.split(":")[0]) for line, _, reason in refused]
+    assert codes == [
+        (2, "person_exists"),
+        (3, "not_resident"),
+        (4, "bad_request"),
+        (6, "person_exists"),
+        (7, "address_differs"),
+    ]

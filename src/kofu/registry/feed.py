@@ -23,6 +23,7 @@ from kofu.db import session_factory, transaction
 from kofu.registry import changes
 from kofu.registry.errors import RegistryError
 from kofu.registry.feed_events import (
+    Birth,
     Death,
     FeedEvent,
     FeedProblem,
@@ -30,6 +31,7 @@ from kofu.registry.feed_events import (
     HouseholdChange,
     KindStop,
     KosekiNotification,
+    MoveIn,
     MoveOut,
     MoveWithin,
     NameChange,
@@ -110,6 +112,12 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
         return changes.file_household_change(
             session, pid, household_no=event.household_no, relationship=event.relationship, on=on
         )
+    if isinstance(event, Birth):
+        child = event.model_dump(exclude={"event_id", "kind", "effective_at"}, exclude_none=True)
+        return changes.file_birth(session, child, filed_on=filed_on)
+    if isinstance(event, MoveIn):
+        newcomer = event.model_dump(exclude={"event_id", "kind", "effective_at"}, exclude_none=True)
+        return changes.file_move_in(session, newcomer, on=on, filed_on=filed_on)
     if isinstance(event, KosekiNotification):
         details = {
             k: v

@@ -196,6 +196,52 @@ class HouseholdChange(_Event):
     relationship: Annotated[str, Field(min_length=1, max_length=20)] = "世帯主"  # 続柄 to the head
 
 
+Relationship = Annotated[str, Field(min_length=1, max_length=20)]
+Sex = Literal["male", "female"]
+
+
+class Birth(_Event):
+    """出生: a new person (`person_id`, the ID the village gives them) in the household and the register
+    of `parent_id`; nothing of them exists until it is reflected. The family name is the parent's unless
+    given; `koseki_relationship` (長男, 二女...) is required when the parent's register is here."""
+
+    kind: Literal["birth"]
+    parent_id: Annotated[str, Field(min_length=1, max_length=20)]
+    given_name: Name
+    given_kana: Kana
+    family_name: Name | None = None
+    family_kana: Kana | None = None
+    birth_date: date
+    sex: Sex
+    relationship: Relationship = "子"  # 続柄 to the head of the household
+    koseki_relationship: Annotated[str, Field(min_length=1, max_length=10)] | None = None
+    father_name: Text | None = None
+    mother_name: Text | None = None
+    place: Text | None = None
+    notifier: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class MoveIn(_Event):
+    """転入: a new person (`person_id`, the ID the village gives them) registered at `address`, in an
+    existing household (`household_no`, at that address) or heading a new one; nothing of them exists
+    until it is reflected. 住民となった年月日 is the day it takes effect unless `since` says otherwise."""
+
+    kind: Literal["move_in"]
+    family_name: Name
+    given_name: Name
+    family_kana: Kana
+    given_kana: Kana
+    birth_date: date
+    sex: Sex
+    address: Text
+    previous_address: Text  # 従前の住所
+    since: date | None = None  # 住所を定めた年月日
+    household_no: Annotated[str, Field(min_length=1, max_length=20)] | None = None  # absent: a new one
+    relationship: Relationship = "世帯主"
+    honseki: Text | None = None
+    hittousha: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+
 class KosekiNotification(_Event):
     """戸籍の届出 about a member of a register here (婚姻, 離婚, 死亡, 養子縁組, 配偶者の死亡), recorded as a
     身分事項; a birth makes a new member, which the feed does not do yet."""
@@ -241,6 +287,8 @@ FeedEvent = Annotated[
     | TaxAssessment
     | NameChange
     | HouseholdChange
+    | Birth
+    | MoveIn
     | KosekiNotification
     | SupportMeasure
     | KindStop,
@@ -257,6 +305,8 @@ KINDS: tuple[str, ...] = (
     "tax_assessment",
     "name_change",
     "household_change",
+    "birth",
+    "move_in",
     "koseki",
     "support_measure_start",
     "support_measure_end",

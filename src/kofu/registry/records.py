@@ -12,7 +12,7 @@ from datetime import date
 # the journal's kinds that change one fiscal year's tax record (LAG-2 withholds that year)
 TAX_CHANGE_KINDS = ("tax_declaration", "tax_assessment")
 # the journal's kinds by which a person leaves or joins a household (its 住民票 is refused meanwhile)
-HOUSEHOLD_CHANGE_KINDS = ("household",)
+HOUSEHOLD_CHANGE_KINDS = ("household", "birth", "move_in")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """registry: the change feed's remaining kinds in the journal: "seal_registration" (印鑑登録),
 "tax_assessment" (賦課), "name" (氏名変更),
-"household" (世帯変更), and the household a change also alters (the one a person joins).
+"household" (世帯変更), "birth" (出生) and "move_in" (転入); the household a change also alters (the one
+a person joins); a change that creates a person has no person until it is reflected (its record is in the
+payload), so nothing of a newcomer exists before.
 
 Revision ID: registry_0007
 Revises: registry_0006
@@ -18,7 +20,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD = ("address", "seal_abolition", "koseki", "tax_declaration", "residence", "stop", "foreign_status")
-NEW = (*OLD, "seal_registration", "tax_assessment", "name", "household")
+NEW = (*OLD, "seal_registration", "tax_assessment", "name", "household", "birth", "move_in")
+PERSON = "person_fk IS NOT NULL OR kind IN ('birth', 'move_in')"
 
 
 def _kinds(kinds: tuple[str, ...]) -> str:
@@ -34,10 +37,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_changes_household_fk"), ["household_fk"], unique=False)
         batch_op.drop_constraint(op.f("ck_changes_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_changes_kind"), _kinds(NEW))
+        batch_op.alter_column("person_fk", existing_type=sa.Integer(), nullable=True)
+        batch_op.create_check_constraint(op.f("ck_changes_person"), PERSON)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_changes_person"), type_="check")
+        batch_op.alter_column("person_fk", existing_type=sa.Integer(), nullable=False)
         batch_op.drop_constraint(op.f("ck_changes_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_changes_kind"), _kinds(OLD))
         batch_op.drop_index(batch_op.f("ix_changes_household_fk"))
