@@ -416,3 +416,67 @@ def test_feed_birth_and_move_in_refused_when_filed_if_they_could_never_be_reflec
         (6, "person_exists"),
         (7, "address_differs"),
     ]
+
+
+def _register_members(village: Village) -> tuple[str, str]:
+    """A register here with its 筆頭者 and an adult child, both living, neither spouse: (head, child)."""
+    adult = TODAY.replace(year=TODAY.year - 19)
+    with village.session() as s:
+        rows = s.execute(
+            select(Person.person_id, KosekiMember.koseki_fk, KosekiMember.seq, KosekiMember.spouse_role)
+            .join(KosekiMember, KosekiMember.person_fk == Person.id)
+            .join(Koseki, Koseki.id == KosekiMember.koseki_fk)
+            .where(Koseki.status == "current", KosekiMember.removed.is_(False), Person.status == "resident")
+            .order_by(KosekiMember.koseki_fk, KosekiMember.seq)
+        ).all()
+        births = {pid: born for pid, born in s.execute(select(Person.person_id, Person.birth_date))}
+    heads = {r.koseki_fk: r.person_id for r in rows if r.seq == 1}
+    child = next(
+        r
+        for r in rows
+        if r.seq > 1 and r.spouse_role is None and r.koseki_fk in heads and births[r.person_id] <= adult
+    )
+    return heads[child.koseki_fk], child.person_id
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_feed_koseki_separation_makes_a_register_of_their_own_when_reflected(
+    village: Village, tmp_path: Path, suffix: str
+) -> None:
+    """分籍: until reflected the register's certificates are refused record_change_pending; then the child
+    is 除籍 (分籍) from it with 【新本籍】 and heads a new register here (戸籍編製) carrying their 出生 entry
+    and a 分籍 entry with 【従前戸籍】, their 附票 beginning at their address."""
+    head, child = _register_members(village)
+    row = _event("k-1", "koseki_separation", child, honseki_place="宮城県黒川郡大衡村大衡字平林")
+    _apply(village, _write(tmp_path / f"sep{suffix}", [row | {"honseki_lot": "5番地"}]))
+    for pid in (head, child):
+        assert check_pending_change(_facts(village, pid), Kind.KOSEKI) is Reason.RECORD_CHANGE_PENDING
+    assert reflect_due_now(village.engine, LATER) == 1
+    old = repository.read_snapshot(village.engine, head)
+    new = repository.read_snapshot(village.engine, child)
+    assert old is not None and old.koseki is not None and new is not None and new.koseki is not None
+    left = next(m for m in old.koseki.members if m.person_id == child)
+    assert left.removed and left.events[-1].kind == "separation"
+    assert left.events[-1].new_register == "宮城県黒川郡大衡村大衡字平林5番地"
+    assert new.koseki.koseki_no != old.koseki.koseki_no and new.koseki.honseki_lot == "5番地"
+    assert [m.person_id for m in new.koseki.members] == [child]
+    own = new.koseki.members[0]
+    assert [e.kind for e in own.events][-1] == "separation" and own.events[-1].previous_register
+    assert new.person.address is not None and [f.address for f in own.fuhyo] == [new.person.address.address]
+    assert new.person.honseki == "宮城県黒川郡大衡村大衡字平林5番地"
+    for snap in (old, new):
+        assert check_pending_change(person_facts(snap), Kind.KOSEKI) is None
+
+
+def test_feed_koseki_separation_refused_when_filed_for_the_hittousha_or_a_minor(
+    village: Village, tmp_path: Path
+) -> None:
+    head, _ = _register_members(village)
+    minor = _case(village, "under_15")
+    place = {"honseki_place": "宮城県黒川郡大衡村大衡", "honseki_lot": "1番地"}
+    rows = [
+        _event("k-1", "koseki_separation", head, **place),
+        _event("k-2", "koseki_separation", minor, **place),
+    ]
+    refused = _refused(village, _write(tmp_path / "bad.jsonl", rows))
+    assert [reason.split(":")[0] for _, _, reason in refused] == ["cannot_separate", "under_18"]

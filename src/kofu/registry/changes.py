@@ -23,6 +23,7 @@ from kofu.registry.models import (
     Change,
     FuhyoEntry,
     Household,
+    Koseki,
     KosekiEvent,
     KosekiMember,
     Person,
@@ -33,6 +34,7 @@ from kofu.registry.models import (
 from kofu.registry.repository import person_pk
 from kofu.registry.stops import lift_stop, set_stop
 from kofu.registry.taxcalc import assess
+from kofu.registry.vocabulary import KOSEKI_EVENT_TITLES
 from kofu.rules import residenttax
 
 
@@ -349,9 +351,51 @@ def file_move_in(session: Session, newcomer: dict[str, Any], *, on: date, filed_
     return _file_newcomer(session, "move_in", filed_on, payload, target.id if target else None)
 
 
+def file_separation(
+    session: Session,
+    person_id: str,
+    *,
+    on: date,
+    filed_on: date,
+    honseki_place: str,
+    honseki_lot: str,
+    elsewhere: bool,
+    notifier: str,
+) -> int:
+    """分籍 (戸籍法 第21条): an adult member, neither 筆頭者 nor spouse, leaves for a register of their own;
+    pending until reflected, the register's certificates refused meanwhile (LAG-1)."""
+    p = session.scalar(select(Person).where(Person.person_id == person_id))
+    member = _register_member(session, p.id) if p else None
+    if p is None or member is None:
+        raise RegistryError("not_in_register", "the person is not recorded in a register here")
+    if _age_on(p.birth_date, on) < 18:
+        raise RegistryError("under_18", "分籍 is for adults (18 or more)")
+    register = session.get(Koseki, member.koseki_fk)
+    assert register is not None  # the member's foreign key
+    names = (register.hittousha_family, register.hittousha_given) == (p.family_name, member.given_name)
+    heads = member.seq == 1 or names  # the 筆頭者 is recorded first
+    if heads or member.spouse_role is not None:
+        raise RegistryError("cannot_separate", "the 筆頭者 and their spouse do not leave by 分籍")
+    payload = {
+        "on": on.isoformat(),
+        "notified_on": filed_on.isoformat(),
+        "honseki_place": honseki_place,
+        "honseki_lot": honseki_lot,
+        "elsewhere": elsewhere,
+        "notifier": notifier,
+    }
+    return _file(session, person_id, "separation", filed_on, payload)
+
+
 def _register_member(session: Session, person_fk: int) -> KosekiMember | None:
-    """The person's live membership of a register here, if any."""
-    live = select(KosekiMember).where(KosekiMember.person_fk == person_fk, KosekiMember.removed.is_(False))
+    """The person's live membership of a current register here (never a 改製原戸籍 or a closed one)."""
+    live = (
+        select(KosekiMember)
+        .join(Koseki, Koseki.id == KosekiMember.koseki_fk)
+        .where(
+            KosekiMember.person_fk == person_fk, KosekiMember.removed.is_(False), Koseki.status == "current"
+        )
+    )
     return session.scalar(live.order_by(KosekiMember.id.desc()).limit(1))
 
 
@@ -399,6 +443,7 @@ def reflect_change(session: Session, change_id: int, *, on: date) -> None:
         "foreign_status": _reflect_foreign_status,
         "name": _reflect_name,
         "household": _reflect_household,
+        "separation": _reflect_separation,
     }[change.kind](session, change.person_fk, payload)
     session.flush()
 
@@ -572,6 +617,70 @@ def _reflect_move_in(session: Session, payload: dict[str, Any]) -> int:
         )
     )
     return person.id
+
+
+def _reflect_separation(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
+    person = session.get(Person, person_fk)
+    old = _register_member(session, person_fk)
+    if person is None or old is None:
+        raise RegistryError("not_in_register", "the person is not recorded in a register here")
+    left = session.get(Koseki, old.koseki_fk)
+    assert left is not None  # the member's foreign key
+    on, notified = date.fromisoformat(payload["on"]), date.fromisoformat(payload["notified_on"])
+    honseki = f"{payload['honseki_place']}{payload['honseki_lot']}"
+    before = f"{left.honseki_place}{left.honseki_lot}　{left.hittousha_family}{left.hittousha_given}"
+    events = list(
+        session.scalars(select(KosekiEvent).where(KosekiEvent.member_fk == old.id).order_by(KosekiEvent.seq))
+    )
+    old.removed, old.removed_on, old.removed_reason = True, on, KOSEKI_EVENT_TITLES["separation"]
+    entry = {"kind": "separation", "event_date": on, "notified_on": notified, "notifier": payload["notifier"]}
+    session.add(KosekiEvent(member_fk=old.id, seq=len(events) + 1, new_register=honseki, **entry))
+    person.honseki, person.hittousha = honseki, f"{person.family_name}{person.given_name}"
+    if payload["elsewhere"]:  # the new register is another municipality's
+        return
+    made = Koseki(
+        koseki_no=_new_koseki_no(session),
+        honseki_place=payload["honseki_place"],
+        honseki_lot=payload["honseki_lot"],
+        hittousha_family=person.family_name,
+        hittousha_given=old.given_name,
+        made_on=on,
+        status="current",
+    )
+    session.add(made)
+    session.flush()
+    member = KosekiMember(
+        koseki_fk=made.id,
+        person_fk=person_fk,
+        seq=1,
+        given_name=old.given_name,
+        birth_date=old.birth_date,
+        sex=old.sex,
+        father_name=old.father_name,
+        mother_name=old.mother_name,
+        relationship=old.relationship,
+        removed=False,
+    )
+    session.add(member)
+    session.flush()
+    births = [e for e in events if e.kind == "birth"]  # the 出生 entry is carried to the new register
+    for seq, e in enumerate(births, start=1):
+        carried = {k: getattr(e, k) for k in ("kind", "event_date", "place", "notified_on", "notifier")}
+        session.add(KosekiEvent(member_fk=member.id, seq=seq, **carried))
+    session.add(KosekiEvent(member_fk=member.id, seq=len(births) + 1, previous_register=before, **entry))
+    address = _current_address(session, person_fk)
+    if address is not None:  # the new register's 附票 begins with the address held on that day
+        session.add(FuhyoEntry(member_fk=member.id, seq=1, address=address, since=on))
+
+
+def _new_koseki_no(session: Session) -> str:
+    """A register number after the village's last one, in its numbering (K<code>-<7 digits>)."""
+    last = session.scalar(select(Koseki).order_by(Koseki.id.desc()).limit(1))
+    prefix = last.koseki_no.rsplit("-", 1)[0] if last else "K"
+    n = (last.id if last else 0) + 1
+    while session.scalar(select(Koseki.id).where(Koseki.koseki_no == f"{prefix}-{n:07d}")):
+        n += 1
+    return f"{prefix}-{n:07d}"
 
 
 def _reflect_stop_change(session: Session, person_fk: int, payload: dict[str, Any]) -> None:

@@ -24,7 +24,12 @@ exactly when it is printable. Our readings:
 from __future__ import annotations
 
 from kofu.registry.cards import CardRecord
-from kofu.registry.records import HOUSEHOLD_CHANGE_KINDS, TAX_CHANGE_KINDS, PersonSnapshot
+from kofu.registry.records import (
+    HOUSEHOLD_CHANGE_KINDS,
+    REGISTER_CHANGE_KINDS,
+    TAX_CHANGE_KINDS,
+    PersonSnapshot,
+)
 from kofu.rules.facts import CardFacts, Credential, PersonFacts, RegisterStatus, SealStatus, UsageRegistration
 from kofu.rules.kinds import Kind
 
@@ -96,7 +101,7 @@ def person_facts(snap: PersonSnapshot) -> PersonFacts:
         resident_on_jan_1=frozenset(t.fiscal_year for t in snap.tax_years) | tax_pending,
         tax_pending_years=tax_pending,
         pending_address_change=any(snap.has_pending(k) for k in ("address", "residence", "foreign_status")),
-        pending_register_change=snap.has_pending("koseki") or snap.has_pending("birth"),
+        pending_register_change=any(snap.has_pending(k) for k in REGISTER_CHANGE_KINDS),
         pending_seal_abolition=snap.has_pending("seal_abolition", person_id=person.person_id),
         pending_seal_registration=snap.has_pending("seal_registration", person_id=person.person_id),
         pending_name_ids=frozenset(c.person_id for c in snap.pending if c.kind == "name"),

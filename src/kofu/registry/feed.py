@@ -31,6 +31,7 @@ from kofu.registry.feed_events import (
     HouseholdChange,
     KindStop,
     KosekiNotification,
+    KosekiSeparation,
     MoveIn,
     MoveOut,
     MoveWithin,
@@ -118,6 +119,9 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
     if isinstance(event, MoveIn):
         newcomer = event.model_dump(exclude={"event_id", "kind", "effective_at"}, exclude_none=True)
         return changes.file_move_in(session, newcomer, on=on, filed_on=filed_on)
+    if isinstance(event, KosekiSeparation):
+        new = event.model_dump(include={"honseki_place", "honseki_lot", "elsewhere", "notifier"})
+        return changes.file_separation(session, pid, on=on, filed_on=filed_on, **new)
     if isinstance(event, KosekiNotification):
         details = {
             k: v

@@ -242,6 +242,17 @@ class MoveIn(_Event):
     hittousha: Annotated[str, Field(min_length=1, max_length=80)] | None = None
 
 
+class KosekiSeparation(_Event):
+    """分籍: an adult member, neither 筆頭者 nor spouse, leaves their register for a new one of their own at
+    `honseki_place` + `honseki_lot`; made here unless `elsewhere` (another municipality keeps it)."""
+
+    kind: Literal["koseki_separation"]
+    honseki_place: Text
+    honseki_lot: Annotated[str, Field(min_length=1, max_length=20)]
+    elsewhere: bool = False
+    notifier: Annotated[str, Field(min_length=1, max_length=40)] = "本人"
+
+
 class KosekiNotification(_Event):
     """戸籍の届出 about a member of a register here (婚姻, 離婚, 死亡, 養子縁組, 配偶者の死亡), recorded as a
     身分事項; a birth makes a new member, which the feed does not do yet."""
@@ -289,6 +300,7 @@ FeedEvent = Annotated[
     | HouseholdChange
     | Birth
     | MoveIn
+    | KosekiSeparation
     | KosekiNotification
     | SupportMeasure
     | KindStop,
@@ -307,6 +319,7 @@ KINDS: tuple[str, ...] = (
     "household_change",
     "birth",
     "move_in",
+    "koseki_separation",
     "koseki",
     "support_measure_start",
     "support_measure_end",

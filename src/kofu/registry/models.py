@@ -38,7 +38,7 @@ CREDENTIALS = ("card", "phone")
 USAGE_STATUSES = ("pending", "approved", "refused")
 # residence: a registration ends (転出, 死亡); stop: a support measure begins or ends; foreign_status:
 # a foreign resident's 在留資格 changes; seal_registration: 印鑑登録; tax_assessment: 賦課; name: 氏名変更;
-# household: 世帯変更; birth, move_in: 出生, 転入 (a new person, created when reflected)
+# household: 世帯変更; birth, move_in: 出生, 転入 (a new person, created when reflected); separation: 分籍
 CHANGE_KINDS = (
     "address",
     "seal_abolition",
@@ -53,6 +53,7 @@ CHANGE_KINDS = (
     "household",
     "birth",
     "move_in",
+    "separation",
 )
 # the kinds that create a person: filed with no person (their record is in the payload) until reflected
 CREATING_KINDS = ("birth", "move_in")

@@ -13,6 +13,8 @@ from datetime import date
 TAX_CHANGE_KINDS = ("tax_declaration", "tax_assessment")
 # the journal's kinds by which a person leaves or joins a household (its 住民票 is refused meanwhile)
 HOUSEHOLD_CHANGE_KINDS = ("household", "birth", "move_in")
+# the journal's kinds that change a register here (its certificates are refused meanwhile)
+REGISTER_CHANGE_KINDS = ("koseki", "birth", "separation")
 
 
 @dataclass(frozen=True)

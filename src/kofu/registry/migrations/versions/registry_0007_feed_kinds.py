@@ -1,8 +1,8 @@
 """registry: the change feed's remaining kinds in the journal: "seal_registration" (印鑑登録),
-"tax_assessment" (賦課), "name" (氏名変更),
-"household" (世帯変更), "birth" (出生) and "move_in" (転入); the household a change also alters (the one
-a person joins); a change that creates a person has no person until it is reflected (its record is in the
-payload), so nothing of a newcomer exists before.
+"tax_assessment" (賦課), "name" (氏名変更), "household" (世帯変更), "birth" (出生), "move_in" (転入)
+and "separation" (分籍); the household a change also alters (the one a person joins); a change that
+creates a person has no person until it is reflected (its record is in the payload), so nothing of a
+newcomer exists before.
 
 Revision ID: registry_0007
 Revises: registry_0006
@@ -20,7 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD = ("address", "seal_abolition", "koseki", "tax_declaration", "residence", "stop", "foreign_status")
-NEW = (*OLD, "seal_registration", "tax_assessment", "name", "household", "birth", "move_in")
+NEW = (*OLD, "seal_registration", "tax_assessment", "name", "household", "birth", "move_in", "separation")
 PERSON = "person_fk IS NOT NULL OR kind IN ('birth', 'move_in')"
 
 
