@@ -16,14 +16,20 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kofu.documents.seal_image import seal_png
+from kofu.registry import newcomers
+from kofu.registry.belonging import (
+    HEAD,
+    age_on,
+    current_address,
+    new_household,
+    residents_of,
+)
 from kofu.registry.errors import RegistryError
 from kofu.registry.models import (
     CREATING_KINDS,
     Address,
     Change,
-    FuhyoEntry,
     Household,
-    Koseki,
     KosekiEvent,
     KosekiMember,
     Person,
@@ -32,9 +38,9 @@ from kofu.registry.models import (
     TaxRecord,
 )
 from kofu.registry.repository import person_pk
+from kofu.registry.separation import reflect_separation, separation_payload
 from kofu.registry.stops import lift_stop, set_stop
 from kofu.registry.taxcalc import assess
-from kofu.registry.vocabulary import KOSEKI_EVENT_TITLES
 from kofu.rules import residenttax
 
 
@@ -99,7 +105,7 @@ def file_seal_registration(
     p = session.scalar(select(Person).where(Person.person_id == person_id))
     if p is None or p.status != "resident":
         raise RegistryError("not_resident", "only a resident registers a seal")
-    if _age_on(p.birth_date, on) < 15:  # 印鑑登録事務処理要領: from 15
+    if age_on(p.birth_date, on) < 15:  # 印鑑登録事務処理要領: from 15
         raise RegistryError("under_15", "a seal is registered from the age of 15")
     if session.scalar(select(Seal.id).where(Seal.person_fk == p.id, Seal.status == "registered")) is not None:
         raise RegistryError("seal_already_registered", "the person has a registered seal; abolish it first")
@@ -115,10 +121,6 @@ def file_seal_registration(
         raise RegistryError("registration_no_taken", f"registration number {registration_no} is taken")
     payload = {"registration_no": registration_no, "on": on.isoformat(), "size_mm": size_mm, "square": square}
     return _file(session, person_id, "seal_registration", on, payload)
-
-
-def _age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 TAX_AMENDABLE = ("salary_income", "pension_income", "other_earnings", "ded_life_insurance", "dependants")
@@ -232,9 +234,6 @@ def file_name_change(session: Session, person_id: str, *, filed_on: date, names:
     return _file(session, person_id, "name", filed_on, names)
 
 
-HEAD = "世帯主"
-
-
 def file_household_change(
     session: Session, person_id: str, *, household_no: str | None, relationship: str, on: date
 ) -> int:
@@ -243,7 +242,7 @@ def file_household_change(
     p = session.scalar(select(Person).where(Person.person_id == person_id))
     if p is None or p.status != "resident":
         raise RegistryError("not_resident", "only a resident changes household")
-    if p.relationship == HEAD and len(_residents_of(session, p.household_fk)) > 1:
+    if p.relationship == HEAD and len(residents_of(session, p.household_fk)) > 1:
         raise RegistryError("head_with_members", "the head leaves a household only once another heads it")
     target: Household | None = None
     if household_no is None:
@@ -260,143 +259,24 @@ def file_household_change(
 def _joinable(session: Session, household_no: str, person: Person, relationship: str) -> Household:
     """The household `person` may join as `relationship`, or why not."""
     target = session.scalar(select(Household).where(Household.household_no == household_no))
-    residents = _residents_of(session, target.id) if target else []
+    residents = residents_of(session, target.id) if target else []
     if target is None or not residents:
         raise RegistryError("household_unknown", f"no household {household_no} with residents here")
     if target.id == person.household_fk:
         raise RegistryError("already_in_household", f"the person is already in household {household_no}")
     if relationship == HEAD and any(r.relationship == HEAD for r in residents):
         raise RegistryError("household_has_head", f"household {household_no} has its {HEAD}")
-    here = {_current_address(session, r.id) for r in residents}
-    if _current_address(session, person.id) not in here:  # INC-5: a household is at one address
+    here = {current_address(session, r.id) for r in residents}
+    if current_address(session, person.id) not in here:  # INC-5: a household is at one address
         raise RegistryError("address_differs", "the household is at another address: file a move first")
     return target
 
 
-def _residents_of(session: Session, household_fk: int | None) -> list[Person]:
-    query = select(Person).where(Person.household_fk == household_fk, Person.status == "resident")
-    return list(session.scalars(query)) if household_fk is not None else []
-
-
-def _current_address(session: Session, person_fk: int) -> str | None:
-    query = select(Address.address).where(Address.person_fk == person_fk, Address.current.is_(True))
-    return session.scalar(query)
-
-
-def _new_household(session: Session, formed_on: date) -> Household:
-    """A household numbered after the village's last one, in its numbering (<code>-H<7 digits>)."""
-    last = session.scalar(select(Household).order_by(Household.id.desc()).limit(1))
-    prefix = last.household_no.rsplit("-H", 1)[0] if last else "H"
-    n = (last.id if last else 0) + 1
-    while session.scalar(select(Household.id).where(Household.household_no == f"{prefix}-H{n:07d}")):
-        n += 1
-    household = Household(household_no=f"{prefix}-H{n:07d}", formed_on=formed_on)
-    session.add(household)
-    session.flush()
-    return household
-
-
-def _file_newcomer(
-    session: Session, kind: str, filed_on: date, payload: dict[str, Any], household_fk: int | None
-) -> int:
-    """A change that creates a person: filed with no person, whose record waits in the payload."""
-    person_id = payload["person_id"]
-    if session.scalar(select(Person.id).where(Person.person_id == person_id)) is not None:
-        raise RegistryError("person_exists", f"person {person_id} is already in the registry")
-    pending = select(Change.payload).where(Change.kind.in_(CREATING_KINDS), Change.status == "pending")
-    if any(json.loads(filed)["person_id"] == person_id for filed in session.scalars(pending)):
-        raise RegistryError("person_exists", f"person {person_id} is already filed to be created")
-    change = Change(
-        person_fk=None,
-        household_fk=household_fk,
-        kind=kind,
-        filed_on=filed_on,
-        status="pending",
-        payload=json.dumps(payload, ensure_ascii=False, default=str),
-    )
-    session.add(change)
-    session.flush()
-    return change.id
-
-
-def file_birth(session: Session, child: dict[str, Any], *, filed_on: date) -> int:
-    """A birth (出生): the child joins the parent's household and register when reflected (LAG-1)."""
-    parent = session.scalar(select(Person).where(Person.person_id == child["parent_id"]))
-    if parent is None or parent.status != "resident" or parent.household_fk is None:
-        raise RegistryError("not_resident", f"the parent {child['parent_id']} is not a resident here")
-    if _register_member(session, parent.id) is not None and not child.get("koseki_relationship"):
-        raise RegistryError(
-            "bad_request", "koseki_relationship (長男, 長女...) is required: the register is here"
-        )
-    payload = {**child, "notified_on": filed_on.isoformat()}
-    return _file_newcomer(session, "birth", filed_on, payload, parent.household_fk)
-
-
-def file_move_in(session: Session, newcomer: dict[str, Any], *, on: date, filed_on: date) -> int:
-    """A move-in (転入): a new resident at `address`, in an existing household there or a new one."""
-    no, relationship = newcomer.get("household_no"), newcomer.get("relationship", HEAD)
-    target: Household | None = None
-    if no is None and relationship != HEAD:
-        raise RegistryError("bad_request", f"a new household's only member is its {HEAD}")
-    if no is not None:
-        target = session.scalar(select(Household).where(Household.household_no == no))
-        residents = _residents_of(session, target.id) if target else []
-        if target is None or not residents:
-            raise RegistryError("household_unknown", f"no household {no} with residents here")
-        if relationship == HEAD and any(r.relationship == HEAD for r in residents):
-            raise RegistryError("household_has_head", f"household {no} has its {HEAD}")
-        if newcomer["address"] not in {_current_address(session, r.id) for r in residents}:
-            raise RegistryError("address_differs", f"household {no} is at another address")
-    payload = {**newcomer, "on": on.isoformat(), "notified_on": filed_on.isoformat()}
-    return _file_newcomer(session, "move_in", filed_on, payload, target.id if target else None)
-
-
-def file_separation(
-    session: Session,
-    person_id: str,
-    *,
-    on: date,
-    filed_on: date,
-    honseki_place: str,
-    honseki_lot: str,
-    elsewhere: bool,
-    notifier: str,
-) -> int:
-    """分籍 (戸籍法 第21条): an adult member, neither 筆頭者 nor spouse, leaves for a register of their own;
-    pending until reflected, the register's certificates refused meanwhile (LAG-1)."""
-    p = session.scalar(select(Person).where(Person.person_id == person_id))
-    member = _register_member(session, p.id) if p else None
-    if p is None or member is None:
-        raise RegistryError("not_in_register", "the person is not recorded in a register here")
-    if _age_on(p.birth_date, on) < 18:
-        raise RegistryError("under_18", "分籍 is for adults (18 or more)")
-    register = session.get(Koseki, member.koseki_fk)
-    assert register is not None  # the member's foreign key
-    names = (register.hittousha_family, register.hittousha_given) == (p.family_name, member.given_name)
-    heads = member.seq == 1 or names  # the 筆頭者 is recorded first
-    if heads or member.spouse_role is not None:
-        raise RegistryError("cannot_separate", "the 筆頭者 and their spouse do not leave by 分籍")
-    payload = {
-        "on": on.isoformat(),
-        "notified_on": filed_on.isoformat(),
-        "honseki_place": honseki_place,
-        "honseki_lot": honseki_lot,
-        "elsewhere": elsewhere,
-        "notifier": notifier,
-    }
+def file_separation(session: Session, person_id: str, *, on: date, filed_on: date, **new: Any) -> int:
+    """分籍: the member leaves for a register of their own; pending until reflected, the register's
+    certificates refused meanwhile (LAG-1)."""
+    payload = separation_payload(session, person_id, on=on, filed_on=filed_on, **new)
     return _file(session, person_id, "separation", filed_on, payload)
-
-
-def _register_member(session: Session, person_fk: int) -> KosekiMember | None:
-    """The person's live membership of a current register here (never a 改製原戸籍 or a closed one)."""
-    live = (
-        select(KosekiMember)
-        .join(Koseki, Koseki.id == KosekiMember.koseki_fk)
-        .where(
-            KosekiMember.person_fk == person_fk, KosekiMember.removed.is_(False), Koseki.status == "current"
-        )
-    )
-    return session.scalar(live.order_by(KosekiMember.id.desc()).limit(1))
 
 
 def file_stop_change(
@@ -425,9 +305,8 @@ def reflect_change(session: Session, change_id: int, *, on: date) -> None:
     session.refresh(change)
     payload = json.loads(change.payload)
     if change.kind in CREATING_KINDS:  # the person exists from now on, and the journal says who
-        change.person_fk = {"birth": _reflect_birth, "move_in": _reflect_move_in}[change.kind](
-            session, payload
-        )
+        create = newcomers.reflect_birth if change.kind == "birth" else newcomers.reflect_move_in
+        change.person_fk = create(session, payload)
         session.flush()
         return
     assert change.person_fk is not None  # only a creating change has none
@@ -443,7 +322,7 @@ def reflect_change(session: Session, change_id: int, *, on: date) -> None:
         "foreign_status": _reflect_foreign_status,
         "name": _reflect_name,
         "household": _reflect_household,
-        "separation": _reflect_separation,
+        "separation": reflect_separation,
     }[change.kind](session, change.person_fk, payload)
     session.flush()
 
@@ -501,186 +380,8 @@ def _reflect_household(session: Session, person_fk: int, payload: dict[str, Any]
     no = payload["household_no"]
     on = date.fromisoformat(payload["on"])
     household = session.scalar(select(Household).where(Household.household_no == no)) if no else None
-    person.household_fk = (household or _new_household(session, on)).id
+    person.household_fk = (household or new_household(session, on)).id
     person.relationship = payload["relationship"]
-
-
-def _newcomer(session: Session, payload: dict[str, Any], **record: Any) -> Person:
-    person = Person(
-        person_id=payload["person_id"],
-        given_name=payload["given_name"],
-        given_kana=payload["given_kana"],
-        birth_date=date.fromisoformat(payload["birth_date"]),
-        sex=payload["sex"],
-        status="resident",
-        relationship=payload["relationship"],
-        **record,
-    )
-    session.add(person)
-    session.flush()
-    return person
-
-
-def _reflect_birth(session: Session, payload: dict[str, Any]) -> int:
-    parent = session.scalar(select(Person).where(Person.person_id == payload["parent_id"]))
-    if parent is None or parent.status != "resident":
-        raise RegistryError("not_resident", f"the parent {payload['parent_id']} is not a resident here")
-    born = date.fromisoformat(payload["birth_date"])
-    child = _newcomer(
-        session,
-        payload,
-        family_name=payload.get("family_name") or parent.family_name,
-        family_kana=payload.get("family_kana") or parent.family_kana,
-        household_fk=parent.household_fk,
-        became_resident_on=born,
-        honseki=parent.honseki,
-        hittousha=parent.hittousha,
-    )
-    address = _current_address(session, parent.id) or ""
-    notified = date.fromisoformat(payload["notified_on"])
-    session.add(
-        Address(
-            person_fk=child.id,
-            address=address,
-            since=born,
-            notified_on=notified,
-            previous_address=None,
-            reason="出生",
-            current=True,
-        )
-    )
-    own = _register_member(session, parent.id)
-    if own is None:  # the parent's register is elsewhere: its municipality records the birth
-        return child.id
-    parent_name = f"{parent.family_name}{parent.given_name}"
-    father = payload.get("father_name") or (parent_name if parent.sex == "male" else None)
-    mother = payload.get("mother_name") or (parent_name if parent.sex == "female" else None)
-    last = session.scalar(
-        select(KosekiMember.seq)
-        .where(KosekiMember.koseki_fk == own.koseki_fk)
-        .order_by(KosekiMember.seq.desc())
-    )
-    member = KosekiMember(
-        koseki_fk=own.koseki_fk,
-        person_fk=child.id,
-        seq=(last or 0) + 1,
-        given_name=child.given_name,
-        birth_date=born,
-        sex=child.sex,
-        father_name=father,
-        mother_name=mother,
-        relationship=payload["koseki_relationship"],
-        removed=False,
-    )
-    session.add(member)
-    session.flush()
-    notifier = payload.get("notifier") or ("父" if parent.sex == "male" else "母")
-    session.add(
-        KosekiEvent(
-            member_fk=member.id,
-            seq=1,
-            kind="birth",
-            event_date=born,
-            place=payload.get("place"),
-            notified_on=notified,
-            notifier=notifier,
-        )
-    )
-    session.add(FuhyoEntry(member_fk=member.id, seq=1, address=address, since=born))
-    return child.id
-
-
-def _reflect_move_in(session: Session, payload: dict[str, Any]) -> int:
-    on = date.fromisoformat(payload["on"])
-    since = date.fromisoformat(payload["since"]) if payload.get("since") else on
-    no = payload.get("household_no")
-    household = session.scalar(select(Household).where(Household.household_no == no)) if no else None
-    person = _newcomer(
-        session,
-        payload,
-        family_name=payload["family_name"],
-        family_kana=payload["family_kana"],
-        household_fk=(household or _new_household(session, on)).id,
-        became_resident_on=on,  # 住民となった年月日
-        honseki=payload.get("honseki"),
-        hittousha=payload.get("hittousha"),
-    )
-    session.add(
-        Address(
-            person_fk=person.id,
-            address=payload["address"],
-            since=since,  # 住所を定めた年月日
-            notified_on=date.fromisoformat(payload["notified_on"]),
-            previous_address=payload["previous_address"],  # 従前の住所
-            reason="転入",
-            current=True,
-        )
-    )
-    return person.id
-
-
-def _reflect_separation(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
-    person = session.get(Person, person_fk)
-    old = _register_member(session, person_fk)
-    if person is None or old is None:
-        raise RegistryError("not_in_register", "the person is not recorded in a register here")
-    left = session.get(Koseki, old.koseki_fk)
-    assert left is not None  # the member's foreign key
-    on, notified = date.fromisoformat(payload["on"]), date.fromisoformat(payload["notified_on"])
-    honseki = f"{payload['honseki_place']}{payload['honseki_lot']}"
-    before = f"{left.honseki_place}{left.honseki_lot}　{left.hittousha_family}{left.hittousha_given}"
-    events = list(
-        session.scalars(select(KosekiEvent).where(KosekiEvent.member_fk == old.id).order_by(KosekiEvent.seq))
-    )
-    old.removed, old.removed_on, old.removed_reason = True, on, KOSEKI_EVENT_TITLES["separation"]
-    entry = {"kind": "separation", "event_date": on, "notified_on": notified, "notifier": payload["notifier"]}
-    session.add(KosekiEvent(member_fk=old.id, seq=len(events) + 1, new_register=honseki, **entry))
-    person.honseki, person.hittousha = honseki, f"{person.family_name}{person.given_name}"
-    if payload["elsewhere"]:  # the new register is another municipality's
-        return
-    made = Koseki(
-        koseki_no=_new_koseki_no(session),
-        honseki_place=payload["honseki_place"],
-        honseki_lot=payload["honseki_lot"],
-        hittousha_family=person.family_name,
-        hittousha_given=old.given_name,
-        made_on=on,
-        status="current",
-    )
-    session.add(made)
-    session.flush()
-    member = KosekiMember(
-        koseki_fk=made.id,
-        person_fk=person_fk,
-        seq=1,
-        given_name=old.given_name,
-        birth_date=old.birth_date,
-        sex=old.sex,
-        father_name=old.father_name,
-        mother_name=old.mother_name,
-        relationship=old.relationship,
-        removed=False,
-    )
-    session.add(member)
-    session.flush()
-    births = [e for e in events if e.kind == "birth"]  # the 出生 entry is carried to the new register
-    for seq, e in enumerate(births, start=1):
-        carried = {k: getattr(e, k) for k in ("kind", "event_date", "place", "notified_on", "notifier")}
-        session.add(KosekiEvent(member_fk=member.id, seq=seq, **carried))
-    session.add(KosekiEvent(member_fk=member.id, seq=len(births) + 1, previous_register=before, **entry))
-    address = _current_address(session, person_fk)
-    if address is not None:  # the new register's 附票 begins with the address held on that day
-        session.add(FuhyoEntry(member_fk=member.id, seq=1, address=address, since=on))
-
-
-def _new_koseki_no(session: Session) -> str:
-    """A register number after the village's last one, in its numbering (K<code>-<7 digits>)."""
-    last = session.scalar(select(Koseki).order_by(Koseki.id.desc()).limit(1))
-    prefix = last.koseki_no.rsplit("-", 1)[0] if last else "K"
-    n = (last.id if last else 0) + 1
-    while session.scalar(select(Koseki.id).where(Koseki.koseki_no == f"{prefix}-{n:07d}")):
-        n += 1
-    return f"{prefix}-{n:07d}"
 
 
 def _reflect_stop_change(session: Session, person_fk: int, payload: dict[str, Any]) -> None:

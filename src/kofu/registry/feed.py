@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kofu.db import session_factory, transaction
-from kofu.registry import changes
+from kofu.registry import changes, newcomers
 from kofu.registry.errors import RegistryError
 from kofu.registry.feed_events import (
     Birth,
@@ -115,10 +115,10 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
         )
     if isinstance(event, Birth):
         child = event.model_dump(exclude={"event_id", "kind", "effective_at"}, exclude_none=True)
-        return changes.file_birth(session, child, filed_on=filed_on)
+        return newcomers.file_birth(session, child, filed_on=filed_on)
     if isinstance(event, MoveIn):
         newcomer = event.model_dump(exclude={"event_id", "kind", "effective_at"}, exclude_none=True)
-        return changes.file_move_in(session, newcomer, on=on, filed_on=filed_on)
+        return newcomers.file_move_in(session, newcomer, on=on, filed_on=filed_on)
     if isinstance(event, KosekiSeparation):
         new = event.model_dump(include={"honseki_place", "honseki_lot", "elsewhere", "notifier"})
         return changes.file_separation(session, pid, on=on, filed_on=filed_on, **new)
