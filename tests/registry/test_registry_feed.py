@@ -217,13 +217,34 @@ def test_feed_cli_reports_line_and_field_then_applies(village: Village, tmp_path
 def test_feed_events_survive_a_csv_export_and_import(
     village: Village, tmp_path: Path, sqlite_url: str
 ) -> None:
-    """The journal's event columns (ID, effective time, digest) round-trip through the CSV files."""
+    """The journal's event columns (ID, effective time, digest, the household joined, no person yet for a
+    newcomer) round-trip through the CSV files."""
     from kofu.db import make_engine
     from kofu.registry.csvio import export_csv, import_csv
     from kofu.registry.schema import migrate_registry
 
-    _, other, _ = _persons(village)
+    head, other, _ = _persons(village)
     _apply(village, _csv(tmp_path / "e.csv", f"x-1,move_out,{other},{TOMORROW},,,,,,"))
+    snap = repository.read_snapshot(village.engine, head)
+    assert snap is not None and snap.household is not None
+    move_in = {
+        "event_id": "x-2",
+        "kind": "move_in",
+        "person_id": "044245-0900001",
+        "effective_at": TOMORROW,
+        "family_name": "林",
+        "family_kana": "ハヤシ",
+        "given_name": "一",
+        "given_kana": "ハジメ",
+        "birth_date": "1980-01-01",
+        "sex": "male",
+        "address": snap.household.address,
+        "previous_address": "東京都港区芝公園4丁目2番8号",
+        "household_no": snap.household.household_no,
+        "relationship": "同居人",
+    }
+    (tmp_path / "in.jsonl").write_text(json.dumps(move_in, ensure_ascii=False), encoding="utf-8")
+    _apply(village, tmp_path / "in.jsonl")
     export_csv(village.engine, tmp_path / "first")
     target = sqlite_url.replace("kofu.db", "copy.db")
     migrate_registry(target)
@@ -233,9 +254,14 @@ def test_feed_events_survive_a_csv_export_and_import(
         export_csv(engine, tmp_path / "second")
         with engine.connect() as conn:
             due = conn.scalar(select(Change.effective_at).where(Change.event_id == "x-1"))
+            newcomer = conn.execute(
+                select(Change.person_fk, Change.household_fk).where(Change.event_id == "x-2")
+            )
+            person_fk, household_fk = newcomer.one()
     finally:
         engine.dispose()
     assert due == datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), JST)
+    assert person_fk is None and household_fk is not None
     first = (tmp_path / "first" / "changes.csv").read_bytes()
     assert first == (tmp_path / "second" / "changes.csv").read_bytes()
 

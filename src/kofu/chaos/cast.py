@@ -54,7 +54,11 @@ class Cast:
 def settled_adults(session: Session) -> list[Adult]:
     """Resident adults (20+) with no change pending for them, their household or their register."""
     born_before = date.today() - timedelta(days=366 * 20)
-    pending = set(session.scalars(select(Change.person_fk).where(Change.status == "pending")))
+    waiting = Change.status == "pending"
+    pending = {pk for pk in session.scalars(select(Change.person_fk).where(waiting)) if pk is not None}
+    joined = set(
+        session.scalars(select(Change.household_fk).where(waiting, Change.household_fk.is_not(None)))
+    )
     register = dict(
         session.execute(
             select(KosekiMember.person_fk, KosekiMember.koseki_fk)
@@ -63,7 +67,7 @@ def settled_adults(session: Session) -> list[Adult]:
         ).all()
     )
     homes = dict(session.execute(select(Person.id, Person.household_fk)).all())
-    bad_homes = {homes.get(pk) for pk in pending} - {None}
+    bad_homes = ({homes.get(pk) for pk in pending} | joined) - {None}  # joined: a newcomer's household
     bad_registers = {register.get(pk) for pk in pending} - {None}
     rows = session.execute(
         select(

@@ -20,20 +20,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kofu.db import session_factory, transaction
-from kofu.registry import changes
+from kofu.registry import changes, newcomers
 from kofu.registry.errors import RegistryError
 from kofu.registry.feed_events import (
+    Birth,
     Death,
     FeedEvent,
     FeedProblem,
     ForeignStatusChange,
+    HouseholdChange,
     KindStop,
     KosekiNotification,
+    KosekiSeparation,
+    MoveIn,
     MoveOut,
     MoveWithin,
+    NameChange,
     ReadEvent,
     SealAbolition,
+    SealRegistration,
     SupportMeasure,
+    TaxAssessment,
     TaxDeclaration,
 )
 from kofu.registry.models import Change
@@ -83,10 +90,38 @@ def _file(session: Session, event: FeedEvent, filed_on: date, by: str) -> int:
         return changes.file_foreign_status(session, pid, filed_on=filed_on, items=event.items())
     if isinstance(event, SealAbolition):
         return changes.abolish_seal(session, pid, on=on)
+    if isinstance(event, SealRegistration):
+        return changes.file_seal_registration(
+            session,
+            pid,
+            registration_no=event.registration_no,
+            on=on,
+            size_mm=event.size_mm,
+            square=event.square,
+        )
     if isinstance(event, TaxDeclaration):
         return changes.file_tax_declaration(
             session, pid, fiscal_year=event.fiscal_year, filed_on=filed_on, amounts=event.amounts()
         )
+    if isinstance(event, TaxAssessment):
+        return changes.file_tax_assessment(
+            session, pid, fiscal_year=event.fiscal_year, filed_on=filed_on, amounts=event.amounts()
+        )
+    if isinstance(event, NameChange):
+        return changes.file_name_change(session, pid, filed_on=filed_on, names=event.names())
+    if isinstance(event, HouseholdChange):
+        return changes.file_household_change(
+            session, pid, household_no=event.household_no, relationship=event.relationship, on=on
+        )
+    if isinstance(event, Birth):
+        child = event.model_dump(exclude={"event_id", "kind", "effective_at"}, exclude_none=True)
+        return newcomers.file_birth(session, child, filed_on=filed_on)
+    if isinstance(event, MoveIn):
+        newcomer = event.model_dump(exclude={"event_id", "kind", "effective_at"}, exclude_none=True)
+        return newcomers.file_move_in(session, newcomer, on=on, filed_on=filed_on)
+    if isinstance(event, KosekiSeparation):
+        new = event.model_dump(include={"honseki_place", "honseki_lot", "elsewhere", "notifier"})
+        return changes.file_separation(session, pid, on=on, filed_on=filed_on, **new)
     if isinstance(event, KosekiNotification):
         details = {
             k: v

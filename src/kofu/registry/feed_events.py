@@ -19,9 +19,17 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from kofu.registry.changes import TAX_AMENDABLE
+from kofu.registry.changes import NAME_FIELDS, TAX_AMENDABLE, TAX_ASSESSED
 from kofu.registry.models import STOP_KINDS
 from kofu.registry.textfile import UndecodableFile, csv_records, decode
 from kofu.rules.calendar import JST
@@ -108,6 +116,15 @@ class SealAbolition(_Event):
     kind: Literal["seal_abolition"]
 
 
+class SealRegistration(_Event):
+    """印鑑登録: the impression is made from the person's surname, as the village's seals are."""
+
+    kind: Literal["seal_registration"]
+    registration_no: Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z-]+$")]
+    size_mm: Annotated[int, Field(ge=8, le=25)] = 15  # 印鑑登録 accepts 8 mm to 25 mm squares
+    square: bool = False
+
+
 class TaxDeclaration(_Event):
     """申告・修正申告: the fiscal year's amounts; the year is withheld until it is reflected (LAG-2)."""
 
@@ -122,6 +139,118 @@ class TaxDeclaration(_Event):
     def amounts(self) -> dict[str, int]:
         """The amended amounts only."""
         return {k: v for k in TAX_AMENDABLE if (v := getattr(self, k)) is not None}
+
+
+class TaxAssessment(_Event):
+    """賦課: the municipality's assessment of a fiscal year (a new record, or the year's record replaced);
+    an absent amount is 0. The year is withheld until it is reflected (LAG-2)."""
+
+    kind: Literal["tax_assessment"]
+    fiscal_year: Annotated[int, Field(ge=1989, le=2200)]
+    salary_income: Amount = 0
+    pension_income: Amount = 0
+    other_earnings: Amount = 0
+    ded_social_insurance: Amount = 0
+    ded_life_insurance: Amount = 0
+    dependants: Annotated[int, Field(ge=0, le=30)] = 0
+    spouse: Literal["none", "spouse", "elderly_spouse"] = "none"
+
+    def amounts(self) -> dict[str, int | str]:
+        """What the assessment is computed from."""
+        return {k: getattr(self, k) for k in TAX_ASSESSED}
+
+
+Name = Annotated[str, Field(min_length=1, max_length=40)]
+Kana = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class NameChange(_Event):
+    """氏名変更: the family and/or the given name, each with its kana."""
+
+    kind: Literal["name_change"]
+    family_name: Name | None = None
+    family_kana: Kana | None = None
+    given_name: Name | None = None
+    given_kana: Kana | None = None
+
+    @model_validator(mode="after")
+    def _name_with_kana(self) -> NameChange:
+        """A name comes with its reading; at least one of the two changes."""
+        for name, kana in (("family_name", "family_kana"), ("given_name", "given_kana")):
+            if (getattr(self, name) is None) != (getattr(self, kana) is None):
+                raise ValueError(f"{name} and {kana} change together")
+        if self.family_name is None and self.given_name is None:
+            raise ValueError("a family_name or a given_name is required")
+        return self
+
+    def names(self) -> dict[str, str]:
+        """The new names only."""
+        return {k: v for k in NAME_FIELDS if (v := getattr(self, k)) is not None}
+
+
+class HouseholdChange(_Event):
+    """世帯変更: a resident joins another household at the same address, or heads a new one there."""
+
+    kind: Literal["household_change"]
+    household_no: Annotated[str, Field(min_length=1, max_length=20)] | None = None  # absent: a new one
+    relationship: Annotated[str, Field(min_length=1, max_length=20)] = "世帯主"  # 続柄 to the head
+
+
+Relationship = Annotated[str, Field(min_length=1, max_length=20)]
+Sex = Literal["male", "female"]
+
+
+class Birth(_Event):
+    """出生: a new person (`person_id`, the ID the village gives them) in the household and the register
+    of `parent_id`; nothing of them exists until it is reflected. The family name is the parent's unless
+    given; `koseki_relationship` (長男, 二女...) is required when the parent's register is here."""
+
+    kind: Literal["birth"]
+    parent_id: Annotated[str, Field(min_length=1, max_length=20)]
+    given_name: Name
+    given_kana: Kana
+    family_name: Name | None = None
+    family_kana: Kana | None = None
+    birth_date: date
+    sex: Sex
+    relationship: Relationship = "子"  # 続柄 to the head of the household
+    koseki_relationship: Annotated[str, Field(min_length=1, max_length=10)] | None = None
+    father_name: Text | None = None
+    mother_name: Text | None = None
+    place: Text | None = None
+    notifier: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class MoveIn(_Event):
+    """転入: a new person (`person_id`, the ID the village gives them) registered at `address`, in an
+    existing household (`household_no`, at that address) or heading a new one; nothing of them exists
+    until it is reflected. 住民となった年月日 is the day it takes effect unless `since` says otherwise."""
+
+    kind: Literal["move_in"]
+    family_name: Name
+    given_name: Name
+    family_kana: Kana
+    given_kana: Kana
+    birth_date: date
+    sex: Sex
+    address: Text
+    previous_address: Text  # 従前の住所
+    since: date | None = None  # 住所を定めた年月日
+    household_no: Annotated[str, Field(min_length=1, max_length=20)] | None = None  # absent: a new one
+    relationship: Relationship = "世帯主"
+    honseki: Text | None = None
+    hittousha: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+
+class KosekiSeparation(_Event):
+    """分籍: an adult member, neither 筆頭者 nor spouse, leaves their register for a new one of their own at
+    `honseki_place` + `honseki_lot`; made here unless `elsewhere` (another municipality keeps it)."""
+
+    kind: Literal["koseki_separation"]
+    honseki_place: Text
+    honseki_lot: Annotated[str, Field(min_length=1, max_length=20)]
+    elsewhere: bool = False
+    notifier: Annotated[str, Field(min_length=1, max_length=40)] = "本人"
 
 
 class KosekiNotification(_Event):
@@ -164,7 +293,14 @@ FeedEvent = Annotated[
     | Death
     | ForeignStatusChange
     | SealAbolition
+    | SealRegistration
     | TaxDeclaration
+    | TaxAssessment
+    | NameChange
+    | HouseholdChange
+    | Birth
+    | MoveIn
+    | KosekiSeparation
     | KosekiNotification
     | SupportMeasure
     | KindStop,
@@ -176,7 +312,14 @@ KINDS: tuple[str, ...] = (
     "death",
     "foreign_status_change",
     "seal_abolition",
+    "seal_registration",
     "tax_declaration",
+    "tax_assessment",
+    "name_change",
+    "household_change",
+    "birth",
+    "move_in",
+    "koseki_separation",
     "koseki",
     "support_measure_start",
     "support_measure_end",

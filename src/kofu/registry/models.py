@@ -37,7 +37,8 @@ KOSEKI_STATUSES = ("current", "closed", "pre_conversion")
 CREDENTIALS = ("card", "phone")
 USAGE_STATUSES = ("pending", "approved", "refused")
 # residence: a registration ends (転出, 死亡); stop: a support measure begins or ends; foreign_status:
-# a foreign resident's 在留資格 changes
+# a foreign resident's 在留資格 changes; seal_registration: 印鑑登録; tax_assessment: 賦課; name: 氏名変更;
+# household: 世帯変更; birth, move_in: 出生, 転入 (a new person, created when reflected); separation: 分籍
 CHANGE_KINDS = (
     "address",
     "seal_abolition",
@@ -46,7 +47,16 @@ CHANGE_KINDS = (
     "residence",
     "stop",
     "foreign_status",
+    "seal_registration",
+    "tax_assessment",
+    "name",
+    "household",
+    "birth",
+    "move_in",
+    "separation",
 )
+# the kinds that create a person: filed with no person (their record is in the payload) until reflected
+CREATING_KINDS = ("birth", "move_in")
 CHANGE_STATUSES = ("pending", "reflected")
 # support_measure: 支援措置 (DV, stalking), every kind; village: one kind the village turned off
 STOP_CAUSES = ("support_measure", "village")
@@ -322,12 +332,16 @@ class Change(Base):
     __table_args__ = (
         CheckConstraint(_one_of("kind", CHANGE_KINDS), name="kind"),
         CheckConstraint(_one_of("status", CHANGE_STATUSES), name="status"),
+        CheckConstraint(f"person_fk IS NOT NULL OR {_one_of('kind', CREATING_KINDS)}", name="person"),
         Index("ix_changes_person_status", "person_fk", "status"),
         Index("ix_changes_due", "effective_at", sqlite_where=text(_DUE), postgresql_where=text(_DUE)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_fk: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    # empty while a change that creates a person (出生, 転入) is pending: nothing of them exists before
+    person_fk: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    # a household the change also alters (the one a person joins): its 住民票 is refused until reflected
+    household_fk: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
     filed_on: Mapped[date] = mapped_column(Date)
     reflected_on: Mapped[date | None] = mapped_column(Date)

@@ -9,6 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+# the journal's kinds that change one fiscal year's tax record (LAG-2 withholds that year)
+TAX_CHANGE_KINDS = ("tax_declaration", "tax_assessment")
+# the journal's kinds by which a person leaves or joins a household (its 住民票 is refused meanwhile)
+HOUSEHOLD_CHANGE_KINDS = ("household", "birth", "move_in")
+# the journal's kinds that change a register here (its certificates are refused meanwhile)
+REGISTER_CHANGE_KINDS = ("koseki", "birth", "separation")
+
 
 @dataclass(frozen=True)
 class AddressRecord:
@@ -215,7 +222,7 @@ class PendingChange:
 
     change_id: int
     person_id: str
-    kind: str  # address | seal_abolition | koseki | tax_declaration
+    kind: str  # one of kofu.registry.models.CHANGE_KINDS
     filed_on: date
     fiscal_year: int | None  # for tax declarations
 
@@ -262,9 +269,9 @@ class PersonSnapshot:
         return next((t for t in self.tax_years if t.fiscal_year == fiscal_year), None)
 
     def tax_pending(self, fiscal_year: int) -> bool:
-        """A declaration or amendment for `fiscal_year` is pending (LAG-2)."""
+        """A declaration, amendment or assessment for `fiscal_year` is pending (LAG-2)."""
         return any(
-            c.kind == "tax_declaration"
+            c.kind in TAX_CHANGE_KINDS
             and c.person_id == self.person.person_id
             and c.fiscal_year == fiscal_year
             for c in self.pending

@@ -38,6 +38,7 @@ from kofu.registry.models import (
     UsageRegistration,
 )
 from kofu.registry.records import (
+    TAX_CHANGE_KINDS,
     AddressRecord,
     ForeignRecord,
     FuhyoRecord,
@@ -188,6 +189,17 @@ _PENDING_OF = (
     .join(_PERSONS, _PERSONS.c.id == _CHANGES.c.person_fk)
     .where(_PERSONS.c.person_id.in_(bindparam("persons", expanding=True)), _CHANGES.c.status == "pending")
     .order_by(_CHANGES.c.id)
+)
+# the pending changes that alter a household without being about one of its members (one joining it)
+_PENDING_IN = (
+    select(_CHANGES.c.id, _PERSONS.c.person_id, _CHANGES.c.kind, _CHANGES.c.filed_on, _CHANGES.c.payload)
+    .select_from(_CHANGES)
+    .join(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _CHANGES.c.household_fk)
+    .outerjoin(_PERSONS, _PERSONS.c.id == _CHANGES.c.person_fk)
+    .where(
+        _HOUSEHOLDS.c.household_no.in_(bindparam("households", expanding=True)),
+        _CHANGES.c.status == "pending",
+    )
 )
 _STOPS_OF = (
     select(_PERSONS.c.person_id, _STOPS.c.kind)
@@ -381,16 +393,20 @@ def fuhyo(session: Session, person_id: str) -> tuple[FuhyoRecord, ...]:
     return m.fuhyo if m else ()
 
 
-def pending_changes(session: Session, person_ids: Iterable[str]) -> tuple[PendingChange, ...]:
-    """Changes filed and not yet reflected for any of `person_ids`."""
-    ids = sorted(set(person_ids))
-    if not ids:
-        return ()
-    rows = _execute(session, _PENDING_OF, {"persons": ids}).all()
+def pending_changes(
+    session: Session, person_ids: Iterable[str], households: Iterable[str] = ()
+) -> tuple[PendingChange, ...]:
+    """Changes filed and not yet reflected for any of `person_ids` or altering any of `households`."""
+    ids, nos = sorted(set(person_ids)), sorted(set(households))
+    rows = {r.id: r for r in (_execute(session, _PENDING_OF, {"persons": ids}).all() if ids else ())}
+    if nos:
+        rows.update((r.id, r) for r in _execute(session, _PENDING_IN, {"households": nos}))
     out = []
-    for r in rows:
-        fy = json.loads(r.payload).get("fiscal_year") if r.kind == "tax_declaration" else None
-        out.append(PendingChange(r.id, r.person_id, r.kind, r.filed_on, int(fy) if fy is not None else None))
+    for _, r in sorted(rows.items()):
+        payload = json.loads(r.payload)
+        fy = payload.get("fiscal_year") if r.kind in TAX_CHANGE_KINDS else None
+        who = r.person_id or payload["person_id"]  # a change creating a person names them in its payload
+        out.append(PendingChange(r.id, who, r.kind, r.filed_on, int(fy) if fy is not None else None))
     return tuple(out)
 
 
@@ -432,7 +448,7 @@ def snapshot(session: Session, person_id: str) -> PersonSnapshot | None:
         tax_years=tax_years(session, person_id),
         koseki=k,
         usage=usage_registration(session, person_id),
-        pending=pending_changes(session, involved),
+        pending=pending_changes(session, involved, [hh.household_no] if hh else ()),
         stops=live_stops(session, involved),
     )
 

@@ -170,6 +170,7 @@ KOSEKI_EVENT_TITLES = {
     "adoption": "養子縁組",
     "death": "死亡",
     "spouse_death": "配偶者の死亡",
+    "separation": "分籍",
 }
 
 

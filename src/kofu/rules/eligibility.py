@@ -72,6 +72,8 @@ def check_seal(person: PersonFacts, subject_ids: Sequence[str] = ()) -> Reason |
     """CRT-2: only the registered person's own, and only a live registration."""
     if any(subject != person.person_id for subject in subject_ids):
         return Reason.NOT_OWN_SEAL
+    if person.pending_seal_registration:
+        return Reason.RECORD_CHANGE_PENDING  # LAG-1: filed, not yet absent nor printable
     if person.seal == "abolished":
         return Reason.SEAL_ABOLISHED
     if person.seal != "registered":
@@ -118,6 +120,12 @@ def check_pending_change(person: PersonFacts, kind: Kind) -> Reason | None:
         return Reason.RECORD_CHANGE_PENDING  # INC-5: never the household's old address
     if person.pending_seal_abolition and kind is Kind.INKAN:
         return Reason.RECORD_CHANGE_PENDING  # INC-4: never a seal certificate the abolition voids
+    if person.pending_seal_registration and kind is Kind.INKAN:
+        return Reason.RECORD_CHANGE_PENDING
+    if person.pending_name_ids & {person.person_id, *whole_scope(person, kind)}:
+        return Reason.RECORD_CHANGE_PENDING  # never a name about to change
+    if person.pending_household_change and kind is Kind.JUMINHYO:
+        return Reason.RECORD_CHANGE_PENDING  # never a household a member is about to leave or join
     return None
 
 

@@ -27,6 +27,11 @@ class PersonFacts:
     `pending_address_change` / `pending_register_change`: a change to the household's residence
     record / to the family register was filed but is not reflected yet (LAG-1).
     `pending_seal_abolition`: the person's seal abolition was filed but is not reflected yet (INC-4).
+    `pending_seal_registration`: the person's seal registration was filed but is not reflected yet (LAG-1).
+    `pending_name_ids`: persons of the household or register (or the requester) whose change of name was
+    filed but is not reflected yet (LAG-1): no certificate printing one of them is issued meanwhile.
+    `pending_household_change`: a person is filed to leave or join the household and it is not reflected
+    yet (LAG-1): its 住民票 is refused meanwhile.
     `household_address_stale`: a member's address is not the household's, a move not yet reflected in
     the household record (INC-5).
     `register_removed_ids`: persons who left the register (除籍) but are still printed in its 全部事項
@@ -51,6 +56,9 @@ class PersonFacts:
     pending_address_change: bool = False
     pending_register_change: bool = False
     pending_seal_abolition: bool = False
+    pending_seal_registration: bool = False
+    pending_name_ids: frozenset[str] = frozenset()
+    pending_household_change: bool = False
     household_address_stale: bool = False
     register_removed_ids: tuple[str, ...] = ()
     household_foreign: bool = False
