@@ -340,3 +340,64 @@ def test_feed_two_files_filing_the_same_new_event_at_once_apply_it_once(
     again = _apply(village, path)
     assert (again.filed, again.already_applied) == (0, 1)  # type: ignore[attr-defined]
     assert _fed(village) == 1
+
+
+def test_feed_a_register_event_lands_in_the_current_register_never_a_kaisei_genkoseki(
+    village: Village,
+) -> None:
+    """A person also recorded in a 改製原戸籍 (a row made after their current one): the 届出 is written to
+    the current register, and a person recorded only in an old register is refused when filing."""
+    from kofu.registry import changes
+    from kofu.registry.models import Koseki, KosekiEvent, KosekiMember
+
+    with village.session() as s:
+        live = s.scalars(
+            select(KosekiMember)
+            .join(Koseki, Koseki.id == KosekiMember.koseki_fk)
+            .join(Person, Person.id == KosekiMember.person_fk)
+            .where(Koseki.status == "current", KosekiMember.removed.is_(False), Person.status == "resident")
+        ).first()
+        assert live is not None
+        person = s.get(Person, live.person_fk)
+        assert person is not None
+        old = Koseki(
+            koseki_no="K-OLD-0000001",
+            honseki_place="宮城県黒川郡大衡村大衡",
+            honseki_lot="1番地",
+            hittousha_family=person.family_name,
+            hittousha_given=person.given_name,
+            made_on=TODAY - timedelta(days=9000),
+            status="pre_conversion",
+        )
+        s.add(old)
+        s.flush()
+        copy = KosekiMember(
+            koseki_fk=old.id,
+            person_fk=live.person_fk,
+            seq=1,
+            given_name=live.given_name,
+            birth_date=live.birth_date,
+            sex=live.sex,
+            relationship=live.relationship,
+            removed=False,
+        )
+        s.add(copy)
+        s.flush()
+        assert copy.id > live.id
+        change = changes.file_koseki_notification(
+            s, person.person_id, event="adoption", event_date=TODAY, filed_on=TODAY
+        )
+        changes.reflect_change(s, change, on=TODAY)
+        written = s.scalars(select(KosekiEvent.member_fk).where(KosekiEvent.kind == "adoption")).all()
+        assert written == [live.id]
+        s.rollback()
+
+
+def test_feed_a_move_out_records_the_day_the_registration_ended(village: Village, tmp_path: Path) -> None:
+    """A move-out reflected from the feed dates the end of the registration (a later 賦課 of a year the
+    person was registered on 1 January needs it)."""
+    _, _, adult = _persons(village)
+    _apply(village, _csv(tmp_path / "out.csv", f"e-out,move_out,{adult},{TODAY.isoformat()},,,,,,"))
+    with village.session() as s:
+        ended = s.scalar(select(Person.status_changed_on).where(Person.person_id == adult))
+    assert ended == TODAY

@@ -22,6 +22,7 @@ from kofu.registry.belonging import (
     age_on,
     current_address,
     new_household,
+    register_member,
     residents_of,
 )
 from kofu.registry.errors import RegistryError
@@ -179,11 +180,8 @@ def file_koseki_notification(
     session: Session, person_id: str, *, event: str, event_date: date, filed_on: date, **details: str
 ) -> int:
     """A family-register notification (届出) about the person; pending until reflected (LAG-1)."""
-    member = select(KosekiMember.id).where(
-        KosekiMember.person_fk == person_pk(session, person_id), KosekiMember.removed.is_(False)
-    )
-    if session.scalar(member.limit(1)) is None:  # refused now, not when it is reflected
-        raise RegistryError("not_in_register", "the person is not recorded in a register here")
+    if register_member(session, person_pk(session, person_id)) is None:  # refused now, not when reflected
+        raise RegistryError("not_in_register", "the person is not recorded in a current register here")
     payload: dict[str, Any] = {"event": event, "event_date": event_date.isoformat(), **details}
     return _file(session, person_id, "koseki", filed_on, payload)
 
@@ -349,6 +347,7 @@ def _reflect_residence(session: Session, person_fk: int, payload: dict[str, Any]
     assert person is not None  # the journal's foreign key
     if person.status == "resident":  # ended already (a death after a move-out): the record stands
         person.status = payload["status"]
+        person.status_changed_on = date.fromisoformat(payload["on"])
 
 
 def _reflect_foreign_status(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
@@ -485,13 +484,9 @@ def _reflect_tax_assessment(session: Session, person_fk: int, payload: dict[str,
 
 
 def _reflect_koseki(session: Session, person_fk: int, payload: dict[str, Any]) -> None:
-    member = session.scalar(
-        select(KosekiMember)
-        .where(KosekiMember.person_fk == person_fk, KosekiMember.removed.is_(False))
-        .order_by(KosekiMember.id.desc())
-    )
+    member = register_member(session, person_fk)  # never a 改製原戸籍's or a closed register's entry
     if member is None:
-        raise RegistryError("not_in_register", "the person is not recorded in a register here")
+        raise RegistryError("not_in_register", "the person is not recorded in a current register here")
     seq = (
         session.scalar(
             select(KosekiEvent.seq).where(KosekiEvent.member_fk == member.id).order_by(KosekiEvent.seq.desc())
