@@ -26,6 +26,7 @@ from kofu.registry.belonging import (
     residents_of,
 )
 from kofu.registry.errors import RegistryError
+from kofu.registry.journal import file_change
 from kofu.registry.models import (
     CREATING_KINDS,
     Address,
@@ -54,17 +55,10 @@ def _file(
     *,
     household_fk: int | None = None,
 ) -> int:
-    change = Change(
-        person_fk=person_pk(session, person_id),
-        household_fk=household_fk,
-        kind=kind,
-        filed_on=filed_on,
-        status="pending",
-        payload=json.dumps(payload, ensure_ascii=False, default=str),
+    person_fk = person_pk(session, person_id)
+    return file_change(
+        session, person_fk=person_fk, kind=kind, filed_on=filed_on, payload=payload, household_fk=household_fk
     )
-    session.add(change)
-    session.flush()
-    return change.id
 
 
 def file_address_change(

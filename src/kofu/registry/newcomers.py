@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from kofu.registry.belonging import HEAD, current_address, new_household, register_member, residents_of
 from kofu.registry.errors import RegistryError
+from kofu.registry.journal import file_change
 from kofu.registry.models import (
     CREATING_KINDS,
     Address,
@@ -36,17 +37,9 @@ def _file_newcomer(
     pending = select(Change.payload).where(Change.kind.in_(CREATING_KINDS), Change.status == "pending")
     if any(json.loads(filed)["person_id"] == person_id for filed in session.scalars(pending)):
         raise RegistryError("person_exists", f"person {person_id} is already filed to be created")
-    change = Change(
-        person_fk=None,
-        household_fk=household_fk,
-        kind=kind,
-        filed_on=filed_on,
-        status="pending",
-        payload=json.dumps(payload, ensure_ascii=False, default=str),
+    return file_change(
+        session, person_fk=None, kind=kind, filed_on=filed_on, payload=payload, household_fk=household_fk
     )
-    session.add(change)
-    session.flush()
-    return change.id
 
 
 def file_birth(session: Session, child: dict[str, Any], *, filed_on: date) -> int:
