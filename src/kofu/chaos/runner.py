@@ -33,6 +33,7 @@ from kofu.chaos.kiosk import Result, Site, Task
 from kofu.chaos.plan import CHANGES, FAULT_EVERY, Plan, Visit, make_plan, storm_day
 from kofu.chaos.stack import Stack, free_port, scratch_databases
 from kofu.chaos.storm import KioskProcesses, Share
+from kofu.chaos.timeline import Timeline
 from kofu.private import open_private, private_dir
 
 INVARIANTS = (
@@ -225,6 +226,8 @@ def _run(
     restarts_missing = 0
     recovered = 0
     cpu: dict[str, float] = {}
+    cpu_timeline: list[dict[str, Any]] = []
+    timeline: Timeline | None = None
     phase_seconds: dict[str, float] = {}
     proxy: _Proxy | None = None
     delayed = 0
@@ -263,6 +266,21 @@ def _run(
         )
         supervisors = {name: stack.servers[name].process.pid for name in ("center", "municipal")}
         stage("server_starts")
+        visits_done = [0]
+
+        def tick() -> None:
+            visits_done[0] += 1
+            progress.tick()
+
+        def parties() -> dict[str, float]:
+            spent = {name: cpu_seconds(server.process.pid) for name, server in stack.servers.items()}
+            spent["kiosks_and_paper_judge"] = sum(cpu_seconds(pid) for pid in kiosk_processes.pids())
+            pg = postgres_cpu_seconds() if pg_cpu0 is not None else None
+            if pg is not None:
+                spent["postgresql"] = pg
+            return spent
+
+        timeline = Timeline(parties, lambda: visits_done[0]).start()
         for phase in plan.phases:
             todo = [t for t in tasks if t.visit.phase == phase.name]
             if not todo:
@@ -284,7 +302,7 @@ def _run(
                 f"phase {phase.name}: {len(todo)} visits from {phase.start:%Y-%m-%d %H:%M:%S} JST"
             )
             shares = _shares(options, stack, home, papers, supervisors, proxy.url, outage, todo, kiosk_ids)
-            done = kiosk_processes.run(shares, progress.tick)
+            done = kiosk_processes.run(shares, tick)
             results += done
             if done:
                 first_start = min(r.started for r in done)
@@ -298,6 +316,7 @@ def _run(
             for pid in supervisors.values():  # uvicorn's supervisor replaced every killed worker
                 restarts_missing += 0 if wait_workers(pid, 2, timeout=30) else 1
             stage("phases")
+        cpu_timeline = timeline.stop()
         delayed = proxy_delayed(proxy.url)
         cpu = {name: round(cpu_seconds(server.process.pid), 1) for name, server in stack.servers.items()}
         cpu["proxy"] = round(cpu_seconds(proxy.process.pid), 1)
@@ -311,6 +330,8 @@ def _run(
         recovered = _recover(stack)
         stage("recovery")
     finally:
+        if timeline is not None:
+            timeline.stop()
         stack_of_processes.close()
         stack.stop_all()
         if proxy is not None:
@@ -352,6 +373,7 @@ def _run(
             },
             "stage_seconds": stages,
             "cpu_seconds": cpu,
+            "cpu_timeline": cpu_timeline,  # CPU ms a visit by party, each minute: a cost that grows shows
             "cpu_ms_per_certificate": round(
                 1000 * sum(cpu.values()) / max(1, sum(1 for r in results if r.code == "issued"))
             ),

@@ -100,6 +100,10 @@ class KioskProcesses:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
+    def pids(self) -> list[int]:
+        """The kiosk processes now (the executor's own table: the standard library has no public one)."""
+        return list(getattr(self.pool, "_processes", None) or {})
+
     def run(self, shares: Sequence[Share], on_tick: Callable[[], None]) -> list[Result]:
         """Run every share at once, one per process; all their results."""
         for future in self.warming:
